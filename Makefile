@@ -1,0 +1,61 @@
+# The two commands a newcomer needs: `make run` and `make test` (see README.md).
+# Every target installs what it needs first and says clearly what is missing.
+SHELL := /bin/bash
+VENV  ?= .venv
+PY    := $(VENV)/bin/python
+HOST  ?= 127.0.0.1
+PORT  ?= 8000
+
+.DEFAULT_GOAL := help
+.PHONY: help setup web browser tools run migrate test test-app test-fast lint fmt validate bench bench-full package clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | column -t -s $$'\t'
+
+setup: ## create .venv and install the pinned Python dependencies
+	@scripts/setup-python.sh $(VENV)
+
+web: ## install the web client's npm packages and build it into app/web/dist
+	@scripts/setup-web.sh
+
+browser: ## install Debian's chromium for the browser tests (needs root or sudo)
+	@scripts/setup-browser.sh
+
+tools: ## install the offline infrastructure toolchain (Terraform, provider schemas, checkov, cfn-lint)
+	@tools/setup
+
+migrate: setup ## apply database migrations to DATABASE_URL (default: the local SQLite file)
+	@$(PY) -m app migrate
+
+run: setup web ## start the chat service on its embedded default at http://127.0.0.1:8000
+	@$(PY) -m app migrate
+	@echo "==> chat service on http://$(HOST):$(PORT) (Ctrl-C stops it)"
+	@$(PY) -m app serve --host $(HOST) --port $(PORT)
+
+test: setup web browser tools ## install everything and run every test (PostgreSQL + Redis, then SQLite), lint and the IaC checks
+	@scripts/test.sh
+
+test-app: setup ## only the chat service tests, on PostgreSQL + Redis and on SQLite
+	@scripts/test.sh app
+
+lint: setup ## ruff lint + format check
+	@$(VENV)/bin/ruff check . && $(VENV)/bin/ruff format --check .
+
+fmt: setup ## format Python (ruff) and Terraform (terraform fmt)
+	@$(VENV)/bin/ruff format . && $(VENV)/bin/ruff check --fix .
+	@if [ -x tools/terraform ]; then tools/terraform fmt -recursive modules >/dev/null; fi
+
+validate: tools ## offline IaC checks: fmt, validate, terraform test, checkov, cfn-lint, Terragrunt
+	@tools/iaccheck .
+
+bench: setup web ## quick benchmark against the Node.js reference (under a minute)
+	@bench/run --quick
+
+bench-full: setup web ## the whole benchmark set (under 10 minutes); writes docs/benchmarks.md
+	@bench/run --full
+
+package: setup web ## build the versioned release artifact into dist/
+	@scripts/package.sh
+
+clean: ## remove build outputs (keeps .venv and caches)
+	rm -rf dist build .pytest_cache app/web/dist

@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# Install the web client's pinned npm packages and build it into app/web/dist.
+set -euo pipefail
+cd "$(dirname "$0")/../app/web"
+[ -f package.json ] || exit 0
+command -v npm >/dev/null 2>&1 || { echo "error: npm not found: install Node.js 20 (Debian: apt-get install nodejs npm)" >&2; exit 1; }
+stamp=node_modules/.installed
+want=$(cat package.json package-lock.json 2>/dev/null | sha256sum | cut -c1-16)
+if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
+  echo "==> installing web client packages (npm ci)"
+  npm ci --no-audit --no-fund --loglevel=error || { echo "error: npm ci failed in app/web (is the npm registry reachable?)" >&2; exit 1; }
+  echo "$want" > "$stamp"
+fi
+echo "==> building the web client"
+npm run --silent build || { echo "error: the web client build failed (app/web)" >&2; exit 1; }
