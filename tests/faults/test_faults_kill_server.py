@@ -1,0 +1,141 @@
+"""kill -9 one of two server processes while clients send.
+
+Clients on the killed process fail over to the other one, re-join with `since` = the last id
+they saw, and retry an unacknowledged send with the same `client_id`. Every acknowledged
+message must then be shown to every member exactly once, in id order, and stored once.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import socketio
+
+from .support import Api, ChatClient, duplicates, record_figure, unique
+
+USERS = 6
+MESSAGES_PER_USER = 30
+SEND_INTERVAL = 0.05
+KILL_AFTER = 1.0
+ACK_TIMEOUT = 3.0
+RECOVERY_BOUND = 15.0
+
+
+class Sender(threading.Thread):
+    def __init__(self, client: ChatClient, deadline: float) -> None:
+        super().__init__(daemon=True)
+        self.client = client
+        self.deadline = deadline
+        self.acked: dict[str, int] = {}  # client_id -> message id
+        self.failover_seconds: list[float] = []
+        self.errors: list[str] = []
+
+    def run(self) -> None:
+        c = self.client
+        for k in range(MESSAGES_PER_USER):
+            client_id = f"{c.username}-{k}"
+            body = f"message {k} from {c.username}"
+            while time.monotonic() < self.deadline:
+                if not c.connected:
+                    try:
+                        self.failover_seconds.append(c.reconnect(self.deadline))
+                    except AssertionError as exc:
+                        self.errors.append(str(exc))
+                        return
+                try:
+                    ack = c.call(
+                        "send",
+                        {"room": c.room, "body": body, "client_id": client_id},
+                        timeout=ACK_TIMEOUT,
+                    )
+                except socketio.exceptions.SocketIOError:
+                    # no ack: the send may or may not be committed; the retry with the same
+                    # client_id after failover tells which, without storing it twice
+                    c.close()
+                    continue
+                if isinstance(ack, dict) and ack.get("ok"):
+                    self.acked[client_id] = ack["message"]["id"]
+                    break
+                if isinstance(ack, dict) and ack.get("error", {}).get("code") == "unavailable":
+                    time.sleep(0.1)
+                    continue
+                self.errors.append(f"{client_id}: unexpected ack {ack!r}")
+                break
+            time.sleep(SEND_INTERVAL)
+
+
+def test_kill9_of_one_process_loses_and_duplicates_nothing(server_factory, pg_redis_env):
+    a = server_factory(pg_redis_env, "serve-a")
+    b = server_factory(pg_redis_env, "serve-b")
+    api = Api(b.url)
+    room = unique("kill-")
+    users = [api.register(unique("u")) for _ in range(USERS)]
+    api.create_room(users[0]["token"], room)
+
+    clients: list[ChatClient] = []
+    for i, u in enumerate(users):
+        urls = [a.url, b.url] if i % 2 == 0 else [b.url, a.url]
+        c = ChatClient(u["user"]["username"], u["token"], room, urls)
+        c.connect()
+        assert c.join().get("ok")
+        clients.append(c)
+    on_a = [c for i, c in enumerate(clients) if i % 2 == 0]
+
+    try:
+        deadline = time.monotonic() + 60
+        senders = [Sender(c, deadline) for c in clients]
+        for s in senders:
+            s.start()
+        time.sleep(KILL_AFTER)
+        killed_at = time.monotonic()
+        a.kill9()
+        assert b.alive()
+        for s in senders:
+            s.join(timeout=max(0.0, deadline - time.monotonic()) + 5)
+        assert not any(s.is_alive() for s in senders), "senders did not finish in time"
+        errors = [e for s in senders for e in s.errors]
+        assert not errors, errors
+
+        acked = {cid: mid for s in senders for cid, mid in s.acked.items()}
+        assert len(acked) == USERS * MESSAGES_PER_USER, "not every send was acknowledged"
+        acked_ids = set(acked.values())
+        assert len(acked_ids) == len(acked), "two client_ids were acknowledged with one id"
+
+        for c in on_a:
+            assert c.reconnects >= 1, f"{c.username} never noticed its server died"
+        recovery = max(
+            (max(s.failover_seconds) for s in senders if s.failover_seconds), default=0.0
+        )
+        record_figure("kill -9: slowest failover (reconnect + re-join)", f"{recovery:.2f} s")
+        assert recovery < RECOVERY_BOUND
+
+        def everyone_has_everything() -> bool:
+            return all(acked_ids <= set(c.stream) for c in clients)
+
+        settle_deadline = time.monotonic() + 10
+        while time.monotonic() < settle_deadline and not everyone_has_everything():
+            time.sleep(0.05)
+        all_delivered_at = time.monotonic()
+        record_figure(
+            "kill -9: every acked message shown to every member after",
+            f"{all_delivered_at - killed_at:.2f} s",
+        )
+
+        for c in clients:
+            missing = acked_ids - set(c.stream)
+            assert not missing, f"{c.username} never saw acknowledged ids {sorted(missing)}"
+            assert not duplicates(c.live), f"{c.username} got live ids twice: {duplicates(c.live)}"
+            assert not duplicates(c.stream), (
+                f"{c.username} was shown ids twice (join history + live): {duplicates(c.stream)}"
+            )
+        for c in clients:
+            assert c.stream == sorted(c.stream), f"{c.username} saw ids out of order: {c.stream}"
+
+        history = api.history(users[1]["token"], room)
+        stored = [(m["user"], m["client_id"]) for m in history]
+        assert len(stored) == len(set(stored)), "a retried send was stored twice"
+        assert {m["id"] for m in history} == acked_ids
+    finally:
+        for c in clients:
+            c.close()

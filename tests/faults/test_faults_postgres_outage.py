@@ -1,0 +1,154 @@
+"""Stop PostgreSQL under a running service.
+
+The shared PostgreSQL is never stopped: the service reaches it through a TCP proxy of the
+test's own, and cutting the proxy (every connection reset, new connects refused) is the
+outage. Sends must then be acknowledged `unavailable`, never `ok`, and reach nobody;
+`/readyz` says 503 naming the database; HTTP answers 503 with the error envelope; and once
+the proxy listens again, sends succeed without restarting the service.
+"""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+import requests
+
+from .support import (
+    Api,
+    ChatClient,
+    TcpProxy,
+    base_env,
+    migrate,
+    record_figure,
+    unique,
+    wait_until,
+)
+
+OUTAGE_SENDS = 8
+ACK_BOUND = 10.0
+RECOVERY_BOUND = 20.0
+
+
+@pytest.fixture
+def proxied_server(server_factory, database, channel):
+    proxy = TcpProxy(database.host, database.port)
+    proxy.start()
+    env = base_env(database.url(), "redis://127.0.0.1:6379/0", channel)
+    migrate(env)
+    server = server_factory(
+        base_env(database.url(port=proxy.port), env["REDIS_URL"], channel), "serve"
+    )
+    try:
+        yield server, proxy
+    finally:
+        proxy.stop()
+
+
+def test_postgres_outage_answers_unavailable_then_recovers_without_restart(proxied_server):
+    server, proxy = proxied_server
+    api = Api(server.url)
+    room = unique("pg-")
+    alice = api.register(unique("alice"))
+    bob = api.register(unique("bob"))
+    api.create_room(alice["token"], room)
+    sender = ChatClient(alice["user"]["username"], alice["token"], room, [server.url])
+    watcher = ChatClient(bob["user"]["username"], bob["token"], room, [server.url])
+    for c in (sender, watcher):
+        c.connect()
+        assert c.join().get("ok")
+    try:
+        ack = sender.call("send", {"room": room, "body": "before", "client_id": "before"})
+        assert ack.get("ok"), ack
+        assert wait_until(lambda: ack["message"]["id"] in watcher.live, 5)
+        pid = server.pid
+
+        proxy.cut()
+        cut_at = time.monotonic()
+
+        ack_seconds = []
+        for k in range(OUTAGE_SENDS):
+            t0 = time.monotonic()
+            ack = sender.call(
+                "send",
+                {"room": room, "body": f"during {k}", "client_id": f"during-{k}"},
+                timeout=ACK_BOUND + 5,
+            )
+            ack_seconds.append(time.monotonic() - t0)
+            assert ack.get("ok") is False, f"send acknowledged during the outage: {ack!r}"
+            assert ack["error"]["code"] == "unavailable", ack
+            assert isinstance(ack["error"].get("message"), str) and ack["error"]["message"]
+        record_figure(
+            "PostgreSQL down: slowest `unavailable` ack", f"{max(ack_seconds) * 1000:.0f} ms"
+        )
+        assert max(ack_seconds) < ACK_BOUND
+
+        r = server.readyz()
+        assert r.status_code == 503, r.text
+        body = r.json()
+        assert body["status"] == "unavailable"
+        assert body["checks"]["database"] != "ok", body
+        assert body["checks"]["redis"] == "ok", body
+
+        # HTTP that needs the database answers 503 with the envelope, never a 500
+        h = {"Authorization": f"Bearer {alice['token']}"}
+        for method, path, kwargs in [
+            ("get", f"/api/rooms/{room}/messages", {}),
+            ("get", "/api/rooms", {}),
+            ("post", "/api/rooms", {"json": {"name": unique("r"), "private": False}}),
+            ("post", "/api/login", {"json": {"username": "nobody", "password": "x" * 10}}),
+            ("post", "/api/register", {"json": {"username": unique("n"), "password": "x" * 10}}),
+        ]:
+            resp = requests.request(
+                method, server.url + path, headers=h, timeout=ACK_BOUND + 5, **kwargs
+            )
+            assert resp.status_code == 503, (path, resp.status_code, resp.text)
+            assert resp.json()["error"]["code"] == "unavailable", (path, resp.text)
+
+        assert sender.connected and watcher.connected, "the outage disconnected clients"
+        assert server.alive()
+
+        proxy.restore()
+        restored_at = time.monotonic()
+        k = 0
+        ok_ack = None
+        while time.monotonic() - restored_at < RECOVERY_BOUND:
+            k += 1
+            ack = sender.call(
+                "send", {"room": room, "body": f"after {k}", "client_id": f"after-{k}"}, timeout=15
+            )
+            if ack.get("ok"):
+                ok_ack = ack
+                break
+            assert ack["error"]["code"] == "unavailable", ack
+            time.sleep(0.1)
+        recovered_after = time.monotonic() - restored_at
+        assert ok_ack is not None, (
+            f"sends still failing {RECOVERY_BOUND}s after the database returned"
+        )
+        record_figure("PostgreSQL down: outage length", f"{restored_at - cut_at:.1f} s")
+        record_figure("PostgreSQL back: first `ok` send after", f"{recovered_after:.2f} s")
+        assert server.pid == pid and server.alive(), "the service restarted"
+        assert wait_until(lambda: _ready(server.url), RECOVERY_BOUND), "/readyz not back to 200"
+        record_figure(
+            "PostgreSQL back: /readyz 200 after", f"{time.monotonic() - restored_at:.2f} s"
+        )
+
+        assert wait_until(lambda: ok_ack["message"]["id"] in watcher.live, 5)
+        bodies = set(watcher.bodies.values())
+        assert not any(b.startswith("during") for b in bodies), "an unavailable send was broadcast"
+        history = api.history(bob["token"], room)
+        assert not [m for m in history if m["body"].startswith("during")], (
+            "a send acknowledged `unavailable` was stored"
+        )
+        assert {"before", ok_ack["message"]["body"]} <= {m["body"] for m in history}
+    finally:
+        sender.close()
+        watcher.close()
+
+
+def _ready(url: str) -> bool:
+    try:
+        return requests.get(url + "/readyz", timeout=5).status_code == 200
+    except requests.RequestException:
+        return False
