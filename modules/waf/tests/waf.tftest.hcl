@@ -1,0 +1,243 @@
+mock_provider "aws" {
+  # Computed values (key ARNs) are known at plan, so plan-only runs can compare them.
+  override_during = plan
+
+  mock_data "aws_region" {
+    defaults = {
+      region = "eu-west-1"
+    }
+  }
+  mock_data "aws_partition" {
+    defaults = {
+      partition = "aws"
+    }
+  }
+  mock_data "aws_caller_identity" {
+    defaults = {
+      account_id = "111122223333"
+    }
+  }
+  mock_resource "aws_kms_key" {
+    defaults = {
+      arn = "arn:aws:kms:eu-west-1:111122223333:key/11111111-2222-3333-4444-555555555555"
+    }
+  }
+}
+
+variables {
+  name = "chat-prod"
+}
+
+run "regional_defaults" {
+  command = plan
+
+  assert {
+    condition     = aws_wafv2_web_acl.this.scope == "REGIONAL"
+    error_message = "the default scope must be REGIONAL (the ALB)"
+  }
+  assert {
+    condition     = length(aws_wafv2_web_acl.this.default_action[0].allow) == 1
+    error_message = "requests that no rule blocks must be allowed"
+  }
+  assert {
+    condition = toset([for r in aws_wafv2_web_acl.this.rule : r.name]) == toset([
+      "rate-limit-per-client",
+      "AWSManagedRulesCommonRuleSet",
+      "AWSManagedRulesKnownBadInputsRuleSet",
+      "AWSManagedRulesAmazonIpReputationList",
+      "AWSManagedRulesAnonymousIpList",
+    ])
+    error_message = "the web ACL must hold exactly the rate rule and the four AWS managed rule groups"
+  }
+  assert {
+    condition     = length(distinct([for r in aws_wafv2_web_acl.this.rule : r.priority])) == 5
+    error_message = "rule priorities must be unique"
+  }
+  assert {
+    condition = alltrue([for r in aws_wafv2_web_acl.this.rule :
+      r.statement[0].managed_rule_group_statement[0].vendor_name == "AWS" && length(r.override_action[0].none) == 1
+    if r.name != "rate-limit-per-client"])
+    error_message = "managed rule groups must be AWS's and keep their own (blocking) actions"
+  }
+}
+
+run "rate_rule_blocks_per_client_ip_first" {
+  command = plan
+
+  variables {
+    rate_limit = 500
+  }
+
+  assert {
+    condition = one([for r in aws_wafv2_web_acl.this.rule : r.statement[0].rate_based_statement[0].limit
+    if r.name == "rate-limit-per-client"]) == 500
+    error_message = "the rate-based rule must use the configured limit"
+  }
+  assert {
+    condition = one([for r in aws_wafv2_web_acl.this.rule : r.statement[0].rate_based_statement[0].aggregate_key_type
+    if r.name == "rate-limit-per-client"]) == "IP"
+    error_message = "the rate limit must count per client IP by default"
+  }
+  assert {
+    condition = one([for r in aws_wafv2_web_acl.this.rule : length(r.action[0].block)
+    if r.name == "rate-limit-per-client"]) == 1
+    error_message = "the rate-based rule must block"
+  }
+  assert {
+    condition     = min([for r in aws_wafv2_web_acl.this.rule : r.priority]...) == one([for r in aws_wafv2_web_acl.this.rule : r.priority if r.name == "rate-limit-per-client"])
+    error_message = "the rate-based rule must be evaluated before the managed rule groups"
+  }
+}
+
+run "forwarded_ip_aggregation_reads_x_forwarded_for" {
+  command = plan
+
+  variables {
+    rate_limit_aggregate_key = "FORWARDED_IP"
+  }
+
+  assert {
+    condition = one([for r in aws_wafv2_web_acl.this.rule : r.statement[0].rate_based_statement[0].forwarded_ip_config[0].header_name
+    if r.name == "rate-limit-per-client"]) == "X-Forwarded-For"
+    error_message = "FORWARDED_IP must read X-Forwarded-For"
+  }
+}
+
+run "chat_traffic_overrides_count_instead_of_block" {
+  command = plan
+
+  assert {
+    condition = toset(flatten([for r in aws_wafv2_web_acl.this.rule : [
+      for o in r.statement[0].managed_rule_group_statement[0].rule_action_override : o.name
+    ] if r.name == "AWSManagedRulesCommonRuleSet"])) == toset(["SizeRestrictions_BODY", "CrossSiteScripting_BODY"])
+    error_message = "the common rule set must count (not block) large and markup-bearing chat bodies"
+  }
+  assert {
+    condition = length(flatten([for r in aws_wafv2_web_acl.this.rule :
+      r.statement[0].managed_rule_group_statement[0].rule_action_override
+    if r.name == "AWSManagedRulesKnownBadInputsRuleSet"])) == 0
+    error_message = "known bad inputs (Log4j, ...) must keep blocking"
+  }
+}
+
+run "logs_are_encrypted_and_redact_authorization" {
+  command = plan
+
+  assert {
+    condition     = startswith(aws_cloudwatch_log_group.waf.name, "aws-waf-logs-")
+    error_message = "AWS WAF only logs to log groups named aws-waf-logs-*"
+  }
+  assert {
+    condition     = aws_cloudwatch_log_group.waf.kms_key_id == aws_kms_key.logs.arn
+    error_message = "the WAF log group must be encrypted with the module's KMS key"
+  }
+  assert {
+    condition     = aws_cloudwatch_log_group.waf.retention_in_days == 365
+    error_message = "WAF logs must be kept a year by default"
+  }
+  assert {
+    condition     = aws_kms_key.logs.enable_key_rotation == true
+    error_message = "the KMS key must rotate"
+  }
+  assert {
+    condition     = [for f in aws_wafv2_web_acl_logging_configuration.this.redacted_fields : f.single_header[0].name] == ["authorization"]
+    error_message = "the Authorization header must be redacted from the logs"
+  }
+  assert {
+    condition     = length(aws_wafv2_web_acl_logging_configuration.this.logging_filter) == 0
+    error_message = "by default every request is logged"
+  }
+  assert {
+    condition = alltrue([for s in jsondecode(aws_kms_key.logs.policy).Statement :
+    !contains(flatten([s.Action]), "*") && !contains(flatten([s.Action]), "kms:*")])
+    error_message = "the key policy must not grant wildcard actions"
+  }
+  assert {
+    condition = one([for s in jsondecode(aws_kms_key.logs.policy).Statement : s.Condition.ArnEquals["kms:EncryptionContext:aws:logs:arn"]
+    if s.Sid == "CloudWatchLogsEncryptsTheWafLogGroup"]) == "arn:aws:logs:eu-west-1:111122223333:log-group:aws-waf-logs-chat-prod-regional"
+    error_message = "CloudWatch Logs may use the key for the WAF log group only"
+  }
+}
+
+run "cost_saver_logs_only_blocked_and_counted" {
+  command = plan
+
+  variables {
+    log_blocked_and_counted_only = true
+    log_retention_days           = 30
+  }
+
+  assert {
+    condition     = aws_wafv2_web_acl_logging_configuration.this.logging_filter[0].default_behavior == "DROP"
+    error_message = "the cost saver must drop allowed requests from the logs"
+  }
+  assert {
+    condition     = aws_cloudwatch_log_group.waf.retention_in_days == 30
+    error_message = "retention must follow the variable"
+  }
+}
+
+run "cloudfront_scope_in_us_east_1" {
+  command = plan
+
+  override_data {
+    target = data.aws_region.current
+    values = {
+      region = "us-east-1"
+    }
+  }
+
+  variables {
+    scope = "CLOUDFRONT"
+  }
+
+  assert {
+    condition     = aws_wafv2_web_acl.this.scope == "CLOUDFRONT"
+    error_message = "scope must follow the variable"
+  }
+  assert {
+    condition     = aws_cloudwatch_log_group.waf.name == "aws-waf-logs-chat-prod-cloudfront"
+    error_message = "the CloudFront ACL logs to its own log group"
+  }
+}
+
+run "cloudfront_scope_outside_us_east_1_is_refused" {
+  command = plan
+
+  variables {
+    scope = "CLOUDFRONT"
+  }
+
+  expect_failures = [aws_wafv2_web_acl.this]
+}
+
+run "rejects_a_rate_limit_below_the_aws_minimum" {
+  command = plan
+
+  variables {
+    rate_limit = 5
+  }
+
+  expect_failures = [var.rate_limit]
+}
+
+run "rejects_logs_without_authorization_redacted" {
+  command = plan
+
+  variables {
+    redacted_headers = ["cookie"]
+  }
+
+  expect_failures = [var.redacted_headers]
+}
+
+run "rejects_an_unknown_scope_and_a_bad_name" {
+  command = plan
+
+  variables {
+    scope = "GLOBAL"
+    name  = "Chat_Prod"
+  }
+
+  expect_failures = [var.scope, var.name]
+}
