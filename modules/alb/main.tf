@@ -1,0 +1,291 @@
+data "aws_caller_identity" "current" {}
+data "aws_partition" "current" {}
+data "aws_region" "current" {}
+
+# The Elastic Load Balancing account of this region: regions older than August 2022
+# deliver access logs as that account, newer ones as the log delivery service.
+data "aws_elb_service_account" "current" {}
+
+locals {
+  account_id          = data.aws_caller_identity.current.account_id
+  partition           = data.aws_partition.current.partition
+  create_certificate  = var.certificate_arn == null
+  access_logs_prefix  = "alb"
+  access_logs_objects = "${aws_s3_bucket.access_logs.arn}/${local.access_logs_prefix}/AWSLogs/${local.account_id}/*"
+}
+
+# --- Certificate (only when no certificate_arn is given) ----------------------
+
+resource "aws_acm_certificate" "this" {
+  count = local.create_certificate ? 1 : 0
+
+  domain_name               = var.domain_name
+  subject_alternative_names = var.subject_alternative_names
+  validation_method         = "DNS"
+  key_algorithm             = "EC_prime256v1"
+
+  tags = merge(var.tags, { Name = var.domain_name })
+
+  lifecycle {
+    create_before_destroy = true
+  }
+}
+
+resource "aws_route53_record" "certificate_validation" {
+  for_each = local.create_certificate ? {
+    for o in aws_acm_certificate.this[0].domain_validation_options : o.domain_name => o
+  } : {}
+
+  zone_id         = var.route53_zone_id
+  name            = each.value.resource_record_name
+  type            = each.value.resource_record_type
+  records         = [each.value.resource_record_value]
+  ttl             = 300
+  allow_overwrite = true
+}
+
+resource "aws_acm_certificate_validation" "this" {
+  count = local.create_certificate ? 1 : 0
+
+  certificate_arn         = aws_acm_certificate.this[0].arn
+  validation_record_fqdns = [for r in aws_route53_record.certificate_validation : r.fqdn]
+}
+
+locals {
+  certificate_arn = local.create_certificate ? aws_acm_certificate_validation.this[0].certificate_arn : var.certificate_arn
+}
+
+# --- Access logs bucket -------------------------------------------------------
+
+resource "aws_s3_bucket" "access_logs" {
+  #checkov:skip=CKV_AWS_145:ALB access log delivery supports only SSE-S3 (AES256) buckets, not SSE-KMS.
+  #checkov:skip=CKV_AWS_18:This bucket is itself the log destination; logging it would log the logs.
+  #checkov:skip=CKV_AWS_144:Access logs are operational data with a retention period; cross-region replication is not worth its cost here.
+  #checkov:skip=CKV2_AWS_62:Nothing reacts to new log objects; they are read on demand (Athena, downloads).
+  bucket_prefix = "${var.name}-alb-logs-"
+  force_destroy = var.access_logs_force_destroy
+
+  tags = merge(var.tags, { Name = "${var.name}-alb-logs" })
+}
+
+resource "aws_s3_bucket_ownership_controls" "access_logs" {
+  bucket = aws_s3_bucket.access_logs.id
+
+  rule {
+    object_ownership = "BucketOwnerEnforced"
+  }
+}
+
+resource "aws_s3_bucket_public_access_block" "access_logs" {
+  bucket = aws_s3_bucket.access_logs.id
+
+  block_public_acls       = true
+  block_public_policy     = true
+  ignore_public_acls      = true
+  restrict_public_buckets = true
+}
+
+resource "aws_s3_bucket_versioning" "access_logs" {
+  bucket = aws_s3_bucket.access_logs.id
+
+  versioning_configuration {
+    status = "Enabled"
+  }
+}
+
+resource "aws_s3_bucket_server_side_encryption_configuration" "access_logs" {
+  bucket = aws_s3_bucket.access_logs.id
+
+  rule {
+    apply_server_side_encryption_by_default {
+      sse_algorithm = "AES256"
+    }
+  }
+}
+
+resource "aws_s3_bucket_lifecycle_configuration" "access_logs" {
+  bucket = aws_s3_bucket.access_logs.id
+
+  rule {
+    id     = "expire-access-logs"
+    status = "Enabled"
+
+    filter {}
+
+    expiration {
+      days = var.access_logs_retention_days
+    }
+
+    noncurrent_version_expiration {
+      noncurrent_days = 7
+    }
+
+    abort_incomplete_multipart_upload {
+      days_after_initiation = 1
+    }
+  }
+
+  depends_on = [aws_s3_bucket_versioning.access_logs]
+}
+
+data "aws_iam_policy_document" "access_logs" {
+  statement {
+    sid       = "RegionalElbAccountWritesLogs"
+    actions   = ["s3:PutObject"]
+    resources = [local.access_logs_objects]
+
+    principals {
+      type        = "AWS"
+      identifiers = [data.aws_elb_service_account.current.arn]
+    }
+  }
+
+  statement {
+    sid       = "LogDeliveryServiceWritesLogs"
+    actions   = ["s3:PutObject"]
+    resources = [local.access_logs_objects]
+
+    principals {
+      type        = "Service"
+      identifiers = ["logdelivery.elasticloadbalancing.amazonaws.com"]
+    }
+
+    condition {
+      test     = "StringEquals"
+      variable = "aws:SourceAccount"
+      values   = [local.account_id]
+    }
+  }
+
+  statement {
+    sid     = "DenyPlainHttp"
+    effect  = "Deny"
+    actions = ["s3:*"]
+    resources = [
+      aws_s3_bucket.access_logs.arn,
+      "${aws_s3_bucket.access_logs.arn}/*",
+    ]
+
+    principals {
+      type        = "*"
+      identifiers = ["*"]
+    }
+
+    condition {
+      test     = "Bool"
+      variable = "aws:SecureTransport"
+      values   = ["false"]
+    }
+  }
+}
+
+resource "aws_s3_bucket_policy" "access_logs" {
+  bucket = aws_s3_bucket.access_logs.id
+  policy = data.aws_iam_policy_document.access_logs.json
+
+  depends_on = [aws_s3_bucket_public_access_block.access_logs]
+}
+
+# --- Load balancer ------------------------------------------------------------
+
+resource "aws_lb" "this" {
+  #checkov:skip=CKV2_AWS_76:The Log4j rule lives in AWSManagedRulesKnownBadInputsRuleSet of the web ACL from the waf module, associated below; checkov cannot follow the ARN variable.
+  name               = "${var.name}-alb"
+  load_balancer_type = "application"
+  internal           = false
+  subnets            = var.public_subnet_ids
+  security_groups    = var.security_group_ids
+
+  idle_timeout               = var.idle_timeout
+  drop_invalid_header_fields = true
+  desync_mitigation_mode     = "defensive"
+  enable_http2               = true
+  enable_deletion_protection = var.deletion_protection
+  # The service trusts exactly PROXY_HOPS=2 entries of X-Forwarded-For
+  # (CloudFront + ALB): the ALB must append, never replace or remove.
+  xff_header_processing_mode = "append"
+
+  access_logs {
+    bucket  = aws_s3_bucket.access_logs.id
+    prefix  = local.access_logs_prefix
+    enabled = true
+  }
+
+  tags = merge(var.tags, { Name = "${var.name}-alb" })
+
+  depends_on = [aws_s3_bucket_policy.access_logs]
+}
+
+resource "aws_lb_target_group" "app" {
+  name                 = "${var.name}-app"
+  vpc_id               = var.vpc_id
+  target_type          = "instance"
+  protocol             = "HTTP"
+  protocol_version     = "HTTP1" # WebSocket upgrades ride on HTTP/1.1 to the targets
+  port                 = var.app_port
+  deregistration_delay = var.deregistration_delay
+
+  health_check {
+    enabled             = true
+    protocol            = "HTTP"
+    port                = "traffic-port"
+    path                = var.health_check_path
+    matcher             = "200"
+    interval            = 15
+    timeout             = 5
+    healthy_threshold   = 2
+    unhealthy_threshold = 3
+  }
+
+  stickiness {
+    enabled         = true
+    type            = "lb_cookie"
+    cookie_duration = var.stickiness_duration
+  }
+
+  tags = merge(var.tags, { Name = "${var.name}-app" })
+}
+
+resource "aws_lb_listener" "https" {
+  load_balancer_arn = aws_lb.this.arn
+  port              = 443
+  protocol          = "HTTPS"
+  ssl_policy        = var.ssl_policy
+  certificate_arn   = local.certificate_arn
+
+  routing_http_response_strict_transport_security_header_value = "max-age=31536000; includeSubDomains"
+  routing_http_response_x_content_type_options_header_value    = "nosniff"
+  routing_http_response_server_enabled                         = false
+
+  default_action {
+    type             = "forward"
+    target_group_arn = aws_lb_target_group.app.arn
+  }
+
+  tags = var.tags
+}
+
+resource "aws_lb_listener" "http_redirect" {
+  load_balancer_arn = aws_lb.this.arn
+  port              = 80
+  protocol          = "HTTP"
+
+  default_action {
+    type = "redirect"
+
+    redirect {
+      protocol    = "HTTPS"
+      port        = "443"
+      status_code = "HTTP_301"
+    }
+  }
+
+  tags = var.tags
+}
+
+resource "aws_wafv2_web_acl_association" "this" {
+  count = var.associate_waf ? 1 : 0
+
+  resource_arn = aws_lb.this.arn
+  web_acl_arn  = var.waf_web_acl_arn
+}

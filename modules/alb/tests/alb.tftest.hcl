@@ -1,0 +1,220 @@
+mock_provider "aws" {
+  mock_data "aws_caller_identity" {
+    defaults = {
+      account_id = "123456789012"
+    }
+  }
+  mock_data "aws_partition" {
+    defaults = {
+      partition = "aws"
+    }
+  }
+  mock_data "aws_elb_service_account" {
+    defaults = {
+      arn = "arn:aws:iam::156460612806:root"
+    }
+  }
+  mock_data "aws_iam_policy_document" {
+    defaults = {
+      json = "{\"Version\":\"2012-10-17\",\"Statement\":[]}"
+    }
+  }
+}
+
+variables {
+  name               = "chat-test"
+  vpc_id             = "vpc-0123456789abcdef0"
+  public_subnet_ids  = ["subnet-0123456789abcdef0", "subnet-0123456789abcdef1"]
+  security_group_ids = ["sg-0123456789abcdef0"]
+  certificate_arn    = "arn:aws:acm:eu-west-1:123456789012:certificate/11111111-2222-3333-4444-555555555555"
+  waf_web_acl_arn    = "arn:aws:wafv2:eu-west-1:123456789012:regional/webacl/chat-test/abcd"
+}
+
+run "websockets_and_socketio_get_what_they_need" {
+  command = plan
+
+  assert {
+    condition     = aws_lb.this.idle_timeout >= 120
+    error_message = "Idle timeout must be at least 120 s for WebSockets."
+  }
+  assert {
+    condition     = aws_lb_target_group.app.stickiness[0].type == "lb_cookie" && aws_lb_target_group.app.stickiness[0].enabled
+    error_message = "lb_cookie stickiness must be on for the polling fallback."
+  }
+  assert {
+    condition     = aws_lb_target_group.app.health_check[0].path == "/healthz" && aws_lb_target_group.app.health_check[0].matcher == "200"
+    error_message = "Health checks must expect 200 from /healthz."
+  }
+  assert {
+    condition     = aws_lb_target_group.app.port == 8000 && aws_lb_target_group.app.protocol == "HTTP"
+    error_message = "Targets are the chat service on its app port."
+  }
+  assert {
+    condition     = aws_lb.this.xff_header_processing_mode == "append"
+    error_message = "X-Forwarded-For must be appended: the service counts PROXY_HOPS=2."
+  }
+}
+
+run "tls_and_header_hygiene" {
+  command = plan
+
+  assert {
+    condition     = aws_lb_listener.https.protocol == "HTTPS" && aws_lb_listener.https.port == 443
+    error_message = "The forwarding listener must be HTTPS on 443."
+  }
+  assert {
+    condition     = startswith(aws_lb_listener.https.ssl_policy, "ELBSecurityPolicy-TLS13-")
+    error_message = "The HTTPS listener must use a TLS 1.3 policy."
+  }
+  assert {
+    condition     = aws_lb_listener.https.certificate_arn == var.certificate_arn
+    error_message = "The given ACM certificate must be served."
+  }
+  assert {
+    condition     = aws_lb_listener.https.default_action[0].type == "forward"
+    error_message = "HTTPS must forward to the app."
+  }
+  assert {
+    condition = (
+      aws_lb_listener.http_redirect.port == 80 &&
+      aws_lb_listener.http_redirect.default_action[0].type == "redirect" &&
+      aws_lb_listener.http_redirect.default_action[0].redirect[0].protocol == "HTTPS" &&
+      aws_lb_listener.http_redirect.default_action[0].redirect[0].status_code == "HTTP_301"
+    )
+    error_message = "Port 80 must only redirect to HTTPS."
+  }
+  assert {
+    condition     = aws_lb.this.drop_invalid_header_fields == true
+    error_message = "Invalid header fields must be dropped."
+  }
+  assert {
+    condition     = aws_lb.this.internal == false && aws_lb.this.load_balancer_type == "application"
+    error_message = "Expected an internet-facing application load balancer."
+  }
+}
+
+run "access_logs_go_to_an_encrypted_private_bucket" {
+  command = apply
+
+  assert {
+    condition     = aws_lb.this.access_logs[0].enabled && aws_lb.this.access_logs[0].bucket == aws_s3_bucket.access_logs.id
+    error_message = "Access logs must be on, into the module's bucket."
+  }
+  assert {
+    condition     = one(aws_s3_bucket_server_side_encryption_configuration.access_logs.rule).apply_server_side_encryption_by_default[0].sse_algorithm == "AES256"
+    error_message = "The access-log bucket must be encrypted (SSE-S3, the only kind ALB delivery accepts)."
+  }
+  assert {
+    condition = (
+      aws_s3_bucket_public_access_block.access_logs.block_public_acls &&
+      aws_s3_bucket_public_access_block.access_logs.block_public_policy &&
+      aws_s3_bucket_public_access_block.access_logs.ignore_public_acls &&
+      aws_s3_bucket_public_access_block.access_logs.restrict_public_buckets
+    )
+    error_message = "All public access to the log bucket must be blocked."
+  }
+  assert {
+    condition     = aws_s3_bucket_ownership_controls.access_logs.rule[0].object_ownership == "BucketOwnerEnforced"
+    error_message = "ACLs must be disabled on the log bucket."
+  }
+  assert {
+    condition     = one(aws_s3_bucket_lifecycle_configuration.access_logs.rule).expiration[0].days == 365
+    error_message = "Access logs expire after the retention period."
+  }
+}
+
+run "production_defaults_protect_and_attach_waf" {
+  command = apply
+
+  assert {
+    condition     = aws_lb.this.enable_deletion_protection == true
+    error_message = "Deletion protection is the default."
+  }
+  assert {
+    condition     = length(aws_wafv2_web_acl_association.this) == 1 && aws_wafv2_web_acl_association.this[0].web_acl_arn == var.waf_web_acl_arn && aws_wafv2_web_acl_association.this[0].resource_arn == aws_lb.this.arn
+    error_message = "The WAF web ACL must be associated with the ALB."
+  }
+  assert {
+    condition     = length(aws_acm_certificate.this) == 0
+    error_message = "No certificate is requested when one is given."
+  }
+}
+
+run "dev_turns_protection_and_waf_off" {
+  command = plan
+
+  variables {
+    deletion_protection       = false
+    associate_waf             = false
+    waf_web_acl_arn           = null
+    access_logs_force_destroy = true
+  }
+
+  assert {
+    condition     = aws_lb.this.enable_deletion_protection == false && length(aws_wafv2_web_acl_association.this) == 0
+    error_message = "Dev switches must turn deletion protection and the WAF association off."
+  }
+  assert {
+    condition     = aws_s3_bucket.access_logs.force_destroy == true
+    error_message = "Dev may let the log bucket be destroyed with its objects."
+  }
+}
+
+run "requests_and_validates_a_certificate_when_none_is_given" {
+  command = apply
+
+  variables {
+    certificate_arn = null
+    domain_name     = "api.chat.example.com"
+    route53_zone_id = "Z0123456789ABCDEFGHIJ"
+  }
+
+  assert {
+    condition     = aws_acm_certificate.this[0].domain_name == "api.chat.example.com" && aws_acm_certificate.this[0].validation_method == "DNS"
+    error_message = "A DNS-validated certificate must be requested for domain_name."
+  }
+  assert {
+    condition     = aws_lb_listener.https.certificate_arn == aws_acm_certificate_validation.this[0].certificate_arn
+    error_message = "The listener must wait for the validated certificate."
+  }
+}
+
+run "rejects_a_short_idle_timeout" {
+  command = plan
+
+  variables {
+    idle_timeout = 60
+  }
+
+  expect_failures = [var.idle_timeout]
+}
+
+run "rejects_a_tls12_only_policy" {
+  command = plan
+
+  variables {
+    ssl_policy = "ELBSecurityPolicy-2016-08"
+  }
+
+  expect_failures = [var.ssl_policy]
+}
+
+run "rejects_neither_certificate_nor_domain" {
+  command = plan
+
+  variables {
+    certificate_arn = null
+  }
+
+  expect_failures = [var.route53_zone_id]
+}
+
+run "rejects_waf_association_without_an_acl" {
+  command = plan
+
+  variables {
+    waf_web_acl_arn = null
+  }
+
+  expect_failures = [var.waf_web_acl_arn]
+}

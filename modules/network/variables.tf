@@ -1,0 +1,78 @@
+variable "name" {
+  description = "Prefix for every resource name, such as chat-prod: lower-case letters, digits and hyphens."
+  type        = string
+
+  validation {
+    condition     = can(regex("^[a-z][a-z0-9-]{1,30}[a-z0-9]$", var.name))
+    error_message = "name must be 3-32 characters of a-z, 0-9 and '-', starting with a letter and not ending with '-'."
+  }
+}
+
+variable "tags" {
+  description = "Tags added to every resource that takes tags."
+  type        = map(string)
+  default     = {}
+}
+
+variable "cidr_block" {
+  description = "IPv4 range of the VPC, a /16 to /18. Public subnets take /24-sized slices, app subnets /20-sized ones (scaled to the prefix), database subnets /24-sized ones from the top of the range."
+  type        = string
+  default     = "10.0.0.0/16"
+
+  validation {
+    condition = (
+      can(cidrhost(var.cidr_block, 0)) &&
+      try(tonumber(split("/", var.cidr_block)[1]) >= 16 && tonumber(split("/", var.cidr_block)[1]) <= 18, false)
+    )
+    error_message = "cidr_block must be a valid IPv4 CIDR with a prefix length from /16 to /18."
+  }
+}
+
+variable "availability_zones" {
+  description = "Availability zones to spread the subnets over: 2 or 3 names in the region, such as [\"eu-west-1a\", \"eu-west-1b\", \"eu-west-1c\"]."
+  type        = list(string)
+
+  validation {
+    condition     = length(var.availability_zones) >= 2 && length(var.availability_zones) <= 3 && length(distinct(var.availability_zones)) == length(var.availability_zones)
+    error_message = "availability_zones must hold 2 or 3 distinct zone names."
+  }
+
+  validation {
+    condition     = alltrue([for az in var.availability_zones : can(regex("^[a-z]{2}(-[a-z]+)+-[0-9][a-z]$", az))])
+    error_message = "Each availability zone must look like eu-west-1a."
+  }
+}
+
+variable "single_nat_gateway" {
+  description = "Cost saver for dev: one NAT gateway for every AZ instead of one per AZ. An AZ outage then cuts the other AZs' egress."
+  type        = bool
+  default     = false
+}
+
+variable "enable_interface_endpoints" {
+  description = "Create interface endpoints (SSM, Session Manager, Secrets Manager, CloudWatch Logs, CloudWatch monitoring) so those calls never leave the VPC. Dev may turn this off to save the hourly endpoint cost; traffic then goes through NAT."
+  type        = bool
+  default     = true
+}
+
+variable "flow_log_retention_days" {
+  description = "Days the VPC flow logs are kept in CloudWatch Logs."
+  type        = number
+  default     = 365
+
+  validation {
+    condition     = contains([1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653], var.flow_log_retention_days)
+    error_message = "flow_log_retention_days must be one of the values CloudWatch Logs accepts (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653)."
+  }
+}
+
+variable "flow_log_traffic_type" {
+  description = "Which traffic the VPC flow log records: ALL, ACCEPT or REJECT."
+  type        = string
+  default     = "ALL"
+
+  validation {
+    condition     = contains(["ALL", "ACCEPT", "REJECT"], var.flow_log_traffic_type)
+    error_message = "flow_log_traffic_type must be ALL, ACCEPT or REJECT."
+  }
+}

@@ -1,0 +1,192 @@
+# The rule set is data first (one map per direction, keyed by the flow's name) so
+# that the tests can compare the complete set: an extra open port fails them.
+
+data "aws_ec2_managed_prefix_list" "cloudfront" {
+  count = var.alb_ingress_source == "cloudfront" ? 1 : 0
+
+  name = "com.amazonaws.global.cloudfront.origin-facing"
+}
+
+locals {
+  from_internet = var.alb_ingress_source == "internet"
+
+  internet_https = local.from_internet ? {
+    for i, cidr in var.alb_ingress_cidr_blocks : "internet_to_alb_https_${i}" => {
+      security_group = "alb"
+      description    = "HTTPS from ${cidr} to the ALB"
+      port           = 443
+      cidr_ipv4      = cidr
+      prefix_list_id = null
+      source_group   = null
+    }
+  } : {}
+
+  internet_http = local.from_internet && var.enable_http_redirect ? {
+    for i, cidr in var.alb_ingress_cidr_blocks : "internet_to_alb_http_redirect_${i}" => {
+      security_group = "alb"
+      description    = "HTTP from ${cidr} to the ALB, only redirected to HTTPS"
+      port           = 80
+      cidr_ipv4      = cidr
+      prefix_list_id = null
+      source_group   = null
+    }
+  } : {}
+
+  cloudfront_https = local.from_internet ? {} : {
+    cloudfront_to_alb_https = {
+      security_group = "alb"
+      description    = "HTTPS from CloudFront's origin-facing servers to the ALB"
+      port           = 443
+      cidr_ipv4      = null
+      prefix_list_id = data.aws_ec2_managed_prefix_list.cloudfront[0].id
+      source_group   = null
+    }
+  }
+
+  ingress_rules = merge(local.internet_https, local.internet_http, local.cloudfront_https, {
+    alb_to_app = {
+      security_group = "app"
+      description    = "Requests and WebSockets from the ALB to the chat service"
+      port           = var.app_port
+      cidr_ipv4      = null
+      prefix_list_id = null
+      source_group   = "alb"
+    }
+    app_to_postgres = {
+      security_group = "postgres"
+      description    = "PostgreSQL from the chat service"
+      port           = var.postgres_port
+      cidr_ipv4      = null
+      prefix_list_id = null
+      source_group   = "app"
+    }
+    app_to_redis = {
+      security_group = "redis"
+      description    = "Redis (TLS) from the chat service"
+      port           = var.redis_port
+      cidr_ipv4      = null
+      prefix_list_id = null
+      source_group   = "app"
+    }
+  })
+
+  egress_rules = {
+    alb_to_app = {
+      security_group = "alb"
+      description    = "ALB forwards requests and health checks to the chat service"
+      port           = var.app_port
+      cidr_ipv4      = null
+      target_group   = "app"
+    }
+    app_to_postgres = {
+      security_group = "app"
+      description    = "Chat service to PostgreSQL"
+      port           = var.postgres_port
+      cidr_ipv4      = null
+      target_group   = "postgres"
+    }
+    app_to_redis = {
+      security_group = "app"
+      description    = "Chat service to Redis"
+      port           = var.redis_port
+      cidr_ipv4      = null
+      target_group   = "redis"
+    }
+    # SSM, Secrets Manager, S3, CloudWatch and the OS package repositories are all
+    # HTTPS; without interface endpoints they are reached through NAT, so the
+    # destination cannot be narrower than any address.
+    app_to_aws_apis_https = {
+      security_group = "app"
+      description    = "Chat service to AWS APIs and package repositories over HTTPS"
+      port           = 443
+      cidr_ipv4      = "0.0.0.0/0"
+      target_group   = null
+    }
+  }
+
+  group_ids = {
+    alb      = aws_security_group.alb.id
+    app      = aws_security_group.app.id
+    postgres = aws_security_group.postgres.id
+    redis    = aws_security_group.redis.id
+  }
+}
+
+# No inline rules and no egress block: the AWS provider then removes the default
+# allow-all egress rule, so each group allows exactly the rules below.
+resource "aws_security_group" "alb" {
+  name        = "${var.name}-alb"
+  description = "Chat ALB: HTTPS in, chat service out"
+  vpc_id      = var.vpc_id
+
+  tags = merge(var.tags, { Name = "${var.name}-alb" })
+
+  lifecycle {
+    create_before_destroy = true
+  }
+}
+
+resource "aws_security_group" "app" {
+  name        = "${var.name}-app"
+  description = "Chat service instances: from the ALB only; out to PostgreSQL, Redis and HTTPS"
+  vpc_id      = var.vpc_id
+
+  tags = merge(var.tags, { Name = "${var.name}-app" })
+
+  lifecycle {
+    create_before_destroy = true
+  }
+}
+
+resource "aws_security_group" "postgres" {
+  name        = "${var.name}-postgres"
+  description = "Chat PostgreSQL: from the chat service only"
+  vpc_id      = var.vpc_id
+
+  tags = merge(var.tags, { Name = "${var.name}-postgres" })
+
+  lifecycle {
+    create_before_destroy = true
+  }
+}
+
+resource "aws_security_group" "redis" {
+  name        = "${var.name}-redis"
+  description = "Chat Redis: from the chat service only"
+  vpc_id      = var.vpc_id
+
+  tags = merge(var.tags, { Name = "${var.name}-redis" })
+
+  lifecycle {
+    create_before_destroy = true
+  }
+}
+
+resource "aws_vpc_security_group_ingress_rule" "flow" {
+  for_each = local.ingress_rules
+
+  security_group_id            = local.group_ids[each.value.security_group]
+  description                  = each.value.description
+  ip_protocol                  = "tcp"
+  from_port                    = each.value.port
+  to_port                      = each.value.port
+  cidr_ipv4                    = each.value.cidr_ipv4
+  prefix_list_id               = each.value.prefix_list_id
+  referenced_security_group_id = each.value.source_group == null ? null : local.group_ids[each.value.source_group]
+
+  tags = merge(var.tags, { Name = "${var.name}-${each.key}" })
+}
+
+resource "aws_vpc_security_group_egress_rule" "flow" {
+  for_each = local.egress_rules
+
+  security_group_id            = local.group_ids[each.value.security_group]
+  description                  = each.value.description
+  ip_protocol                  = "tcp"
+  from_port                    = each.value.port
+  to_port                      = each.value.port
+  cidr_ipv4                    = each.value.cidr_ipv4
+  referenced_security_group_id = each.value.target_group == null ? null : local.group_ids[each.value.target_group]
+
+  tags = merge(var.tags, { Name = "${var.name}-${each.key}" })
+}

@@ -1,0 +1,159 @@
+mock_provider "aws" {
+  mock_data "aws_ec2_managed_prefix_list" {
+    defaults = {
+      id = "pl-4fa04526"
+    }
+  }
+}
+
+variables {
+  name   = "chat-test"
+  vpc_id = "vpc-0123456789abcdef0"
+}
+
+run "cloudfront_fronted_alb_allows_exactly_these_flows" {
+  command = apply
+
+  assert {
+    condition = keys(aws_vpc_security_group_ingress_rule.flow) == sort([
+      "cloudfront_to_alb_https", "alb_to_app", "app_to_postgres", "app_to_redis",
+    ])
+    error_message = "Unexpected ingress rule set: ${jsonencode(keys(aws_vpc_security_group_ingress_rule.flow))}"
+  }
+  assert {
+    condition = keys(aws_vpc_security_group_egress_rule.flow) == sort([
+      "alb_to_app", "app_to_postgres", "app_to_redis", "app_to_aws_apis_https",
+    ])
+    error_message = "Unexpected egress rule set: ${jsonencode(keys(aws_vpc_security_group_egress_rule.flow))}"
+  }
+  assert {
+    condition = {
+      for k, r in aws_vpc_security_group_ingress_rule.flow : k => [r.security_group_id, r.ip_protocol, r.from_port, r.to_port, r.cidr_ipv4, r.prefix_list_id, r.referenced_security_group_id]
+      } == {
+      cloudfront_to_alb_https = [aws_security_group.alb.id, "tcp", 443, 443, null, "pl-4fa04526", null]
+      alb_to_app              = [aws_security_group.app.id, "tcp", 8000, 8000, null, null, aws_security_group.alb.id]
+      app_to_postgres         = [aws_security_group.postgres.id, "tcp", 5432, 5432, null, null, aws_security_group.app.id]
+      app_to_redis            = [aws_security_group.redis.id, "tcp", 6379, 6379, null, null, aws_security_group.app.id]
+    }
+    error_message = "An ingress rule has the wrong group, port or source."
+  }
+  assert {
+    condition = {
+      for k, r in aws_vpc_security_group_egress_rule.flow : k => [r.security_group_id, r.ip_protocol, r.from_port, r.to_port, r.cidr_ipv4, r.referenced_security_group_id]
+      } == {
+      alb_to_app            = [aws_security_group.alb.id, "tcp", 8000, 8000, null, aws_security_group.app.id]
+      app_to_postgres       = [aws_security_group.app.id, "tcp", 5432, 5432, null, aws_security_group.postgres.id]
+      app_to_redis          = [aws_security_group.app.id, "tcp", 6379, 6379, null, aws_security_group.redis.id]
+      app_to_aws_apis_https = [aws_security_group.app.id, "tcp", 443, 443, "0.0.0.0/0", null]
+    }
+    error_message = "An egress rule has the wrong group, port or destination."
+  }
+  assert {
+    condition     = alltrue([for r in concat(values(aws_vpc_security_group_ingress_rule.flow), values(aws_vpc_security_group_egress_rule.flow)) : length(r.description) > 10])
+    error_message = "Every rule needs a description."
+  }
+}
+
+run "no_ssh_and_no_port_range_anywhere" {
+  command = plan
+
+  assert {
+    condition = alltrue([
+      for r in concat(values(aws_vpc_security_group_ingress_rule.flow), values(aws_vpc_security_group_egress_rule.flow)) :
+      r.from_port == r.to_port && r.from_port != 22 && r.ip_protocol == "tcp"
+    ])
+    error_message = "Rules must open single TCP ports, never SSH."
+  }
+}
+
+run "cloudfront_source_reads_the_origin_facing_prefix_list" {
+  command = plan
+
+  assert {
+    condition     = data.aws_ec2_managed_prefix_list.cloudfront[0].name == "com.amazonaws.global.cloudfront.origin-facing"
+    error_message = "The ALB must admit CloudFront's origin-facing prefix list."
+  }
+}
+
+run "internet_source_opens_443_and_80_for_the_redirect" {
+  command = apply
+
+  variables {
+    alb_ingress_source      = "internet"
+    alb_ingress_cidr_blocks = ["0.0.0.0/0"]
+    app_port                = 8080
+  }
+
+  assert {
+    condition = keys(aws_vpc_security_group_ingress_rule.flow) == sort([
+      "internet_to_alb_https_0", "internet_to_alb_http_redirect_0", "alb_to_app", "app_to_postgres", "app_to_redis",
+    ])
+    error_message = "Unexpected ingress rule set: ${jsonencode(keys(aws_vpc_security_group_ingress_rule.flow))}"
+  }
+  assert {
+    condition     = aws_vpc_security_group_ingress_rule.flow["internet_to_alb_https_0"].from_port == 443 && aws_vpc_security_group_ingress_rule.flow["internet_to_alb_https_0"].cidr_ipv4 == "0.0.0.0/0"
+    error_message = "HTTPS must be open to the configured range."
+  }
+  assert {
+    condition     = aws_vpc_security_group_ingress_rule.flow["internet_to_alb_http_redirect_0"].from_port == 80 && aws_vpc_security_group_ingress_rule.flow["internet_to_alb_http_redirect_0"].security_group_id == aws_security_group.alb.id
+    error_message = "Port 80 must be open on the ALB only."
+  }
+  assert {
+    condition     = aws_vpc_security_group_ingress_rule.flow["alb_to_app"].from_port == 8080 && aws_vpc_security_group_egress_rule.flow["alb_to_app"].to_port == 8080
+    error_message = "The app port must follow var.app_port on both sides."
+  }
+  assert {
+    condition     = length(data.aws_ec2_managed_prefix_list.cloudfront) == 0
+    error_message = "The CloudFront prefix list must not be read for an internet-facing ALB."
+  }
+}
+
+run "internet_source_without_redirect_keeps_80_closed" {
+  command = plan
+
+  variables {
+    alb_ingress_source      = "internet"
+    alb_ingress_cidr_blocks = ["198.51.100.0/24", "203.0.113.0/24"]
+    enable_http_redirect    = false
+  }
+
+  assert {
+    condition     = length([for k, r in aws_vpc_security_group_ingress_rule.flow : k if r.from_port == 80]) == 0 && length(aws_vpc_security_group_ingress_rule.flow) == 5
+    error_message = "Port 80 must stay closed when the redirect is off."
+  }
+  assert {
+    condition     = toset([for k, r in aws_vpc_security_group_ingress_rule.flow : r.cidr_ipv4 if r.from_port == 443]) == toset(["198.51.100.0/24", "203.0.113.0/24"])
+    error_message = "HTTPS must be open to exactly the configured ranges."
+  }
+}
+
+run "rejects_an_unknown_ingress_source" {
+  command = plan
+
+  variables {
+    alb_ingress_source = "anywhere"
+  }
+
+  expect_failures = [var.alb_ingress_source]
+}
+
+run "rejects_a_privileged_app_port" {
+  command = plan
+
+  variables {
+    app_port = 80
+  }
+
+  expect_failures = [var.app_port]
+}
+
+run "rejects_a_malformed_cidr" {
+  command = plan
+
+  variables {
+    alb_ingress_source      = "internet"
+    alb_ingress_cidr_blocks = ["10.0.0.300/8"]
+  }
+
+  expect_failures = [var.alb_ingress_cidr_blocks]
+}
