@@ -1,0 +1,407 @@
+"""Lambda entry point: gather the alarm and its context, carry out the routing plan, report.
+
+Deliveries that still fail after retries go to the dead-letter queue with the alarm, so an
+on-call engineer can see and replay them; the function itself only fails when even that is
+impossible, and then Lambda's own retries and on-failure queue take over.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import os
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from functools import cached_property
+from importlib import resources
+from typing import Any
+
+import boto3
+from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.metrics import MetricUnit, single_metric
+from aws_lambda_powertools.utilities.idempotency import (
+    DynamoDBPersistenceLayer,
+    IdempotencyConfig,
+    idempotent_function,
+)
+from aws_lambda_powertools.utilities.idempotency.exceptions import (
+    IdempotencyAlreadyInProgressError,
+)
+from aws_lambda_powertools.utilities.parameters import SecretsProvider, SSMProvider
+from aws_lambda_powertools.utilities.parameters.exceptions import (
+    GetParameterError,
+    TransformParameterError,
+)
+from botocore.config import Config
+from botocore.exceptions import BotoCoreError, ClientError
+
+from . import payloads
+from .alarm import Alarm
+from .delivery import DeliveryFailed, RetryPolicy, post_json
+from .normalize import UnrecognizedEvent, normalize_event
+from .routing import (
+    Delivery,
+    RoutingConfigError,
+    RoutingRules,
+    env_of,
+    load_rules,
+    plan,
+    severity_of,
+)
+
+SERVICE = "alarm-router"
+NAMESPACE = os.environ.get("POWERTOOLS_METRICS_NAMESPACE", "Chat/Ops")
+logger = Logger(service=SERVICE)
+metrics = Metrics(namespace=NAMESPACE, service=SERVICE)
+tracer = Tracer(service=SERVICE)
+
+# boto3 calls: short timeouts and adaptive retries, so a throttled or slow AWS API does not
+# eat the whole invocation.
+BOTO_CONFIG = Config(
+    connect_timeout=3, read_timeout=5, retries={"max_attempts": 5, "mode": "adaptive"}
+)
+# Time kept back at the end of an invocation to dead-letter what could not be delivered.
+DEADLINE_MARGIN_SECONDS = 3.0
+
+
+class ConfigError(RuntimeError):
+    """The function's own environment is incomplete."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    env: str
+    secret_prefix: str
+    routes_parameter: str | None
+    email_topic_arn: str | None
+    dlq_url: str | None
+    idempotency_table: str | None
+    idempotency_ttl: int
+    cache_seconds: int
+    retry: RetryPolicy
+
+    @classmethod
+    def from_env(cls, environ: dict[str, str] | os._Environ[str] = os.environ) -> Settings:
+        try:
+            retry = RetryPolicy(
+                max_attempts=int(environ.get("HTTP_MAX_ATTEMPTS", "4")),
+                timeout=float(environ.get("HTTP_TIMEOUT_SECONDS", "5")),
+                backoff_base=float(environ.get("HTTP_BACKOFF_BASE_SECONDS", "0.5")),
+                backoff_cap=float(environ.get("HTTP_BACKOFF_CAP_SECONDS", "8")),
+            )
+            ttl = int(environ.get("IDEMPOTENCY_TTL_SECONDS", str(7 * 24 * 3600)))
+            cache = int(environ.get("CONFIG_CACHE_SECONDS", "300"))
+        except ValueError as exc:
+            raise ConfigError(f"alarm router: a numeric setting is not a number: {exc}") from exc
+        if retry.max_attempts < 1 or retry.timeout <= 0:
+            raise ConfigError("alarm router: HTTP_MAX_ATTEMPTS >= 1 and HTTP_TIMEOUT_SECONDS > 0")
+        return cls(
+            env=environ.get("ENV", ""),
+            secret_prefix=environ.get("SECRET_PREFIX", ""),
+            routes_parameter=environ.get("ROUTES_PARAMETER") or None,
+            email_topic_arn=environ.get("EMAIL_TOPIC_ARN") or None,
+            dlq_url=environ.get("DLQ_URL") or None,
+            idempotency_table=environ.get("IDEMPOTENCY_TABLE") or None,
+            idempotency_ttl=ttl,
+            cache_seconds=cache,
+            retry=retry,
+        )
+
+
+class Runtime:
+    """Everything built once per execution environment: settings, clients, caches."""
+
+    def __init__(self, settings: Settings):
+        self.settings = settings
+        self._tags: dict[str, dict[str, str]] = {}
+        self._cloudwatch: dict[str, Any] = {}
+
+    @cached_property
+    def secrets(self) -> SecretsProvider:
+        return SecretsProvider(boto3_client=boto3.client("secretsmanager", config=BOTO_CONFIG))
+
+    @cached_property
+    def ssm(self) -> SSMProvider:
+        return SSMProvider(boto3_client=boto3.client("ssm", config=BOTO_CONFIG))
+
+    @cached_property
+    def sns(self) -> Any:
+        return boto3.client("sns", config=BOTO_CONFIG)
+
+    @cached_property
+    def sqs(self) -> Any:
+        return boto3.client("sqs", config=BOTO_CONFIG)
+
+    @cached_property
+    def idempotency_config(self) -> IdempotencyConfig:
+        return IdempotencyConfig(
+            event_key_jmespath="[arn, state, timestamp]",
+            raise_on_no_idempotency_key=True,
+            expires_after_seconds=self.settings.idempotency_ttl,
+        )
+
+    @cached_property
+    def process(self) -> Any:
+        """`process_alarm`, made idempotent when a table is configured."""
+        if not self.settings.idempotency_table:
+            logger.warning("IDEMPOTENCY_TABLE unset: repeated notifications are not suppressed")
+            return lambda alarm: process_alarm(self, alarm=alarm)
+        store = DynamoDBPersistenceLayer(
+            table_name=self.settings.idempotency_table,
+            boto3_session=boto3.session.Session(),
+            boto_config=BOTO_CONFIG,
+        )
+
+        @idempotent_function(
+            data_keyword_argument="alarm",
+            persistence_store=store,
+            config=self.idempotency_config,
+        )
+        def once(alarm: dict[str, Any]) -> dict[str, Any]:
+            return process_alarm(self, alarm=alarm)
+
+        return once
+
+    def bundled_rules(self) -> RoutingRules:
+        text = resources.files(__package__).joinpath("routes.json").read_text()
+        return load_rules(json.loads(text))
+
+    def rules(self) -> RoutingRules:
+        name = self.settings.routes_parameter
+        if not name:
+            return self.bundled_rules()
+        try:
+            document = self.ssm.get(name, transform="json", max_age=self.settings.cache_seconds)
+            return load_rules(document)
+        except (GetParameterError, TransformParameterError, RoutingConfigError) as exc:
+            # A broken override must not silence the on-call: fall back to the shipped rules.
+            logger.error(
+                "routing rules from SSM unusable, using the bundled rules",
+                extra={"parameter": name, "error": str(exc)},
+            )
+            metrics.add_metric(name="RoutingConfigFallbacks", unit=MetricUnit.Count, value=1)
+            return self.bundled_rules()
+
+    def tags_of(self, alarm: Alarm) -> dict[str, str]:
+        if alarm.arn in self._tags:
+            return self._tags[alarm.arn]
+        client = self._cloudwatch.get(alarm.region)
+        if client is None:
+            client = boto3.client("cloudwatch", region_name=alarm.region, config=BOTO_CONFIG)
+            self._cloudwatch[alarm.region] = client
+        try:
+            answer = client.list_tags_for_resource(ResourceARN=alarm.arn)
+            tags = {t["Key"]: t["Value"] for t in answer.get("Tags", [])}
+        except (ClientError, BotoCoreError) as exc:
+            # Routing still works on name, namespace and defaults; say so loudly.
+            logger.warning("alarm tags unreadable", extra={"alarm": alarm.arn, "error": str(exc)})
+            tags = {}
+        self._tags[alarm.arn] = tags
+        return tags
+
+    def secret(self, name: str) -> dict[str, Any]:
+        full = f"{self.settings.secret_prefix}{name}"
+        try:
+            value = self.secrets.get(full, transform="json", max_age=self.settings.cache_seconds)
+        except (GetParameterError, TransformParameterError) as exc:
+            raise DeliveryFailed(
+                f"secret {full!r} unreadable: {exc}", attempts=0, status=None, retryable=False
+            ) from exc
+        if not isinstance(value, dict):
+            raise DeliveryFailed(
+                f"secret {full!r} is not a JSON object", attempts=0, status=None, retryable=False
+            )
+        return value
+
+
+_runtime: Runtime | None = None
+
+
+def runtime() -> Runtime:
+    global _runtime
+    if _runtime is None:
+        _runtime = Runtime(Settings.from_env())
+    return _runtime
+
+
+def reset() -> None:
+    """Forget settings, clients and caches (a new execution environment)."""
+    global _runtime
+    _runtime = None
+
+
+class _Invocation:
+    deadline: float | None = None
+    fresh: bool = False
+
+
+_invocation = _Invocation()
+
+
+@logger.inject_lambda_context(clear_state=True)
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    rt = runtime()
+    if rt.settings.env:
+        metrics.add_dimension(name="Env", value=rt.settings.env)
+    remaining = getattr(context, "get_remaining_time_in_millis", None)
+    _invocation.deadline = (
+        time.monotonic() + remaining() / 1000 - DEADLINE_MARGIN_SECONDS if remaining else None
+    )
+    if rt.settings.idempotency_table:
+        rt.idempotency_config.register_lambda_context(context)
+    try:
+        alarms, rejected = normalize_event(event)
+    except UnrecognizedEvent as exc:
+        logger.error("event is not an alarm notification", extra={"error": str(exc)})
+        metrics.add_metric(name="UnrecognizedEvents", unit=MetricUnit.Count, value=1)
+        return {"alarms": 0, "rejected": [str(exc)], "results": []}
+    for reason in rejected:
+        logger.warning("record is not an alarm notification", extra={"error": reason})
+        metrics.add_metric(name="UnrecognizedEvents", unit=MetricUnit.Count, value=1)
+    results = []
+    for raw in alarms:
+        tags = rt.tags_of(raw)
+        rules = rt.rules()
+        alarm = raw.with_context(
+            env=env_of(tags, rt.settings.env),
+            severity=severity_of(tags, rules.default_severity),
+            tags=tags,
+        )
+        logger.append_keys(alarm=alarm.name, alarm_state=alarm.state)
+        metrics.add_metric(name="AlarmsReceived", unit=MetricUnit.Count, value=1)
+        _invocation.fresh = False
+        try:
+            result = rt.process(alarm=alarm.to_dict())
+        except IdempotencyAlreadyInProgressError:
+            logger.info("the same alarm state is being delivered by another invocation")
+            metrics.add_metric(name="DuplicatesSuppressed", unit=MetricUnit.Count, value=1)
+            results.append({"alarm": alarm.name, "duplicate": True, "deliveries": []})
+            continue
+        if not _invocation.fresh:
+            logger.info("repeated notification of the same alarm state: already delivered")
+            metrics.add_metric(name="DuplicatesSuppressed", unit=MetricUnit.Count, value=1)
+            result = {**result, "duplicate": True}
+        results.append(result)
+    logger.remove_keys(["alarm", "alarm_state"])
+    return {"alarms": len(alarms), "rejected": rejected, "results": results}
+
+
+def process_alarm(rt: Runtime, *, alarm: dict[str, Any]) -> dict[str, Any]:
+    """Deliver one alarm state change to every receiver its routes name."""
+    _invocation.fresh = True
+    current = Alarm.from_dict(alarm)
+    decided = plan(current, rt.rules())
+    for route, reason in decided.skipped:
+        logger.info("route sends nothing", extra={"route": route, "reason": reason})
+    outcomes = []
+    for delivery in decided.deliveries:
+        outcome = deliver(rt, current, delivery)
+        outcomes.append(outcome)
+        _count(delivery.receiver.name, outcome["outcome"])
+    return {"alarm": current.name, "state": current.state, "deliveries": outcomes}
+
+
+def deliver(rt: Runtime, alarm: Alarm, delivery: Delivery) -> dict[str, Any]:
+    receiver = delivery.receiver
+    base = {"receiver": receiver.name, "type": receiver.type, "action": delivery.action}
+    try:
+        attempts = _send(rt, alarm, delivery)
+    except DeliveryFailed as exc:
+        logger.error(
+            "delivery failed, dead-lettered",
+            extra={**base, "error": str(exc), "attempts": exc.attempts, "status": exc.status},
+        )
+        dead_letter(rt, alarm, delivery, exc)
+        return {**base, "outcome": "failed", "error": str(exc), "attempts": exc.attempts}
+    logger.info("delivered", extra={**base, "attempts": attempts})
+    return {**base, "outcome": "delivered", "attempts": attempts}
+
+
+def _send(rt: Runtime, alarm: Alarm, delivery: Delivery) -> int:
+    receiver, action = delivery.receiver, delivery.action
+    policy, deadline = rt.settings.retry, _invocation.deadline
+    if receiver.type == "email":
+        topic = receiver.topic_arn or rt.settings.email_topic_arn
+        if not topic:
+            raise DeliveryFailed(
+                "no email topic configured", attempts=0, status=None, retryable=False
+            )
+        subject, body = payloads.email(alarm, action)
+        try:
+            rt.sns.publish(TopicArn=topic, Subject=subject, Message=body)
+        except (ClientError, BotoCoreError) as exc:
+            raise DeliveryFailed(
+                f"SNS publish failed: {exc}", attempts=1, status=None, retryable=True
+            ) from exc
+        return 1
+    secret = rt.secret(receiver.secret or "")
+    if receiver.type == "slack":
+        url = _required(secret, "webhook_url", receiver.secret)
+        result = post_json(url, payloads.slack(alarm, action), policy, deadline=deadline)
+    elif receiver.type == "pagerduty":
+        key = _required(secret, "routing_key", receiver.secret)
+        url = secret.get("url") or payloads.PAGERDUTY_URL
+        result = post_json(url, payloads.pagerduty(alarm, action, key), policy, deadline=deadline)
+    else:
+        url = _required(secret, "url", receiver.secret)
+        key = secret.get("hmac_key")
+        extra = secret.get("headers") or {}
+        result = post_json(
+            url,
+            payloads.webhook(alarm, action),
+            policy,
+            headers={str(k): str(v) for k, v in extra.items()},
+            signer=(lambda body: {"X-Alarm-Router-Signature": sign(key, body)}) if key else None,
+            deadline=deadline,
+        )
+    return result.attempts
+
+
+def sign(key: str, body: bytes) -> str:
+    """What a webhook receiver recomputes to trust the request: HMAC-SHA256 of the body."""
+    return "sha256=" + hmac.new(key.encode(), body, hashlib.sha256).hexdigest()
+
+
+def dead_letter(rt: Runtime, alarm: Alarm, delivery: Delivery, error: DeliveryFailed) -> None:
+    if not rt.settings.dlq_url:
+        logger.error("no DLQ_URL: the failed delivery is only in this log")
+        return
+    message = {
+        "kind": "alarm-router.delivery-failed",
+        "receiver": delivery.receiver.name,
+        "receiver_type": delivery.receiver.type,
+        "action": delivery.action,
+        "route": delivery.route,
+        "error": str(error),
+        "status": error.status,
+        "attempts": error.attempts,
+        "failed_at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "alarm": alarm.to_dict(),
+    }
+    # If even this fails the invocation fails: Lambda retries it and keeps the event.
+    rt.sqs.send_message(QueueUrl=rt.settings.dlq_url, MessageBody=json.dumps(message))
+
+
+def _required(secret: dict[str, Any], key: str, name: str | None) -> str:
+    value = secret.get(key)
+    if not isinstance(value, str) or not value:
+        raise DeliveryFailed(
+            f"secret {name!r} has no {key!r}", attempts=0, status=None, retryable=False
+        )
+    return value
+
+
+def _count(receiver: str, outcome: str) -> None:
+    with single_metric(
+        name="Notifications",
+        unit=MetricUnit.Count,
+        value=1,
+        namespace=NAMESPACE,
+        default_dimensions=metrics.default_dimensions,
+    ) as metric:
+        metric.add_dimension(name="Receiver", value=receiver)
+        metric.add_dimension(name="Outcome", value=outcome)

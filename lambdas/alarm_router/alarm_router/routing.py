@@ -1,0 +1,296 @@
+"""Routing rules as data, in the spirit of Alertmanager's routing tree, and the pure decision.
+
+A route matches on env, severity, alarm name (glob patterns), metric namespace and tags. The
+tree is walked from the root: the first matching child is entered and, unless it says
+`continue`, its siblings are not tried; a node no child of which matches is itself the result.
+Children inherit their parent's receivers and settings. The root is the default route.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+from dataclasses import dataclass, field
+from typing import Any
+
+from .alarm import SEVERITIES, Alarm
+
+RECEIVER_TYPES = ("slack", "pagerduty", "email", "webhook")
+INSUFFICIENT_DATA_MODES = ("ignore", "notify")
+_MATCH_KEYS = ("env", "severity", "alarm_name", "namespace", "tags")
+_ROUTE_KEYS = {
+    "name",
+    "match",
+    "receivers",
+    "continue",
+    "routes",
+    "insufficient_data",
+    "send_resolved",
+}
+
+
+class RoutingConfigError(ValueError):
+    """The routing rules document is invalid; the message names the offending place."""
+
+
+@dataclass(frozen=True)
+class Receiver:
+    name: str
+    type: str
+    secret: str | None = None  # Secrets Manager name, relative to the function's secret prefix
+    topic_arn: str | None = None  # email: overrides the function's email topic
+
+
+@dataclass(frozen=True)
+class Matcher:
+    env: frozenset[str] | None = None
+    severity: frozenset[str] | None = None
+    alarm_name: tuple[str, ...] | None = None
+    namespace: frozenset[str] | None = None
+    tags: tuple[tuple[str, frozenset[str] | None], ...] = ()
+
+    def matches(self, alarm: Alarm) -> bool:
+        if self.env is not None and alarm.env not in self.env:
+            return False
+        if self.severity is not None and alarm.severity not in self.severity:
+            return False
+        if self.alarm_name is not None and not any(
+            fnmatch.fnmatchcase(alarm.name, pattern) for pattern in self.alarm_name
+        ):
+            return False
+        if self.namespace is not None and alarm.namespace not in self.namespace:
+            return False
+        for key, values in self.tags:
+            if key not in alarm.tags:
+                return False
+            if values is not None and alarm.tags[key] not in values:
+                return False
+        return True
+
+
+@dataclass(frozen=True)
+class Route:
+    name: str
+    matcher: Matcher
+    receivers: tuple[str, ...]
+    continue_: bool = False
+    insufficient_data: str = "ignore"
+    send_resolved: bool = True
+    routes: tuple[Route, ...] = ()
+
+
+@dataclass(frozen=True)
+class RoutingRules:
+    receivers: dict[str, Receiver]
+    root: Route
+    default_severity: str = "warning"
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """One notification to send: which receiver, trigger or resolve, and the route that chose it."""
+
+    receiver: Receiver
+    action: str  # trigger | resolve
+    route: str
+
+
+@dataclass(frozen=True)
+class Plan:
+    deliveries: tuple[Delivery, ...]
+    skipped: tuple[tuple[str, str], ...] = field(default=())  # (route, reason)
+
+
+def load_rules(document: Any) -> RoutingRules:
+    """Validate a routing document (the JSON shipped with the function or from SSM)."""
+    if not isinstance(document, dict):
+        raise RoutingConfigError("routing rules: the document must be a JSON object")
+    unknown = set(document) - {"receivers", "route", "defaults"}
+    if unknown:
+        raise RoutingConfigError(f"routing rules: unknown top-level keys {sorted(unknown)}")
+    receivers = _load_receivers(document.get("receivers"))
+    defaults = document.get("defaults") or {}
+    default_severity = defaults.get("severity", "warning")
+    if default_severity not in SEVERITIES:
+        raise RoutingConfigError(
+            f"defaults.severity: {default_severity!r} is not one of {list(SEVERITIES)}"
+        )
+    root_doc = document.get("route")
+    if not isinstance(root_doc, dict):
+        raise RoutingConfigError("route: the root route is required")
+    if root_doc.get("match"):
+        raise RoutingConfigError("route.match: the root route matches every alarm")
+    if not root_doc.get("receivers"):
+        raise RoutingConfigError("route.receivers: the root (default) route needs a receiver")
+    root = _load_route(root_doc, "route", receivers, parent=None)
+    return RoutingRules(receivers=receivers, root=root, default_severity=default_severity)
+
+
+def match_routes(alarm: Alarm, rules: RoutingRules) -> list[Route]:
+    """The routes an alarm ends up in (at least the root)."""
+    found = _walk(rules.root, alarm)
+    return found or [rules.root]
+
+
+def plan(alarm: Alarm, rules: RoutingRules) -> Plan:
+    """Which receivers get what for this alarm state change: the whole routing decision."""
+    deliveries: dict[tuple[str, str], Delivery] = {}
+    skipped: list[tuple[str, str]] = []
+    for route in match_routes(alarm, rules):
+        action, reason = decide(alarm, route)
+        if action is None:
+            skipped.append((route.name, reason))
+            continue
+        for name in route.receivers:
+            # A receiver reached through two routes still hears about the alarm once.
+            deliveries.setdefault(
+                (name, action), Delivery(rules.receivers[name], action, route.name)
+            )
+    return Plan(tuple(deliveries.values()), tuple(skipped))
+
+
+def decide(alarm: Alarm, route: Route) -> tuple[str | None, str]:
+    """trigger, resolve or nothing (with the reason) for one route."""
+    if alarm.state == "ALARM":
+        return "trigger", "alarm"
+    if alarm.state == "INSUFFICIENT_DATA":
+        if route.insufficient_data == "notify":
+            return "trigger", "insufficient data notified on this route"
+        return None, "INSUFFICIENT_DATA ignored on this route"
+    # OK
+    if not route.send_resolved:
+        return None, "resolved notifications are off on this route"
+    if alarm.previous_state == "ALARM":
+        return "resolve", "OK after ALARM"
+    if alarm.previous_state == "INSUFFICIENT_DATA" and route.insufficient_data == "notify":
+        return "resolve", "OK after a notified INSUFFICIENT_DATA"
+    return None, f"nothing to resolve: OK after {alarm.previous_state}"
+
+
+def _walk(route: Route, alarm: Alarm) -> list[Route]:
+    found: list[Route] = []
+    for child in route.routes:
+        if not child.matcher.matches(alarm):
+            continue
+        found.extend(_walk(child, alarm) or [child])
+        if not child.continue_:
+            break
+    return found
+
+
+def _load_receivers(doc: Any) -> dict[str, Receiver]:
+    if not isinstance(doc, dict) or not doc:
+        raise RoutingConfigError("receivers: at least one receiver is required")
+    receivers = {}
+    for name, spec in doc.items():
+        where = f"receivers.{name}"
+        if not isinstance(spec, dict):
+            raise RoutingConfigError(f"{where}: must be an object")
+        kind = spec.get("type")
+        if kind not in RECEIVER_TYPES:
+            raise RoutingConfigError(f"{where}.type: {kind!r} is not one of {list(RECEIVER_TYPES)}")
+        unknown = set(spec) - {"type", "secret", "topic_arn"}
+        if unknown:
+            raise RoutingConfigError(f"{where}: unknown keys {sorted(unknown)}")
+        secret = spec.get("secret")
+        if kind in ("slack", "pagerduty", "webhook") and not (
+            isinstance(secret, str) and secret.strip()
+        ):
+            raise RoutingConfigError(
+                f"{where}.secret: a {kind} receiver reads its URL/key from a secret"
+            )
+        topic = spec.get("topic_arn")
+        if topic is not None and not (isinstance(topic, str) and topic.startswith("arn:")):
+            raise RoutingConfigError(f"{where}.topic_arn: must be an SNS topic ARN")
+        receivers[name] = Receiver(name=name, type=kind, secret=secret, topic_arn=topic)
+    return receivers
+
+
+def _load_route(
+    doc: Any, where: str, receivers: dict[str, Receiver], parent: Route | None
+) -> Route:
+    if not isinstance(doc, dict):
+        raise RoutingConfigError(f"{where}: must be an object")
+    unknown = set(doc) - _ROUTE_KEYS
+    if unknown:
+        raise RoutingConfigError(f"{where}: unknown keys {sorted(unknown)}")
+    names = doc.get("receivers")
+    if names is None:
+        names = parent.receivers if parent else ()
+    elif isinstance(names, str):
+        names = (names,)
+    if not isinstance(names, list | tuple) or not all(isinstance(n, str) for n in names):
+        raise RoutingConfigError(f"{where}.receivers: must be a list of receiver names")
+    for name in names:
+        if name not in receivers:
+            raise RoutingConfigError(f"{where}.receivers: unknown receiver {name!r}")
+    mode = doc.get("insufficient_data", parent.insufficient_data if parent else "ignore")
+    if mode not in INSUFFICIENT_DATA_MODES:
+        raise RoutingConfigError(
+            f"{where}.insufficient_data: {mode!r} is not one of {list(INSUFFICIENT_DATA_MODES)}"
+        )
+    send_resolved = doc.get("send_resolved", parent.send_resolved if parent else True)
+    cont = doc.get("continue", False)
+    if not isinstance(send_resolved, bool) or not isinstance(cont, bool):
+        raise RoutingConfigError(f"{where}: continue and send_resolved are true or false")
+    route = Route(
+        name=str(doc.get("name") or where),
+        matcher=_load_matcher(doc.get("match") or {}, f"{where}.match"),
+        receivers=tuple(names),
+        continue_=cont,
+        insufficient_data=mode,
+        send_resolved=send_resolved,
+    )
+    children = doc.get("routes") or []
+    if not isinstance(children, list):
+        raise RoutingConfigError(f"{where}.routes: must be a list")
+    loaded = tuple(
+        _load_route(child, f"{where}.routes[{i}]", receivers, route)
+        for i, child in enumerate(children)
+    )
+    return Route(**{**route.__dict__, "routes": loaded})
+
+
+def _load_matcher(doc: Any, where: str) -> Matcher:
+    if not isinstance(doc, dict):
+        raise RoutingConfigError(f"{where}: must be an object")
+    unknown = set(doc) - set(_MATCH_KEYS)
+    if unknown:
+        raise RoutingConfigError(f"{where}: unknown keys {sorted(unknown)} (known: {_MATCH_KEYS})")
+    severity = _strings(doc, "severity", where)
+    if severity is not None and not severity <= set(SEVERITIES):
+        raise RoutingConfigError(f"{where}.severity: values must be among {list(SEVERITIES)}")
+    names = _strings(doc, "alarm_name", where)
+    tags_doc = doc.get("tags") or {}
+    if not isinstance(tags_doc, dict):
+        raise RoutingConfigError(f"{where}.tags: must be an object of tag -> value(s)")
+    tags = []
+    for key, value in sorted(tags_doc.items()):
+        # "*" only asks that the tag be present.
+        tags.append((key, None if value == "*" else _strings(tags_doc, key, f"{where}.tags")))
+    return Matcher(
+        env=_strings(doc, "env", where),
+        severity=severity,
+        alarm_name=tuple(sorted(names)) if names is not None else None,
+        namespace=_strings(doc, "namespace", where),
+        tags=tuple(tags),
+    )
+
+
+def _strings(doc: dict[str, Any], key: str, where: str) -> frozenset[str] | None:
+    if key not in doc:
+        return None
+    value = doc[key]
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list) or not value or not all(isinstance(v, str) for v in value):
+        raise RoutingConfigError(f"{where}.{key}: must be a string or a non-empty list of strings")
+    return frozenset(value)
+
+
+def severity_of(tags: dict[str, str], default: str) -> str:
+    value = (tags.get("Severity") or tags.get("severity") or "").lower()
+    return value if value in SEVERITIES else default
+
+
+def env_of(tags: dict[str, str], default: str) -> str:
+    return tags.get("Env") or tags.get("Environment") or tags.get("env") or default
