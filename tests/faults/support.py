@@ -24,6 +24,7 @@ import psycopg2
 import redis
 import requests
 import socketio
+import websocket
 
 REPO = Path(__file__).resolve().parents[2]
 PG_ADMIN_DSN = os.environ.get(
@@ -550,3 +551,73 @@ def percentile(values: list[float], p: float) -> float:
 
 def json_dumps(obj) -> str:
     return json.dumps(obj, separators=(",", ":"))
+
+
+# --------------------------------------------------------------------------- raw clients
+
+
+class RawSocketIO:
+    """A Socket.IO client written against the wire protocol (Engine.IO 4 over WebSocket), for
+    what the library client will not do: stop reading, or send frames of any size."""
+
+    def __init__(self, url: str, rcvbuf: int | None = None, timeout: float = 10) -> None:
+        ws_url = url.replace("http://", "ws://") + "/socket.io/?EIO=4&transport=websocket"
+        opts = []
+        if rcvbuf is not None:
+            # set before connect, so the advertised window stays small
+            opts.append((socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf))
+        self.ws = websocket.create_connection(ws_url, timeout=timeout, sockopt=tuple(opts))
+        opened = self.ws.recv()
+        assert isinstance(opened, str) and opened.startswith("0"), opened
+        self.local_port = self.ws.sock.getsockname()[1]
+        self.next_ack = 0
+
+    def recv_packet(self) -> str:
+        """The next Socket.IO packet; answers the server's pings on the way."""
+        while True:
+            pkt = self.ws.recv()
+            if pkt == "2":
+                self.ws.send("3")
+                continue
+            return pkt
+
+    def connect_namespace(self, auth: dict | None) -> str:
+        self.ws.send("40" + (json_dumps(auth) if auth is not None else ""))
+        while True:
+            pkt = self.recv_packet()
+            if pkt.startswith(("40", "44")):
+                return pkt
+
+    def send_event(self, event: str, data) -> int:
+        self.next_ack += 1
+        self.ws.send(f"42{self.next_ack}" + json_dumps([event, data]))
+        return self.next_ack
+
+    def call(self, event: str, data):
+        ack_id = self.send_event(event, data)
+        prefix = f"43{ack_id}"
+        while True:
+            pkt = self.recv_packet()
+            if pkt.startswith(prefix):
+                return json.loads(pkt[len(prefix) :])[0]
+
+    def close(self) -> None:
+        with contextlib.suppress(Exception):
+            self.ws.close(timeout=1)
+        with contextlib.suppress(Exception):
+            self.ws.shutdown()
+
+
+def tcp_queues(local_port: int, remote_port: int) -> tuple[int, int] | None:
+    """(tx_queue, rx_queue) in bytes of the loopback TCP socket local_port -> remote_port,
+    read from /proc/net/tcp; None when there is no such socket."""
+    for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
+        parts = line.split()
+        local, remote, queues = parts[1], parts[2], parts[4]
+        if (
+            int(local.split(":")[1], 16) == local_port
+            and int(remote.split(":")[1], 16) == remote_port
+        ):
+            tx, rx = queues.split(":")
+            return int(tx, 16), int(rx, 16)
+    return None

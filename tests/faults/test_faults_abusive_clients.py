@@ -1,0 +1,311 @@
+"""Slow and abusive clients must not harm the others.
+
+- Clients that join a room and then never read their socket again, while a sender fills
+  the room: the other members keep getting every message within a bounded latency.
+- A bounded connection flood (idle TCP connections, half-sent HTTP requests, Socket.IO
+  connects without a valid token): the token-less connects are refused, and members, as
+  well as a user who signs in during the flood, are served as before.
+- Oversized frames and bodies: refused (`too_large`, or the connection closed when the
+  frame is above the transport's limit), nothing stored, the others unaffected.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import socket
+import threading
+import time
+
+import pytest
+import requests
+import websocket
+
+from .support import (
+    Api,
+    ChatClient,
+    ChatServer,
+    Database,
+    RawSocketIO,
+    base_env,
+    delete_redis_keys,
+    migrate,
+    percentile,
+    record_figure,
+    tcp_queues,
+    unique,
+    wait_until,
+)
+
+BODY = 3900
+LATENCY_FLOOR = 1.0  # seconds: the p99 bound under abuse is max(this, 4 x the baseline p99)
+
+
+class Room:
+    def __init__(self, server: ChatServer, api: Api) -> None:
+        self.server = server
+        self.api = api
+        self.name = unique("abuse-")
+        owner = api.register(unique("owner"))
+        api.create_room(owner["token"], self.name)
+        self.sender = self.member(owner)
+        self.watchers = [self.member(api.register(unique("w"))) for _ in range(3)]
+
+    def member(self, user: dict) -> ChatClient:
+        c = ChatClient(user["user"]["username"], user["token"], self.name, [self.server.url])
+        c.connect()
+        assert c.join().get("ok")
+        return c
+
+    def close(self) -> None:
+        for c in [self.sender, *self.watchers]:
+            c.close()
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    db = Database()
+    db.create()
+    channel = unique("faults-abuse-")
+    env = base_env(db.url(), "redis://127.0.0.1:6379/0", channel)
+    srv = ChatServer(env, tmp_path_factory.mktemp("abuse"), "serve-abuse")
+    try:
+        migrate(env)
+        srv.start()
+        yield srv
+    finally:
+        srv.stop()
+        with contextlib.suppress(Exception):
+            delete_redis_keys(channel)
+        db.drop()
+
+
+@pytest.fixture
+def room(server):
+    r = Room(server, Api(server.url))
+    try:
+        yield r
+    finally:
+        r.close()
+        if not server.alive():
+            print(server.log_tail())
+
+
+def stream(sender: ChatClient, n: int, interval: float, tag: str, body_len: int = BODY):
+    """Sends n messages, one every `interval` seconds; returns id -> send time."""
+    sent: dict[int, float] = {}
+    pad = "x" * body_len
+    for k in range(n):
+        t0 = time.monotonic()
+        ack = sender.call(
+            "send", {"room": sender.room, "body": f"{tag} {k} {pad}", "client_id": f"{tag}-{k}"}
+        )
+        assert ack.get("ok"), ack
+        sent[ack["message"]["id"]] = t0
+        time.sleep(max(0.0, interval - (time.monotonic() - t0)))
+    return sent
+
+
+def latencies(watchers: list[ChatClient], sent: dict[int, float]) -> list[float]:
+    ids = set(sent)
+    assert wait_until(lambda: all(ids <= set(w.live) for w in watchers), 20), (
+        "a member did not get every message: "
+        + repr({w.username: len(ids - set(w.live)) for w in watchers})
+    )
+    return [w.arrivals[i] - sent[i] for w in watchers for i in sent]
+
+
+def test_clients_that_never_read_do_not_slow_the_others(server, room):
+    base = latencies(room.watchers, stream(room.sender, 60, 0.01, "base"))
+    base_p99 = percentile(base, 99)
+
+    stalled: list[RawSocketIO] = []
+    for _ in range(4):
+        user = room.api.register(unique("s"))
+        raw = RawSocketIO(server.url, rcvbuf=4096)
+        assert raw.connect_namespace({"token": user["token"]}).startswith("40")
+        assert raw.call("join", {"room": room.name}).get("ok")
+        stalled.append(raw)
+    # from here on the stalled clients never read their sockets again
+    try:
+        rss_before = server.rss_kib()
+        sent = stream(room.sender, 1000, 0.005, "load")
+        lat = latencies(room.watchers, sent)
+        frame_bytes = len(sent) * (BODY + 150)
+        held_in_kernel = []
+        for raw in stalled:
+            server_side = tcp_queues(server.port, raw.local_port)
+            client_side = tcp_queues(raw.local_port, server.port) or (0, 0)
+            if server_side is None:
+                continue  # the server dropped the slow consumer: also a way of not waiting for it
+            held_in_kernel.append(server_side[0] + client_side[1])
+        # non-vacuous only if the kernel buffers could not take it all: the rest waited in
+        # (or was dropped by) the server while the others were served
+        assert all(h < frame_bytes for h in held_in_kernel), (held_in_kernel, frame_bytes)
+        p99 = percentile(lat, 99)
+        bound = max(LATENCY_FLOOR, 4 * base_p99)
+        record_figure(
+            "never-reading clients: members' p50/p99 latency",
+            f"baseline {percentile(base, 50) * 1000:.0f}/{base_p99 * 1000:.0f} ms, "
+            f"with 4 stalled sockets {percentile(lat, 50) * 1000:.0f}/{p99 * 1000:.0f} ms "
+            f"({len(sent)} messages of {BODY} chars)",
+        )
+        record_figure(
+            "never-reading clients: server memory growth",
+            f"{(server.rss_kib() - rss_before) / 1024:.1f} MiB for "
+            f"{4 * frame_bytes / 2**20:.1f} MiB not read; "
+            f"{len(stalled) - len(held_in_kernel)} of 4 stalled sockets dropped by the server",
+        )
+        assert p99 < bound, f"p99 {p99:.3f}s with stalled clients (baseline {base_p99:.3f}s)"
+        assert server.readyz().status_code == 200
+    finally:
+        for raw in stalled:
+            raw.close()
+
+
+def test_connection_flood_is_refused_without_harming_others(server, room):
+    idle: list[socket.socket] = []
+    refused: list[str] = []
+    errors: list[str] = []
+    stop = threading.Event()
+
+    def flood_unauthenticated(n: int) -> None:
+        for k in range(n):
+            if stop.is_set():
+                return
+            try:
+                raw = RawSocketIO(server.url, timeout=10)
+            except (OSError, websocket.WebSocketException) as exc:
+                errors.append(f"handshake: {exc!r}")
+                continue
+            try:
+                pkt = raw.connect_namespace({"token": f"forged-{k}"} if k % 2 else None)
+                refused.append(pkt)
+            except (OSError, websocket.WebSocketException):
+                refused.append("closed")
+            finally:
+                raw.close()
+
+    try:
+        for _ in range(300):
+            idle.append(socket.create_connection(("127.0.0.1", server.port), timeout=5))
+        for _ in range(100):
+            s = socket.create_connection(("127.0.0.1", server.port), timeout=5)
+            s.sendall(b"GET /readyz HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: ")
+            idle.append(s)
+        flooders = [threading.Thread(target=flood_unauthenticated, args=(50,)) for _ in range(4)]
+        for t in flooders:
+            t.start()
+
+        t0 = time.monotonic()
+        newcomer = room.api.register(unique("late"))
+        late = room.member(newcomer)
+        joined_in = time.monotonic() - t0
+        try:
+            lat = latencies([*room.watchers, late], stream(room.sender, 100, 0.02, "flood", 200))
+        finally:
+            late.close()
+        for t in flooders:
+            t.join(60)
+        assert not any(t.is_alive() for t in flooders)
+        assert not errors, errors[:5]
+        assert len(refused) == 200
+        not_refused = [p for p in refused if not (p == "closed" or p.startswith("44"))]
+        assert not not_refused, f"connects without a valid token were accepted: {not_refused[:3]}"
+        assert all("unauthorized" in p for p in refused if p != "closed"), refused[:3]
+        p99 = percentile(lat, 99)
+        record_figure(
+            "connection flood (400 idle/half-sent + 200 token-less connects)",
+            f"members' p99 {p99 * 1000:.0f} ms, register + connect + join during it "
+            f"{joined_in * 1000:.0f} ms",
+        )
+        assert p99 < max(LATENCY_FLOOR, 2.0)
+        assert joined_in < 10
+        assert requests.get(server.url + "/healthz", timeout=5).status_code == 200
+    finally:
+        stop.set()
+        for s in idle:
+            s.close()
+
+
+def http_raw(port: int, path: str, body: bytes, content_type: str = "application/json"):
+    """POSTs `body` over a plain socket, tolerating a server that answers before reading it
+    all; returns (status, parsed JSON body or None)."""
+    with socket.create_connection(("127.0.0.1", port), timeout=15) as s:
+        head = (
+            f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: {content_type}\r\n"
+            f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n"
+        )
+        s.sendall(head.encode())
+        with contextlib.suppress(OSError):
+            for i in range(0, len(body), 65536):
+                s.sendall(body[i : i + 65536])
+        data = b""
+        with contextlib.suppress(OSError):
+            while chunk := s.recv(65536):
+                data += chunk
+    head, _, rest = data.partition(b"\r\n\r\n")
+    status = int(head.split(b" ", 2)[1]) if head else 0
+    try:
+        return status, json.loads(rest.decode())
+    except ValueError:
+        return status, None
+
+
+def test_oversized_frames_and_bodies_are_refused_without_harming_others(server, room):
+    user = room.api.register(unique("big"))
+    results: dict[str, str] = {}
+    sent: dict[int, float] = {}
+
+    def background_traffic() -> None:
+        sent.update(stream(room.sender, 80, 0.05, "big", 100))
+
+    traffic = threading.Thread(target=background_traffic)
+    traffic.start()
+    try:
+        raw = RawSocketIO(server.url, timeout=15)
+        assert raw.connect_namespace({"token": user["token"]}).startswith("40")
+        assert raw.call("join", {"room": room.name}).get("ok")
+        ack = raw.call("send", {"room": room.name, "body": "x" * 20_000})
+        assert ack.get("ok") is False and ack["error"]["code"] == "too_large", ack
+        results["20 KB body"] = "too_large ack, connection kept"
+        assert raw.call("typing", {"room": room.name}).get("ok")
+
+        for size in (200_000, 2_000_000, 16_000_000):
+            raw.send_event("send", {"room": room.name, "body": "y" * size})
+            outcome = None
+            deadline = time.monotonic() + 20
+            with contextlib.suppress(OSError, websocket.WebSocketException):
+                while time.monotonic() < deadline:
+                    pkt = raw.recv_packet()
+                    if pkt.startswith("43"):
+                        outcome = json.loads(pkt[2 + len(str(raw.next_ack)) :])[0]
+                        break
+            if outcome is None:
+                results[f"{size // 1000} KB frame"] = "connection closed by the server"
+                raw.close()
+                raw = RawSocketIO(server.url, timeout=15)
+                assert raw.connect_namespace({"token": user["token"]}).startswith("40")
+            else:
+                assert outcome.get("ok") is False and outcome["error"]["code"] == "too_large"
+                results[f"{size // 1000} KB frame"] = "too_large ack"
+        raw.close()
+
+        status, body = http_raw(
+            server.port, "/api/register", b'{"username": "' + b"z" * 5_000_000 + b'"}'
+        )
+        assert status == 413, status
+        assert body and body["error"]["code"] == "too_large", body
+        results["5 MB HTTP body"] = "413 too_large"
+    finally:
+        traffic.join(60)
+    lat = latencies(room.watchers, sent)
+    record_figure("oversized input", repr(results))
+    record_figure(
+        "oversized input: members' p99 latency meanwhile", f"{percentile(lat, 99) * 1000:.0f} ms"
+    )
+    assert percentile(lat, 99) < max(LATENCY_FLOOR, 2.0)
+    history = room.api.history(room.sender.token, room.name)
+    assert all(len(m["body"].strip()) <= 4000 for m in history)
+    assert {m["id"] for m in history} == set(sent)
+    assert server.alive() and server.readyz().status_code == 200
