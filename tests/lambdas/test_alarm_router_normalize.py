@@ -9,7 +9,7 @@ from alarm_router.normalize import (
     normalize_event,
     normalize_timestamp,
 )
-from conftest import load_event
+from lambda_support import load_event
 
 
 def only(event_name):
