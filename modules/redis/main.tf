@@ -1,0 +1,193 @@
+data "aws_caller_identity" "current" {}
+data "aws_partition" "current" {}
+data "aws_region" "current" {}
+
+locals {
+  account_id = data.aws_caller_identity.current.account_id
+  partition  = data.aws_partition.current.partition
+  region     = data.aws_region.current.region
+
+  replication_group_id = "${var.name}-redis"
+  family               = "${var.engine}${split(".", var.engine_version)[0]}"
+  log_types            = toset(["slow-log", "engine-log"])
+  log_group_prefix     = "/${var.name}/redis"
+}
+
+# --- KMS: data at rest, the AUTH token secret and the delivered logs ----------
+
+data "aws_iam_policy_document" "key" {
+  # Key policies name the key they are attached to as "*".
+  statement {
+    sid       = "AccountAdministersKey"
+    actions   = local.kms_account_actions
+    resources = ["*"]
+
+    principals {
+      type        = "AWS"
+      identifiers = ["arn:${local.partition}:iam::${local.account_id}:root"]
+    }
+  }
+
+  statement {
+    sid = "CloudWatchLogsEncryptsRedisLogs"
+    actions = [
+      "kms:Decrypt",
+      "kms:DescribeKey",
+      "kms:Encrypt",
+      "kms:GenerateDataKey",
+      "kms:GenerateDataKeyWithoutPlaintext",
+      "kms:ReEncryptFrom",
+      "kms:ReEncryptTo",
+    ]
+    resources = ["*"]
+
+    principals {
+      type        = "Service"
+      identifiers = ["logs.${local.region}.amazonaws.com"]
+    }
+
+    condition {
+      test     = "ArnLike"
+      variable = "kms:EncryptionContext:aws:logs:arn"
+      values   = ["arn:${local.partition}:logs:${local.region}:${local.account_id}:log-group:${local.log_group_prefix}/*"]
+    }
+  }
+}
+
+resource "aws_kms_key" "redis" {
+  description             = "${var.name}: Redis data at rest, AUTH token secret and logs"
+  enable_key_rotation     = true
+  deletion_window_in_days = 30
+  policy                  = data.aws_iam_policy_document.key.json
+
+  tags = var.tags
+}
+
+resource "aws_kms_alias" "redis" {
+  name          = "alias/${var.name}/redis"
+  target_key_id = aws_kms_key.redis.key_id
+}
+
+# --- AUTH token ---------------------------------------------------------------
+
+# Letters and digits only: ElastiCache refuses some punctuation, and the token is
+# placed in a rediss:// URL on the instances.
+data "aws_secretsmanager_random_password" "auth_token" {
+  password_length     = 64
+  exclude_punctuation = true
+  include_space       = false
+}
+
+resource "aws_secretsmanager_secret" "auth_token" {
+  #checkov:skip=CKV2_AWS_57:The token is rotated through auth_token_version (ROTATE then SET), which must reach ElastiCache and every instance in order; a rotation Lambda would skip the second step.
+  name_prefix             = "${var.name}/redis/auth-token-"
+  description             = "${var.name}: AUTH token of the Redis replication group (plain string)"
+  kms_key_id              = aws_kms_key.redis.arn
+  recovery_window_in_days = 7
+
+  tags = var.tags
+}
+
+# Write-only arguments: the token reaches Secrets Manager and ElastiCache without
+# being stored in these resources' state.
+resource "aws_secretsmanager_secret_version" "auth_token" {
+  secret_id                = aws_secretsmanager_secret.auth_token.id
+  secret_string_wo         = data.aws_secretsmanager_random_password.auth_token.random_password
+  secret_string_wo_version = var.auth_token_version
+}
+
+# --- Logs ---------------------------------------------------------------------
+
+resource "aws_cloudwatch_log_group" "redis" {
+  for_each = local.log_types
+
+  name              = "${local.log_group_prefix}/${each.value}"
+  retention_in_days = var.log_retention_days
+  kms_key_id        = aws_kms_key.redis.arn
+
+  tags = var.tags
+}
+
+# --- Replication group --------------------------------------------------------
+
+resource "aws_elasticache_subnet_group" "redis" {
+  name        = local.replication_group_id
+  description = "${var.name}: isolated cache subnets"
+  subnet_ids  = var.subnet_ids
+
+  tags = var.tags
+}
+
+resource "aws_elasticache_parameter_group" "redis" {
+  name        = "${local.replication_group_id}-${replace(var.engine_version, ".", "-")}"
+  family      = local.family
+  description = "${var.name}: cluster mode off, eviction of expiring keys only"
+
+  # python-socketio's Redis manager uses plain PUBLISH/SUBSCRIBE on one node.
+  parameter {
+    name  = "cluster-enabled"
+    value = "no"
+  }
+
+  parameter {
+    name  = "maxmemory-policy"
+    value = var.maxmemory_policy
+  }
+
+  tags = var.tags
+
+  lifecycle {
+    create_before_destroy = true
+  }
+}
+
+resource "aws_elasticache_replication_group" "redis" {
+  #checkov:skip=CKV_AWS_31:The AUTH token is set through the write-only auth_token_wo argument, which checkov does not know; TLS is required below.
+  replication_group_id = local.replication_group_id
+  description          = "${var.name}: Socket.IO message queue, sessions, rate limits, presence"
+
+  engine               = var.engine
+  engine_version       = var.engine_version
+  node_type            = var.node_type
+  port                 = 6379
+  parameter_group_name = aws_elasticache_parameter_group.redis.name
+
+  cluster_mode               = "disabled"
+  num_cache_clusters         = var.num_cache_clusters
+  automatic_failover_enabled = var.automatic_failover
+  multi_az_enabled           = var.multi_az
+
+  subnet_group_name  = aws_elasticache_subnet_group.redis.name
+  security_group_ids = var.security_group_ids
+
+  at_rest_encryption_enabled = true
+  kms_key_id                 = aws_kms_key.redis.arn
+  transit_encryption_enabled = true
+  transit_encryption_mode    = "required"
+  auth_token_wo              = data.aws_secretsmanager_random_password.auth_token.random_password
+  auth_token_wo_version      = var.auth_token_version
+  auth_token_update_strategy = var.auth_token_update_strategy
+
+  snapshot_retention_limit  = var.snapshot_retention_days
+  snapshot_window           = var.snapshot_window
+  maintenance_window        = var.maintenance_window
+  final_snapshot_identifier = "${local.replication_group_id}-final"
+
+  auto_minor_version_upgrade = true
+  apply_immediately          = var.apply_immediately
+
+  dynamic "log_delivery_configuration" {
+    for_each = local.log_types
+
+    content {
+      log_type         = log_delivery_configuration.value
+      destination_type = "cloudwatch-logs"
+      destination      = aws_cloudwatch_log_group.redis[log_delivery_configuration.value].name
+      log_format       = "json"
+    }
+  }
+
+  tags = merge(var.tags, { Name = local.replication_group_id })
+
+  depends_on = [aws_secretsmanager_secret_version.auth_token]
+}
