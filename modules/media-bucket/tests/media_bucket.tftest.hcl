@@ -1,0 +1,245 @@
+mock_provider "aws" {
+  # Computed values (bucket and key ARNs) are known at plan, so plan-only runs can compare them.
+  override_during = plan
+
+  mock_data "aws_region" {
+    defaults = {
+      region = "eu-west-1"
+    }
+  }
+  mock_data "aws_partition" {
+    defaults = {
+      partition = "aws"
+    }
+  }
+  mock_data "aws_caller_identity" {
+    defaults = {
+      account_id = "111122223333"
+    }
+  }
+  mock_resource "aws_kms_key" {
+    defaults = {
+      arn = "arn:aws:kms:eu-west-1:111122223333:key/11111111-2222-3333-4444-555555555555"
+    }
+  }
+  mock_resource "aws_s3_bucket" {
+    defaults = {
+      arn = "arn:aws:s3:::chat-prod-media-111122223333-eu-west-1"
+      id  = "chat-prod-media-111122223333-eu-west-1"
+    }
+  }
+}
+
+variables {
+  name                 = "chat-prod"
+  cors_allowed_origins = ["https://chat.example.com"]
+}
+
+run "private_kms_encrypted_and_versioned" {
+  command = plan
+
+  assert {
+    condition     = aws_s3_bucket.media.bucket == "chat-prod-media-111122223333-eu-west-1"
+    error_message = "the bucket name must carry the account and region to be unique"
+  }
+  assert {
+    condition = alltrue([
+      aws_s3_bucket_public_access_block.media.block_public_acls,
+      aws_s3_bucket_public_access_block.media.block_public_policy,
+      aws_s3_bucket_public_access_block.media.ignore_public_acls,
+      aws_s3_bucket_public_access_block.media.restrict_public_buckets,
+    ])
+    error_message = "all public access must be blocked"
+  }
+  assert {
+    condition     = aws_s3_bucket_ownership_controls.media.rule[0].object_ownership == "BucketOwnerEnforced"
+    error_message = "Object Ownership must be enforced (ACLs disabled)"
+  }
+  assert {
+    condition     = aws_s3_bucket_server_side_encryption_configuration.media.rule[0].apply_server_side_encryption_by_default[0].sse_algorithm == "aws:kms"
+    error_message = "uploads must be encrypted with KMS"
+  }
+  assert {
+    condition     = aws_s3_bucket_server_side_encryption_configuration.media.rule[0].apply_server_side_encryption_by_default[0].kms_master_key_id == aws_kms_key.media[0].arn
+    error_message = "the default encryption must use the module's key"
+  }
+  assert {
+    condition     = aws_kms_key.media[0].enable_key_rotation
+    error_message = "the KMS key must rotate"
+  }
+  assert {
+    condition     = aws_s3_bucket_versioning.media.versioning_configuration[0].status == "Enabled"
+    error_message = "versioning must be on"
+  }
+  assert {
+    condition     = aws_s3_bucket.media.force_destroy == false
+    error_message = "production default: destroy must never delete uploads"
+  }
+}
+
+run "bucket_policy_refuses_plain_http_and_old_tls" {
+  command = plan
+
+  assert {
+    condition = one([for s in jsondecode(aws_s3_bucket_policy.media.policy).Statement : s
+      if s.Effect == "Deny" && try(s.Condition.Bool["aws:SecureTransport"], "") == "false"
+    ]).Resource == ["arn:aws:s3:::chat-prod-media-111122223333-eu-west-1", "arn:aws:s3:::chat-prod-media-111122223333-eu-west-1/*"]
+    error_message = "requests without TLS must be denied on the bucket and its objects"
+  }
+  assert {
+    condition = length([for s in jsondecode(aws_s3_bucket_policy.media.policy).Statement : s
+    if s.Effect == "Deny" && try(s.Condition.NumericLessThan["s3:TlsVersion"], "") == "1.2"]) == 1
+    error_message = "TLS older than 1.2 must be denied"
+  }
+  assert {
+    condition     = alltrue([for s in jsondecode(aws_s3_bucket_policy.media.policy).Statement : s.Effect == "Deny"])
+    error_message = "the bucket policy must grant nothing: access comes from IAM policies only"
+  }
+  assert {
+    condition = one([for s in jsondecode(aws_s3_bucket_policy.media.policy).Statement : s.Condition.StringNotEquals["s3:x-amz-server-side-encryption-aws-kms-key-id"]
+    if s.Sid == "DenyOtherKmsKeys"]) == aws_kms_key.media[0].arn
+    error_message = "uploads naming another KMS key must be refused"
+  }
+}
+
+run "cors_allows_the_site_origin_only" {
+  command = plan
+
+  assert {
+    condition     = toset(aws_s3_bucket_cors_configuration.media.cors_rule[0].allowed_origins) == toset(["https://chat.example.com"])
+    error_message = "CORS must allow exactly the site's origin"
+  }
+  assert {
+    condition     = length(aws_s3_bucket_cors_configuration.media.cors_rule) == 1
+    error_message = "one CORS rule only"
+  }
+  assert {
+    condition     = toset(aws_s3_bucket_cors_configuration.media.cors_rule[0].allowed_methods) == toset(["GET", "HEAD", "POST"])
+    error_message = "CORS must allow presigned POST uploads and reads, and no PUT or DELETE"
+  }
+}
+
+run "lifecycle_cleans_noncurrent_versions_and_multipart_uploads" {
+  command = plan
+
+  variables {
+    noncurrent_version_expiration_days     = 30
+    abort_incomplete_multipart_upload_days = 3
+  }
+
+  assert {
+    condition = one([for r in aws_s3_bucket_lifecycle_configuration.media.rule : r.noncurrent_version_expiration[0].noncurrent_days
+    if r.id == "expire-noncurrent-versions"]) == 30
+    error_message = "noncurrent versions must expire after the configured days"
+  }
+  assert {
+    condition = one([for r in aws_s3_bucket_lifecycle_configuration.media.rule : r.abort_incomplete_multipart_upload[0].days_after_initiation
+    if r.id == "abort-incomplete-multipart-uploads"]) == 3
+    error_message = "incomplete multipart uploads must be aborted after the configured days"
+  }
+  assert {
+    condition     = alltrue([for r in aws_s3_bucket_lifecycle_configuration.media.rule : r.status == "Enabled"])
+    error_message = "every lifecycle rule must be enabled"
+  }
+}
+
+run "access_logs_go_to_a_private_log_bucket" {
+  command = plan
+
+  assert {
+    condition     = aws_s3_bucket_logging.media.target_bucket == aws_s3_bucket.access_logs[0].id
+    error_message = "access logs must go to the module's log bucket"
+  }
+  assert {
+    condition     = aws_s3_bucket_public_access_block.access_logs[0].restrict_public_buckets && aws_s3_bucket_public_access_block.access_logs[0].block_public_policy
+    error_message = "the log bucket must block public access"
+  }
+  assert {
+    # S3 server access logging refuses SSE-KMS targets.
+    condition     = aws_s3_bucket_server_side_encryption_configuration.access_logs[0].rule[0].apply_server_side_encryption_by_default[0].sse_algorithm == "AES256"
+    error_message = "the log bucket must be encrypted with SSE-S3"
+  }
+  assert {
+    condition = one([for s in jsondecode(aws_s3_bucket_policy.access_logs[0].policy).Statement : s.Condition.ArnLike["aws:SourceArn"]
+    if s.Effect == "Allow"]) == "arn:aws:s3:::chat-prod-media-111122223333-eu-west-1"
+    error_message = "only the media bucket may deliver logs"
+  }
+}
+
+run "app_policy_is_least_privilege" {
+  command = plan
+
+  assert {
+    condition     = toset(flatten([for s in jsondecode(output.app_access_policy_json).Statement : s.Action])) == toset(["s3:DeleteObject", "s3:GetObject", "s3:PutObject", "kms:Decrypt", "kms:GenerateDataKey"])
+    error_message = "the app gets object read/write/delete and the key, nothing more"
+  }
+  assert {
+    condition     = one([for s in jsondecode(output.app_access_policy_json).Statement : s.Resource if s.Sid == "MediaObjects"]) == "arn:aws:s3:::chat-prod-media-111122223333-eu-west-1/*"
+    error_message = "object access must be limited to the media bucket"
+  }
+  assert {
+    condition     = one([for s in jsondecode(output.app_access_policy_json).Statement : s.Condition.StringEquals["kms:ViaService"] if s.Sid == "MediaKeyThroughS3"]) == "s3.eu-west-1.amazonaws.com"
+    error_message = "the key must be usable through S3 only"
+  }
+  assert {
+    condition     = output.upload_origins[0] == "https://chat-prod-media-111122223333-eu-west-1.s3.amazonaws.com"
+    error_message = "the upload origin must name the bucket's endpoint"
+  }
+}
+
+run "existing_key_and_log_bucket" {
+  command = plan
+
+  variables {
+    kms_key_arn       = "arn:aws:kms:eu-west-1:111122223333:key/99999999-2222-3333-4444-555555555555"
+    access_log_bucket = "org-s3-access-logs"
+    force_destroy     = true
+  }
+
+  assert {
+    condition     = length(aws_kms_key.media) == 0 && length(aws_s3_bucket.access_logs) == 0
+    error_message = "no key or log bucket is created when they are given"
+  }
+  assert {
+    condition     = aws_s3_bucket_server_side_encryption_configuration.media.rule[0].apply_server_side_encryption_by_default[0].kms_master_key_id == "arn:aws:kms:eu-west-1:111122223333:key/99999999-2222-3333-4444-555555555555"
+    error_message = "the given key must encrypt the bucket"
+  }
+  assert {
+    condition     = aws_s3_bucket_logging.media.target_bucket == "org-s3-access-logs"
+    error_message = "logs must go to the given bucket"
+  }
+  assert {
+    condition     = aws_s3_bucket.media.force_destroy
+    error_message = "the dev switch must allow destroying the bucket"
+  }
+}
+
+run "rejects_a_wildcard_origin" {
+  command = plan
+
+  variables {
+    cors_allowed_origins = ["*"]
+  }
+
+  expect_failures = [var.cors_allowed_origins]
+}
+
+run "rejects_plain_http_origins_and_paths" {
+  command = plan
+
+  variables {
+    cors_allowed_origins = ["http://chat.example.com", "https://chat.example.com/app/"]
+  }
+
+  expect_failures = [var.cors_allowed_origins]
+}
+
+run "rejects_a_malformed_key_arn" {
+  command = plan
+
+  variables {
+    kms_key_arn = "alias/chat"
+  }
+
+  expect_failures = [var.kms_key_arn]
+}
