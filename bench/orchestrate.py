@@ -1,0 +1,667 @@
+"""Benchmark orchestrator: the chat service against the Node.js reference, same machine, same run.
+
+``bench/run --quick`` (under a minute) prints the ratios; ``bench/run --full`` (under ten
+minutes) runs every scenario of docs/benchmarks.md, writes its results section and the plots
+under docs/img/. ``bench/run --profile`` samples the service with py-spy under fan-out load.
+
+Both servers share one PostgreSQL and one Redis (their own database and key prefix per run);
+each scenario runs the reference and the service back to back so a noisy machine hits both.
+Raw results go to bench/results/<run>/ (not committed).
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import platform
+import re
+import secrets
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+import psycopg2
+import redis
+
+BENCH = Path(__file__).resolve().parent
+ROOT = BENCH.parent
+PYTHON = ROOT / ".venv" / "bin" / "python"
+DOCS = ROOT / "docs" / "benchmarks.md"
+IMG = ROOT / "docs" / "img"
+PG_ADMIN = os.environ.get("BENCH_PG_ADMIN", "postgresql://postgres@127.0.0.1:5432/postgres")
+REDIS_BASE = os.environ.get("BENCH_REDIS", "redis://127.0.0.1:6379/0")
+MARK_START = "<!-- bench:results:start -->"
+MARK_END = "<!-- bench:results:end -->"
+
+P99_LIMIT_MS = 500
+LATENCY_RATE = 2000  # deliveries/s of the latency scenario
+# Offered fan-out loads (deliveries/s); a ramp stops at its first failing step.
+FANOUT_RAMP = [1000, 2000, 3000, 4000, 6000, 8000, 10000, 12000, 16000, 20000, 24000, 32000]
+QUICK_RAMP = [1000, 2000, 4000, 8000, 16000, 24000]
+# Measurement settings that differ from production defaults, stated in the report.
+SERVICE_ENV = {
+    "SEND_RATE_LIMIT": "1000000/second",
+    "AUTH_RATE_LIMIT": "100000/minute",
+    "LOG_LEVEL": "WARNING",
+}
+
+
+class BenchError(Exception):
+    """The benchmark could not run (a server did not start, the load generator failed)."""
+
+
+@dataclass
+class Target:
+    """One server under test: the service in one async mode, or the reference."""
+
+    name: str
+    kind: str  # "svc" or "ref"
+    label: str
+    env: dict = field(default_factory=dict)
+
+
+@dataclass
+class Cluster:
+    target: Target
+    procs: list
+    urls: list
+    logs: list
+
+    @property
+    def pids(self) -> list[int]:
+        return [p.pid for p in self.procs]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def log(msg: str) -> None:
+    print(f"[bench] {msg}", file=sys.stderr, flush=True)
+
+
+class Bench:
+    def __init__(self, mode: str, out: Path, tag: str):
+        self.mode = mode
+        self.out = out
+        self.tag = tag
+        self.databases: dict[str, str] = {}
+        self.clusters: list[Cluster] = []
+        self.loadgen_runs = 0
+        self.secret = secrets.token_hex(32)
+
+    # ------------------------------------------------------------ shared services
+
+    def database(self, kind: str) -> str:
+        """One database per server kind per run, created on first use, dropped at the end."""
+        if kind not in self.databases:
+            name = f"bench_{self.tag}_{kind}".replace("-", "_")
+            conn = psycopg2.connect(PG_ADMIN)
+            conn.autocommit = True
+            with conn.cursor() as cur:
+                cur.execute(f'CREATE DATABASE "{name}"')
+            conn.close()
+            self.databases[kind] = name
+            self.migrate(kind, name)
+        return self.databases[kind]
+
+    def db_url(self, name: str) -> str:
+        base = PG_ADMIN.rsplit("/", 1)[0]
+        return f"{base}/{name}"
+
+    def channel(self, kind: str) -> str:
+        return f"bench-{self.tag}-{kind}"
+
+    def server_env(self, target: Target) -> dict:
+        env = dict(os.environ)
+        env.update(
+            DATABASE_URL=self.db_url(self.database(target.kind)),
+            REDIS_URL=REDIS_BASE,
+            SOCKETIO_CHANNEL=self.channel(target.kind),
+            SECRET_KEY=self.secret,
+            **SERVICE_ENV,
+        )
+        env.update(target.env)
+        return env
+
+    def migrate(self, kind: str, name: str) -> None:
+        env = dict(os.environ, DATABASE_URL=self.db_url(name), REDIS_URL=REDIS_BASE)
+        env["SECRET_KEY"] = self.secret
+        if kind == "ref":
+            cmd = ["node", str(BENCH / "reference" / "server.js"), "migrate"]
+        else:
+            cmd = [str(PYTHON), "-m", "app", "migrate"]
+        res = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+        if res.returncode != 0:
+            raise BenchError(f"migrate {kind}: {res.stderr.strip()[-500:]}")
+
+    def cleanup(self) -> None:
+        for cluster in list(self.clusters):
+            self.stop(cluster)
+        if self.databases:
+            conn = psycopg2.connect(PG_ADMIN)
+            conn.autocommit = True
+            with conn.cursor() as cur:
+                for name in self.databases.values():
+                    cur.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            conn.close()
+        client = redis.Redis.from_url(REDIS_BASE)
+        # Only this run's keys: every key both servers write starts with the run's channel.
+        for key in client.scan_iter(match=f"bench-{self.tag}-*", count=1000):
+            client.delete(key)
+        client.close()
+
+    # ------------------------------------------------------------ servers
+
+    def start(self, target: Target, processes: int, extra_env: dict | None = None) -> Cluster:
+        env = self.server_env(target)
+        env.update(extra_env or {})
+        procs, urls, logs = [], [], []
+        for i in range(processes):
+            port = free_port()
+            if target.kind == "ref":
+                cmd = ["node", str(BENCH / "reference" / "server.js"), "serve"]
+            else:
+                cmd = [str(PYTHON), "-m", "app", "serve"]
+            cmd += ["--host", "127.0.0.1", "--port", str(port)]
+            log_path = self.out / f"{target.name}-{len(self.clusters)}-{i}.log"
+            fh = log_path.open("w")
+            procs.append(
+                subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=fh, stderr=subprocess.STDOUT)
+            )
+            fh.close()
+            urls.append(f"http://127.0.0.1:{port}")
+            logs.append(log_path)
+        cluster = Cluster(target, procs, urls, logs)
+        self.clusters.append(cluster)
+        deadline = time.monotonic() + 60
+        for proc, url, log_path in zip(procs, urls, logs, strict=True):
+            while True:
+                if proc.poll() is not None:
+                    self.stop(cluster)
+                    tail = log_path.read_text()[-800:]
+                    raise BenchError(f"{target.name} exited with {proc.returncode}: {tail}")
+                with contextlib.suppress(urllib.error.URLError, ConnectionError, TimeoutError):
+                    # url is always http://127.0.0.1:<port> of a server started here
+                    with urllib.request.urlopen(f"{url}/readyz", timeout=2) as res:  # noqa: S310
+                        if res.status == 200:
+                            break
+                if time.monotonic() > deadline:
+                    self.stop(cluster)
+                    raise BenchError(f"{target.name} at {url} not ready within 60 s")
+                time.sleep(0.2)
+        log(f"{target.label}: {processes} process(es) ready, pids {cluster.pids}")
+        return cluster
+
+    def stop(self, cluster: Cluster) -> None:
+        for proc in cluster.procs:
+            if proc.poll() is None:
+                proc.send_signal(signal.SIGTERM)
+        for proc in cluster.procs:
+            try:
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait(timeout=10)
+        if cluster in self.clusters:
+            self.clusters.remove(cluster)
+
+    # ------------------------------------------------------------ load generator
+
+    def loadgen(self, cluster: Cluster, scenario: str, plan: dict) -> dict:
+        self.loadgen_runs += 1
+        target = cluster.target
+        full = {
+            "scenario": scenario,
+            "server": target.name,
+            "urls": cluster.urls,
+            "pids": cluster.pids,
+            "user_prefix": f"b{self.tag[-6:]}{target.kind}",
+            "password": "bench-password-1",
+            "tokens_file": str(self.out / f"tokens-{target.kind}.json"),
+            "run_tag": f"{self.tag}-{self.loadgen_runs}",
+            "p99_limit_ms": P99_LIMIT_MS,
+            "drain_ms": 3000,
+            "ack_timeout_ms": 10000,
+            **plan,
+        }
+        plan_path = self.out / f"plan-{self.loadgen_runs}-{target.name}-{scenario}.json"
+        plan_path.write_text(json.dumps(full, indent=1))
+        res = subprocess.run(
+            ["node", str(BENCH / "loadgen.js"), str(plan_path)],
+            cwd=BENCH,
+            capture_output=True,
+            text=True,
+            timeout=600,
+        )
+        sys.stderr.write(res.stderr)
+        lines = [line for line in res.stdout.splitlines() if line.startswith("{")]
+        if res.returncode != 0 or not lines:
+            detail = lines[-1] if lines else res.stderr[-500:]
+            raise BenchError(f"load generator ({target.name} {scenario}) failed: {detail}")
+        result = json.loads(lines[-1])
+        result["label"] = target.label
+        result["processes"] = len(cluster.procs)
+        return result
+
+
+# ---------------------------------------------------------------- scenarios
+
+
+def ramp_steps(levels: list[int], room_size: int, duration: float) -> list[dict]:
+    return [{"sends_per_s": d / room_size, "duration_s": duration} for d in levels]
+
+
+def fanout_plan(levels: list[int], duration: float, users: int) -> dict:
+    return {
+        "users": users,
+        "rooms": ["fanout"],
+        "clients": 100,
+        "steps": ramp_steps(levels, 100, duration),
+        "stop_on_fail": True,
+    }
+
+
+def latency_plan(duration: float, users: int) -> dict:
+    return {
+        "users": users,
+        "rooms": ["latency"],
+        "clients": 100,
+        "steps": [{"sends_per_s": LATENCY_RATE / 100, "duration_s": duration}],
+    }
+
+
+def manyrooms_plan(levels: list[int], duration: float, users: int) -> dict:
+    return {
+        "users": users,
+        "rooms": [f"many-{i}" for i in range(50)],
+        "clients": 500,
+        "steps": ramp_steps(levels, 10, duration),
+        "stop_on_fail": True,
+    }
+
+
+def idle_plan(users: int) -> dict:
+    return {
+        "mode": "idle",
+        "users": users,
+        "rooms": [f"idle-{i}" for i in range(20)],
+        "clients": 1000,
+        "settle_ms": 3000,
+        "connect_concurrency": 20,
+    }
+
+
+def best_step(result: dict) -> dict | None:
+    """The highest sustained load: the passing step with the most deliveries per second."""
+    passing = [s for s in result.get("steps", []) if s["pass"]]
+    return max(passing, key=lambda s: s["delivered_per_s"]) if passing else None
+
+
+def sustained(result: dict) -> int:
+    step = best_step(result)
+    return step["delivered_per_s"] if step else 0
+
+
+def integrity(results: list[dict]) -> dict:
+    """Lost, duplicated and reordered deliveries summed over every step of every run."""
+    total = {"lost": 0, "duplicated": 0, "reordered": 0, "ack_errors": 0, "steps": 0}
+    for r in results:
+        for s in r.get("steps", []):
+            total["steps"] += 1
+            total["lost"] += s["lost"]
+            total["duplicated"] += s["duplicated"]
+            total["reordered"] += s["reordered"]
+            total["ack_errors"] += sum(s["ack_errors"].values())
+    return total
+
+
+def ratio(a: float | None, b: float | None) -> float | None:
+    if a is None or b in (None, 0):
+        return None
+    return round(a / b, 3)
+
+
+def targets(async_modes: list[str]) -> tuple[Target, list[Target]]:
+    ref = Target("ref", "ref", "Node.js reference")
+    svcs = [
+        Target(f"svc-{m}", "svc", f"service ({m})", {"ASYNC_MODE": m})
+        if m != "default"
+        else Target("svc", "svc", "service", {})
+        for m in async_modes
+        if m != "none"  # reference only: for checking the bench itself
+    ]
+    return ref, svcs
+
+
+def run(mode: str, async_modes: list[str], only: set[str] | None) -> dict:
+    tag = datetime.now(UTC).strftime("%H%M%S") + f"-{os.getpid() % 10000}"
+    out = BENCH / "results" / datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    out.mkdir(parents=True, exist_ok=True)
+    bench = Bench(mode, out, tag)
+    ref, svcs = targets(async_modes)
+    # Scenarios beyond fan-out and latency run for the first async mode only.
+    main = [ref, *svcs[:1]]
+    quick = mode == "quick"
+    step_s = 2.0 if quick else 4.0
+    users = 25 if quick else 100
+    results: dict = {"mode": mode, "machine": machine_info(), "scenarios": {}, "out": str(out)}
+    wanted = (lambda name: name in only) if only else (lambda name: True)
+    started = time.monotonic()
+    try:
+        pair = [ref, *svcs]
+        clusters = {t.name: bench.start(t, 2) for t in pair}
+
+        def each(scenario: str, plan: dict, names: list[Target]) -> list[dict]:
+            runs = []
+            for t in names:
+                runs.append(bench.loadgen(clusters[t.name], scenario, plan))
+            results["scenarios"][scenario] = runs
+            return runs
+
+        if wanted("fanout"):
+            each("fanout", fanout_plan(QUICK_RAMP if quick else FANOUT_RAMP, step_s, users), pair)
+        if wanted("latency"):
+            each("latency", latency_plan(4.0 if quick else 12.0, users), pair)
+        if not quick and wanted("manyrooms"):
+            each("manyrooms", manyrooms_plan(FANOUT_RAMP, step_s, users), main)
+        for t in pair:
+            bench.stop(clusters[t.name])
+
+        if not quick and (wanted("memory") or wanted("scaling")):
+            for t in main:
+                single = bench.start(t, 1)
+                if wanted("memory"):
+                    mem = bench.loadgen(single, "memory", idle_plan(users))
+                    results["scenarios"].setdefault("memory", []).append(mem)
+                if wanted("scaling"):
+                    one = bench.loadgen(
+                        single, "fanout-1proc", fanout_plan(FANOUT_RAMP, step_s, users)
+                    )
+                    results["scenarios"].setdefault("fanout-1proc", []).append(one)
+                bench.stop(single)
+
+        if not quick and wanted("persistence"):
+            for t in main:
+                cluster = bench.start(t, 2, {"BENCH_NO_PERSIST": "1"})
+                np_run = bench.loadgen(
+                    cluster, "fanout-nopersist", fanout_plan(FANOUT_RAMP, step_s, users)
+                )
+                np_run["persist"] = False
+                results["scenarios"].setdefault("fanout-nopersist", []).append(np_run)
+                np_lat = bench.loadgen(cluster, "latency-nopersist", latency_plan(12.0, users))
+                results["scenarios"].setdefault("latency-nopersist", []).append(np_lat)
+                bench.stop(cluster)
+    finally:
+        bench.cleanup()
+    results["elapsed_s"] = round(time.monotonic() - started, 1)
+    results["machine"]["load_after"] = os.getloadavg()
+    results["summary"] = summarize(results, ref.name, [s.name for s in svcs])
+    (out / "results.json").write_text(json.dumps(results, indent=1))
+    return results
+
+
+def by_server(runs: list[dict]) -> dict[str, dict]:
+    return {r["server"]: r for r in runs}
+
+
+def summarize(results: dict, ref: str, svcs: list[str]) -> dict:
+    sc = results["scenarios"]
+    summary: dict = {"services": {}}
+    for svc in svcs:
+        s: dict = {}
+        if "fanout" in sc and svc in by_server(sc["fanout"]):
+            f = by_server(sc["fanout"])
+            s["fanout"] = {
+                "service": sustained(f[svc]),
+                "reference": sustained(f[ref]),
+                "ratio": ratio(sustained(f[svc]), sustained(f[ref])),
+                "target": 0.8,
+            }
+        if "latency" in sc and svc in by_server(sc["latency"]):
+            lat = by_server(sc["latency"])
+            a, b = lat[svc]["steps"][0], lat[ref]["steps"][0]
+            s["latency"] = {
+                "service": a["latency_ms"],
+                "reference": b["latency_ms"],
+                "p99_ratio": ratio(a["latency_ms"]["p99"], b["latency_ms"]["p99"]),
+                "p99_target": 1.5,
+                "cpu_us_per_delivery": [
+                    a["server_cpu_us_per_delivery"],
+                    b["server_cpu_us_per_delivery"],
+                ],
+                "cpu_ratio": ratio(
+                    a["server_cpu_us_per_delivery"], b["server_cpu_us_per_delivery"]
+                ),
+                "cpu_target": 1.5,
+            }
+        if "manyrooms" in sc and svc in by_server(sc["manyrooms"]):
+            m = by_server(sc["manyrooms"])
+            s["manyrooms"] = {
+                "service": sustained(m[svc]),
+                "reference": sustained(m[ref]),
+                "ratio": ratio(sustained(m[svc]), sustained(m[ref])),
+                "target": 0.6,
+            }
+        if "memory" in sc and svc in by_server(sc["memory"]):
+            mem = by_server(sc["memory"])
+            a, b = mem[svc]["rss_per_1000_bytes"], mem[ref]["rss_per_1000_bytes"]
+            s["memory"] = {"service": a, "reference": b, "ratio": ratio(a, b), "target": 1.5}
+        if "fanout-1proc" in sc and svc in by_server(sc["fanout-1proc"]) and "fanout" in sc:
+            one, two = by_server(sc["fanout-1proc"]), by_server(sc["fanout"])
+            s["scaling"] = {
+                "service": ratio(sustained(two[svc]), sustained(one[svc])),
+                "reference": ratio(sustained(two[ref]), sustained(one[ref])),
+                "service_1proc": sustained(one[svc]),
+                "reference_1proc": sustained(one[ref]),
+            }
+        if "fanout-nopersist" in sc and svc in by_server(sc["fanout-nopersist"]) and "fanout" in sc:
+            np_runs, with_db = by_server(sc["fanout-nopersist"]), by_server(sc["fanout"])
+            cost = {}
+            for name in (svc, ref):
+                off, on = sustained(np_runs[name]), sustained(with_db[name])
+                cost[name] = round(1 - on / off, 3) if off else None
+            s["persistence"] = {
+                "service_cost": cost[svc],
+                "reference_cost": cost[ref],
+                "service_without_db": sustained(np_runs[svc]),
+                "service_with_db": sustained(with_db[svc]),
+                "target": 0.10,
+            }
+            if "latency-nopersist" in sc:
+                lat_np, lat = by_server(sc["latency-nopersist"]), by_server(sc.get("latency", []))
+                if svc in lat_np and svc in lat:
+                    a = lat[svc]["steps"][0]["server_cpu_us_per_delivery"]
+                    b = lat_np[svc]["steps"][0]["server_cpu_us_per_delivery"]
+                    s["persistence"]["cpu_us_per_delivery"] = [a, b]
+                    s["persistence"]["cpu_cost"] = round(1 - b / a, 3) if a and b else None
+        summary["services"][svc] = s
+    all_runs = [r for runs in sc.values() for r in runs]
+    summary["integrity"] = {
+        name: integrity([r for r in all_runs if r["server"] == name]) for name in [ref, *svcs]
+    }
+    return summary
+
+
+# ---------------------------------------------------------------- machine and versions
+
+
+def _cmd(args: list[str]) -> str:
+    try:
+        res = subprocess.run(args, capture_output=True, text=True, timeout=20)
+    except (OSError, subprocess.TimeoutExpired):
+        return "not found"
+    return (res.stdout or res.stderr).strip().splitlines()[0] if (res.stdout or res.stderr) else ""
+
+
+def machine_info() -> dict:
+    cpu = "unknown"
+    with contextlib.suppress(OSError):
+        m = re.search(r"model name\s*:\s*(.+)", Path("/proc/cpuinfo").read_text())
+        cpu = m.group(1).strip() if m else cpu
+    mem_kb = 0
+    with contextlib.suppress(OSError, AttributeError):
+        mem_kb = int(re.search(r"MemTotal:\s+(\d+)", Path("/proc/meminfo").read_text()).group(1))
+    pkgs = {}
+    lock = json.loads((BENCH / "package-lock.json").read_text())
+    for name in ("socket.io", "socket.io-client", "@socket.io/redis-adapter", "redis", "pg"):
+        pkgs[name] = lock["packages"].get(f"node_modules/{name}", {}).get("version")
+    py = subprocess.run(
+        [
+            str(PYTHON),
+            "-c",
+            "import importlib.metadata as m, json;"
+            "print(json.dumps({p: m.version(p) for p in ('flask-socketio', 'python-socketio',"
+            " 'python-engineio', 'simple-websocket', 'eventlet', 'gevent', 'redis',"
+            " 'psycopg2-binary', 'SQLAlchemy')}))",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    py_pkgs = json.loads(py.stdout) if py.returncode == 0 else {}
+    pg_version = ""
+    with contextlib.suppress(psycopg2.Error):
+        conn = psycopg2.connect(PG_ADMIN)
+        with conn.cursor() as cur:
+            cur.execute("SHOW server_version")
+            pg_version = cur.fetchone()[0]
+        conn.close()
+    redis_version = ""
+    with contextlib.suppress(redis.RedisError):
+        redis_version = redis.Redis.from_url(REDIS_BASE).info("server")["redis_version"]
+    return {
+        "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "cpu": cpu,
+        "cores": os.cpu_count(),
+        "memory_gib": round(mem_kb / 1024 / 1024, 1),
+        "kernel": platform.release(),
+        "python": _cmd([str(PYTHON), "--version"]),
+        "node": _cmd(["node", "--version"]),
+        "postgresql": pg_version,
+        "redis": redis_version,
+        "node_packages": pkgs,
+        "python_packages": py_pkgs,
+        "load_before": os.getloadavg(),
+    }
+
+
+# ---------------------------------------------------------------- output
+
+
+def fmt_rate(v: float | None) -> str:
+    return "-" if v is None else f"{v:,.0f}"
+
+
+def fmt_ratio(v: float | None, target: float | None = None, higher_is_better: bool = True) -> str:
+    if v is None:
+        return "-"
+    if target is None:
+        return f"{v:.2f}"
+    ok = v >= target if higher_is_better else v <= target
+    return f"{v:.2f} ({'meets' if ok else 'misses'} {target:g})"
+
+
+def ratio_lines(results: dict) -> list[str]:
+    lines = []
+    for svc, s in results["summary"]["services"].items():
+        lines.append(f"{svc} against the reference:")
+        if "fanout" in s:
+            f = s["fanout"]
+            lines.append(
+                f"  fan-out sustained deliveries/s: {fmt_rate(f['service'])} vs "
+                f"{fmt_rate(f['reference'])} -> ratio {fmt_ratio(f['ratio'], 0.8)}"
+            )
+        if "latency" in s:
+            lat = s["latency"]
+            lines.append(
+                f"  p99 at {LATENCY_RATE} deliveries/s: {lat['service']['p99']} ms vs "
+                f"{lat['reference']['p99']} ms -> ratio {fmt_ratio(lat['p99_ratio'], 1.5, False)}"
+            )
+            cpu = lat["cpu_us_per_delivery"]
+            lines.append(
+                f"  server CPU per delivery: {cpu[0]} us vs {cpu[1]} us -> ratio "
+                f"{fmt_ratio(lat['cpu_ratio'], 1.5, False)}"
+            )
+        if "manyrooms" in s:
+            m = s["manyrooms"]
+            lines.append(
+                f"  many rooms sustained deliveries/s: {fmt_rate(m['service'])} vs "
+                f"{fmt_rate(m['reference'])} -> ratio {fmt_ratio(m['ratio'], 0.6)}"
+            )
+        if "memory" in s:
+            m = s["memory"]
+            lines.append(
+                f"  RSS per 1,000 idle connections: {m['service'] / 2**20:.1f} MiB vs "
+                f"{m['reference'] / 2**20:.1f} MiB -> ratio {fmt_ratio(m['ratio'], 1.5, False)}"
+            )
+        if "scaling" in s:
+            sc = s["scaling"]
+            lines.append(
+                f"  two processes / one: service {fmt_ratio(sc['service'])}, "
+                f"reference {fmt_ratio(sc['reference'])}"
+            )
+        if "persistence" in s:
+            p = s["persistence"]
+            cost = "-" if p["service_cost"] is None else f"{p['service_cost']:.0%}"
+            lines.append(f"  persistence cost (fan-out): service {cost} (target at most 10%)")
+    for name, i in results["summary"]["integrity"].items():
+        lines.append(
+            f"{name}: lost {i['lost']}, duplicated {i['duplicated']}, out of order "
+            f"{i['reordered']}, failed acks {i['ack_errors']} over {i['steps']} steps"
+        )
+    return lines
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="bench/run", description=__doc__.split("\n\n")[0])
+    group = parser.add_mutually_exclusive_group()
+    group.add_argument("--quick", action="store_true", help="fan-out and latency, under a minute")
+    group.add_argument("--full", action="store_true", help="every scenario, under ten minutes")
+    group.add_argument("--profile", action="store_true", help="py-spy profile of the service")
+    parser.add_argument(
+        "--async-modes",
+        default=None,
+        help="comma-separated service async modes to measure (default: the service's default "
+        "for --quick; eventlet,gevent for --full, the first one used for every scenario)",
+    )
+    parser.add_argument("--only", default=None, help="comma-separated scenario names")
+    parser.add_argument("--no-docs", action="store_true", help="do not rewrite docs/ (--full)")
+    args = parser.parse_args(argv)
+    if args.profile:
+        from profile_service import profile
+
+        return profile()
+    mode = "full" if args.full else "quick"
+    modes = (args.async_modes or ("eventlet,gevent" if args.full else "default")).split(",")
+    only = set(args.only.split(",")) if args.only else None
+    try:
+        results = run(mode, modes, only)
+    except BenchError as err:
+        print(f"bench: {err}", file=sys.stderr)
+        return 1
+    print()
+    print(f"benchmark ({mode}, {results['elapsed_s']} s, raw results in {results['out']})")
+    for line in ratio_lines(results):
+        print(line)
+    if mode == "full" and not args.no_docs:
+        from report import write_docs
+
+        write_docs(results, DOCS, IMG, MARK_START, MARK_END)
+        print(f"wrote {DOCS.relative_to(ROOT)} and plots under {IMG.relative_to(ROOT)}/")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
