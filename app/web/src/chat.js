@@ -174,6 +174,7 @@ export function startChat(root, me, onSignedOut) {
     socket.on('connect', async () => {
       const wasConnected = state.everConnected;
       state.everConnected = true;
+      ui.shell.dataset.connection = 'connected';
       setBanner(null);
       if (wasConnected) announce('Reconnected.');
       await refreshRooms();
@@ -183,6 +184,8 @@ export function startChat(root, me, onSignedOut) {
     });
 
     socket.on('disconnect', (reason) => {
+      ui.shell.dataset.connection = 'disconnected';
+      ui.roomView.dataset.state = 'joining';
       for (const r of state.rooms.values()) {
         r.joined = false;
         r.joining = null;
@@ -261,6 +264,7 @@ export function startChat(root, me, onSignedOut) {
       r.joining = null;
       updateUnread(r);
       if (state.active === r.name) {
+        ui.roomView.dataset.state = 'joined';
         renderHeader();
         renderOnline();
         if (since === null) renderMessages({ toBottom: true });
@@ -641,6 +645,7 @@ export function startChat(root, me, onSignedOut) {
       updateTitle();
       return;
     }
+    ui.roomView.dataset.state = r.joined ? 'joined' : 'joining';
     renderHeader();
     renderOnline();
     renderTyping();

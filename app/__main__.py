@@ -1,0 +1,75 @@
+"""``python -m app serve --host H --port P`` and ``python -m app migrate``.
+
+Configuration errors end the process with exit status 2 and one line on stderr naming the
+variable, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+
+def _fail(message: str) -> None:
+    print(f"error: {message}", file=sys.stderr, flush=True)
+    sys.exit(2)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m app", description="The chat service.")
+    sub = parser.add_subparsers(dest="command", required=True)
+    serve_p = sub.add_parser("serve", help="run the server (one process, real WebSockets)")
+    serve_p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    serve_p.add_argument("--port", type=int, default=8000, help="port to listen on (default 8000)")
+    sub.add_parser("migrate", help="apply database migrations (idempotent)")
+    args = parser.parse_args(argv)
+
+    # configuration is read before anything heavy is imported, and the event loop is
+    # patched in before socket, ssl, redis or psycopg2 are imported
+    from .config import ConfigError, load
+
+    try:
+        config = load(serving=args.command == "serve")
+    except ConfigError as exc:
+        _fail(str(exc))
+
+    if args.command == "migrate":
+        _migrate(config)
+        return
+    if not 0 < args.port < 65536:
+        _fail(f"--port: {args.port} is not a TCP port")
+    from . import green
+
+    green.patch(config.async_mode)
+    from .server import serve
+
+    try:
+        serve(config, args.host, args.port)
+    except ConfigError as exc:
+        _fail(str(exc))
+    except OSError as exc:
+        _fail(f"--host/--port: cannot listen on {args.host}:{args.port}: {exc.strerror or exc}")
+    except KeyboardInterrupt:
+        pass
+
+
+def _migrate(config) -> None:
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from . import migrate
+    from .db import make_engine
+
+    engine = make_engine(config.database_url)
+    try:
+        before, after = migrate.upgrade(engine)
+    except SQLAlchemyError as exc:
+        reason = str(getattr(exc, "orig", exc)).strip().splitlines()[0][:200]
+        _fail(f"DATABASE_URL: cannot migrate the database: {reason}")
+    if before == after:
+        print(f"database is up to date (revision {after})")
+    else:
+        print(f"database migrated from {before or 'empty'} to {after}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,255 @@
+"""Configuration: read once from the environment, validated, passed down as an object.
+
+Nothing else in the package reads ``os.environ``. A bad value raises ``ConfigError``
+naming the variable; ``python -m app`` turns it into one line on stderr and exit 2.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import secrets
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlparse
+
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+
+ASYNC_MODES = ("eventlet", "gevent")
+DEFAULT_ASYNC_MODE = "eventlet"
+DEFAULT_SQLITE_PATH = Path("chat.db")
+
+DEFAULT_UPLOAD_TYPES = (
+    "image/png",
+    "image/jpeg",
+    "image/gif",
+    "image/webp",
+    "application/pdf",
+    "text/plain",
+    "text/csv",
+    "application/zip",
+    "application/msword",
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    "application/vnd.ms-excel",
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "application/vnd.ms-powerpoint",
+    "application/vnd.openxmlformats-officedocument.presentationml.presentation",
+    "application/vnd.oasis.opendocument.text",
+    "application/vnd.oasis.opendocument.spreadsheet",
+)
+
+_RATE_RE = re.compile(r"^\s*(\d+)\s*/\s*(second|minute|hour|day)s?\s*$")
+_PERIODS = {"second": 1, "minute": 60, "hour": 3600, "day": 86400}
+
+
+class ConfigError(Exception):
+    """A configuration value is missing or malformed; ``variable`` names it."""
+
+    def __init__(self, variable: str, message: str):
+        super().__init__(f"{variable}: {message}")
+        self.variable = variable
+
+
+@dataclass(frozen=True)
+class Rate:
+    """``count`` events per ``period`` seconds, with bursts of up to ``burst``."""
+
+    count: int
+    period: float
+    burst: int
+
+    @property
+    def interval(self) -> float:
+        return self.period / self.count
+
+
+def parse_rate(variable: str, text: str, burst: int | None = None) -> Rate:
+    m = _RATE_RE.match(text or "")
+    if not m or int(m.group(1)) < 1:
+        raise ConfigError(variable, f"expected '<count>/<second|minute|hour|day>', got {text!r}")
+    count = int(m.group(1))
+    return Rate(count=count, period=_PERIODS[m.group(2)], burst=burst or count)
+
+
+@dataclass(frozen=True)
+class Config:
+    database_url: str
+    redis_url: str | None
+    secret_key: str
+    secret_key_generated: bool
+    media_bucket: str | None
+    s3_endpoint_url: str | None
+    cors_origins: tuple[str, ...]
+    auth_rate: Rate
+    send_rate: Rate
+    proxy_hops: int
+    socketio_channel: str
+    async_mode: str
+    auto_migrate: bool
+    log_level: str
+    persist_messages: bool
+    redis_pool_size: int
+    db_pool_size: int
+    upload_max_bytes: int
+    upload_content_types: tuple[str, ...]
+    metrics_namespace: str
+    metrics_interval: float
+    app_env: str
+    presence_heartbeat: float = 10.0
+    presence_ttl: float = 30.0
+    extra: dict = field(default_factory=dict)
+
+    @property
+    def is_postgres(self) -> bool:
+        return self.database_url.startswith("postgresql")
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+
+def _int(env, name: str, default: int, low: int, high: int) -> int:
+    raw = env.get(name)
+    if raw in (None, ""):
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ConfigError(name, f"expected a whole number, got {raw!r}") from None
+    if not low <= value <= high:
+        raise ConfigError(name, f"must be between {low} and {high}, got {value}")
+    return value
+
+
+def _bool(env, name: str, default: bool = False) -> bool:
+    raw = (env.get(name) or "").strip().lower()
+    if raw == "":
+        return default
+    if raw in ("1", "true", "yes", "on"):
+        return True
+    if raw in ("0", "false", "no", "off"):
+        return False
+    raise ConfigError(name, f"expected 1/0/true/false, got {raw!r}")
+
+
+def _database_url(env) -> str:
+    raw = env.get("DATABASE_URL", "").strip()
+    if not raw:
+        return f"sqlite:///{DEFAULT_SQLITE_PATH.resolve()}"
+    try:
+        url = make_url(raw)
+    except ArgumentError:
+        raise ConfigError("DATABASE_URL", "not a database URL") from None
+    backend = url.get_backend_name()
+    if backend == "postgres":
+        raise ConfigError("DATABASE_URL", "use the scheme postgresql://, not postgres://")
+    if backend not in ("postgresql", "sqlite"):
+        raise ConfigError("DATABASE_URL", f"unsupported database {backend!r} (postgresql or sqlite)")
+    if url.drivername not in ("postgresql", "postgresql+psycopg2", "sqlite", "sqlite+pysqlite"):
+        raise ConfigError("DATABASE_URL", f"unsupported driver {url.drivername!r}")
+    if backend == "postgresql" and not url.database:
+        raise ConfigError("DATABASE_URL", "names no database")
+    if url.drivername == "postgresql":
+        # SQLAlchemy 2.1 maps plain postgresql:// to psycopg 3; the service uses psycopg2,
+        # which psycogreen makes cooperative
+        url = url.set(drivername="postgresql+psycopg2")
+    return url.render_as_string(hide_password=False)
+
+
+def _redis_url(env) -> str | None:
+    raw = env.get("REDIS_URL", "").strip()
+    if not raw:
+        return None
+    parsed = urlparse(raw)
+    if parsed.scheme not in ("redis", "rediss") or not parsed.hostname:
+        raise ConfigError("REDIS_URL", "expected redis://host:port/db or rediss://...")
+    try:
+        parsed.port  # noqa: B018 - raises on a malformed port
+        db = parsed.path.lstrip("/")
+        if db and not db.isdigit():
+            raise ValueError(db)
+    except ValueError:
+        raise ConfigError("REDIS_URL", "malformed port or database index") from None
+    return raw
+
+
+def _origins(env) -> tuple[str, ...]:
+    raw = env.get("CORS_ORIGINS", "").strip()
+    if not raw:
+        return ()
+    origins = tuple(o.strip().rstrip("/") for o in raw.split(",") if o.strip())
+    for origin in origins:
+        p = urlparse(origin)
+        if p.scheme not in ("http", "https") or not p.netloc or p.path:
+            raise ConfigError("CORS_ORIGINS", f"{origin!r} is not an origin like https://chat.example.com")
+    return origins
+
+
+def load(env: dict | None = None, *, serving: bool = True) -> Config:
+    """Read and validate the configuration; raises ConfigError on the first bad value.
+
+    ``serving=False`` (migrations) does not ask for the secrets only a server needs.
+    """
+    env = dict(os.environ if env is None else env)
+    database_url = _database_url(env)
+    secret = env.get("SECRET_KEY", "")
+    generated = False
+    if not secret:
+        if serving and database_url.startswith("postgresql"):
+            raise ConfigError("SECRET_KEY", "required when DATABASE_URL is PostgreSQL")
+        secret, generated = secrets.token_urlsafe(48), True
+    elif len(secret) < 16:
+        raise ConfigError("SECRET_KEY", "must be at least 16 characters")
+
+    async_mode = (env.get("ASYNC_MODE") or DEFAULT_ASYNC_MODE).strip().lower()
+    if async_mode not in ASYNC_MODES:
+        raise ConfigError("ASYNC_MODE", f"expected one of {', '.join(ASYNC_MODES)}, got {async_mode!r}")
+
+    channel = env.get("SOCKETIO_CHANNEL", "chat").strip() or "chat"
+    if not re.fullmatch(r"[A-Za-z0-9_.:-]{1,64}", channel):
+        raise ConfigError("SOCKETIO_CHANNEL", "1-64 of [A-Za-z0-9_.:-]")
+
+    types_raw = env.get("UPLOAD_CONTENT_TYPES", "").strip()
+    content_types = (
+        tuple(t.strip().lower() for t in types_raw.split(",") if t.strip())
+        if types_raw
+        else DEFAULT_UPLOAD_TYPES
+    )
+    for t in content_types:
+        if not re.fullmatch(r"[a-z0-9][a-z0-9.+-]*/[a-z0-9][a-z0-9.+-]*", t):
+            raise ConfigError("UPLOAD_CONTENT_TYPES", f"{t!r} is not a media type")
+
+    log_level = (env.get("LOG_LEVEL") or "INFO").upper()
+    if log_level not in ("DEBUG", "INFO", "WARNING", "ERROR"):
+        raise ConfigError("LOG_LEVEL", "expected DEBUG, INFO, WARNING or ERROR")
+
+    send_rate = parse_rate("SEND_RATE_LIMIT", env.get("SEND_RATE_LIMIT") or "10/second")
+    send_burst = _int(env, "SEND_RATE_BURST", max(20, send_rate.count), 1, 10**9)
+
+    return Config(
+        database_url=database_url,
+        redis_url=_redis_url(env),
+        secret_key=secret,
+        secret_key_generated=generated,
+        media_bucket=(env.get("MEDIA_BUCKET") or "").strip() or None,
+        s3_endpoint_url=(env.get("AWS_ENDPOINT_URL_S3") or "").strip() or None,
+        cors_origins=_origins(env),
+        auth_rate=parse_rate("AUTH_RATE_LIMIT", env.get("AUTH_RATE_LIMIT") or "20/minute"),
+        send_rate=Rate(send_rate.count, send_rate.period, send_burst),
+        proxy_hops=_int(env, "PROXY_HOPS", 0, 0, 10),
+        socketio_channel=channel,
+        async_mode=async_mode,
+        auto_migrate=_bool(env, "AUTO_MIGRATE"),
+        log_level=log_level,
+        persist_messages=not _bool(env, "BENCH_NO_PERSIST"),
+        redis_pool_size=_int(env, "REDIS_POOL_SIZE", 64, 4, 10000),
+        db_pool_size=_int(env, "DB_POOL_SIZE", 10, 1, 1000),
+        upload_max_bytes=_int(env, "UPLOAD_MAX_BYTES", 25 * 1024 * 1024, 1, 5 * 1024**3),
+        upload_content_types=content_types,
+        metrics_namespace=(env.get("METRICS_NAMESPACE") or "Chat/App").strip(),
+        metrics_interval=float(_int(env, "METRICS_INTERVAL", 60, 1, 3600)),
+        app_env=(env.get("APP_ENV") or "local").strip(),
+        presence_heartbeat=float(_int(env, "PRESENCE_HEARTBEAT", 10, 1, 300)),
+        presence_ttl=float(_int(env, "PRESENCE_TTL", 30, 2, 3600)),
+    )

@@ -1,0 +1,120 @@
+"""Schema (SQLAlchemy Core) and the engine.
+
+Alembic migrations in ``app/migrations`` create exactly these tables; ``tests`` check the
+two agree. PostgreSQL in production, SQLite as the embedded default.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    create_engine,
+    event,
+)
+from sqlalchemy.engine import Engine
+
+# SQLite only gives AUTOINCREMENT to INTEGER PRIMARY KEY columns.
+BigId = BigInteger().with_variant(Integer, "sqlite")
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+users = Table(
+    "users",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("username", String(32), nullable=False),
+    # usernames are unique regardless of case and kept as typed
+    Column("username_key", String(32), nullable=False, unique=True),
+    Column("password_hash", String(255), nullable=False),
+    Column("created_at", DateTime, nullable=False),
+)
+
+rooms = Table(
+    "rooms",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("name", String(64), nullable=False, unique=True),
+    Column("private", Boolean, nullable=False),
+    Column("owner_id", BigId, ForeignKey("users.id"), nullable=False),
+    Column("created_at", DateTime, nullable=False),
+)
+
+members = Table(
+    "members",
+    metadata,
+    Column("room_id", BigId, ForeignKey("rooms.id"), primary_key=True),
+    Column("user_id", BigId, ForeignKey("users.id"), primary_key=True),
+    Column("created_at", DateTime, nullable=False),
+)
+
+messages = Table(
+    "messages",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("room_id", BigId, ForeignKey("rooms.id"), nullable=False),
+    Column("user_id", BigId, ForeignKey("users.id"), nullable=False),
+    Column("body", Text, nullable=False),
+    Column("created_at", DateTime, nullable=False),
+    Column("edited_at", DateTime, nullable=True),
+    Column("deleted_at", DateTime, nullable=True),
+    Column("client_id", String(64), nullable=True),
+    Column("attachment_key", String(255), nullable=True),
+    # send is idempotent per (room, user, client_id), enforced here, not only in memory;
+    # NULL client_ids never collide on PostgreSQL or SQLite
+    Index("uq_messages_room_user_client", "room_id", "user_id", "client_id", unique=True),
+    Index("ix_messages_room_id_id", "room_id", "id"),
+)
+
+uploads = Table(
+    "uploads",
+    metadata,
+    Column("key", String(255), primary_key=True),
+    Column("room_id", BigId, ForeignKey("rooms.id"), nullable=False),
+    Column("user_id", BigId, ForeignKey("users.id"), nullable=False),
+    Column("filename", String(255), nullable=False),
+    Column("content_type", String(127), nullable=False),
+    Column("size", BigInteger, nullable=False),
+    Column("created_at", DateTime, nullable=False),
+    Column("message_id", BigId, nullable=True),
+)
+
+
+def make_engine(url: str, pool_size: int = 10) -> Engine:
+    if url.startswith("sqlite"):
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+
+        @event.listens_for(engine, "connect")
+        def _sqlite_pragmas(dbapi_conn, _record):
+            cur = dbapi_conn.cursor()
+            cur.execute("PRAGMA journal_mode=WAL")
+            cur.execute("PRAGMA foreign_keys=ON")
+            cur.execute("PRAGMA synchronous=NORMAL")
+            cur.close()
+
+        return engine
+    return create_engine(
+        url,
+        pool_size=pool_size,
+        max_overflow=pool_size,
+        pool_timeout=10,
+        pool_pre_ping=True,
+        pool_recycle=1800,
+        connect_args={"connect_timeout": 5, "application_name": "chat"},
+    )

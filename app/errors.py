@@ -1,0 +1,50 @@
+"""The one error type of the service layer: it carries the contract's error code.
+
+Each transport turns it into its envelope in exactly one place: ``http_api`` into
+``{"error": {...}}`` with the status below, ``sockets`` into ``{"ok": false, "error": {...}}``.
+"""
+
+from __future__ import annotations
+
+STATUS = {
+    "invalid_payload": 400,
+    "unauthorized": 401,
+    "forbidden": 403,
+    "not_found": 404,
+    "conflict": 409,
+    "too_large": 413,
+    "unsupported_type": 415,
+    "rate_limited": 429,
+    "internal": 500,
+    "unavailable": 503,
+}
+
+
+class ChatError(Exception):
+    """An error a client can act on."""
+
+    def __init__(self, code: str, message: str, *, retry_after: float | None = None):
+        assert code in STATUS, code
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.retry_after = retry_after
+
+    @property
+    def status(self) -> int:
+        return STATUS[self.code]
+
+    def as_dict(self) -> dict:
+        return {"code": self.code, "message": self.message}
+
+
+def invalid(message: str) -> ChatError:
+    return ChatError("invalid_payload", message)
+
+
+def forbidden(message: str) -> ChatError:
+    return ChatError("forbidden", message)
+
+
+def not_found(message: str) -> ChatError:
+    return ChatError("not_found", message)

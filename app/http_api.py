@@ -1,0 +1,226 @@
+"""HTTP API (JSON). Views parse the request, call an action, and shape the answer.
+
+Errors become ``{"error": {"code", "message"}}`` here and nowhere else.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+import uuid
+from pathlib import Path
+
+from flask import Blueprint, Flask, current_app, g, jsonify, redirect, request, send_from_directory
+from werkzeug.exceptions import HTTPException
+
+from .actions import Chat, User
+from .errors import ChatError
+
+log = logging.getLogger("chat.http")
+api = Blueprint("api", __name__)
+WEB_DIST = Path(__file__).parent / "web" / "dist"
+
+_HTTP_CODES = {
+    400: "invalid_payload",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    409: "conflict",
+    413: "too_large",
+    415: "unsupported_type",
+    429: "rate_limited",
+    503: "unavailable",
+}
+
+
+def chat() -> Chat:
+    return current_app.extensions["chat"]
+
+
+def error_response(code: str, message: str, status: int, retry_after: float | None = None):
+    resp = jsonify({"error": {"code": code, "message": message}})
+    resp.status_code = status
+    if retry_after is not None:
+        resp.headers["Retry-After"] = str(max(1, math.ceil(retry_after)))
+    return resp
+
+
+def current_user() -> User:
+    header = request.headers.get("Authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise ChatError("unauthorized", "send 'Authorization: Bearer <token>'")
+    return chat().authenticate(token.strip())
+
+
+def body() -> object:
+    data = request.get_json(silent=True)
+    if data is None:
+        raise ChatError("invalid_payload", "the body must be a JSON object")
+    return data
+
+
+@api.post("/api/register")
+def register():
+    chat().check_auth_rate(request.remote_addr or "unknown")
+    user, token = chat().register(body())
+    return jsonify({"user": user.as_dict(), "token": token}), 201
+
+
+@api.post("/api/login")
+def login():
+    chat().check_auth_rate(request.remote_addr or "unknown")
+    user, token = chat().login(body())
+    return jsonify({"user": user.as_dict(), "token": token})
+
+
+@api.post("/api/logout")
+def logout():
+    user = current_user()
+    sids = chat().logout(user)
+    current_app.extensions["chat_sockets"].disconnect_sids(sids)
+    return "", 204
+
+
+@api.get("/api/me")
+def me():
+    return jsonify({"user": current_user().as_dict()})
+
+
+@api.get("/api/rooms")
+def list_rooms():
+    return jsonify({"rooms": chat().list_rooms(current_user())})
+
+
+@api.post("/api/rooms")
+def create_room():
+    user = current_user()
+    return jsonify({"room": chat().create_room(user, body())}), 201
+
+
+@api.post("/api/rooms/<name>/members")
+def add_member(name: str):
+    user = current_user()
+    chat().add_member(user, name, body())
+    return "", 204
+
+
+@api.get("/api/rooms/<name>/messages")
+def room_messages(name: str):
+    user = current_user()
+    page, more = chat().history(user, name, request.args)
+    return jsonify({"messages": page, "more": more})
+
+
+@api.post("/api/uploads")
+def create_upload():
+    user = current_user()
+    return jsonify({"upload": chat().create_upload(user, body())}), 201
+
+
+@api.get("/api/uploads/<path:key>")
+def download(key: str):
+    user = current_user()
+    return redirect(chat().download_url(user, key), code=302)
+
+
+@api.get("/healthz")
+def healthz():
+    return jsonify({"status": "ok"})
+
+
+@api.get("/readyz")
+def readyz():
+    c = chat()
+    checks = {"database": c.check_database()}
+    if c.config.redis_url:
+        checks["redis"] = c.check_store()
+    ready = all(v == "ok" for v in checks.values())
+    status = 200 if ready else 503
+    return jsonify({"status": "ready" if ready else "unavailable", "checks": checks}), status
+
+
+@api.get("/")
+def index():
+    if not (WEB_DIST / "index.html").is_file():
+        return (
+            "<!doctype html><title>chat</title><p>The web client is not built: run "
+            "<code>make web</code>. The API is at <code>/api/</code>.</p>",
+            200,
+            {"Content-Type": "text/html; charset=utf-8"},
+        )
+    return send_from_directory(WEB_DIST, "index.html", max_age=0)
+
+
+@api.get("/<path:path>")
+def static_file(path: str):
+    if path.startswith(("api/", "socket.io")) or not (WEB_DIST / path).is_file():
+        raise ChatError("not_found", "no such resource")
+    return send_from_directory(WEB_DIST, path, max_age=3600 if path.startswith("assets/") else 0)
+
+
+def content_security_policy(media_origin: str | None) -> str:
+    # images and uploads come from S3 through presigned URLs: https, or the endpoint in use
+    media = f" {media_origin}" if media_origin else ""
+    return (
+        f"default-src 'self'; img-src 'self' blob: data: https:{media}; "
+        f"connect-src 'self' ws: wss: https:{media}; style-src 'self' 'unsafe-inline'; "
+        "object-src 'none'; base-uri 'none'; frame-ancestors 'none'"
+    )
+
+
+def install(app: Flask, media_origin: str | None = None) -> None:
+    app.register_blueprint(api)
+    csp = content_security_policy(media_origin)
+
+    @app.errorhandler(ChatError)
+    def on_chat_error(exc: ChatError):
+        if exc.status >= 500:
+            log.error("request failed", extra={"code": exc.code, "error": exc.message})
+        return error_response(exc.code, exc.message, exc.status, exc.retry_after)
+
+    @app.errorhandler(HTTPException)
+    def on_http_error(exc: HTTPException):
+        code = _HTTP_CODES.get(exc.code, "invalid_payload" if exc.code < 500 else "internal")
+        message = exc.description or exc.name
+        if exc.code == 413:
+            message = "the request body is too large"
+        return error_response(code, message, exc.code)
+
+    @app.errorhandler(Exception)
+    def on_unexpected(exc: Exception):
+        metrics = current_app.extensions.get("chat_metrics")
+        if metrics:
+            metrics.error()
+        log.exception("unhandled error")
+        return error_response("internal", "internal error", 500)
+
+    @app.before_request
+    def _start():
+        g.started = time.perf_counter()
+        g.request_id = request.headers.get("X-Request-Id", "")[:64] or uuid.uuid4().hex
+
+    @app.after_request
+    def _finish(resp):
+        resp.headers["X-Request-Id"] = g.get("request_id", "")
+        resp.headers.setdefault("X-Content-Type-Options", "nosniff")
+        resp.headers.setdefault("Referrer-Policy", "no-referrer")
+        if request.path.startswith("/api/"):
+            resp.headers.setdefault("Cache-Control", "no-store")
+        if request.path == "/" or request.path.endswith(".html"):
+            resp.headers.setdefault("Content-Security-Policy", csp)
+        if request.path not in ("/healthz", "/readyz"):
+            log.info(
+                "request",
+                extra={
+                    "request_id": g.get("request_id"),
+                    "method": request.method,
+                    "path": request.path,
+                    "status": resp.status_code,
+                    "ms": round((time.perf_counter() - g.get("started", time.perf_counter())) * 1000, 2),
+                    "ip": request.remote_addr,
+                },
+            )
+        return resp

@@ -1,0 +1,220 @@
+"""Application factory and the production server (``python -m app serve``)."""
+
+from __future__ import annotations
+
+import logging
+import signal
+import sys
+import uuid
+from dataclasses import dataclass
+from urllib.parse import urlparse
+
+from flask import Flask
+from flask_cors import CORS
+from flask_socketio import SocketIO
+from sqlalchemy import text
+from sqlalchemy.exc import SQLAlchemyError
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from . import green, http_api, logs, migrate
+from .actions import Chat
+from .config import Config, ConfigError
+from .db import make_engine
+from .metrics import Metrics
+from .sockets import OrderedRedisManager, SocketHandlers
+from .store import StoreUnavailable, make_store
+from .uploads import Media
+
+log = logging.getLogger("chat.server")
+MAX_BODY = 64 * 1024  # HTTP bodies and Socket.IO frames larger than this are refused
+
+
+@dataclass
+class Service:
+    config: Config
+    app: Flask
+    socketio: SocketIO
+    chat: Chat
+    sockets: SocketHandlers
+    metrics: Metrics
+    instance_id: str
+
+
+class NoWebSocketCompression:
+    """Drop the client's permessage-deflate offer: per delivery it costs 2.5-3x the CPU for
+    chat-sized frames (see docs/operations.md)."""
+
+    def __init__(self, wsgi_app):
+        self.wsgi_app = wsgi_app
+
+    def __call__(self, environ, start_response):
+        environ.pop("HTTP_SEC_WEBSOCKET_EXTENSIONS", None)
+        return self.wsgi_app(environ, start_response)
+
+
+def _origin_checker(allowed: tuple[str, ...]):
+    """Same origin is always allowed; other origins only when listed in CORS_ORIGINS."""
+    allowed_set = set(allowed)
+
+    def check(origin, environ):
+        if origin is None or origin in allowed_set:
+            return True
+        host = environ.get("HTTP_X_FORWARDED_HOST") or environ.get("HTTP_HOST", "")
+        parsed = urlparse(origin)
+        return parsed.netloc == host.split(",")[0].strip()
+
+    return check
+
+
+def _media_origin(config: Config) -> str | None:
+    if not config.s3_endpoint_url:
+        return None
+    p = urlparse(config.s3_endpoint_url)
+    return f"{p.scheme}://{p.netloc}"
+
+
+def create_service(config: Config) -> Service:
+    instance_id = uuid.uuid4().hex[:12]
+    engine = make_engine(config.database_url, config.db_pool_size)
+    store = make_store(config, instance_id)
+    chat = Chat(config, engine, store, Media(config))
+    metrics = Metrics(config.metrics_namespace, config.app_env, instance_id)
+
+    app = Flask(__name__, static_folder=None)
+    app.config.update(SECRET_KEY=config.secret_key, MAX_CONTENT_LENGTH=MAX_BODY)
+    app.json.sort_keys = False
+    if config.proxy_hops:
+        # trust exactly PROXY_HOPS entries of X-Forwarded-For, counted from the right
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=config.proxy_hops, x_proto=config.proxy_hops)
+    if config.cors_origins:
+        CORS(
+            app,
+            resources={r"/api/*": {"origins": list(config.cors_origins)}},
+            allow_headers=["Authorization", "Content-Type"],
+            expose_headers=["Retry-After", "X-Request-Id"],
+            max_age=600,
+        )
+    app.extensions["chat"] = chat
+    app.extensions["chat_metrics"] = metrics
+    http_api.install(app, _media_origin(config))
+
+    handlers_ref: list[SocketHandlers] = []
+    manager = None
+    if config.redis_url:
+        manager = OrderedRedisManager(
+            config.redis_url,
+            channel=config.socketio_channel,
+            redis_options={
+                "socket_connect_timeout": 3,
+                "socket_keepalive": True,
+                "health_check_interval": 10,
+            },
+            on_resubscribe=lambda: handlers_ref[0].reset_local_sockets(),
+        )
+    socketio = SocketIO(
+        app,
+        async_mode=config.async_mode,
+        client_manager=manager,
+        cors_allowed_origins=_origin_checker(config.cors_origins),
+        max_http_buffer_size=MAX_BODY,
+        ping_interval=25,
+        ping_timeout=20,
+        http_compression=False,
+        logger=False,
+        engineio_logger=False,
+    )
+    app.wsgi_app = NoWebSocketCompression(app.wsgi_app)
+    handlers = SocketHandlers(socketio, chat, metrics)
+    handlers.register()
+    handlers_ref.append(handlers)
+    app.extensions["chat_sockets"] = handlers
+    return Service(config, app, socketio, chat, handlers, metrics, instance_id)
+
+
+def check_dependencies(service: Service) -> None:
+    """Fail at start, naming the variable, when a dependency is unreachable or unmigrated."""
+    config, chat = service.config, service.chat
+    try:
+        with chat.engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+    except SQLAlchemyError as exc:
+        reason = str(getattr(exc, "orig", exc)).strip().splitlines()[0][:200]
+        raise ConfigError("DATABASE_URL", f"cannot connect to the database: {reason}") from None
+    current = migrate.current_revision(chat.engine)
+    if current != migrate.head_revision():
+        if config.auto_migrate:
+            migrate.upgrade(chat.engine)
+        else:
+            raise ConfigError(
+                "DATABASE_URL",
+                f"the database is not migrated (at {current or 'nothing'}, needs "
+                f"{migrate.head_revision()}): run `python -m app migrate` or set AUTO_MIGRATE=1",
+            )
+    if config.redis_url:
+        try:
+            chat.store.ping()
+        except StoreUnavailable as exc:
+            raise ConfigError("REDIS_URL", f"cannot connect to Redis: {exc}") from None
+
+
+def _housekeeping(service: Service) -> None:
+    """Heartbeat, reap dead instances' presence, and write metrics, forever."""
+    cfg = service.config
+    next_metrics = 0.0
+    import time
+
+    while True:
+        try:
+            service.chat.store.heartbeat()
+            gone = service.chat.store.reap_dead_instances()
+            if gone:
+                log.info("reaped presence of dead instances", extra={"offline": len(gone)})
+                service.sockets.emit_offline(gone)
+        except Exception as exc:  # noqa: BLE001 - the loop must survive outages
+            log.warning("housekeeping failed", extra={"error": str(exc)})
+        now = time.monotonic()
+        if now >= next_metrics:
+            if next_metrics:
+                service.metrics.flush()
+            next_metrics = now + cfg.metrics_interval
+        green.sleep(min(cfg.presence_heartbeat, cfg.metrics_interval))
+
+
+def serve(config: Config, host: str, port: int) -> None:
+    logs.setup(config.log_level)
+    service = create_service(config)
+    check_dependencies(service)
+    logs.setup(config.log_level, service.instance_id)
+    if config.secret_key_generated:
+        log.warning("SECRET_KEY is not set: a random key is used, tokens end with this process")
+    if not config.persist_messages:
+        log.warning("BENCH_NO_PERSIST is set: messages are NOT stored (measurement only)")
+    service.chat.store.heartbeat()
+    green.spawn(_housekeeping, service)
+
+    def stop(signum, _frame):
+        raise SystemExit(0)
+
+    signal.signal(signal.SIGTERM, stop)
+    log.info(
+        "serving",
+        extra={
+            "host": host,
+            "port": port,
+            "async_mode": config.async_mode,
+            "database": config.database_url.split(":", 1)[0],
+            "queue": "redis" if config.redis_url else "in-process",
+        },
+    )
+    print(
+        f"chat service listening on http://{host}:{port} ({config.async_mode})", file=sys.stderr, flush=True
+    )
+    try:
+        service.socketio.run(service.app, host=host, port=port, log_output=False, use_reloader=False)
+    finally:
+        try:
+            gone = service.chat.store.forget_instance()
+            service.sockets.emit_offline(gone)
+        except Exception:  # noqa: BLE001, S110 - shutting down; the reaper covers it
+            pass
+        log.info("stopped")

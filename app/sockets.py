@@ -1,0 +1,314 @@
+"""Socket.IO transport: authenticate the connect, parse events, call the actions, ack.
+
+Every client-to-server event answers through its ack, ``{"ok": true, ...}`` or
+``{"ok": false, "error": {...}}``; errors become that envelope here and nowhere else. A
+malformed payload never disconnects the client.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass, field
+
+import socketio
+from flask import request
+from flask_socketio import SocketIO, join_room, leave_room
+
+from . import validate
+from .actions import Chat, User
+from .errors import ChatError
+
+log = logging.getLogger("chat.socket")
+
+# host_id no process has: every process, the emitting one included, delivers the emit from
+# its Redis subscription, so all of them see one room's messages in the same (id) order.
+_ORDERED = "ordered-delivery"
+
+
+class DeliveryError(Exception):
+    """Publishing to the message queue failed."""
+
+
+class OrderedRedisManager(socketio.RedisManager):
+    """python-socketio's Redis manager, changed in two ways the contract needs.
+
+    1. Broadcasts are not delivered to this process's sockets before they go through Redis
+       (the stock manager does that, which lets a socket see a later message from its own
+       process before an earlier one from another process).
+    2. When the subscription is lost and comes back, messages published meanwhile were
+       missed: every local socket is disconnected so its client reconnects and re-joins
+       with ``since``, which fills the gap from the database.
+    """
+
+    def __init__(self, *args, on_resubscribe=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.on_resubscribe = on_resubscribe
+
+    def emit(self, event, data, namespace=None, room=None, skip_sid=None, callback=None, to=None, **kwargs):
+        if kwargs.get("ignore_queue") or callback is not None:
+            return super().emit(
+                event,
+                data,
+                namespace=namespace,
+                room=room,
+                skip_sid=skip_sid,
+                callback=callback,
+                to=to,
+                **kwargs,
+            )
+        message = {
+            "method": "emit",
+            "event": event,
+            "data": [data],
+            "binary": False,
+            "namespace": namespace or "/",
+            "room": to or room,
+            "skip_sid": skip_sid,
+            "callback": None,
+            "host_id": _ORDERED,
+        }
+        self._publish_or_raise(message)
+        return None
+
+    def _publish_or_raise(self, data):
+        last = None
+        for _ in range(2):
+            try:
+                if not self.connected:
+                    self._redis_connect()
+                return self.redis.publish(self.channel, self.json.dumps(data))
+            except Exception as exc:  # noqa: BLE001 - redis/valkey raise their own hierarchies
+                last = exc
+                self.connected = False
+        raise DeliveryError(str(last))
+
+    def _redis_listen_with_retries(self):  # pragma: no cover - exercised by the fault tests
+        retry_sleep = 0.5
+        subscribed = False
+        first = True
+        while True:
+            try:
+                if not subscribed:
+                    self._redis_connect()
+                    self.pubsub.subscribe(self.channel)
+                    subscribed = True
+                    retry_sleep = 0.5
+                    if not first and self.on_resubscribe:
+                        self.on_resubscribe()
+                    first = False
+                yield from self.pubsub.listen()
+            except Exception as exc:  # noqa: BLE001
+                log.error("message queue subscription lost; retrying", extra={"error": str(exc)})
+                subscribed = False
+                time.sleep(retry_sleep)
+                retry_sleep = min(retry_sleep * 2, 5)
+
+
+@dataclass
+class SocketState:
+    user: User
+    rooms: set[str] = field(default_factory=set)
+
+
+def room_key(name: str) -> str:
+    return "r:" + name
+
+
+class SocketHandlers:
+    def __init__(self, socketio: SocketIO, chat: Chat, metrics):
+        self.socketio = socketio
+        self.chat = chat
+        self.metrics = metrics
+        self.sockets: dict[str, SocketState] = {}
+
+    # ------------------------------------------------------------ wiring
+    def register(self) -> None:
+        sio = self.socketio
+        sio.on_event("connect", self.on_connect)
+        sio.on_event("disconnect", self.on_disconnect)
+        for name in ("join", "leave", "send", "edit", "delete", "typing"):
+            sio.on_event(name, self._event(name, getattr(self, "on_" + name)))
+
+    def _event(self, name: str, fn):
+        def handler(*args):
+            started = time.perf_counter()
+            sid = request.sid
+            state = self.sockets.get(sid)
+            try:
+                if state is None:
+                    raise ChatError("unauthorized", "the connection is not authenticated")
+                result = fn(state, args[0] if args else None)
+                out = {"ok": True, **(result or {})}
+            except ChatError as exc:
+                if exc.code == "internal":
+                    self.metrics.error()
+                out = {"ok": False, "error": exc.as_dict()}
+                if exc.retry_after is not None:
+                    out["error"]["retry_after"] = round(exc.retry_after, 3)
+                log.info("event refused", extra={"sid": sid, "event": name, "code": exc.code})
+            except Exception:
+                self.metrics.error()
+                log.exception("event failed", extra={"sid": sid, "event": name})
+                out = {"ok": False, "error": {"code": "internal", "message": "internal error"}}
+            if log.isEnabledFor(logging.DEBUG):
+                log.debug(
+                    "event",
+                    extra={
+                        "sid": sid,
+                        "event": name,
+                        "ok": out["ok"],
+                        "ms": round((time.perf_counter() - started) * 1000, 2),
+                    },
+                )
+            return out
+
+        handler.__name__ = "on_" + name
+        return handler
+
+    # ------------------------------------------------------------ connection
+    def on_connect(self, auth=None):
+        token = auth.get("token") if isinstance(auth, dict) else None
+        try:
+            user = self.chat.authenticate(token)
+            self.chat.store.add_session_sid(user.session, request.sid)
+        except ChatError as exc:
+            # the contract's connect_error message: "unauthorized" (or "unavailable" in an outage)
+            raise ConnectionRefusedError(exc.code) from None
+        self.sockets[request.sid] = SocketState(user)
+        self.metrics.connected(len(self.sockets))
+        log.info("connect", extra={"sid": request.sid, "user": user.username})
+
+    def on_disconnect(self, reason=None):
+        sid = request.sid
+        state = self.sockets.pop(sid, None)
+        self.metrics.connected(len(self.sockets))
+        if state is None:
+            return
+        for name in list(state.rooms):
+            self._leave(state, sid, name)
+        try:
+            self.chat.store.remove_session_sid(state.user.session, sid)
+        except Exception:  # noqa: BLE001 - best effort; the key expires with the session
+            log.warning("could not unregister socket", extra={"sid": sid})
+        log.info("disconnect", extra={"sid": sid, "user": state.user.username, "reason": str(reason)})
+
+    # ------------------------------------------------------------ events
+    def on_join(self, state: SocketState, data):
+        room, page, more = self.chat.join(state.user, data)
+        sid = request.sid
+        join_room(room_key(room.name))
+        state.rooms.add(room.name)
+        try:
+            came_online = self.chat.store.presence_join(room.name, sid, state.user.username)
+            online = self.chat.store.online(room.name)
+        except Exception as exc:  # noqa: BLE001 - presence is advisory; the join itself holds
+            log.warning("presence unavailable", extra={"sid": sid, "error": str(exc)})
+            came_online, online = False, [state.user.username]
+        if came_online:
+            self._emit_presence(room.name, state.user.username, "online", skip_sid=sid)
+        return {"room": room.as_dict(), "messages": page, "more": more, "online": online}
+
+    def on_leave(self, state: SocketState, data):
+        data = validate.payload(data)
+        name = validate.room_name(data)
+        self.chat.room(name)  # an unknown room is not_found
+        leave_room(room_key(name))
+        self._leave(state, request.sid, name)
+        return {}
+
+    def _leave(self, state: SocketState, sid: str, name: str) -> None:
+        state.rooms.discard(name)
+        try:
+            user, went_offline = self.chat.store.presence_leave(name, sid)
+        except Exception as exc:  # noqa: BLE001 - the reaper cleans up if this fails
+            log.warning("presence unavailable", extra={"sid": sid, "error": str(exc)})
+            return
+        if went_offline:
+            self._emit_presence(name, user, "offline")
+
+    def _emit_presence(self, room: str, user: str, status: str, skip_sid=None) -> None:
+        try:
+            self.socketio.emit(
+                "presence",
+                {"room": room, "user": user, "status": status},
+                to=room_key(room),
+                skip_sid=skip_sid,
+            )
+        except DeliveryError as exc:
+            log.warning("presence not delivered", extra={"error": str(exc)})
+
+    def _joined_room(self, state: SocketState, data):
+        data = validate.payload(data)
+        name = validate.room_name(data)
+        room = self.chat.room(name)
+        if name not in state.rooms:
+            raise ChatError("forbidden", f"join {name!r} first")
+        return data, room
+
+    def on_send(self, state: SocketState, data):
+        data, room = self._joined_room(state, data)
+
+        def publish(msg: dict) -> None:
+            try:
+                self.socketio.emit("message", msg, to=room_key(room.name))
+            except DeliveryError as exc:
+                # the message is committed: clients recover it with `since` once every
+                # process's subscription is re-established (and their sockets reset)
+                self.metrics.error()
+                log.error("message stored but not published", extra={"id": msg["id"], "error": str(exc)})
+
+        msg, created = self.chat.send(state.user, room, data, publish)
+        if created:
+            self.metrics.sent()
+        return {"message": msg}
+
+    def on_edit(self, state: SocketState, data):
+        msg = self.chat.edit(state.user, data)
+        self._broadcast("message_updated", msg, msg["room"])
+        return {"message": msg}
+
+    def on_delete(self, state: SocketState, data):
+        gone = self.chat.delete(state.user, data)
+        self._broadcast("message_deleted", gone, gone["room"])
+        return {}
+
+    def on_typing(self, state: SocketState, data):
+        _, room = self._joined_room(state, data)
+        self.socketio.emit(
+            "typing",
+            {"room": room.name, "user": state.user.username},
+            to=room_key(room.name),
+            skip_sid=request.sid,
+        )
+        return {}
+
+    def _broadcast(self, event: str, data: dict, room: str) -> None:
+        try:
+            self.socketio.emit(event, data, to=room_key(room))
+        except DeliveryError as exc:
+            self.metrics.error()
+            log.error("update stored but not published", extra={"event": event, "error": str(exc)})
+
+    # ------------------------------------------------------------ from other layers
+    def disconnect_sids(self, sids: list[str]) -> None:
+        """Close sockets by id on whichever process holds them (logout)."""
+        for sid in sids:
+            try:
+                self.socketio.server.disconnect(sid, namespace="/")
+            except Exception:  # noqa: BLE001
+                log.warning("could not disconnect socket", extra={"sid": sid})
+
+    def reset_local_sockets(self) -> None:
+        """After the message queue was lost: make every local client reconnect and catch up."""
+        sids = list(self.sockets)
+        log.warning("message queue resubscribed; resetting local sockets", extra={"count": len(sids)})
+        for sid in sids:
+            try:
+                self.socketio.server.disconnect(sid, namespace="/", ignore_queue=True)
+            except Exception:  # noqa: BLE001
+                log.warning("could not reset socket", extra={"sid": sid})
+
+    def emit_offline(self, gone: list[tuple[str, str]]) -> None:
+        for room, user in gone:
+            self._emit_presence(room, user, "offline")

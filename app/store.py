@@ -1,0 +1,301 @@
+"""Shared, short-lived state: sessions, rate limits and presence.
+
+``RedisStore`` when ``REDIS_URL`` is set (every process sees the same state); ``MemoryStore``
+otherwise (one process). Both keep the same rules; every Redis key starts with the
+``SOCKETIO_CHANNEL`` name so several deployments can share one Redis.
+
+Presence survives a crashed process: each process heartbeats into a sorted set every
+``presence_heartbeat`` seconds; any process reaps an instance whose heartbeat is older than
+``presence_ttl`` seconds, so a dead process's users go offline within
+``presence_ttl + presence_heartbeat`` seconds (40 s by default).
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import defaultdict
+
+import redis
+
+from .config import Config, Rate
+
+SESSION_TTL = 30 * 24 * 3600  # a login lasts 30 days unless logged out
+
+# Generic cell rate algorithm: one key per limited subject holding the "theoretical arrival
+# time"; allows `burst` back-to-back events, then one per `interval`. Time comes from Redis
+# so that hosts with skewed clocks agree.
+_GCRA = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
+local interval = tonumber(ARGV[1])
+local burst = tonumber(ARGV[2])
+local tat = tonumber(redis.call('GET', KEYS[1]) or '0')
+if tat < now then tat = now end
+local new_tat = tat + interval
+local excess = new_tat - now - burst * interval
+if excess > 0 then
+  return tostring(excess)
+end
+redis.call('SET', KEYS[1], tostring(new_tat), 'PX', math.ceil((new_tat - now) * 1000) + 1000)
+return '0'
+"""
+
+# KEYS: presence hash (sid -> user), counts hash (user -> sockets), instance index set
+# ARGV: sid, user, member ("room\\0sid") -> 1 when the user just came online
+_JOIN = """
+if redis.call('HSETNX', KEYS[1], ARGV[1], ARGV[2]) == 0 then return 0 end
+redis.call('SADD', KEYS[3], ARGV[3])
+if redis.call('HINCRBY', KEYS[2], ARGV[2], 1) == 1 then return 1 end
+return 0
+"""
+
+# KEYS: presence hash, counts hash, instance index set; ARGV: sid, member
+# -> {user, went_offline} or false when the sid was not present
+_LEAVE = """
+local user = redis.call('HGET', KEYS[1], ARGV[1])
+if not user then
+  redis.call('SREM', KEYS[3], ARGV[2])
+  return false
+end
+redis.call('HDEL', KEYS[1], ARGV[1])
+redis.call('SREM', KEYS[3], ARGV[2])
+local n = redis.call('HINCRBY', KEYS[2], user, -1)
+if n <= 0 then
+  redis.call('HDEL', KEYS[2], user)
+  return {user, 1}
+end
+return {user, 0}
+"""
+
+
+class StoreUnavailable(Exception):
+    """The shared state (Redis) cannot be reached right now."""
+
+
+class MemoryStore:
+    """Single-process state, for the embedded default."""
+
+    def __init__(self, config: Config, instance_id: str):
+        self.instance_id = instance_id
+        self._lock = threading.Lock()
+        self._sessions: dict[str, tuple[dict, float]] = {}
+        self._session_sids: dict[str, set[str]] = defaultdict(set)
+        self._tat: dict[str, float] = {}
+        self._presence: dict[str, dict[str, str]] = defaultdict(dict)
+        self._counts: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+
+    # -- sessions
+    def create_session(self, key: str, user: dict) -> None:
+        with self._lock:
+            self._sessions[key] = (dict(user), time.monotonic() + SESSION_TTL)
+
+    def get_session(self, key: str) -> dict | None:
+        with self._lock:
+            entry = self._sessions.get(key)
+            if entry is None:
+                return None
+            if entry[1] < time.monotonic():
+                del self._sessions[key]
+                return None
+            return dict(entry[0])
+
+    def delete_session(self, key: str) -> list[str]:
+        with self._lock:
+            self._sessions.pop(key, None)
+            return sorted(self._session_sids.pop(key, set()))
+
+    def add_session_sid(self, key: str, sid: str) -> None:
+        with self._lock:
+            self._session_sids[key].add(sid)
+
+    def remove_session_sid(self, key: str, sid: str) -> None:
+        with self._lock:
+            sids = self._session_sids.get(key)
+            if sids is not None:
+                sids.discard(sid)
+                if not sids:
+                    del self._session_sids[key]
+
+    # -- rate limits
+    def hit(self, key: str, rate: Rate) -> float:
+        """Count one event; 0 when allowed, else the seconds to wait."""
+        now = time.monotonic()
+        with self._lock:
+            tat = max(self._tat.get(key, 0.0), now)
+            new_tat = tat + rate.interval
+            excess = new_tat - now - rate.burst * rate.interval
+            if excess > 0:
+                return excess
+            self._tat[key] = new_tat
+            if len(self._tat) > 100_000:  # forget subjects that are idle again
+                self._tat = {k: v for k, v in self._tat.items() if v > now}
+            return 0.0
+
+    # -- presence
+    def presence_join(self, room: str, sid: str, user: str) -> bool:
+        with self._lock:
+            if sid in self._presence[room]:
+                return False
+            self._presence[room][sid] = user
+            self._counts[room][user] += 1
+            return self._counts[room][user] == 1
+
+    def presence_leave(self, room: str, sid: str) -> tuple[str | None, bool]:
+        with self._lock:
+            user = self._presence[room].pop(sid, None)
+            if user is None:
+                return None, False
+            self._counts[room][user] -= 1
+            if self._counts[room][user] <= 0:
+                del self._counts[room][user]
+                return user, True
+            return user, False
+
+    def online(self, room: str) -> list[str]:
+        with self._lock:
+            return sorted(self._counts[room])
+
+    def heartbeat(self) -> None:
+        """Nothing to do: a single process cannot outlive itself."""
+
+    def reap_dead_instances(self) -> list[tuple[str, str]]:
+        return []
+
+    def forget_instance(self) -> list[tuple[str, str]]:
+        return []
+
+    def ping(self) -> None:
+        """Always reachable."""
+
+
+class RedisStore:
+    """State shared by every process through Redis."""
+
+    def __init__(self, config: Config, instance_id: str):
+        self.instance_id = instance_id
+        self.prefix = config.socketio_channel + ":"
+        self.heartbeat_ttl = config.presence_ttl
+        # A blocking pool waits for a free connection instead of raising under load;
+        # its size bounds the connections one process holds (see docs/operations.md).
+        pool = redis.BlockingConnectionPool.from_url(
+            config.redis_url,
+            max_connections=config.redis_pool_size,
+            timeout=5,
+            socket_timeout=5,
+            socket_connect_timeout=3,
+            health_check_interval=30,
+            retry_on_timeout=True,
+        )
+        self.redis = redis.Redis(connection_pool=pool)
+        self._gcra = self.redis.register_script(_GCRA)
+        self._join = self.redis.register_script(_JOIN)
+        self._leave = self.redis.register_script(_LEAVE)
+
+    def _k(self, *parts: str) -> str:
+        return self.prefix + ":".join(parts)
+
+    def _call(self, fn, *args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except redis.RedisError as exc:
+            raise StoreUnavailable(str(exc) or exc.__class__.__name__) from exc
+
+    # -- sessions
+    def create_session(self, key: str, user: dict) -> None:
+        k = self._k("sess", key)
+        pipe = self.redis.pipeline()
+        pipe.hset(k, mapping={str(f): str(v) for f, v in user.items()})
+        pipe.expire(k, SESSION_TTL)
+        self._call(pipe.execute)
+
+    def get_session(self, key: str) -> dict | None:
+        raw = self._call(self.redis.hgetall, self._k("sess", key))
+        if not raw:
+            return None
+        return {k.decode(): v.decode() for k, v in raw.items()}
+
+    def delete_session(self, key: str) -> list[str]:
+        pipe = self.redis.pipeline()
+        pipe.delete(self._k("sess", key))
+        pipe.smembers(self._k("sess_sids", key))
+        pipe.delete(self._k("sess_sids", key))
+        _, sids, _ = self._call(pipe.execute)
+        return sorted(s.decode() for s in sids)
+
+    def add_session_sid(self, key: str, sid: str) -> None:
+        k = self._k("sess_sids", key)
+        pipe = self.redis.pipeline()
+        pipe.sadd(k, sid)
+        pipe.expire(k, SESSION_TTL)
+        self._call(pipe.execute)
+
+    def remove_session_sid(self, key: str, sid: str) -> None:
+        self._call(self.redis.srem, self._k("sess_sids", key), sid)
+
+    # -- rate limits
+    def hit(self, key: str, rate: Rate) -> float:
+        result = self._call(self._gcra, keys=[self._k("rl", key)], args=[rate.interval, rate.burst])
+        return float(result)
+
+    # -- presence
+    def _presence_keys(self, room: str, instance_id: str) -> list[str]:
+        return [self._k("presence", room), self._k("online", room), self._k("inst", instance_id)]
+
+    def presence_join(self, room: str, sid: str, user: str) -> bool:
+        keys = self._presence_keys(room, self.instance_id)
+        return bool(self._call(self._join, keys=keys, args=[sid, user, f"{room}\0{sid}"]))
+
+    def presence_leave(self, room: str, sid: str, instance_id: str | None = None):
+        keys = self._presence_keys(room, instance_id or self.instance_id)
+        result = self._call(self._leave, keys=keys, args=[sid, f"{room}\0{sid}"])
+        if not result:
+            return None, False
+        return result[0].decode(), bool(result[1])
+
+    def online(self, room: str) -> list[str]:
+        return sorted(u.decode() for u in self._call(self.redis.hkeys, self._k("online", room)))
+
+    def heartbeat(self) -> None:
+        self._call(self.redis.zadd, self._k("instances"), {self.instance_id: time.time()})
+
+    def _clear_instance(self, instance_id: str) -> list[tuple[str, str]]:
+        """Remove every presence entry of an instance; returns (room, user) gone offline."""
+        offline = []
+        members = self._call(self.redis.smembers, self._k("inst", instance_id))
+        for member in members:
+            room, _, sid = member.decode().partition("\0")
+            user, went_offline = self.presence_leave(room, sid, instance_id)
+            if went_offline:
+                offline.append((room, user))
+        self._call(self.redis.delete, self._k("inst", instance_id))
+        self._call(self.redis.zrem, self._k("instances"), instance_id)
+        return offline
+
+    def reap_dead_instances(self) -> list[tuple[str, str]]:
+        """Take presence away from instances that stopped heartbeating."""
+        cutoff = time.time() - self.heartbeat_ttl
+        dead = self._call(self.redis.zrangebyscore, self._k("instances"), "-inf", cutoff)
+        offline = []
+        for raw in dead:
+            instance_id = raw.decode()
+            if instance_id == self.instance_id:
+                continue
+            # only one live process reaps a given dead instance
+            if not self._call(self.redis.set, self._k("reaping", instance_id), "1", nx=True, ex=60):
+                continue
+            offline.extend(self._clear_instance(instance_id))
+        return offline
+
+    def forget_instance(self) -> list[tuple[str, str]]:
+        """On a clean shutdown: this process's sockets leave every room."""
+        return self._clear_instance(self.instance_id)
+
+    def ping(self) -> None:
+        self._call(self.redis.ping)
+
+
+def make_store(config: Config, instance_id: str):
+    if config.redis_url:
+        return RedisStore(config, instance_id)
+    return MemoryStore(config, instance_id)

@@ -1,0 +1,119 @@
+"""S3 media: presigned POST for uploads, presigned GET for downloads, checks of what was stored."""
+
+from __future__ import annotations
+
+import re
+import secrets
+from dataclasses import dataclass
+
+import boto3
+from botocore.config import Config as BotoConfig
+from botocore.exceptions import BotoCoreError, ClientError
+
+from .config import Config
+from .errors import ChatError
+
+POST_EXPIRES = 300  # seconds a presigned POST stays usable
+GET_EXPIRES = 60  # seconds a download link stays usable
+_UNSAFE = re.compile(r"[^A-Za-z0-9._ -]+")
+
+
+@dataclass(frozen=True)
+class StoredObject:
+    size: int
+    content_type: str
+
+
+def safe_filename(name: str) -> str:
+    """A filename fit for a Content-Disposition header; the original is kept in the database."""
+    cleaned = _UNSAFE.sub("_", name).strip(" .") or "file"
+    return cleaned[:100]
+
+
+class Media:
+    """The media bucket; ``enabled`` is False when ``MEDIA_BUCKET`` is unset."""
+
+    def __init__(self, config: Config):
+        self.bucket = config.media_bucket
+        self.max_bytes = config.upload_max_bytes
+        self.content_types = frozenset(config.upload_content_types)
+        self._client = None
+        if self.bucket:
+            # AWS_ENDPOINT_URL_S3 is read by botocore itself; retries are bounded
+            self._client = boto3.client(
+                "s3",
+                endpoint_url=config.s3_endpoint_url,
+                config=BotoConfig(
+                    signature_version="s3v4",
+                    connect_timeout=3,
+                    read_timeout=10,
+                    retries={"max_attempts": 3, "mode": "standard"},
+                ),
+            )
+
+    @property
+    def enabled(self) -> bool:
+        return self._client is not None
+
+    def require(self) -> None:
+        if not self.enabled:
+            raise ChatError("unavailable", "uploads are disabled: the server has no MEDIA_BUCKET")
+
+    @staticmethod
+    def new_key(room_id: int) -> str:
+        # unguessable (144 random bits) and namespaced by room
+        return f"rooms/{room_id}/{secrets.token_urlsafe(18)}"
+
+    def presign_post(self, key: str, content_type: str, size: int) -> dict:
+        self.require()
+        try:
+            return self._client.generate_presigned_post(
+                Bucket=self.bucket,
+                Key=key,
+                Fields={"Content-Type": content_type},
+                Conditions=[
+                    {"Content-Type": content_type},
+                    ["content-length-range", 1, size],
+                ],
+                ExpiresIn=POST_EXPIRES,
+            )
+        except (BotoCoreError, ClientError) as exc:
+            raise ChatError("unavailable", f"cannot sign the upload: {exc}") from exc
+
+    def presign_get(self, key: str, filename: str, content_type: str) -> str:
+        self.require()
+        disposition = "inline" if content_type.startswith("image/") else "attachment"
+        try:
+            return self._client.generate_presigned_url(
+                "get_object",
+                Params={
+                    "Bucket": self.bucket,
+                    "Key": key,
+                    "ResponseContentType": content_type,
+                    "ResponseContentDisposition": f'{disposition}; filename="{safe_filename(filename)}"',
+                },
+                ExpiresIn=GET_EXPIRES,
+            )
+        except (BotoCoreError, ClientError) as exc:
+            raise ChatError("unavailable", f"cannot sign the download: {exc}") from exc
+
+    def head(self, key: str) -> StoredObject | None:
+        """What S3 holds at key, or None when nothing was uploaded."""
+        self.require()
+        try:
+            meta = self._client.head_object(Bucket=self.bucket, Key=key)
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
+                return None
+            raise ChatError("unavailable", "the media store cannot be reached") from exc
+        except BotoCoreError as exc:
+            raise ChatError("unavailable", "the media store cannot be reached") from exc
+        content_type = (meta.get("ContentType") or "").split(";")[0].strip().lower()
+        return StoredObject(size=int(meta.get("ContentLength", 0)), content_type=content_type)
+
+    def delete(self, key: str) -> None:
+        self.require()
+        try:
+            self._client.delete_object(Bucket=self.bucket, Key=key)
+        except (BotoCoreError, ClientError) as exc:
+            raise ChatError("unavailable", "the media store cannot be reached") from exc
