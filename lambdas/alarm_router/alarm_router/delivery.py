@@ -61,9 +61,7 @@ def post_json(
     never starts that the function could not finish.
     """
     if not url.startswith(("https://", "http://")):
-        raise DeliveryFailed(
-            "receiver URL is not http(s)", attempts=0, status=None, retryable=False
-        )
+        raise DeliveryFailed("receiver URL is not http(s)", attempts=0, status=None, retryable=False)
     body = json.dumps(payload).encode()
     all_headers = {"Content-Type": "application/json", "User-Agent": USER_AGENT, **(headers or {})}
     if signer is not None:
@@ -90,9 +88,7 @@ def post_json(
             last_status = exc.code
             last_error = f"HTTP {exc.code}: {_snippet(exc)}"
             if exc.code != 429 and exc.code < 500:
-                raise DeliveryFailed(
-                    last_error, attempts=attempt, status=exc.code, retryable=False
-                ) from exc
+                raise DeliveryFailed(last_error, attempts=attempt, status=exc.code, retryable=False) from exc
             retry_after = _retry_after(exc.headers.get("Retry-After"))
         except TimeoutError:
             last_status, last_error = None, f"timed out after {timeout:.1f}s"

@@ -59,9 +59,7 @@ tracer = Tracer(service=SERVICE)
 
 # boto3 calls: short timeouts and adaptive retries, so a throttled or slow AWS API does not
 # eat the whole invocation.
-BOTO_CONFIG = Config(
-    connect_timeout=3, read_timeout=5, retries={"max_attempts": 5, "mode": "adaptive"}
-)
+BOTO_CONFIG = Config(connect_timeout=3, read_timeout=5, retries={"max_attempts": 5, "mode": "adaptive"})
 # Time kept back at the end of an invocation to dead-letter what could not be delivered.
 DEADLINE_MARGIN_SECONDS = 3.0
 
@@ -233,8 +231,11 @@ def reset() -> None:
 
 
 class _Invocation:
+    """Per-invocation state the idempotent inner function cannot take as arguments."""
+
     deadline: float | None = None
     fresh: bool = False
+    rules: RoutingRules | None = None
 
 
 _invocation = _Invocation()
@@ -263,9 +264,9 @@ def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         logger.warning("record is not an alarm notification", extra={"error": reason})
         metrics.add_metric(name="UnrecognizedEvents", unit=MetricUnit.Count, value=1)
     results = []
+    rules = _invocation.rules = rt.rules() if alarms else None
     for raw in alarms:
         tags = rt.tags_of(raw)
-        rules = rt.rules()
         alarm = raw.with_context(
             env=env_of(tags, rt.settings.env),
             severity=severity_of(tags, rules.default_severity),
@@ -294,7 +295,7 @@ def process_alarm(rt: Runtime, *, alarm: dict[str, Any]) -> dict[str, Any]:
     """Deliver one alarm state change to every receiver its routes name."""
     _invocation.fresh = True
     current = Alarm.from_dict(alarm)
-    decided = plan(current, rt.rules())
+    decided = plan(current, _invocation.rules or rt.rules())
     for route, reason in decided.skipped:
         logger.info("route sends nothing", extra={"route": route, "reason": reason})
     outcomes = []
@@ -327,9 +328,7 @@ def _send(rt: Runtime, alarm: Alarm, delivery: Delivery) -> int:
     if receiver.type == "email":
         topic = receiver.topic_arn or rt.settings.email_topic_arn
         if not topic:
-            raise DeliveryFailed(
-                "no email topic configured", attempts=0, status=None, retryable=False
-            )
+            raise DeliveryFailed("no email topic configured", attempts=0, status=None, retryable=False)
         subject, body = payloads.email(alarm, action)
         try:
             rt.sns.publish(TopicArn=topic, Subject=subject, Message=body)
@@ -389,9 +388,7 @@ def dead_letter(rt: Runtime, alarm: Alarm, delivery: Delivery, error: DeliveryFa
 def _required(secret: dict[str, Any], key: str, name: str | None) -> str:
     value = secret.get(key)
     if not isinstance(value, str) or not value:
-        raise DeliveryFailed(
-            f"secret {name!r} has no {key!r}", attempts=0, status=None, retryable=False
-        )
+        raise DeliveryFailed(f"secret {name!r} has no {key!r}", attempts=0, status=None, retryable=False)
     return value
 
 

@@ -111,9 +111,7 @@ def load_rules(document: Any) -> RoutingRules:
     defaults = document.get("defaults") or {}
     default_severity = defaults.get("severity", "warning")
     if default_severity not in SEVERITIES:
-        raise RoutingConfigError(
-            f"defaults.severity: {default_severity!r} is not one of {list(SEVERITIES)}"
-        )
+        raise RoutingConfigError(f"defaults.severity: {default_severity!r} is not one of {list(SEVERITIES)}")
     root_doc = document.get("route")
     if not isinstance(root_doc, dict):
         raise RoutingConfigError("route: the root route is required")
@@ -142,9 +140,7 @@ def plan(alarm: Alarm, rules: RoutingRules) -> Plan:
             continue
         for name in route.receivers:
             # A receiver reached through two routes still hears about the alarm once.
-            deliveries.setdefault(
-                (name, action), Delivery(rules.receivers[name], action, route.name)
-            )
+            deliveries.setdefault((name, action), Delivery(rules.receivers[name], action, route.name))
     return Plan(tuple(deliveries.values()), tuple(skipped))
 
 
@@ -192,12 +188,8 @@ def _load_receivers(doc: Any) -> dict[str, Receiver]:
         if unknown:
             raise RoutingConfigError(f"{where}: unknown keys {sorted(unknown)}")
         secret = spec.get("secret")
-        if kind in ("slack", "pagerduty", "webhook") and not (
-            isinstance(secret, str) and secret.strip()
-        ):
-            raise RoutingConfigError(
-                f"{where}.secret: a {kind} receiver reads its URL/key from a secret"
-            )
+        if kind in ("slack", "pagerduty", "webhook") and not (isinstance(secret, str) and secret.strip()):
+            raise RoutingConfigError(f"{where}.secret: a {kind} receiver reads its URL/key from a secret")
         topic = spec.get("topic_arn")
         if topic is not None and not (isinstance(topic, str) and topic.startswith("arn:")):
             raise RoutingConfigError(f"{where}.topic_arn: must be an SNS topic ARN")
@@ -205,9 +197,7 @@ def _load_receivers(doc: Any) -> dict[str, Receiver]:
     return receivers
 
 
-def _load_route(
-    doc: Any, where: str, receivers: dict[str, Receiver], parent: Route | None
-) -> Route:
+def _load_route(doc: Any, where: str, receivers: dict[str, Receiver], parent: Route | None) -> Route:
     if not isinstance(doc, dict):
         raise RoutingConfigError(f"{where}: must be an object")
     unknown = set(doc) - _ROUTE_KEYS
@@ -244,8 +234,7 @@ def _load_route(
     if not isinstance(children, list):
         raise RoutingConfigError(f"{where}.routes: must be a list")
     loaded = tuple(
-        _load_route(child, f"{where}.routes[{i}]", receivers, route)
-        for i, child in enumerate(children)
+        _load_route(child, f"{where}.routes[{i}]", receivers, route) for i, child in enumerate(children)
     )
     return Route(**{**route.__dict__, "routes": loaded})
 

@@ -1,0 +1,277 @@
+"""The alarm router end to end: real HTTP endpoints on 127.0.0.1, AWS APIs through moto."""
+
+import copy
+import hashlib
+import hmac
+import json
+from types import SimpleNamespace
+
+import boto3
+import pytest
+from botocore.exceptions import ClientError
+from lambda_support import ACCOUNT, REGION, Answer, LambdaContext, load_event, metric_values
+
+PREFIX = "chat-test/alarm-router/"
+ALARM = "chat-prod-app-cpu-high"
+ALARM_ARN = f"arn:aws:cloudwatch:{REGION}:{ACCOUNT}:alarm:{ALARM}"
+
+
+@pytest.fixture
+def router(aws, endpoints, monkeypatch):
+    from alarm_router import handler
+
+    secrets = boto3.client("secretsmanager")
+    secrets.create_secret(
+        Name=PREFIX + "slack", SecretString=json.dumps({"webhook_url": endpoints["slack"].url})
+    )
+    secrets.create_secret(
+        Name=PREFIX + "pagerduty",
+        SecretString=json.dumps({"routing_key": "R0UT1NGKEY", "url": endpoints["pagerduty"].url}),
+    )
+    secrets.create_secret(
+        Name=PREFIX + "webhook",
+        SecretString=json.dumps({"url": endpoints["webhook"].url, "hmac_key": "sign-me"}),
+    )
+    sqs = boto3.client("sqs")
+    dlq = sqs.create_queue(QueueName="chat-test-alarm-router-dlq")["QueueUrl"]
+    inbox = sqs.create_queue(QueueName="chat-test-oncall-inbox")["QueueUrl"]
+    inbox_arn = sqs.get_queue_attributes(QueueUrl=inbox, AttributeNames=["QueueArn"])["Attributes"][
+        "QueueArn"
+    ]
+    sns = boto3.client("sns")
+    topic = sns.create_topic(Name="chat-test-oncall-email")["TopicArn"]
+    sns.subscribe(
+        TopicArn=topic,
+        Protocol="sqs",
+        Endpoint=inbox_arn,
+        Attributes={"RawMessageDelivery": "true"},
+    )
+    boto3.client("dynamodb").create_table(
+        TableName="chat-test-alarm-router-idempotency",
+        KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    boto3.client("cloudwatch").put_metric_alarm(
+        AlarmName=ALARM,
+        Namespace="AWS/EC2",
+        MetricName="CPUUtilization",
+        Statistic="Average",
+        Period=300,
+        EvaluationPeriods=1,
+        Threshold=80.0,
+        ComparisonOperator="GreaterThanThreshold",
+        Tags=[{"Key": "Env", "Value": "prod"}, {"Key": "Severity", "Value": "critical"}],
+    )
+    for key, value in {
+        "ENV": "dev",
+        "SECRET_PREFIX": PREFIX,
+        "EMAIL_TOPIC_ARN": topic,
+        "DLQ_URL": dlq,
+        "IDEMPOTENCY_TABLE": "chat-test-alarm-router-idempotency",
+        "HTTP_TIMEOUT_SECONDS": "0.3",
+        "HTTP_MAX_ATTEMPTS": "3",
+        "HTTP_BACKOFF_BASE_SECONDS": "0.01",
+        "HTTP_BACKOFF_CAP_SECONDS": "0.05",
+    }.items():
+        monkeypatch.setenv(key, value)
+    monkeypatch.delenv("ROUTES_PARAMETER", raising=False)
+    handler.reset()
+
+    def invoke(event):
+        return handler.lambda_handler(event, LambdaContext())
+
+    def dead_letters():
+        answer = sqs.receive_message(QueueUrl=dlq, MaxNumberOfMessages=10)
+        return [json.loads(m["Body"]) for m in answer.get("Messages", [])]
+
+    def emails():
+        answer = sqs.receive_message(QueueUrl=inbox, MaxNumberOfMessages=10)
+        return [m["Body"] for m in answer.get("Messages", [])]
+
+    yield SimpleNamespace(
+        handler=handler,
+        invoke=invoke,
+        dead_letters=dead_letters,
+        emails=emails,
+        slack=endpoints["slack"],
+        pagerduty=endpoints["pagerduty"],
+        webhook=endpoints["webhook"],
+        monkeypatch=monkeypatch,
+    )
+    handler.reset()
+
+
+def sns_event(**changes):
+    """The SNS sample with fields of the CloudWatch message changed."""
+    event = load_event("sns_metric_alarm")
+    message = json.loads(event["Records"][0]["Sns"]["Message"])
+    message.update(changes)
+    event["Records"][0]["Sns"]["Message"] = json.dumps(message)
+    return event
+
+
+def outcomes(result):
+    return sorted(
+        (d["receiver"], d["action"], d["outcome"]) for r in result["results"] for d in r["deliveries"]
+    )
+
+
+def test_a_prod_critical_alarm_reaches_pagerduty_slack_and_email(router, capsys):
+    result = router.invoke(load_event("sns_metric_alarm"))
+    assert outcomes(result) == [
+        ("email", "trigger", "delivered"),
+        ("pagerduty", "trigger", "delivered"),
+        ("slack", "trigger", "delivered"),
+    ]
+    (page,) = router.pagerduty.requests
+    assert page["json"]["event_action"] == "trigger"
+    assert page["json"]["dedup_key"] == ALARM_ARN
+    assert page["json"]["payload"]["severity"] == "critical"
+    assert page["json"]["routing_key"] == "R0UT1NGKEY"
+    (slack,) = router.slack.requests
+    assert slack["json"]["text"] == f"[prod] ALARM: {ALARM}"
+    (mail,) = router.emails()
+    assert mail.startswith(f"[prod] ALARM: {ALARM}")
+    assert router.dead_letters() == []
+    out = capsys.readouterr().out
+    assert metric_values(out, "Notifications", Receiver="pagerduty", Outcome="delivered") == [1]
+    assert metric_values(out, "AlarmsReceived") == [1]
+
+
+def test_a_repeated_notification_is_delivered_once(router, capsys):
+    router.invoke(load_event("sns_metric_alarm"))
+    again = router.invoke(load_event("sns_metric_alarm"))
+    # The same state change through EventBridge is the same alarm state too.
+    bridged = router.invoke(load_event("eventbridge_metric_alarm"))
+    assert again["results"][0]["duplicate"] and bridged["results"][0]["duplicate"]
+    assert len(router.pagerduty.requests) == 1
+    assert len(router.slack.requests) == 1
+    assert len(router.emails()) == 1
+    assert metric_values(capsys.readouterr().out, "DuplicatesSuppressed") == [1, 1]
+
+
+def test_ok_after_alarm_resolves_the_incident(router):
+    router.invoke(load_event("sns_metric_alarm"))
+    ok = sns_event(
+        NewStateValue="OK",
+        OldStateValue="ALARM",
+        NewStateReason="Threshold Crossed: 1 datapoint [40.1] was not greater than 80.0",
+        StateChangeTime="2026-11-26T10:20:41.100+0000",
+    )
+    result = router.invoke(ok)
+    assert ("pagerduty", "resolve", "delivered") in outcomes(result)
+    resolve = router.pagerduty.requests[-1]["json"]
+    assert resolve == {
+        "routing_key": "R0UT1NGKEY",
+        "event_action": "resolve",
+        "dedup_key": ALARM_ARN,
+    }
+    assert router.slack.requests[-1]["json"]["attachments"][0]["color"] == "#2eb886"
+
+
+def test_slack_429_is_retried_and_delivered(router):
+    router.slack.script = [Answer(429, headers={"Retry-After": "0"})]
+    result = router.invoke(load_event("sns_metric_alarm"))
+    slack = next(d for d in result["results"][0]["deliveries"] if d["receiver"] == "slack")
+    assert (slack["outcome"], slack["attempts"]) == ("delivered", 2)
+    assert len(router.slack.requests) == 2
+
+
+def test_pagerduty_down_is_dead_lettered_and_the_others_still_delivered(router, capsys):
+    router.pagerduty.default = Answer(500, body='{"status":"unavailable"}')
+    result = router.invoke(load_event("sns_metric_alarm"))
+    assert outcomes(result) == [
+        ("email", "trigger", "delivered"),
+        ("pagerduty", "trigger", "failed"),
+        ("slack", "trigger", "delivered"),
+    ]
+    assert len(router.pagerduty.requests) == 3  # HTTP_MAX_ATTEMPTS
+    (letter,) = router.dead_letters()
+    assert letter["kind"] == "alarm-router.delivery-failed"
+    assert (letter["receiver"], letter["action"], letter["status"]) == ("pagerduty", "trigger", 500)
+    assert letter["attempts"] == 3
+    assert letter["alarm"]["arn"] == ALARM_ARN
+    out = capsys.readouterr().out
+    assert metric_values(out, "Notifications", Receiver="pagerduty", Outcome="failed") == [1]
+
+
+def test_a_slack_that_never_answers_in_time_is_dead_lettered(router):
+    router.slack.default = Answer(200, delay=0.8)
+    result = router.invoke(load_event("sns_metric_alarm"))
+    assert ("slack", "trigger", "failed") in outcomes(result)
+    (letter,) = router.dead_letters()
+    assert letter["receiver"] == "slack" and "timed out" in letter["error"]
+
+
+def test_a_missing_secret_is_dead_lettered_without_calling_anyone(router):
+    boto3.client("secretsmanager").delete_secret(
+        SecretId=PREFIX + "pagerduty", ForceDeleteWithoutRecovery=True
+    )
+    result = router.invoke(load_event("sns_metric_alarm"))
+    assert ("pagerduty", "trigger", "failed") in outcomes(result)
+    assert router.pagerduty.requests == []
+    (letter,) = router.dead_letters()
+    assert "unreadable" in letter["error"] and letter["attempts"] == 0
+
+
+def test_routes_from_ssm_replace_the_bundled_rules(router):
+    rules = {
+        "receivers": {"hook": {"type": "webhook", "secret": "webhook"}},
+        "route": {"receivers": ["hook"]},
+    }
+    boto3.client("ssm").put_parameter(
+        Name="/chat-test/alarm-router/routes", Value=json.dumps(rules), Type="String"
+    )
+    router.monkeypatch.setenv("ROUTES_PARAMETER", "/chat-test/alarm-router/routes")
+    router.handler.reset()
+    result = router.invoke(load_event("sns_composite_alarm"))
+    assert outcomes(result) == [("hook", "trigger", "delivered")]
+    (request,) = router.webhook.requests
+    assert request["json"]["alarm"]["alarm_type"] == "composite"
+    expected = hmac.new(b"sign-me", request["raw"], hashlib.sha256).hexdigest()
+    assert request["headers"]["X-Alarm-Router-Signature"] == f"sha256={expected}"
+    assert router.slack.requests == [] and router.pagerduty.requests == []
+
+
+def test_unusable_ssm_rules_fall_back_to_the_bundled_rules(router, capsys):
+    boto3.client("ssm").put_parameter(
+        Name="/chat-test/alarm-router/routes", Value='{"route": {}}', Type="String"
+    )
+    router.monkeypatch.setenv("ROUTES_PARAMETER", "/chat-test/alarm-router/routes")
+    router.handler.reset()
+    result = router.invoke(load_event("sns_metric_alarm"))
+    assert ("pagerduty", "trigger", "delivered") in outcomes(result)
+    assert metric_values(capsys.readouterr().out, "RoutingConfigFallbacks") == [1]
+
+
+def test_insufficient_data_is_ignored_by_default(router):
+    result = router.invoke(sns_event(NewStateValue="INSUFFICIENT_DATA", OldStateValue="OK"))
+    assert outcomes(result) == []
+    assert router.slack.requests == [] and router.pagerduty.requests == []
+
+
+def test_an_untagged_alarm_routes_with_the_function_env_and_default_severity(router):
+    event = load_event("eventbridge_composite_alarm")  # no such alarm in moto: no tags
+    result = router.invoke(event)
+    assert outcomes(result) == [("slack", "trigger", "delivered")]
+    assert router.slack.requests[0]["json"]["text"].startswith("[dev] ALARM:")
+
+
+def test_an_event_of_another_kind_is_reported_not_raised(router, capsys):
+    result = router.invoke({"source": "aws.ec2", "detail-type": "EC2 Instance State-change"})
+    assert result["alarms"] == 0 and result["rejected"]
+    assert metric_values(capsys.readouterr().out, "UnrecognizedEvents") == [1]
+
+
+def test_when_even_the_dlq_fails_the_invocation_fails_and_a_retry_delivers(router):
+    router.pagerduty.default = Answer(503)
+    router.monkeypatch.setenv("DLQ_URL", f"https://sqs.{REGION}.amazonaws.com/{ACCOUNT}/no-such-queue")
+    router.handler.reset()
+    with pytest.raises(ClientError):
+        router.invoke(load_event("sns_metric_alarm"))
+    # Lambda's retry of the same event is not taken for a duplicate: it delivers.
+    router.pagerduty.default = Answer(202)
+    result = router.invoke(copy.deepcopy(load_event("sns_metric_alarm")))
+    assert not result["results"][0].get("duplicate")
+    assert ("pagerduty", "trigger", "delivered") in outcomes(result)
