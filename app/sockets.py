@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 import socketio
 from flask import request
 from flask_socketio import SocketIO, join_room, leave_room
+from socketio.exceptions import ConnectionRefusedError as ConnectRefused
 
 from . import validate
 from .actions import Chat, User
@@ -174,7 +175,7 @@ class SocketHandlers:
             self.chat.store.add_session_sid(user.session, request.sid)
         except ChatError as exc:
             # the contract's connect_error message: "unauthorized" (or "unavailable" in an outage)
-            raise ConnectionRefusedError(exc.code) from None
+            raise ConnectRefused(exc.code) from None
         self.sockets[request.sid] = SocketState(user)
         self.metrics.connected(len(self.sockets))
         log.info("connect", extra={"sid": request.sid, "user": user.username})

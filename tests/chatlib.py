@@ -163,6 +163,8 @@ class Stack:
             "SECRET_KEY": "test-secret-key-0123456789abcdef",
             "SOCKETIO_CHANNEL": self.channel,
             "AUTH_RATE_LIMIT": "100000/minute",
+            # tests that are about the send limit start a server with the default one
+            "SEND_RATE_LIMIT": "1000/second",
             "LOG_LEVEL": "INFO",
         }
         if backend == "postgres":

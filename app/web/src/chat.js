@@ -2,6 +2,7 @@
 import { io } from 'socket.io-client';
 import { api, ApiError, roomPath, session, uploadPath } from './api.js';
 import { clear, colourFor, dayOf, fullTimeOf, h, initialOf, timeOf } from './dom.js';
+import { icon } from './icons.js';
 import { countUnread, formatBytes, newClientId, Timeline, typingText } from './timeline.js';
 import {
   attachmentUrl,
@@ -440,6 +441,7 @@ export function startChat(root, me, onSignedOut) {
     renderUpload();
     renderPendingElement(entry);
     scrollToBottom();
+    state.lastTypingSent = 0;
     deliver(r, entry);
   }
 
@@ -630,7 +632,7 @@ export function startChat(root, me, onSignedOut) {
           'aria-label': label,
           dataset: { room: r.name },
         },
-        h('span', { class: 'room-icon', 'aria-hidden': 'true' }, r.room.private ? '🔒' : '#'),
+        h('span', { class: 'room-icon' }, icon(r.room.private ? 'lock' : 'hash')),
         h('span', { class: 'room-name' }, r.name),
         count ? h('span', { class: 'badge', 'aria-hidden': 'true' }, count) : null,
       ),
@@ -667,7 +669,7 @@ export function startChat(root, me, onSignedOut) {
     const r = state.rooms.get(state.active);
     if (!r) return;
     ui.roomTitle.replaceChildren(
-      h('span', { class: 'room-icon', 'aria-hidden': 'true' }, r.room.private ? '🔒' : '#'),
+      h('span', { class: 'room-icon' }, icon(r.room.private ? 'lock' : 'hash')),
       r.name,
     );
     const owner = r.room.owner ? ` · created by ${r.room.owner}` : '';
@@ -801,7 +803,7 @@ export function startChat(root, me, onSignedOut) {
             title: 'Edit',
             onclick: () => startEdit(r, li, m),
           },
-          '✎',
+          icon('edit'),
         ),
       );
     }
@@ -816,7 +818,7 @@ export function startChat(root, me, onSignedOut) {
             title: 'Delete',
             onclick: () => confirmDelete(r, li, m),
           },
-          '🗑',
+          icon('trash'),
         ),
       );
     }
@@ -894,7 +896,7 @@ export function startChat(root, me, onSignedOut) {
         download: attachment.filename,
         'aria-label': `Download ${attachment.filename}, ${size}`,
       },
-      h('span', { class: 'file-icon', 'aria-hidden': 'true' }, '📄'),
+      h('span', { class: 'file-icon' }, icon('file')),
       h(
         'span',
         { class: 'file-text' },
@@ -1018,7 +1020,7 @@ export function startChat(root, me, onSignedOut) {
             ? h(
                 'div',
                 { class: 'attachment file' },
-                h('span', { class: 'file-icon', 'aria-hidden': 'true' }, '📎'),
+                h('span', { class: 'file-icon' }, icon('attach')),
                 h('span', { class: 'file-name' }, entry.attachment.filename),
               )
             : null,
@@ -1076,7 +1078,7 @@ export function startChat(root, me, onSignedOut) {
       h(
         'div',
         { class: `upload-chip ${upload.status}` },
-        h('span', { class: 'file-icon', 'aria-hidden': 'true' }, '📎'),
+        h('span', { class: 'file-icon' }, icon('attach')),
         h(
           'div',
           { class: 'upload-text' },
@@ -1100,7 +1102,7 @@ export function startChat(root, me, onSignedOut) {
               ui.input.focus();
             },
           },
-          '✕',
+          icon('close'),
         ),
       ),
     );
@@ -1382,7 +1384,7 @@ function buildLayout(me) {
   ui.newRoomDetails = h(
     'details',
     { class: 'new-room-details' },
-    h('summary', {}, '＋ New room'),
+    h('summary', {}, icon('plus'), ' New room'),
     ui.newRoomForm,
   );
 
@@ -1415,7 +1417,7 @@ function buildLayout(me) {
   ui.menuButton = h(
     'button',
     { type: 'button', class: 'icon-button menu-button', 'aria-label': 'Show rooms' },
-    '☰',
+    icon('menu'),
   );
   ui.roomTitle = h('h1', { class: 'room-title' });
   ui.roomMeta = h('p', { class: 'room-meta' });
@@ -1474,7 +1476,7 @@ function buildLayout(me) {
   ui.attachButton = h(
     'button',
     { type: 'button', class: 'icon-button attach', 'aria-label': 'Attach a file', title: 'Attach a file' },
-    '📎',
+    icon('attach'),
   );
   ui.input = h('textarea', {
     id: 'composer-input',
@@ -1535,7 +1537,7 @@ function buildLayout(me) {
         'aria-label': 'Show rooms',
         onclick: () => ui.shell.classList.toggle('show-sidebar'),
       },
-      '☰',
+      icon('menu'),
     ),
     h('div', { class: 'empty-card' }, h('h1', {}, `Welcome, ${me.username}`), h('p', {}, 'Pick a room on the left, or create one to start talking.')),
   );
