@@ -1,0 +1,20 @@
+# network: the VPC, its public / app / database subnets over env.hcl's az_count zones, NAT (one per
+# AZ, or a single one where env.hcl says so), gateway and interface endpoints, flow logs.
+locals {
+  env       = read_terragrunt_config(find_in_parent_folders("env.hcl")).locals
+  region    = read_terragrunt_config(find_in_parent_folders("region.hcl")).locals
+  repo_root = dirname(find_in_parent_folders("terragrunt.hcl"))
+}
+
+terraform {
+  source = "${local.repo_root}/modules//network"
+}
+
+inputs = {
+  cidr_block                 = local.env.network.cidr_block
+  availability_zones         = slice(local.region.availability_zones, 0, local.env.az_count)
+  single_nat_gateway         = local.env.network.single_nat_gateway
+  enable_interface_endpoints = local.env.network.enable_interface_endpoints
+  flow_log_retention_days    = local.env.network.flow_log_retention_days
+  flow_log_traffic_type      = "ALL"
+}

@@ -1,0 +1,70 @@
+# Sizes and switches of the dev environment: the cost-effective setup. One NAT gateway, two AZs,
+# single-AZ RDS, one small Redis node, small burstable instances, short retention, and everything
+# deletable so the environment can be torn down. Every environment's env.hcl has the same keys;
+# live/_envcommon maps them onto the modules' inputs (tests/environments checks they agree).
+locals {
+  env    = "dev"
+  domain = "dev.chat.example.com"
+
+  # The first az_count zones of region.hcl's list.
+  az_count = 2
+
+  network = {
+    cidr_block                 = "10.10.0.0/16"
+    single_nat_gateway         = true
+    enable_interface_endpoints = false
+    flow_log_retention_days    = 14
+  }
+
+  alb = {
+    deletion_protection        = false
+    access_logs_retention_days = 14
+    access_logs_force_destroy  = true
+  }
+
+  app = {
+    instance_type          = "t3.small"
+    min_size               = 1
+    max_size               = 2
+    processes_per_instance = 0
+    log_retention_days     = 14
+  }
+
+  postgres = {
+    instance_class        = "db.t4g.micro"
+    allocated_storage     = 20
+    max_allocated_storage = 50
+    multi_az              = false
+    backup_retention_days = 1
+    deletion_protection   = false
+    skip_final_snapshot   = true
+    log_retention_days    = 14
+    apply_immediately     = true
+  }
+
+  redis = {
+    node_type               = "cache.t4g.micro"
+    num_cache_clusters      = 1
+    automatic_failover      = false
+    multi_az                = false
+    snapshot_retention_days = 1
+    log_retention_days      = 14
+    apply_immediately       = true
+  }
+
+  buckets = {
+    force_destroy                     = true
+    noncurrent_version_retention_days = 30
+    access_log_retention_days         = 30
+  }
+
+  waf = {
+    rate_limit         = 2000
+    log_retention_days = 14
+  }
+
+  monitoring = {
+    log_retention_days = 14
+    notify_on_ok       = false
+  }
+}

@@ -1,0 +1,69 @@
+# Sizes and switches of the prod environment: the production setup. Three AZs with a NAT gateway
+# each, Multi-AZ RDS with 30 days of point-in-time recovery, a Redis replica with automatic
+# failover in another AZ, deletion protection everywhere, a year of logs. Same keys as every
+# env.hcl.
+locals {
+  env    = "prod"
+  domain = "chat.example.com"
+
+  az_count = 3
+
+  network = {
+    cidr_block                 = "10.30.0.0/16"
+    single_nat_gateway         = false
+    enable_interface_endpoints = true
+    flow_log_retention_days    = 365
+  }
+
+  alb = {
+    deletion_protection        = true
+    access_logs_retention_days = 365
+    access_logs_force_destroy  = false
+  }
+
+  app = {
+    instance_type          = "c7i.large"
+    min_size               = 3
+    max_size               = 12
+    processes_per_instance = 0
+    log_retention_days     = 365
+  }
+
+  postgres = {
+    instance_class        = "db.m7g.large"
+    allocated_storage     = 100
+    max_allocated_storage = 1000
+    multi_az              = true
+    backup_retention_days = 30
+    deletion_protection   = true
+    skip_final_snapshot   = false
+    log_retention_days    = 365
+    apply_immediately     = false
+  }
+
+  redis = {
+    node_type               = "cache.m7g.large"
+    num_cache_clusters      = 2
+    automatic_failover      = true
+    multi_az                = true
+    snapshot_retention_days = 7
+    log_retention_days      = 365
+    apply_immediately       = false
+  }
+
+  buckets = {
+    force_destroy                     = false
+    noncurrent_version_retention_days = 90
+    access_log_retention_days         = 365
+  }
+
+  waf = {
+    rate_limit         = 2000
+    log_retention_days = 365
+  }
+
+  monitoring = {
+    log_retention_days = 365
+    notify_on_ok       = true
+  }
+}

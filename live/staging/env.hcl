@@ -1,0 +1,68 @@
+# Sizes and switches of the staging environment: prod's shape at a smaller size, so that a release
+# meets the same topology (three AZs, NAT per AZ, Multi-AZ RDS, Redis failover, deletion
+# protection) before it reaches prod. Same keys as every env.hcl.
+locals {
+  env    = "staging"
+  domain = "staging.chat.example.com"
+
+  az_count = 3
+
+  network = {
+    cidr_block                 = "10.20.0.0/16"
+    single_nat_gateway         = false
+    enable_interface_endpoints = true
+    flow_log_retention_days    = 90
+  }
+
+  alb = {
+    deletion_protection        = true
+    access_logs_retention_days = 90
+    access_logs_force_destroy  = false
+  }
+
+  app = {
+    instance_type          = "t3.medium"
+    min_size               = 2
+    max_size               = 4
+    processes_per_instance = 0
+    log_retention_days     = 90
+  }
+
+  postgres = {
+    instance_class        = "db.t4g.medium"
+    allocated_storage     = 20
+    max_allocated_storage = 100
+    multi_az              = true
+    backup_retention_days = 7
+    deletion_protection   = true
+    skip_final_snapshot   = false
+    log_retention_days    = 90
+    apply_immediately     = false
+  }
+
+  redis = {
+    node_type               = "cache.t4g.small"
+    num_cache_clusters      = 2
+    automatic_failover      = true
+    multi_az                = true
+    snapshot_retention_days = 3
+    log_retention_days      = 90
+    apply_immediately       = false
+  }
+
+  buckets = {
+    force_destroy                     = false
+    noncurrent_version_retention_days = 30
+    access_log_retention_days         = 90
+  }
+
+  waf = {
+    rate_limit         = 2000
+    log_retention_days = 90
+  }
+
+  monitoring = {
+    log_retention_days = 90
+    notify_on_ok       = true
+  }
+}
