@@ -1,0 +1,167 @@
+"""Policy scans: checkov (with the inline-suppression rule) and cfn-lint."""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from pathlib import Path
+
+from report import ItemResult, Problem
+from toolchain import Toolchain
+
+SKIP = re.compile(r"checkov:skip=([^\s:]*)(?::([^\n]*))?")
+MIN_REASON = 8
+CFN_MARKERS = ("AWSTemplateFormatVersion", "Resources")
+CFN_LINE = re.compile(r"^(?P<file>.+?):(?P<line>\d+):(?P<col>\d+):\d+:\d+:(?P<rule>[EWI]\d+):(?P<msg>.*)$")
+
+
+def config_problems(root: Path) -> list[Problem]:
+    """The project's rule: suppressions live next to the resource, with a reason."""
+    cfg = root / ".checkov.yaml"
+    if not cfg.exists():
+        return []
+    out = []
+    for n, line in enumerate(cfg.read_text().splitlines(), 1):
+        if re.match(r"\s*(skip-check|skip_check)\s*:", line):
+            out.append(
+                Problem(
+                    "checkov",
+                    "skip-check in .checkov.yaml: suppress inline with "
+                    "#checkov:skip=CKV_ID:reason in the resource instead",
+                    ".checkov.yaml",
+                    n,
+                )
+            )
+    return out
+
+
+def skip_reason_problems(files: list[Path], root: Path, display) -> list[Problem]:
+    out = []
+    for f in files:
+        for n, line in enumerate(f.read_text(errors="replace").splitlines(), 1):
+            for m in SKIP.finditer(line):
+                check, reason = m.group(1), (m.group(2) or "").strip()
+                if not check:
+                    out.append(Problem("skip-reason", "checkov:skip names no check id", display(f), n))
+                elif len(reason) < MIN_REASON:
+                    out.append(
+                        Problem(
+                            "skip-reason",
+                            f"checkov:skip={check} has no reason: write "
+                            f"#checkov:skip={check}:<why this check does not apply>",
+                            display(f),
+                            n,
+                        )
+                    )
+    return out
+
+
+def checkov_reports(text: str) -> list[dict]:
+    text = text.strip()
+    if not text:
+        return []
+    start = min((i for i in (text.find("{"), text.find("[")) if i >= 0), default=-1)
+    if start < 0:
+        return []
+    data = json.loads(text[start:])
+    return data if isinstance(data, list) else [data]
+
+
+def run_checkov(
+    tc: Toolchain, root: Path, target: Path, name: str, display, config: Path | None
+) -> ItemResult:
+    """checkov over target (a scratch copy); display maps a scanned path back to the project."""
+    started = time.monotonic()
+    result = ItemResult(name)
+    argv = [
+        str(tc.checkov),
+        "-d",
+        str(target),
+        "--framework",
+        "terraform",
+        "-o",
+        "json",
+        "--skip-download",
+        "--quiet",
+        "--compact",
+    ]
+    if config is not None and config.exists():
+        argv += ["--config-file", str(config)]
+    r = tc.run(argv, cwd=target)
+    try:
+        reports = checkov_reports(r.out)
+    except json.JSONDecodeError:
+        reports = []
+        tail = " ".join((r.err or r.out).split())[-600:]
+        result.problems.append(Problem("checkov", f"checkov did not produce a report: {tail}"))
+    passed = failed = skipped = 0
+    for rep in reports:
+        res = rep.get("results", {})
+        summary = rep.get("summary", {})
+        passed += summary.get("passed", 0)
+        skipped += summary.get("skipped", 0)
+        for err in res.get("parsing_errors", []) if summary.get("parsing_errors") else []:
+            result.problems.append(Problem("checkov", "checkov could not parse the file", display(err)))
+        for fc in res.get("failed_checks", []):
+            failed += 1
+            abs_path = fc.get("file_abs_path") or str(target) + fc.get("file_path", "")
+            lines = fc.get("file_line_range") or [None]
+            resource = fc.get("resource", "")
+            msg = f"{fc.get('check_id')} {fc.get('check_name', '').rstrip('.')} ({resource})"
+            result.problems.append(Problem("checkov", msg, display(abs_path), lines[0]))
+    if r.rc not in (0, 1) and not reports:
+        tail = " ".join((r.err or r.out).split())[-600:]
+        result.problems.append(Problem("checkov", f"checkov exited {r.rc}: {tail}"))
+    result.detail = f"{passed} passed, {failed} failed, {skipped} skipped (inline, with reasons)"
+    result.seconds = time.monotonic() - started
+    return result
+
+
+def is_cloudformation(path: Path) -> bool:
+    text = path.read_text(errors="replace")
+    return all(marker in text for marker in CFN_MARKERS)
+
+
+def cfn_templates(bootstrap: Path) -> list[Path]:
+    if not bootstrap.is_dir():
+        return []
+    files = [
+        f
+        for f in sorted(bootstrap.rglob("*"))
+        if f.is_file()
+        and f.suffix in (".yaml", ".yml", ".json", ".template")
+        and not any(p.startswith(".") for p in f.relative_to(bootstrap).parts)
+    ]
+    return [f for f in files if is_cloudformation(f)]
+
+
+def run_cfn_lint(tc: Toolchain, root: Path, templates: list[Path], display) -> ItemResult:
+    started = time.monotonic()
+    result = ItemResult("cfn-lint: bootstrap/ CloudFormation templates")
+    r = tc.run([str(tc.cfn_lint), "--format", "parseable", "--", *[str(t) for t in templates]], cwd=root)
+    counts = {"E": 0, "W": 0, "I": 0}
+    for line in r.out.splitlines():
+        m = CFN_LINE.match(line.strip())
+        if not m:
+            continue
+        rule = m.group("rule")
+        counts[rule[0]] += 1
+        if rule[0] in "EW":
+            result.problems.append(
+                Problem(
+                    "cfn-lint",
+                    f"{rule} {m.group('msg').strip()}",
+                    display(m.group("file")),
+                    int(m.group("line")),
+                )
+            )
+    if r.rc != 0 and not result.problems and r.rc & 2:
+        tail = " ".join((r.err or r.out).split())[-600:]
+        result.problems.append(Problem("cfn-lint", f"cfn-lint exited {r.rc}: {tail}"))
+    result.detail = (
+        f"{len(templates)} templates: {counts['E']} errors, {counts['W']} warnings, "
+        f"{counts['I']} informational"
+    )
+    result.seconds = time.monotonic() - started
+    return result
