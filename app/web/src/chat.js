@@ -445,10 +445,24 @@ export function startChat(root, me, onSignedOut) {
     deliver(r, entry);
   }
 
-  async function deliver(r, entry) {
+  /**
+   * Sends one after another, each after the previous ack: sent together, the server could
+   * commit them in another order than the user typed them.
+   */
+  function deliver(r, entry) {
     entry.state = 'pending';
     entry.error = null;
+    entry.queued = true;
     updatePendingElement(entry);
+    r.sendChain = (r.sendChain || Promise.resolve())
+      .then(() => deliverNow(r, entry))
+      .catch(() => {});
+    return r.sendChain;
+  }
+
+  async function deliverNow(r, entry) {
+    entry.queued = false;
+    if (!r.timeline.pending.has(entry.client_id)) return; // confirmed or discarded meanwhile
     if (!state.socket || !state.socket.connected || !r.joined) return; // flushed after re-join
     entry.inFlight = true;
     const payload = { room: r.name, body: entry.body, client_id: entry.client_id };
@@ -471,7 +485,7 @@ export function startChat(root, me, onSignedOut) {
   function flushPending(r) {
     for (const entry of r.timeline.pending.values()) {
       // The same client_id again is safe: the server answers with the first message.
-      if (entry.state === 'pending' && !entry.inFlight) deliver(r, entry);
+      if (entry.state === 'pending' && !entry.inFlight && !entry.queued) deliver(r, entry);
     }
   }
 

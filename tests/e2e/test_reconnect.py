@@ -1,0 +1,69 @@
+"""A server process dies under a browser: the client reconnects to the other process and
+shows everything that was said meanwhile, once and in order."""
+
+from __future__ import annotations
+
+import time
+
+from playwright.sync_api import expect
+
+from .support import unique
+
+
+def test_killed_process_client_reconnects_to_the_other_and_shows_messages_sent_meanwhile(
+    cluster_factory, people
+):
+    cluster = cluster_factory(unique("kill-"))
+    a = cluster.start_server("a")
+    b = cluster.start_server("b")
+    front_alice = cluster.proxy(a, b)  # alice lands on A while it lives, then on B
+    front_bob = cluster.proxy(b)
+
+    alice = people(front_alice.origin).sign_up()
+    bob = people(front_bob.origin).sign_up()
+    room, side = unique("failover-"), unique("side-")
+    alice.create_room(side)
+    alice.create_room(room)
+    bob.open_room(side)
+    bob.open_room(room)
+    before = ["before 1", "before 2"]
+    alice.send(before[0])
+    bob.send(before[1])
+    for p in (alice, bob):
+        p.wait_for_bodies(before)
+
+    # Alice's next connection waits at the front door until we let it through, so the
+    # messages below are certainly sent while she is disconnected.
+    front_alice.hold()
+    started = time.monotonic()
+    a.kill9()
+    banner = alice.page.get_by_role("status").filter(has_text="Connection lost. Reconnecting…")
+    expect(banner).to_be_visible()
+    expect(alice.page.locator(".shell[data-connection=disconnected]")).to_have_count(1)
+
+    meanwhile = [f"meanwhile {i}" for i in range(7)]
+    for body in meanwhile:
+        bob.send(body)
+    bob.page.get_by_role("link", name=f"room {side}").click()
+    bob.send("in the other room")
+    bob.wait_for_bodies(["in the other room"])
+    bob.page.get_by_role("link", name=f"room {room}").click()
+    bob.wait_for_bodies(before + meanwhile)
+
+    front_alice.release()
+    expect(alice.page.locator(".shell[data-connection=connected]")).to_have_count(1)
+    expect(banner).to_be_hidden()
+    alice.wait_for_bodies(before + meanwhile)
+    recovered = time.monotonic() - started
+    shown = alice.messages()
+    assert [m["body"] for m in shown] == before + meanwhile
+    ids = [m["id"] for m in shown]
+    assert ids == sorted(ids) and len(set(ids)) == len(ids)
+    # The room she was not looking at was filled too, and counts as unread.
+    expect(alice.unread_badge(side)).to_have_text("1")
+
+    # She is live again, on B: what she sends now reaches bob.
+    alice.send("back again")
+    bob.wait_for_bodies([*before, *meanwhile, "back again"])
+    assert not a.alive() and b.alive()
+    print(f"\nfailover: banner to caught up in {recovered:.1f}s (including the held door)")
