@@ -472,8 +472,14 @@ async function main() {
       await run.setUp();
       out.connect_s = Math.round(run.connectSeconds * 100) / 100;
       out.steps = [];
-      let failures = 0;
-      for (const spec of plan.steps) {
+      // A ramp climbs until its first failing step (past saturation each step only queues
+      // more), then bisects between the last passing and the first failing load.
+      const queue = [...plan.steps];
+      let low = null;
+      let high = null;
+      let refinements = plan.refine || 0;
+      while (queue.length) {
+        const spec = queue.shift();
         const result = await run.runStep(spec, plan.pids);
         result.pass = passes(plan, result);
         out.steps.push(result);
@@ -482,9 +488,17 @@ async function main() {
           `p99 ${result.latency_ms.p99} ms lost ${result.lost} dup ${result.duplicated} cpu ${result.server_cpu_percent}%`,
           result.pass ? "ok" : "FAIL",
         );
-        failures = result.pass ? 0 : failures + 1;
-        // A ramp stops after its first failing step: past saturation each step only queues more.
-        if (plan.stop_on_fail && failures >= 1) break;
+        if (result.pass) low = spec;
+        else high = spec;
+        if (!result.pass && plan.stop_on_fail) {
+          queue.length = 0;
+          // Let the backlog of the failed step drain so it does not load the next one.
+          await sleep(plan.recover_ms || 2000);
+        }
+        if (high && plan.stop_on_fail && refinements > 0 && low && low.sends_per_s < high.sends_per_s) {
+          refinements -= 1;
+          queue.push({ ...high, sends_per_s: (low.sends_per_s + high.sends_per_s) / 2 });
+        }
         if (plan.pause_ms) await sleep(plan.pause_ms);
       }
     }

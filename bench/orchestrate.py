@@ -45,8 +45,8 @@ MARK_END = "<!-- bench:results:end -->"
 P99_LIMIT_MS = 500
 LATENCY_RATE = 2000  # deliveries/s of the latency scenario
 # Offered fan-out loads (deliveries/s); a ramp stops at its first failing step.
-FANOUT_RAMP = [1000, 2000, 3000, 4000, 6000, 8000, 10000, 12000, 16000, 20000, 24000, 32000]
-QUICK_RAMP = [1000, 2000, 4000, 8000, 16000, 24000]
+FANOUT_RAMP = [1000, 2000, 3000, 4500, 6750, 10000, 15000, 22500, 34000]
+QUICK_RAMP = [2000, 4000, 8000, 16000]
 # Measurement settings that differ from production defaults, stated in the report.
 SERVICE_ENV = {
     "SEND_RATE_LIMIT": "1000000/second",
@@ -177,9 +177,7 @@ class Bench:
             cmd += ["--host", "127.0.0.1", "--port", str(port)]
             log_path = self.out / f"{target.name}-{len(self.clusters)}-{i}.log"
             fh = log_path.open("w")
-            procs.append(
-                subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=fh, stderr=subprocess.STDOUT)
-            )
+            procs.append(subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=fh, stderr=subprocess.STDOUT))
             fh.close()
             urls.append(f"http://127.0.0.1:{port}")
             logs.append(log_path)
@@ -219,10 +217,11 @@ class Bench:
 
     # ------------------------------------------------------------ load generator
 
-    def loadgen(self, cluster: Cluster, scenario: str, plan: dict) -> dict:
+    def plan(self, cluster: Cluster, scenario: str, plan: dict) -> dict:
+        """The load generator's whole plan: the scenario's part plus the servers and users."""
         self.loadgen_runs += 1
         target = cluster.target
-        full = {
+        return {
             "scenario": scenario,
             "server": target.name,
             "urls": cluster.urls,
@@ -236,6 +235,10 @@ class Bench:
             "ack_timeout_ms": 10000,
             **plan,
         }
+
+    def loadgen(self, cluster: Cluster, scenario: str, plan: dict) -> dict:
+        target = cluster.target
+        full = self.plan(cluster, scenario, plan)
         plan_path = self.out / f"plan-{self.loadgen_runs}-{target.name}-{scenario}.json"
         plan_path.write_text(json.dumps(full, indent=1))
         res = subprocess.run(
@@ -263,13 +266,14 @@ def ramp_steps(levels: list[int], room_size: int, duration: float) -> list[dict]
     return [{"sends_per_s": d / room_size, "duration_s": duration} for d in levels]
 
 
-def fanout_plan(levels: list[int], duration: float, users: int) -> dict:
+def fanout_plan(levels: list[int], duration: float, users: int, refine: int = 2) -> dict:
     return {
         "users": users,
         "rooms": ["fanout"],
         "clients": 100,
         "steps": ramp_steps(levels, 100, duration),
         "stop_on_fail": True,
+        "refine": refine,
     }
 
 
@@ -282,13 +286,14 @@ def latency_plan(duration: float, users: int) -> dict:
     }
 
 
-def manyrooms_plan(levels: list[int], duration: float, users: int) -> dict:
+def manyrooms_plan(levels: list[int], duration: float, users: int, refine: int = 2) -> dict:
     return {
         "users": users,
         "rooms": [f"many-{i}" for i in range(50)],
         "clients": 500,
         "steps": ramp_steps(levels, 10, duration),
         "stop_on_fail": True,
+        "refine": refine,
     }
 
 
@@ -345,10 +350,17 @@ def targets(async_modes: list[str]) -> tuple[Target, list[Target]]:
     return ref, svcs
 
 
-def run(mode: str, async_modes: list[str], only: set[str] | None) -> dict:
-    tag = datetime.now(UTC).strftime("%H%M%S") + f"-{os.getpid() % 10000}"
-    out = BENCH / "results" / datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+def run_dir() -> tuple[Path, str]:
+    """A fresh results folder and the tag that names this run's databases and Redis keys."""
+    now = datetime.now(UTC)
+    tag = now.strftime("%H%M%S") + f"-{os.getpid() % 10000}"
+    out = BENCH / "results" / now.strftime("%Y%m%dT%H%M%SZ")
     out.mkdir(parents=True, exist_ok=True)
+    return out, tag
+
+
+def run(mode: str, async_modes: list[str], only: set[str] | None) -> dict:
+    out, tag = run_dir()
     bench = Bench(mode, out, tag)
     ref, svcs = targets(async_modes)
     # Scenarios beyond fan-out and latency run for the first async mode only.
@@ -371,7 +383,11 @@ def run(mode: str, async_modes: list[str], only: set[str] | None) -> dict:
             return runs
 
         if wanted("fanout"):
-            each("fanout", fanout_plan(QUICK_RAMP if quick else FANOUT_RAMP, step_s, users), pair)
+            each(
+                "fanout",
+                fanout_plan(QUICK_RAMP if quick else FANOUT_RAMP, step_s, users, 1 if quick else 2),
+                pair,
+            )
         if wanted("latency"):
             each("latency", latency_plan(4.0 if quick else 12.0, users), pair)
         if not quick and wanted("manyrooms"):
@@ -386,18 +402,14 @@ def run(mode: str, async_modes: list[str], only: set[str] | None) -> dict:
                     mem = bench.loadgen(single, "memory", idle_plan(users))
                     results["scenarios"].setdefault("memory", []).append(mem)
                 if wanted("scaling"):
-                    one = bench.loadgen(
-                        single, "fanout-1proc", fanout_plan(FANOUT_RAMP, step_s, users)
-                    )
+                    one = bench.loadgen(single, "fanout-1proc", fanout_plan(FANOUT_RAMP, step_s, users))
                     results["scenarios"].setdefault("fanout-1proc", []).append(one)
                 bench.stop(single)
 
         if not quick and wanted("persistence"):
             for t in main:
                 cluster = bench.start(t, 2, {"BENCH_NO_PERSIST": "1"})
-                np_run = bench.loadgen(
-                    cluster, "fanout-nopersist", fanout_plan(FANOUT_RAMP, step_s, users)
-                )
+                np_run = bench.loadgen(cluster, "fanout-nopersist", fanout_plan(FANOUT_RAMP, step_s, users))
                 np_run["persist"] = False
                 results["scenarios"].setdefault("fanout-nopersist", []).append(np_run)
                 np_lat = bench.loadgen(cluster, "latency-nopersist", latency_plan(12.0, users))
@@ -441,9 +453,7 @@ def summarize(results: dict, ref: str, svcs: list[str]) -> dict:
                     a["server_cpu_us_per_delivery"],
                     b["server_cpu_us_per_delivery"],
                 ],
-                "cpu_ratio": ratio(
-                    a["server_cpu_us_per_delivery"], b["server_cpu_us_per_delivery"]
-                ),
+                "cpu_ratio": ratio(a["server_cpu_us_per_delivery"], b["server_cpu_us_per_delivery"]),
                 "cpu_target": 1.5,
             }
         if "manyrooms" in sc and svc in by_server(sc["manyrooms"]):
@@ -637,12 +647,14 @@ def main(argv: list[str] | None = None) -> int:
         "for --quick; eventlet,gevent for --full, the first one used for every scenario)",
     )
     parser.add_argument("--only", default=None, help="comma-separated scenario names")
+    parser.add_argument("--rate", type=int, default=3000, help="--profile: deliveries/s offered")
+    parser.add_argument("--seconds", type=int, default=20, help="--profile: seconds sampled")
     parser.add_argument("--no-docs", action="store_true", help="do not rewrite docs/ (--full)")
     args = parser.parse_args(argv)
     if args.profile:
         from profile_service import profile
 
-        return profile()
+        return profile(args.rate, args.seconds, (args.async_modes or "default").split(",")[0])
     mode = "full" if args.full else "quick"
     modes = (args.async_modes or ("eventlet,gevent" if args.full else "default")).split(",")
     only = set(args.only.split(",")) if args.only else None

@@ -171,14 +171,12 @@ def memory_table(runs: list[dict]) -> list[str]:
 def plot_ramp(runs: list[dict], title: str, path: Path) -> None:
     fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 4.2))
     for r in runs:
-        steps = r.get("steps", [])
+        steps = sorted(r.get("steps", []), key=lambda s: s["offered_deliveries_per_s"])
         if not steps:
             continue
         offered = [s["offered_deliveries_per_s"] for s in steps]
         color = COLORS.get(r["server"])
-        ax1.plot(
-            offered, [s["delivered_per_s"] for s in steps], "o-", label=r["server"], color=color
-        )
+        ax1.plot(offered, [s["delivered_per_s"] for s in steps], "o-", label=r["server"], color=color)
         p99 = [s["latency_ms"]["p99"] or float("nan") for s in steps]
         ax2.plot(offered, p99, "o-", label=r["server"], color=color)
     top = max((s["offered_deliveries_per_s"] for r in runs for s in r.get("steps", [])), default=1)

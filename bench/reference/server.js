@@ -510,11 +510,21 @@ async function main() {
     process.stderr.write(`unknown command ${args.command} (migrate or serve)\n`);
     process.exit(2);
   }
-  const redis = createClient({ url: cfg.redisUrl });
+  let started = false;
+  // Unreachable at start is bad configuration (exit 2); an outage later is retried for ever.
+  const reconnectStrategy = (retries) =>
+    !started && retries >= 3 ? new Error("REDIS_URL: Redis is unreachable") : Math.min(retries * 100, 2000);
+  const redis = createClient({ url: cfg.redisUrl, socket: { reconnectStrategy } });
   const pub = redis.duplicate();
   const sub = redis.duplicate();
   for (const client of [redis, pub, sub]) client.on("error", (err) => process.stderr.write(`redis: ${err.message}\n`));
   await Promise.all([redis.connect(), pub.connect(), sub.connect()]);
+  try {
+    await pool.query("SELECT 1");
+  } catch (err) {
+    throw new Error(`DATABASE_URL: ${err.message}`);
+  }
+  started = true;
 
   const chat = new Chat(cfg, pool, redis);
   const server = http.createServer(httpHandler(chat));

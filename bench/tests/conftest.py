@@ -1,0 +1,41 @@
+"""Fixtures for the benchmark tooling's own tests: real PostgreSQL, Redis and Node.js servers."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+import uuid
+from pathlib import Path
+
+import pytest
+
+BENCH = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(BENCH))
+
+import orchestrate  # noqa: E402 - bench/ is not a package; its path is added just above
+
+
+@pytest.fixture(scope="session")
+def node_modules() -> Path:
+    if shutil.which("node") is None or shutil.which("npm") is None:
+        pytest.fail("Node.js 20 with npm is needed for the benchmark tests")
+    modules = BENCH / "node_modules"
+    lock = BENCH / "package-lock.json"
+    marker = modules / ".package-lock.json"
+    if not marker.exists() or lock.stat().st_mtime > marker.stat().st_mtime:
+        subprocess.run(
+            ["npm", "ci", "--no-audit", "--no-fund", "--loglevel=error"],
+            cwd=BENCH,
+            check=True,
+            timeout=300,
+        )
+    return modules
+
+
+@pytest.fixture
+def bench(tmp_path, node_modules):
+    """A Bench with its own results folder, databases and Redis prefix, cleaned up after."""
+    b = orchestrate.Bench("test", tmp_path, f"t{uuid.uuid4().hex[:10]}")
+    yield b
+    b.cleanup()
