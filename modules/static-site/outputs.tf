@@ -1,0 +1,83 @@
+output "distribution_id" {
+  description = "ID of the CloudFront distribution (for invalidations after a web client deployment)."
+  value       = aws_cloudfront_distribution.site.id
+}
+
+output "distribution_arn" {
+  description = "ARN of the CloudFront distribution."
+  value       = aws_cloudfront_distribution.site.arn
+}
+
+output "distribution_domain_name" {
+  description = "Domain name of the distribution (`dxxxx.cloudfront.net`): the alias target of the site record."
+  value       = aws_cloudfront_distribution.site.domain_name
+}
+
+output "distribution_hosted_zone_id" {
+  description = "Route 53 zone id of CloudFront aliases (Z2FDTNDATAQYW2)."
+  value       = aws_cloudfront_distribution.site.hosted_zone_id
+}
+
+output "site_origin" {
+  description = "The site's origin, `https://<domain_name>`: the media bucket's CORS origin and the service's `CORS_ORIGINS`."
+  value       = local.site_origin
+}
+
+output "site_bucket_id" {
+  description = "Bucket the web client build (`app/web/dist`) is uploaded to."
+  value       = aws_s3_bucket.site.id
+}
+
+output "site_bucket_arn" {
+  description = "ARN of the web client bucket."
+  value       = aws_s3_bucket.site.arn
+}
+
+output "kms_key_arn" {
+  description = "ARN of the KMS key encrypting the web client and log buckets (a deployer needs kms:GenerateDataKey on it)."
+  value       = aws_kms_key.site.arn
+}
+
+output "log_bucket_id" {
+  description = "Bucket receiving CloudFront's access logs under `cloudfront/`."
+  value       = aws_s3_bucket.logs.id
+}
+
+output "certificate_arn" {
+  description = "ARN of the us-east-1 ACM certificate the distribution serves."
+  value       = local.certificate_arn
+}
+
+output "deploy_policy_json" {
+  description = "IAM policy document for the role that publishes the web client: write the bucket through its key and invalidate the distribution."
+  value = jsonencode({
+    Version = "2012-10-17"
+    Statement = [
+      {
+        Sid      = "ListTheWebClientBucket"
+        Effect   = "Allow"
+        Action   = "s3:ListBucket"
+        Resource = aws_s3_bucket.site.arn
+      },
+      {
+        Sid      = "PublishTheWebClient"
+        Effect   = "Allow"
+        Action   = ["s3:DeleteObject", "s3:GetObject", "s3:PutObject"]
+        Resource = "${aws_s3_bucket.site.arn}/*"
+      },
+      {
+        Sid       = "UseTheBucketKeyThroughS3"
+        Effect    = "Allow"
+        Action    = ["kms:Decrypt", "kms:GenerateDataKey"]
+        Resource  = aws_kms_key.site.arn
+        Condition = { StringEquals = { "kms:ViaService" = "s3.${local.region}.amazonaws.com" } }
+      },
+      {
+        Sid      = "InvalidateTheDistribution"
+        Effect   = "Allow"
+        Action   = ["cloudfront:CreateInvalidation", "cloudfront:GetInvalidation"]
+        Resource = aws_cloudfront_distribution.site.arn
+      },
+    ]
+  })
+}
