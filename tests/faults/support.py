@@ -27,9 +27,9 @@ import socketio
 import websocket
 
 REPO = Path(__file__).resolve().parents[2]
-PG_ADMIN_DSN = os.environ.get(
-    "CHAT_FAULTS_PG_ADMIN", "postgresql://postgres@127.0.0.1:5432/postgres"
-)
+PG_ADMIN_DSN = os.environ.get("CHAT_FAULTS_PG_ADMIN", "postgresql://postgres@127.0.0.1:5432/postgres")
+# the contract's scheme; a driver-qualified one (postgresql+psycopg2) can be tried through this
+PG_SCHEME = os.environ.get("CHAT_FAULTS_PG_SCHEME", "postgresql")
 SHARED_REDIS_HOST = "127.0.0.1"
 SHARED_REDIS_PORT = 6379
 SECRET_KEY = "faults-" + "k" * 48
@@ -75,7 +75,7 @@ class Database:
         self.port = 5432
 
     def url(self, host: str | None = None, port: int | None = None) -> str:
-        return f"postgresql://postgres@{host or self.host}:{port or self.port}/{self.name}"
+        return f"{PG_SCHEME}://postgres@{host or self.host}:{port or self.port}/{self.name}"
 
     def _admin(self):
         conn = psycopg2.connect(PG_ADMIN_DSN, connect_timeout=10)
@@ -91,7 +91,9 @@ class Database:
             cur.execute(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)')
 
     def connect(self):
-        return psycopg2.connect(self.url(), connect_timeout=10)
+        return psycopg2.connect(
+            host=self.host, port=self.port, user="postgres", dbname=self.name, connect_timeout=10
+        )
 
     def query(self, sql: str, params: tuple = ()) -> list[tuple]:
         with contextlib.closing(self.connect()) as conn, conn.cursor() as cur:
@@ -167,9 +169,7 @@ class ChatServer:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
-                raise RuntimeError(
-                    f"{self.name} exited with {self.proc.returncode}:\n{self.log_tail()}"
-                )
+                raise RuntimeError(f"{self.name} exited with {self.proc.returncode}:\n{self.log_tail()}")
             with contextlib.suppress(requests.RequestException):
                 if requests.get(self.url + "/readyz", timeout=2).status_code == 200:
                     return
@@ -258,9 +258,7 @@ class PrivateRedis:
             raise RuntimeError(f"private redis-server on port {self.port} did not answer")
 
     def ping(self) -> bool:
-        r = redis.Redis(
-            host="127.0.0.1", port=self.port, socket_timeout=1, socket_connect_timeout=1
-        )
+        r = redis.Redis(host="127.0.0.1", port=self.port, socket_timeout=1, socket_connect_timeout=1)
         try:
             return bool(r.ping())
         except redis.RedisError:
@@ -309,9 +307,7 @@ class TcpProxy:
         return asyncio.run_coroutine_threadsafe(coro, self.loop).result(timeout)
 
     async def _listen(self) -> None:
-        self.server = await asyncio.start_server(
-            self._handle, "127.0.0.1", self.port, reuse_address=True
-        )
+        self.server = await asyncio.start_server(self._handle, "127.0.0.1", self.port, reuse_address=True)
 
     async def _pipe(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         try:
@@ -461,12 +457,18 @@ class ChatClient:
     def connect(self, timeout: float = 10) -> None:
         sio = socketio.Client(reconnection=False, handle_sigint=False)
         sio.on("message", self._on_message)
-        sio.connect(
-            self.url,
-            auth={"token": self.token},
-            transports=["websocket"],
-            wait_timeout=timeout,
-        )
+        refusals: list = []
+        sio.on("connect_error", refusals.append)
+        try:
+            sio.connect(
+                self.url,
+                auth={"token": self.token},
+                transports=["websocket"],
+                wait_timeout=timeout,
+            )
+        except socketio.exceptions.ConnectionError as exc:
+            # the library's message does not say why; the connect_error data does
+            raise socketio.exceptions.ConnectionError(f"{exc} {refusals!r}") from exc
         self.sio = sio
 
     def close(self) -> None:
@@ -614,10 +616,7 @@ def tcp_queues(local_port: int, remote_port: int) -> tuple[int, int] | None:
     for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
         parts = line.split()
         local, remote, queues = parts[1], parts[2], parts[4]
-        if (
-            int(local.split(":")[1], 16) == local_port
-            and int(remote.split(":")[1], 16) == remote_port
-        ):
+        if int(local.split(":")[1], 16) == local_port and int(remote.split(":")[1], 16) == remote_port:
             tx, rx = queues.split(":")
             return int(tx, 16), int(rx, 16)
     return None

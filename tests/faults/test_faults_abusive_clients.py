@@ -37,8 +37,13 @@ from .support import (
     wait_until,
 )
 
-BODY = 3900
-LATENCY_FLOOR = 1.0  # seconds: the p99 bound under abuse is max(this, 4 x the baseline p99)
+# 3,900 CJK characters: at the 4,000 limit, and 3 bytes each in UTF-8 (6 when the JSON
+# encoder escapes them), so a few hundred messages overflow the kernel's socket buffers
+BODY = "\u4e2d" * 3900
+# seconds: the p99 bound under abuse is max(this, 4 x the baseline p99 measured just before).
+# A fan-out that waits for a stalled socket stalls the members for good (seconds to forever);
+# the floor only absorbs the noise of a shared 2-core machine.
+LATENCY_FLOOR = 2.0
 
 
 class Room:
@@ -49,7 +54,8 @@ class Room:
         owner = api.register(unique("owner"))
         api.create_room(owner["token"], self.name)
         self.sender = self.member(owner)
-        self.watchers = [self.member(api.register(unique("w"))) for _ in range(3)]
+        # two members are enough to see a slowdown; each costs the test process CPU per frame
+        self.watchers = [self.member(api.register(unique("w"))) for _ in range(2)]
 
     def member(self, user: dict) -> ChatClient:
         c = ChatClient(user["user"]["username"], user["token"], self.name, [self.server.url])
@@ -91,36 +97,44 @@ def room(server):
             print(server.log_tail())
 
 
-def stream(sender: ChatClient, n: int, interval: float, tag: str, body_len: int = BODY):
-    """Sends n messages, one every `interval` seconds; returns id -> send time."""
-    sent: dict[int, float] = {}
-    pad = "x" * body_len
+def stream(sender: ChatClient, n: int, interval: float, tag: str, body: str = "x" * 200):
+    """Sends n messages, one every `interval` seconds without waiting for each ack (as a
+    busy room does); returns id -> send time once every ack is in."""
+    acks: list[tuple[float, object]] = []
     for k in range(n):
         t0 = time.monotonic()
-        ack = sender.call(
-            "send", {"room": sender.room, "body": f"{tag} {k} {pad}", "client_id": f"{tag}-{k}"}
+        sender.sio.emit(
+            "send",
+            {"room": sender.room, "body": f"{tag} {k} {body}", "client_id": f"{tag}-{k}"},
+            callback=lambda ack, t0=t0: acks.append((t0, ack)),
         )
-        assert ack.get("ok"), ack
-        sent[ack["message"]["id"]] = t0
         time.sleep(max(0.0, interval - (time.monotonic() - t0)))
-    return sent
+    assert wait_until(lambda: len(acks) == n, 30), f"{n - len(acks)} sends not acknowledged"
+    bad = [a for _, a in acks if not (isinstance(a, dict) and a.get("ok"))]
+    assert not bad, bad[:3]
+    return {a["message"]["id"]: t0 for t0, a in acks}
 
 
 def latencies(watchers: list[ChatClient], sent: dict[int, float]) -> list[float]:
     ids = set(sent)
     assert wait_until(lambda: all(ids <= set(w.live) for w in watchers), 20), (
-        "a member did not get every message: "
-        + repr({w.username: len(ids - set(w.live)) for w in watchers})
+        "a member did not get every message: " + repr({w.username: len(ids - set(w.live)) for w in watchers})
     )
+    for w in watchers:
+        order = [i for i in w.live if i in ids]
+        assert order == sorted(order), f"{w.username} got the room's messages out of id order"
     return [w.arrivals[i] - sent[i] for w in watchers for i in sent]
 
 
+STALLED = 2
+
+
 def test_clients_that_never_read_do_not_slow_the_others(server, room):
-    base = latencies(room.watchers, stream(room.sender, 60, 0.01, "base"))
+    base = latencies(room.watchers, stream(room.sender, 40, 0.05, "base", BODY))
     base_p99 = percentile(base, 99)
 
     stalled: list[RawSocketIO] = []
-    for _ in range(4):
+    for _ in range(STALLED):
         user = room.api.register(unique("s"))
         raw = RawSocketIO(server.url, rcvbuf=4096)
         assert raw.connect_namespace({"token": user["token"]}).startswith("40")
@@ -129,38 +143,66 @@ def test_clients_that_never_read_do_not_slow_the_others(server, room):
     # from here on the stalled clients never read their sockets again
     try:
         rss_before = server.rss_kib()
-        sent = stream(room.sender, 1000, 0.005, "load")
+        sent = stream(room.sender, 250, 0.04, "load", BODY)
         lat = latencies(room.watchers, sent)
-        frame_bytes = len(sent) * (BODY + 150)
-        held_in_kernel = []
+        rss_growth = server.rss_kib() - rss_before
+        in_kernel: list[int | None] = []
         for raw in stalled:
             server_side = tcp_queues(server.port, raw.local_port)
             client_side = tcp_queues(raw.local_port, server.port) or (0, 0)
-            if server_side is None:
-                continue  # the server dropped the slow consumer: also a way of not waiting for it
-            held_in_kernel.append(server_side[0] + client_side[1])
-        # non-vacuous only if the kernel buffers could not take it all: the rest waited in
-        # (or was dropped by) the server while the others were served
-        assert all(h < frame_bytes for h in held_in_kernel), (held_in_kernel, frame_bytes)
+            in_kernel.append(None if server_side is None else server_side[0] + client_side[1])
         p99 = percentile(lat, 99)
         bound = max(LATENCY_FLOOR, 4 * base_p99)
         record_figure(
             "never-reading clients: members' p50/p99 latency",
             f"baseline {percentile(base, 50) * 1000:.0f}/{base_p99 * 1000:.0f} ms, "
-            f"with 4 stalled sockets {percentile(lat, 50) * 1000:.0f}/{p99 * 1000:.0f} ms "
-            f"({len(sent)} messages of {BODY} chars)",
-        )
-        record_figure(
-            "never-reading clients: server memory growth",
-            f"{(server.rss_kib() - rss_before) / 1024:.1f} MiB for "
-            f"{4 * frame_bytes / 2**20:.1f} MiB not read; "
-            f"{len(stalled) - len(held_in_kernel)} of 4 stalled sockets dropped by the server",
+            f"with {STALLED} stalled sockets {percentile(lat, 50) * 1000:.0f}/{p99 * 1000:.0f} ms "
+            f"({len(sent)} messages of {len(BODY)} CJK characters at 25/s)",
         )
         assert p99 < bound, f"p99 {p99:.3f}s with stalled clients (baseline {base_p99:.3f}s)"
         assert server.readyz().status_code == 200
+
+        # a stalled client that reads again gets everything in order, or was disconnected so
+        # that it knows to re-join with `since`: it never silently loses messages
+        outcomes = []
+        for raw, held in zip(stalled, in_kernel, strict=True):
+            got, nbytes, closed = drain(raw, set(sent), 30)
+            assert got == sorted(got), "a slow client got messages out of order"
+            if closed or held is None:
+                outcomes.append("disconnected by the server")
+                continue
+            assert set(got) == set(sent), (
+                f"a slow client still connected lost {len(set(sent) - set(got))} messages"
+            )
+            # the test means something only if the kernel could not hold it all: the rest
+            # waited in the server while the others were served
+            assert held < nbytes, f"kernel buffers took all {nbytes} bytes: send more"
+            outcomes.append(f"{nbytes // 1024} KiB sent, {held // 1024} KiB fit in the kernel")
+        record_figure(
+            "never-reading clients: what became of them",
+            f"{outcomes}; server memory grew {rss_growth / 1024:.1f} MiB meanwhile",
+        )
     finally:
         for raw in stalled:
             raw.close()
+
+
+def drain(raw: RawSocketIO, wanted: set[int], timeout: float) -> tuple[list[int], int, bool]:
+    """Reads a stalled client's socket again: the ids of the `message` events it gets, the
+    bytes of those frames, and whether the server had closed the connection."""
+    got: list[int] = []
+    nbytes = 0
+    deadline = time.monotonic() + timeout
+    raw.ws.settimeout(5)
+    try:
+        while time.monotonic() < deadline and not wanted <= set(got):
+            pkt = raw.recv_packet()
+            if pkt.startswith('42["message"'):
+                got.append(json.loads(pkt[2:])[1]["id"])
+                nbytes += len(pkt.encode())
+    except (OSError, websocket.WebSocketException):
+        return got, nbytes, True
+    return got, nbytes, False
 
 
 def test_connection_flood_is_refused_without_harming_others(server, room):
@@ -186,6 +228,7 @@ def test_connection_flood_is_refused_without_harming_others(server, room):
             finally:
                 raw.close()
 
+    base = latencies(room.watchers, stream(room.sender, 50, 0.02, "calm"))
     try:
         for _ in range(300):
             idle.append(socket.create_connection(("127.0.0.1", server.port), timeout=5))
@@ -202,7 +245,7 @@ def test_connection_flood_is_refused_without_harming_others(server, room):
         late = room.member(newcomer)
         joined_in = time.monotonic() - t0
         try:
-            lat = latencies([*room.watchers, late], stream(room.sender, 100, 0.02, "flood", 200))
+            lat = latencies([*room.watchers, late], stream(room.sender, 100, 0.02, "flood"))
         finally:
             late.close()
         for t in flooders:
@@ -216,10 +259,10 @@ def test_connection_flood_is_refused_without_harming_others(server, room):
         p99 = percentile(lat, 99)
         record_figure(
             "connection flood (400 idle/half-sent + 200 token-less connects)",
-            f"members' p99 {p99 * 1000:.0f} ms, register + connect + join during it "
-            f"{joined_in * 1000:.0f} ms",
+            f"members' p99 {p99 * 1000:.0f} ms (before: {percentile(base, 99) * 1000:.0f} ms), "
+            f"register + connect + join during it {joined_in * 1000:.0f} ms",
         )
-        assert p99 < max(LATENCY_FLOOR, 2.0)
+        assert p99 < max(LATENCY_FLOOR, 4 * percentile(base, 99))
         assert joined_in < 10
         assert requests.get(server.url + "/healthz", timeout=5).status_code == 200
     finally:
@@ -258,7 +301,7 @@ def test_oversized_frames_and_bodies_are_refused_without_harming_others(server, 
     sent: dict[int, float] = {}
 
     def background_traffic() -> None:
-        sent.update(stream(room.sender, 80, 0.05, "big", 100))
+        sent.update(stream(room.sender, 80, 0.05, "big"))
 
     traffic = threading.Thread(target=background_traffic)
     traffic.start()
@@ -272,10 +315,11 @@ def test_oversized_frames_and_bodies_are_refused_without_harming_others(server, 
         assert raw.call("typing", {"room": room.name}).get("ok")
 
         for size in (200_000, 2_000_000, 16_000_000):
-            raw.send_event("send", {"room": room.name, "body": "y" * size})
             outcome = None
             deadline = time.monotonic() + 20
+            # the server may close the connection while the frame is still being written
             with contextlib.suppress(OSError, websocket.WebSocketException):
+                raw.send_event("send", {"room": room.name, "body": "y" * size})
                 while time.monotonic() < deadline:
                     pkt = raw.recv_packet()
                     if pkt.startswith("43"):
@@ -291,9 +335,7 @@ def test_oversized_frames_and_bodies_are_refused_without_harming_others(server, 
                 results[f"{size // 1000} KB frame"] = "too_large ack"
         raw.close()
 
-        status, body = http_raw(
-            server.port, "/api/register", b'{"username": "' + b"z" * 5_000_000 + b'"}'
-        )
+        status, body = http_raw(server.port, "/api/register", b'{"username": "' + b"z" * 5_000_000 + b'"}')
         assert status == 413, status
         assert body and body["error"]["code"] == "too_large", body
         results["5 MB HTTP body"] = "413 too_large"
@@ -301,9 +343,7 @@ def test_oversized_frames_and_bodies_are_refused_without_harming_others(server, 
         traffic.join(60)
     lat = latencies(room.watchers, sent)
     record_figure("oversized input", repr(results))
-    record_figure(
-        "oversized input: members' p99 latency meanwhile", f"{percentile(lat, 99) * 1000:.0f} ms"
-    )
+    record_figure("oversized input: members' p99 latency meanwhile", f"{percentile(lat, 99) * 1000:.0f} ms")
     assert percentile(lat, 99) < max(LATENCY_FLOOR, 2.0)
     history = room.api.history(room.sender.token, room.name)
     assert all(len(m["body"].strip()) <= 4000 for m in history)

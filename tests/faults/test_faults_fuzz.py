@@ -163,9 +163,7 @@ def world(tmp_path_factory) -> World:
             assert ack.get("ok"), ack
             w.known_ids.append(ack["message"]["id"])
             w.acked_sends[ack["message"]["id"]] = ack["message"]["body"]
-        w.socket = ChatClient(
-            w.alice["user"]["username"], w.alice["token"], w.public, [w.server.url]
-        )
+        w.socket = ChatClient(w.alice["user"]["username"], w.alice["token"], w.public, [w.server.url])
         w.ensure_connected()
         for room in (w.public, w.private):
             ack = w.socket.call("send", {"room": room, "body": f"alice in {room}"})
@@ -266,9 +264,7 @@ def socket_payloads(world: World) -> st.SearchStrategy:
             "extra": json_values,
         },
     )
-    return st.one_of(
-        structured, structured, structured, json_values, st.tuples(json_values, json_values)
-    )
+    return st.one_of(structured, structured, structured, json_values, st.tuples(json_values, json_values))
 
 
 # --------------------------------------------------------------------------- checks
@@ -355,11 +351,7 @@ def test_fuzzed_socket_payloads_get_an_envelope_and_never_disconnect(world: Worl
         except socketio.exceptions.TimeoutError:
             pytest.fail(f"{event} was not acknowledged within {ACK_TIMEOUT}s: {payload!r}")
         check_ack(event, payload, ack, world)
-        if (
-            event == "leave"
-            and ack.get("ok")
-            and payload.get("room") in (world.public, world.private)
-        ):
+        if event == "leave" and ack.get("ok") and payload.get("room") in (world.public, world.private):
             assert world.socket.call("join", {"room": payload["room"]}).get("ok")
         assert world.server.alive()
         assert world.socket.connected, f"{event} {payload!r} disconnected the client"
@@ -383,9 +375,7 @@ def test_events_without_ack_or_unknown_names_leave_the_socket_usable(world: Worl
     # sends without an ack are still sends: they are stored, so count them in
     for k in range(50):
         cid = f"noack-{k}"
-        ack = world.socket.call(
-            "send", {"room": world.public, "body": f"no ack {k}", "client_id": cid}
-        )
+        ack = world.socket.call("send", {"room": world.public, "body": f"no ack {k}", "client_id": cid})
         assert ack.get("ok"), ack
         assert ack["message"]["body"] == f"no ack {k}"
         world.client_ids.add((world.public, cid))
@@ -452,9 +442,7 @@ def check_response(r: requests.Response, what: str) -> None:
 def send_body(world: World, method: str, path: str, body, headers: dict) -> requests.Response:
     kind, value = body
     if kind == "json":
-        return requests.request(
-            method, world.server.url + path, json=value, headers=headers, timeout=15
-        )
+        return requests.request(method, world.server.url + path, json=value, headers=headers, timeout=15)
     h = dict(headers)
     if kind:
         h["Content-Type"] = kind
@@ -501,9 +489,7 @@ def http_cases(world: World) -> dict[str, tuple[str, st.SearchStrategy, st.Searc
                 {
                     "room": st.sampled_from([world.public, world.private]),
                     "filename": st.text(min_size=1, max_size=300),
-                    "content_type": st.sampled_from(
-                        ["image/png", "text/plain", "application/x-evil"]
-                    ),
+                    "content_type": st.sampled_from(["image/png", "text/plain", "application/x-evil"]),
                     "size": st.integers(min_value=-5, max_value=2**40),
                 }
             ),
@@ -514,9 +500,7 @@ def http_cases(world: World) -> dict[str, tuple[str, st.SearchStrategy, st.Searc
 @pytest.mark.parametrize("case", ["register", "login", "create room", "add member", "uploads"])
 def test_fuzzed_http_bodies_never_5xx_and_errors_use_the_envelope(world: World, case: str):
     method, paths, bodies = http_cases(world)[case]
-    token = st.sampled_from([world.alice["token"], "", "garbage", "Bearer"]).filter(
-        lambda t: "\n" not in t
-    )
+    token = st.sampled_from([world.alice["token"], "", "garbage", "Bearer"]).filter(lambda t: "\n" not in t)
 
     @settings(max_examples=HTTP_EXAMPLES, **FUZZ_SETTINGS)
     @given(path=paths, body=bodies, tok=token)
@@ -546,9 +530,7 @@ def test_fuzzed_history_queries_never_5xx(world: World):
     )
     def run(room, before, after, limit, tok):
         params = {
-            k: v
-            for k, v in {"before": before, "after": after, "limit": limit}.items()
-            if v is not None
+            k: v for k, v in {"before": before, "after": after, "limit": limit}.items() if v is not None
         }
         r = requests.get(
             f"{world.server.url}/api/rooms/{urllib.parse.quote(room, safe='')}/messages",
@@ -573,9 +555,7 @@ def test_fuzzed_upload_keys_and_logout_never_5xx(world: World):
         key=st.text(min_size=1, max_size=120) | st.sampled_from(["rooms/1/x", "../../etc/passwd"]),
         tok=st.sampled_from([world.alice["token"], "garbage", ""]),
         logout_body=st.binary(max_size=100),
-        logout_tok=st.text(
-            alphabet=st.characters(min_codepoint=0x21, max_codepoint=0x7E), max_size=60
-        ),
+        logout_tok=st.text(alphabet=st.characters(min_codepoint=0x21, max_codepoint=0x7E), max_size=60),
     )
     def run(key, tok, logout_body, logout_tok):
         r = requests.get(
@@ -636,8 +616,7 @@ def test_database_holds_only_valid_rows_after_fuzzing(world: World):
     assert not private_sends, f"messages from non-members in private rooms: {private_sends}"
 
     rows = db.query(
-        "SELECT id, body, client_id, created_at, edited_at, deleted_at, attachment_key "
-        "FROM messages"
+        "SELECT id, body, client_id, created_at, edited_at, deleted_at, attachment_key FROM messages"
     )
     for mid, body, client_id, created, edited, _deleted, attachment in rows:
         assert 1 <= len(body.strip()) <= 4000, (mid, len(body.strip()))

@@ -104,9 +104,7 @@ def test_kill9_of_one_process_loses_and_duplicates_nothing(server_factory, pg_re
 
         for c in on_a:
             assert c.reconnects >= 1, f"{c.username} never noticed its server died"
-        recovery = max(
-            (max(s.failover_seconds) for s in senders if s.failover_seconds), default=0.0
-        )
+        recovery = max((max(s.failover_seconds) for s in senders if s.failover_seconds), default=0.0)
         record_figure("kill -9: slowest failover (reconnect + re-join)", f"{recovery:.2f} s")
         assert recovery < RECOVERY_BOUND
 

@@ -36,9 +36,7 @@ def proxied_server(server_factory, database, channel):
     proxy.start()
     env = base_env(database.url(), "redis://127.0.0.1:6379/0", channel)
     migrate(env)
-    server = server_factory(
-        base_env(database.url(port=proxy.port), env["REDIS_URL"], channel), "serve"
-    )
+    server = server_factory(base_env(database.url(port=proxy.port), env["REDIS_URL"], channel), "serve")
     try:
         yield server, proxy
     finally:
@@ -78,9 +76,7 @@ def test_postgres_outage_answers_unavailable_then_recovers_without_restart(proxi
             assert ack.get("ok") is False, f"send acknowledged during the outage: {ack!r}"
             assert ack["error"]["code"] == "unavailable", ack
             assert isinstance(ack["error"].get("message"), str) and ack["error"]["message"]
-        record_figure(
-            "PostgreSQL down: slowest `unavailable` ack", f"{max(ack_seconds) * 1000:.0f} ms"
-        )
+        record_figure("PostgreSQL down: slowest `unavailable` ack", f"{max(ack_seconds) * 1000:.0f} ms")
         assert max(ack_seconds) < ACK_BOUND
 
         r = server.readyz()
@@ -99,9 +95,7 @@ def test_postgres_outage_answers_unavailable_then_recovers_without_restart(proxi
             ("post", "/api/login", {"json": {"username": "nobody", "password": "x" * 10}}),
             ("post", "/api/register", {"json": {"username": unique("n"), "password": "x" * 10}}),
         ]:
-            resp = requests.request(
-                method, server.url + path, headers=h, timeout=ACK_BOUND + 5, **kwargs
-            )
+            resp = requests.request(method, server.url + path, headers=h, timeout=ACK_BOUND + 5, **kwargs)
             assert resp.status_code == 503, (path, resp.status_code, resp.text)
             assert resp.json()["error"]["code"] == "unavailable", (path, resp.text)
 
@@ -123,16 +117,12 @@ def test_postgres_outage_answers_unavailable_then_recovers_without_restart(proxi
             assert ack["error"]["code"] == "unavailable", ack
             time.sleep(0.1)
         recovered_after = time.monotonic() - restored_at
-        assert ok_ack is not None, (
-            f"sends still failing {RECOVERY_BOUND}s after the database returned"
-        )
+        assert ok_ack is not None, f"sends still failing {RECOVERY_BOUND}s after the database returned"
         record_figure("PostgreSQL down: outage length", f"{restored_at - cut_at:.1f} s")
         record_figure("PostgreSQL back: first `ok` send after", f"{recovered_after:.2f} s")
         assert server.pid == pid and server.alive(), "the service restarted"
         assert wait_until(lambda: _ready(server.url), RECOVERY_BOUND), "/readyz not back to 200"
-        record_figure(
-            "PostgreSQL back: /readyz 200 after", f"{time.monotonic() - restored_at:.2f} s"
-        )
+        record_figure("PostgreSQL back: /readyz 200 after", f"{time.monotonic() - restored_at:.2f} s")
 
         assert wait_until(lambda: ok_ack["message"]["id"] in watcher.live, 5)
         bodies = set(watcher.bodies.values())

@@ -83,9 +83,7 @@ class Sender(threading.Thread):
 def cross_process_delivery_works(sender: ChatClient, receiver: ChatClient, tag: str) -> bool:
     """One send through one process, seen live on the other within a second."""
     try:
-        ack = sender.call(
-            "send", {"room": sender.room, "body": tag, "client_id": tag}, timeout=ACK_TIMEOUT
-        )
+        ack = sender.call("send", {"room": sender.room, "body": tag, "client_id": tag}, timeout=ACK_TIMEOUT)
     except socketio.exceptions.SocketIOError:
         return False
     if not (isinstance(ack, dict) and ack.get("ok")):
@@ -95,7 +93,7 @@ def cross_process_delivery_works(sender: ChatClient, receiver: ChatClient, tag: 
 
 
 def test_redis_restart_recovers_and_keeps_every_acknowledged_message(
-    server_factory, database, channel, private_redis
+    private_redis, database, channel, server_factory
 ):
     env = base_env(database.url(), private_redis.url, channel)
     migrate(env)
