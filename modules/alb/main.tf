@@ -31,15 +31,15 @@ resource "aws_acm_certificate" "this" {
   }
 }
 
+# Keyed by the names in the configuration (known at plan time); the record each name
+# needs is only known once ACM has the request.
 resource "aws_route53_record" "certificate_validation" {
-  for_each = local.create_certificate ? {
-    for o in aws_acm_certificate.this[0].domain_validation_options : o.domain_name => o
-  } : {}
+  for_each = local.create_certificate ? toset(concat([var.domain_name], var.subject_alternative_names)) : toset([])
 
   zone_id         = var.route53_zone_id
-  name            = each.value.resource_record_name
-  type            = each.value.resource_record_type
-  records         = [each.value.resource_record_value]
+  name            = local.validation_options[each.key].resource_record_name
+  type            = local.validation_options[each.key].resource_record_type
+  records         = [local.validation_options[each.key].resource_record_value]
   ttl             = 300
   allow_overwrite = true
 }
@@ -52,6 +52,9 @@ resource "aws_acm_certificate_validation" "this" {
 }
 
 locals {
+  validation_options = local.create_certificate ? {
+    for o in aws_acm_certificate.this[0].domain_validation_options : o.domain_name => o
+  } : {}
   certificate_arn = local.create_certificate ? aws_acm_certificate_validation.this[0].certificate_arn : var.certificate_arn
 }
 

@@ -31,11 +31,10 @@ resource "aws_vpc" "this" {
   tags = merge(var.tags, { Name = var.name })
 }
 
-# Nothing may use the default security group: no rule at all.
+# Nothing may use the default security group. Adopting it without ingress or egress
+# arguments makes the provider remove every rule it has.
 resource "aws_default_security_group" "closed" {
-  vpc_id  = aws_vpc.this.id
-  ingress = []
-  egress  = []
+  vpc_id = aws_vpc.this.id
 
   tags = merge(var.tags, { Name = "${var.name}-default-closed" })
 }

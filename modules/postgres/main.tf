@@ -15,13 +15,13 @@ locals {
   parameters = merge(
     {
       # Clients without TLS are refused, whatever their sslmode.
-      "rds.force_ssl"              = { value = "1", apply_method = "pending-reboot" }
-      "log_min_duration_statement" = { value = tostring(var.log_min_duration_statement_ms), apply_method = "immediate" }
-      "log_statement"              = { value = "ddl", apply_method = "immediate" }
-      "log_lock_waits"             = { value = "1", apply_method = "immediate" }
-      "log_connections"            = { value = "1", apply_method = "immediate" }
-      "log_disconnections"         = { value = "1", apply_method = "immediate" }
-      "log_temp_files"             = { value = "0", apply_method = "immediate" }
+      "rds.force_ssl"                       = { value = "1", apply_method = "pending-reboot" }
+      "log_min_duration_statement"          = { value = tostring(var.log_min_duration_statement_ms), apply_method = "immediate" }
+      "log_statement"                       = { value = "ddl", apply_method = "immediate" }
+      "log_lock_waits"                      = { value = "1", apply_method = "immediate" }
+      "log_connections"                     = { value = "1", apply_method = "immediate" }
+      "log_disconnections"                  = { value = "1", apply_method = "immediate" }
+      "log_temp_files"                      = { value = "0", apply_method = "immediate" }
       "idle_in_transaction_session_timeout" = { value = "60000", apply_method = "immediate" }
     },
     var.max_connections == null ? {} : {

