@@ -13,6 +13,10 @@ for path in (HERE, ROOT / "lambdas/alarm_router", ROOT / "lambdas/snapshot_prune
     if str(path) not in sys.path:
         sys.path.insert(0, str(path))
 
+# Imported here, while pytest's session-wide capture is in place: Powertools' logger keeps the
+# stdout it was created with, and one created inside a test would keep that test's capsys.
+import alarm_router.handler  # noqa: E402, F401
+import snapshot_pruner.handler  # noqa: E402, F401
 from lambda_support import REGION, Answer, Endpoint, LambdaContext  # noqa: E402
 
 
