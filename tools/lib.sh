@@ -1,14 +1,17 @@
 # Shared by tools/setup, tools/terraform, tools/iaccheck and tools/moddoc (sourced, not run).
-# The toolchain lives outside the repository, in a directory named after a hash of everything
-# that decides its content, so a change of any pin or of the schema code builds a new one and
-# every clone of the same revision shares one warm copy.
+# The toolchain lives outside the repository, in directories named after a hash of what decides
+# their content: a change of a pin rebuilds only that virtualenv, a change of the schema code only
+# the schemas, a change of the stand-in provider only the (cheap) mirror. Every clone of the same
+# revision shares one warm copy.
 TOOLS_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 CHAT_IAC_CACHE=${CHAT_IAC_CACHE:-$HOME/.cache/chat-iac}
-IAC_KEY=$(cd "$TOOLS_DIR" && cat requirements-terraform.txt requirements-scan.txt providers.txt setup \
-  iac/schema.py iac/provider.py | sha256sum | cut -c1-16)
-IAC_HOME="$CHAT_IAC_CACHE/$IAC_KEY"
-IAC_TFENV="$IAC_HOME/tfenv"
-IAC_SCANENV="$IAC_HOME/scanenv"
+iac_hash() { (cd "$TOOLS_DIR" && cat "$@" | sha256sum | cut -c1-12); }
+IAC_TFENV="$CHAT_IAC_CACHE/tfenv-$(iac_hash requirements-terraform.txt)"
+IAC_SCANENV="$CHAT_IAC_CACHE/scanenv-$(iac_hash requirements-scan.txt)"
+IAC_SCHEMAS="$CHAT_IAC_CACHE/schemas-$(iac_hash providers.txt iac/schema.py)"
+IAC_KEY=$(iac_hash requirements-terraform.txt requirements-scan.txt providers.txt setup \
+  iac/schema.py iac/provider.py)
+IAC_HOME="$CHAT_IAC_CACHE/toolchain-$IAC_KEY"
 
 iac_ready() { [ -f "$IAC_HOME/.complete" ]; }
 

@@ -14,6 +14,7 @@ Problems name file and line where known; the exit status is 1 when there is any.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import shutil
 import sys
@@ -22,16 +23,25 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+import hcl
+import moddoc
 import scan
+import terragrunt as tg
+import units as un
 from report import ItemResult, Problem, Reporter
 from tfcli import mentioned_types
 from toolchain import Toolchain, home_from_env
 
 import modules as mod
 
+# modules: validate + test + README tables; terragrunt: read and cross-check units;
+# units: render every unit and validate the render (checkov scans renders when both run).
+STEPS = ("fmt", "modules", "checkov", "cfn-lint", "terragrunt", "units")
+
 
 class Run:
-    def __init__(self, root: Path, tc: Toolchain, jobs: int, keep: bool):
+    def __init__(self, root: Path, tc: Toolchain, jobs: int, keep: bool, steps=STEPS):
+        self.steps = set(steps)
         self.root = root.resolve()
         self.tc = tc
         self.jobs = jobs
@@ -54,11 +64,10 @@ class Run:
             return str(Path(*parts[1:]))
         return str(inner)
 
-    def write_types(self, extra: list[Path] = ()) -> None:
+    def write_types(self) -> None:
         words: set[str] = set()
-        for d in [self.scratch / "tree" / "modules", *extra]:
-            if d.exists():
-                words |= mentioned_types(d)
+        if (self.scratch / "tree").exists():
+            words |= mentioned_types(self.scratch / "tree")
         self.types_file.write_text("\n".join(sorted(words)) + "\n")
 
     def fmt_targets(self) -> list[Path]:
@@ -79,38 +88,166 @@ class Run:
             mod.copy_tree(self.root / "modules", tree / "modules")
         self.write_types()
 
-        tasks = []
-        tasks.append(lambda: mod.fmt_check(self.tc, self.root, self.fmt_targets(), self.scratch))
-        if modules:
+        tasks: list = []
+        if "checkov" in self.steps and modules:
             tasks.append(self.checkov_modules)
-        for m in modules:
-            tasks.append(lambda m=m: self.module_item(m))
-        templates = scan.cfn_templates(self.root / "bootstrap")
-        if templates:
-            tasks.append(lambda: scan.run_cfn_lint(self.tc, self.root, templates, self.display))
-        else:
-            r.add(ItemResult("cfn-lint: bootstrap/", detail="no CloudFormation templates", skipped=True))
+        units: list[tg.Unit] = []
+        renders: list[un.Render] = []
+        if "terragrunt" in self.steps or "units" in self.steps:
+            units, renders = self.read_units(render="units" in self.steps)
+            if renders and "checkov" in self.steps:
+                tasks.append(lambda: self.checkov_units(renders))
+        self.write_types()
+        if "modules" in self.steps:
+            tasks += [lambda m=m: self.module_item(m) for m in modules]
+            if modules:
+                tasks.append(lambda: self.moddoc_item(modules))
+        groups: dict[str, list[un.Render]] = {}
+        for rd in renders:
+            groups.setdefault(rd.module_rel, []).append(rd)
+        for module_rel, group in sorted(groups.items()):
+            tasks.append(lambda m=module_rel, g=group: self.unit_group(m, g))
+        if "fmt" in self.steps:
+            tasks.append(lambda: mod.fmt_check(self.tc, self.root, self.fmt_targets(), self.scratch))
+        if "cfn-lint" in self.steps:
+            templates = scan.cfn_templates(self.root / "bootstrap")
+            if templates:
+                tasks.append(lambda: scan.run_cfn_lint(self.tc, self.root, templates, self.display))
+            else:
+                r.add(ItemResult("cfn-lint: bootstrap/", detail="no CloudFormation templates", skipped=True))
 
         with ThreadPoolExecutor(max_workers=self.jobs) as pool:
             for fut in [pool.submit(self.guard, t) for t in tasks]:
-                r.add(fut.result())
+                for res in fut.result():
+                    r.add(res)
+        if units:
+            self.print_apply_order(units)
         return r.summary()
 
-    def guard(self, task) -> ItemResult:
+    def read_units(self, render: bool) -> tuple[list[tg.Unit], list[un.Render]]:
+        """Step 6, the reading part: parse, resolve and cross-check every unit, then render."""
+        r = self.reporter
+        started = time.monotonic()
+        reader = tg.Reader(self.root)
+        self.reader = reader
+        files = tg.hcl_files(self.root)
+        parse = ItemResult("terragrunt: parse .hcl files")
+        for f in files:
+            try:
+                reader.parse_file(f)
+            except hcl.HclError as exc:
+                parse.problems.append(Problem("terragrunt", exc.message, exc.file or r.rel(f), exc.line))
+        unit_files = tg.find_units(self.root)
+        units = [reader.load_unit(f) for f in unit_files]
+        parse.detail = f"{len(files)} files, {len(units)} units"
+        parse.seconds = time.monotonic() - started
+        r.add(parse)
+        problems = tg.check_units(reader, units)
+        per_unit: dict[str, list[Problem]] = {u.rel: [] for u in units}
+        for u, msg, file, line in problems:
+            p = Problem("terragrunt", f"{u.rel}: {msg}" if u else msg, file, line)
+            per_unit.setdefault(u.rel if u else "", []).append(p)
+        renders = []
+        for i, u in enumerate(units):
+            res = ItemResult(f"unit {u.rel}: resolve and check")
+            res.problems = per_unit.get(u.rel, [])
+            deps = ", ".join(sorted(u.dependencies)) or "no dependencies"
+            module = r.rel(u.module_dir) if u.module_dir else "no module"
+            res.detail = f"{module}, {len(u.inputs)} inputs, {deps}"
+            r.add(res)
+            if not render or u.module_dir is None or u.errors or u.skip:
+                continue
+            dest = self.scratch / "tree" / "units" / f"u{i:03d}"
+            renders.append(un.render_unit(reader, u, dest, self.scratch / "tree"))
+        self.units_json = [tg.unit_summary(reader, u, self.order_index(units)) for u in units]
+        return units, renders
+
+    def order_index(self, units: list[tg.Unit]) -> dict[str, int]:
+        index = {}
+        for groups in tg.apply_order(units).values():
+            for n, group in enumerate(groups, 1):
+                for u in group:
+                    index[u.rel] = n
+        return index
+
+    def unit_group(self, module_rel: str, renders: list[un.Render]) -> list[ItemResult]:
+        data_dir = self.scratch / "tfdata-units" / module_rel.replace("/", "_")
+        return un.validate_group(
+            self.tc, self.reader, renders, data_dir, self.types_file, self.scratch / "tree"
+        )
+
+    def checkov_units(self, renders: list[un.Render]) -> ItemResult:
+        target = self.scratch / "tree" / "units"
+        by_dir = {rd.dir.name: rd.unit for rd in renders}
+        res = scan.run_checkov(
+            self.tc,
+            self.root,
+            target,
+            "checkov: rendered Terragrunt units",
+            self.display,
+            self.root / ".checkov.yaml",
+            units=by_dir,
+        )
+        return res
+
+    def print_apply_order(self, units: list[tg.Unit]) -> None:
+        r = self.reporter
+        by_path = {str(u.path): u for u in units}
+        r.info("")
+        r.info("apply order (what `terragrunt run-all apply` does, group by group):")
+        for env, groups in tg.apply_order(units).items():
+            r.info(f"  {env}:")
+            for n, group in enumerate(groups, 1):
+                for u in group:
+                    after = ", ".join(v.rel for v in tg.edges(u, by_path)) or "-"
+                    r.info(f"    {n}. {u.rel}  (after: {after})")
+
+    def dump_units(self) -> int:
+        data, problems = self.read_units_only()
+        print(json.dumps(data, indent=2))
+        return 1 if problems else 0
+
+    def read_units_only(self):
+        reader = tg.Reader(self.root)
+        units = [reader.load_unit(f) for f in tg.find_units(self.root)]
+        problems = tg.check_units(reader, units)
+        index = self.order_index(units)
+        out = []
+        for u in units:
+            s = tg.unit_summary(reader, u, index)
+            s["problems"] = [{"message": m, "file": f, "line": ln} for uu, m, f, ln in problems if uu is u]
+            out.append(s)
+        order = {env: [[u.rel for u in g] for g in groups] for env, groups in tg.apply_order(units).items()}
+        return {"root": str(self.root), "units": out, "apply_order": order}, problems
+
+    def guard(self, task) -> list[ItemResult]:
         started = time.monotonic()
         try:
-            return task()
+            out = task()
+            return out if isinstance(out, list) else [out]
         except Exception as exc:  # noqa: BLE001 - one broken item must not hide the others
-            return ItemResult(
-                f"internal error in {getattr(task, '__name__', 'item')}",
-                [Problem("iaccheck", f"{type(exc).__name__}: {exc}")],
-                seconds=time.monotonic() - started,
-            )
+            return [
+                ItemResult(
+                    f"internal error in {getattr(task, '__name__', 'item')}",
+                    [Problem("iaccheck", f"{type(exc).__name__}: {exc}")],
+                    seconds=time.monotonic() - started,
+                )
+            ]
 
     def module_item(self, module: Path) -> ItemResult:
         scratch_module = self.scratch / "tree" / "modules" / module.name
         data_dir = self.scratch / "tfdata" / module.name
         return mod.validate_and_test(self.tc, self.root, module, scratch_module, data_dir, self.types_file)
+
+    def moddoc_item(self, modules: list[Path]) -> ItemResult:
+        started = time.monotonic()
+        res = ItemResult("moddoc: README.md inputs/outputs tables")
+        for m, why in moddoc.check(modules):
+            rel = self.reporter.rel(m)
+            res.problems.append(Problem("moddoc", f"{why}: run tools/moddoc {rel}", f"{rel}/README.md"))
+        res.detail = f"{len(modules)} modules"
+        res.seconds = time.monotonic() - started
+        return res
 
     def checkov_modules(self) -> ItemResult:
         started = time.monotonic()
@@ -141,13 +278,31 @@ def main(argv: list[str]) -> int:
     ap.add_argument("dir", nargs="?", default=".", help="repository-shaped tree (default: .)")
     ap.add_argument("-j", "--jobs", type=int, default=int(os.environ.get("IACCHECK_JOBS", "2")))
     ap.add_argument("--keep-scratch", action="store_true", help="keep the scratch directory")
+    ap.add_argument(
+        "--only",
+        default=",".join(STEPS),
+        help=f"comma-separated steps to run (default: all of {','.join(STEPS)})",
+    )
+    ap.add_argument(
+        "--dump-units",
+        action="store_true",
+        help="print every Terragrunt unit (path, env, region, module, inputs, dependencies, "
+        "apply order) as JSON and exit",
+    )
     args = ap.parse_args(argv)
+    steps = [s.strip() for s in args.only.split(",") if s.strip()]
+    unknown = [s for s in steps if s not in STEPS]
+    if unknown:
+        print(f"error: unknown step(s) {unknown}; steps are {', '.join(STEPS)}", file=sys.stderr)
+        return 2
     root = Path(args.dir)
     if not root.is_dir():
         print(f"error: {root} is not a directory", file=sys.stderr)
         return 2
-    run = Run(root, Toolchain(home_from_env()), max(1, args.jobs), args.keep_scratch)
+    run = Run(root, Toolchain(home_from_env()), max(1, args.jobs), args.keep_scratch, steps)
     try:
+        if args.dump_units:
+            return run.dump_units()
         return run.execute()
     finally:
         run.cleanup()

@@ -68,8 +68,30 @@ def checkov_reports(text: str) -> list[dict]:
     return data if isinstance(data, list) else [data]
 
 
+def unit_of(fc: dict, units: dict | None):
+    """The rendered unit a finding belongs to (renders live in units/uNNN/)."""
+    if not units:
+        return None
+    blob = json.dumps(
+        {
+            k: fc.get(k)
+            for k in ("caller_file_path", "file_path", "file_abs_path", "resource", "module_caller_file_path")
+        }
+    )
+    for m in re.finditer(r"/(u\d{3})/", blob):
+        if m.group(1) in units:
+            return units[m.group(1)]
+    return None
+
+
 def run_checkov(
-    tc: Toolchain, root: Path, target: Path, name: str, display, config: Path | None
+    tc: Toolchain,
+    root: Path,
+    target: Path,
+    name: str,
+    display,
+    config: Path | None,
+    units: dict | None = None,
 ) -> ItemResult:
     """checkov over target (a scratch copy); display maps a scanned path back to the project."""
     started = time.monotonic()
@@ -109,6 +131,9 @@ def run_checkov(
             lines = fc.get("file_line_range") or [None]
             resource = fc.get("resource", "")
             msg = f"{fc.get('check_id')} {fc.get('check_name', '').rstrip('.')} ({resource})"
+            unit = unit_of(fc, units)
+            if unit is not None:
+                msg = f"{unit.rel}: {msg}"
             result.problems.append(Problem("checkov", msg, display(abs_path), lines[0]))
     if r.rc not in (0, 1) and not reports:
         tail = " ".join((r.err or r.out).split())[-600:]
