@@ -11,8 +11,13 @@ BOOTSTRAP = Path(__file__).resolve().parents[2] / "bootstrap"
 TEMPLATES = sorted(p.name for p in BOOTSTRAP.glob("*.yaml"))
 
 
-def test_bootstrap_has_the_three_templates():
-    assert TEMPLATES == ["alarm-contacts.yaml", "deploy-role.yaml", "state-backend.yaml"]
+def test_bootstrap_has_the_four_templates():
+    assert TEMPLATES == [
+        "alarm-contacts.yaml",
+        "deploy-role.yaml",
+        "hosted-zone.yaml",
+        "state-backend.yaml",
+    ]
 
 
 @pytest.mark.parametrize("name", TEMPLATES)
