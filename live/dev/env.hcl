@@ -6,6 +6,13 @@ locals {
   env    = "dev"
   domain = "dev.chat.example.com"
 
+  # The public zone of `domain`, made by bootstrap/hosted-zone.yaml: replace this placeholder with
+  # the stack's ZoneId output (bootstrap/README.md).
+  hosted_zone_id = "Z00000000000000000DEV"
+
+  # Where the regional units live (live/<env>/<primary_region>/); _global units reach them there.
+  primary_region = "us-west-2"
+
   # The first az_count zones of region.hcl's list.
   az_count = 2
 
@@ -56,6 +63,14 @@ locals {
     force_destroy                     = true
     noncurrent_version_retention_days = 30
     access_log_retention_days         = 30
+  }
+
+  site = {
+    # PriceClass_100 serves from North American and European edges only; prod serves everyone
+    # from the nearest edge.
+    price_class        = "PriceClass_100"
+    log_retention_days = 14
+    force_destroy      = true
   }
 
   waf = {

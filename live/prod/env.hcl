@@ -6,6 +6,10 @@ locals {
   env    = "prod"
   domain = "chat.example.com"
 
+  # The public zone of `domain`, made by bootstrap/hosted-zone.yaml: replace this placeholder with
+  # the stack's ZoneId output (bootstrap/README.md).
+  hosted_zone_id = "Z0000000000000000PROD"
+
   az_count = 3
 
   network = {
@@ -55,6 +59,14 @@ locals {
     force_destroy                     = false
     noncurrent_version_retention_days = 90
     access_log_retention_days         = 365
+  }
+
+  site = {
+    # PriceClass_100 serves from North American and European edges only; prod serves everyone
+    # from the nearest edge.
+    price_class        = "PriceClass_All"
+    log_retention_days = 365
+    force_destroy      = false
   }
 
   waf = {

@@ -5,6 +5,10 @@ locals {
   env    = "staging"
   domain = "staging.chat.example.com"
 
+  # The public zone of `domain`, made by bootstrap/hosted-zone.yaml: replace this placeholder with
+  # the stack's ZoneId output (bootstrap/README.md).
+  hosted_zone_id = "Z000000000000000STAGING"
+
   az_count = 3
 
   network = {
@@ -54,6 +58,14 @@ locals {
     force_destroy                     = false
     noncurrent_version_retention_days = 30
     access_log_retention_days         = 90
+  }
+
+  site = {
+    # PriceClass_100 serves from North American and European edges only; prod serves everyone
+    # from the nearest edge.
+    price_class        = "PriceClass_100"
+    log_retention_days = 90
+    force_destroy      = false
   }
 
   waf = {
