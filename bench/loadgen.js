@@ -459,53 +459,73 @@ async function idle(run, plan) {
   };
 }
 
+// One server's ramp: climbs until its first failing step (past saturation each step only
+// queues more), then bisects between the last passing and the first failing load.
+class Ramp {
+  constructor(plan) {
+    this.plan = plan;
+    this.run = new Run(plan);
+    this.queue = [...(plan.steps || [])];
+    this.low = null;
+    this.high = null;
+    this.refinements = plan.refine || 0;
+    this.out = { scenario: plan.scenario, server: plan.server, clients: plan.clients, rooms: plan.rooms.length };
+  }
+
+  async step() {
+    const plan = this.plan;
+    const spec = this.queue.shift();
+    const result = await this.run.runStep(spec, plan.pids);
+    result.pass = passes(plan, result);
+    this.out.steps.push(result);
+    log(
+      `${plan.server} ${plan.scenario}: offered ${result.offered_deliveries_per_s}/s delivered ${result.delivered_per_s}/s`,
+      `p99 ${result.latency_ms.p99} ms lost ${result.lost} dup ${result.duplicated} cpu ${result.server_cpu_percent}%`,
+      result.pass ? "ok" : "FAIL",
+    );
+    if (result.pass) this.low = spec;
+    else this.high = spec;
+    if (!plan.stop_on_fail) return;
+    if (!result.pass) {
+      this.queue.length = 0;
+      // Let the backlog of the failed step drain so it does not load the next step.
+      await sleep(plan.recover_ms || 2000);
+    }
+    if (this.high && this.low && this.refinements > 0 && this.low.sends_per_s < this.high.sends_per_s) {
+      this.refinements -= 1;
+      this.queue.push({ ...this.high, sends_per_s: (this.low.sends_per_s + this.high.sends_per_s) / 2 });
+    }
+  }
+}
+
 async function main() {
   const plan = JSON.parse(fs.readFileSync(process.argv[2], "utf8"));
   plan.filler = plan.filler || "x".repeat(plan.body_filler || 60);
   plan.p99_limit_ms = plan.p99_limit_ms || 500;
-  const run = new Run(plan);
-  const out = { scenario: plan.scenario, server: plan.server, clients: plan.clients, rooms: plan.rooms.length };
+  // With several targets (servers), their steps alternate so a noisy machine hits all alike.
+  const ramps = (plan.targets || [{}]).map((target) => new Ramp({ ...plan, ...target }));
   try {
-    if (plan.mode === "idle") {
-      Object.assign(out, await idle(run, plan));
-    } else {
-      await run.setUp();
-      out.connect_s = Math.round(run.connectSeconds * 100) / 100;
-      out.steps = [];
-      // A ramp climbs until its first failing step (past saturation each step only queues
-      // more), then bisects between the last passing and the first failing load.
-      const queue = [...plan.steps];
-      let low = null;
-      let high = null;
-      let refinements = plan.refine || 0;
-      while (queue.length) {
-        const spec = queue.shift();
-        const result = await run.runStep(spec, plan.pids);
-        result.pass = passes(plan, result);
-        out.steps.push(result);
-        log(
-          `${plan.server} ${plan.scenario}: offered ${result.offered_deliveries_per_s}/s delivered ${result.delivered_per_s}/s`,
-          `p99 ${result.latency_ms.p99} ms lost ${result.lost} dup ${result.duplicated} cpu ${result.server_cpu_percent}%`,
-          result.pass ? "ok" : "FAIL",
-        );
-        if (result.pass) low = spec;
-        else high = spec;
-        if (!result.pass && plan.stop_on_fail) {
-          queue.length = 0;
-          // Let the backlog of the failed step drain so it does not load the next one.
-          await sleep(plan.recover_ms || 2000);
-        }
-        if (high && plan.stop_on_fail && refinements > 0 && low && low.sends_per_s < high.sends_per_s) {
-          refinements -= 1;
-          queue.push({ ...high, sends_per_s: (low.sends_per_s + high.sends_per_s) / 2 });
-        }
+    for (const ramp of ramps) {
+      if (plan.mode === "idle") {
+        Object.assign(ramp.out, await idle(ramp.run, ramp.plan));
+        await ramp.run.close();
+      } else {
+        await ramp.run.setUp();
+        ramp.out.connect_s = Math.round(ramp.run.connectSeconds * 100) / 100;
+        ramp.out.steps = [];
+      }
+    }
+    while (ramps.some((ramp) => ramp.queue.length && plan.mode !== "idle")) {
+      for (const ramp of ramps) {
+        if (ramp.queue.length) await ramp.step();
         if (plan.pause_ms) await sleep(plan.pause_ms);
       }
     }
   } finally {
-    await run.close();
+    for (const ramp of ramps) await ramp.run.close();
   }
-  process.stdout.write(`${JSON.stringify(out)}\n`);
+  const outs = ramps.map((ramp) => ramp.out);
+  process.stdout.write(`${JSON.stringify(plan.targets ? { runs: outs } : outs[0])}\n`);
   process.exit(0);
 }
 

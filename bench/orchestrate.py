@@ -20,6 +20,7 @@ import re
 import secrets
 import signal
 import socket
+import statistics
 import subprocess
 import sys
 import time
@@ -217,46 +218,57 @@ class Bench:
 
     # ------------------------------------------------------------ load generator
 
-    def plan(self, cluster: Cluster, scenario: str, plan: dict) -> dict:
-        """The load generator's whole plan: the scenario's part plus the servers and users."""
+    def plan(self, clusters: list[Cluster], scenario: str, plan: dict) -> dict:
+        """The load generator's whole plan: the scenario's part plus the servers and users.
+
+        With several clusters the load generator alternates their steps (see loadgen.js).
+        """
         self.loadgen_runs += 1
-        target = cluster.target
+        targets = [
+            {
+                "server": c.target.name,
+                "urls": c.urls,
+                "pids": c.pids,
+                "user_prefix": f"b{self.tag[-6:]}{c.target.kind}",
+                "tokens_file": str(self.out / f"tokens-{c.target.kind}.json"),
+                "run_tag": f"{self.tag}-{self.loadgen_runs}-{i}",
+            }
+            for i, c in enumerate(clusters)
+        ]
         return {
             "scenario": scenario,
-            "server": target.name,
-            "urls": cluster.urls,
-            "pids": cluster.pids,
-            "user_prefix": f"b{self.tag[-6:]}{target.kind}",
             "password": "bench-password-1",
-            "tokens_file": str(self.out / f"tokens-{target.kind}.json"),
-            "run_tag": f"{self.tag}-{self.loadgen_runs}",
             "p99_limit_ms": P99_LIMIT_MS,
             "drain_ms": 3000,
             "ack_timeout_ms": 10000,
             **plan,
+            "targets": targets,
         }
 
-    def loadgen(self, cluster: Cluster, scenario: str, plan: dict) -> dict:
-        target = cluster.target
-        full = self.plan(cluster, scenario, plan)
-        plan_path = self.out / f"plan-{self.loadgen_runs}-{target.name}-{scenario}.json"
+    def loadgen(self, clusters: Cluster | list[Cluster], scenario: str, plan: dict) -> list[dict]:
+        """Runs one load plan against one or several clusters; one result per cluster."""
+        clusters = [clusters] if isinstance(clusters, Cluster) else clusters
+        full = self.plan(clusters, scenario, plan)
+        names = "-".join(c.target.name for c in clusters)
+        plan_path = self.out / f"plan-{self.loadgen_runs}-{scenario}-{names}.json"
         plan_path.write_text(json.dumps(full, indent=1))
+        # stderr (progress) goes straight to the terminal; stdout carries the one JSON result
         res = subprocess.run(
             ["node", str(BENCH / "loadgen.js"), str(plan_path)],
             cwd=BENCH,
-            capture_output=True,
+            stdout=subprocess.PIPE,
             text=True,
-            timeout=600,
+            timeout=900,
         )
-        sys.stderr.write(res.stderr)
         lines = [line for line in res.stdout.splitlines() if line.startswith("{")]
         if res.returncode != 0 or not lines:
-            detail = lines[-1] if lines else res.stderr[-500:]
-            raise BenchError(f"load generator ({target.name} {scenario}) failed: {detail}")
-        result = json.loads(lines[-1])
-        result["label"] = target.label
-        result["processes"] = len(cluster.procs)
-        return result
+            detail = lines[-1] if lines else f"exit {res.returncode}, no result"
+            raise BenchError(f"load generator ({names} {scenario}) failed: {detail}")
+        results = json.loads(lines[-1])["runs"]
+        for result, cluster in zip(results, clusters, strict=True):
+            result["label"] = cluster.target.label
+            result["processes"] = len(cluster.procs)
+        return results
 
 
 # ---------------------------------------------------------------- scenarios
@@ -277,12 +289,36 @@ def fanout_plan(levels: list[int], duration: float, users: int, refine: int = 2)
     }
 
 
-def latency_plan(duration: float, users: int) -> dict:
+def latency_plan(windows: int, seconds: float, users: int) -> dict:
+    """Fixed load in several short windows; the servers' windows alternate (see fixed_load)."""
     return {
         "users": users,
         "rooms": ["latency"],
         "clients": 100,
-        "steps": [{"sends_per_s": LATENCY_RATE / 100, "duration_s": duration}],
+        "steps": [{"sends_per_s": LATENCY_RATE / 100, "duration_s": seconds}] * windows,
+    }
+
+
+def fixed_load(run: dict) -> dict:
+    """One figure per measure from the windows of a fixed-load run.
+
+    Latency percentiles are the median over the windows, so one stall of the shared machine
+    during one server's window does not decide the comparison; CPU per delivery is the total
+    CPU over the total deliveries.
+    """
+    steps = run["steps"]
+    lat = {
+        k: statistics.median(s["latency_ms"][k] for s in steps if s["latency_ms"][k] is not None)
+        for k in ("p50", "p95", "p99")
+    }
+    delivered = sum(s["delivered"] for s in steps)
+    cpu = sum(s["server_cpu_s"] for s in steps)
+    return {
+        "latency_ms": {k: round(v, 1) for k, v in lat.items()},
+        "cpu_us_per_delivery": round(cpu / delivered * 1e6, 1) if delivered else None,
+        "windows": len(steps),
+        "lost": sum(s["lost"] for s in steps),
+        "duplicated": sum(s["duplicated"] for s in steps),
     }
 
 
@@ -367,53 +403,49 @@ def run(mode: str, async_modes: list[str], only: set[str] | None) -> dict:
     main = [ref, *svcs[:1]]
     quick = mode == "quick"
     step_s = 2.0 if quick else 4.0
-    users = 25 if quick else 100
+    users = 10 if quick else 100
     results: dict = {"mode": mode, "machine": machine_info(), "scenarios": {}, "out": str(out)}
     wanted = (lambda name: name in only) if only else (lambda name: True)
     started = time.monotonic()
+    sc = results["scenarios"]
     try:
         pair = [ref, *svcs]
-        clusters = {t.name: bench.start(t, 2) for t in pair}
-
-        def each(scenario: str, plan: dict, names: list[Target]) -> list[dict]:
-            runs = []
-            for t in names:
-                runs.append(bench.loadgen(clusters[t.name], scenario, plan))
-            results["scenarios"][scenario] = runs
-            return runs
-
+        clusters = [bench.start(t, 2) for t in pair]
+        ramp = QUICK_RAMP if quick else FANOUT_RAMP
         if wanted("fanout"):
-            each(
-                "fanout",
-                fanout_plan(QUICK_RAMP if quick else FANOUT_RAMP, step_s, users, 1 if quick else 2),
-                pair,
+            sc["fanout"] = bench.loadgen(
+                clusters, "fanout", fanout_plan(ramp, step_s, users, 1 if quick else 2)
             )
         if wanted("latency"):
-            each("latency", latency_plan(4.0 if quick else 12.0, users), pair)
+            sc["latency"] = bench.loadgen(
+                clusters, "latency", latency_plan(2 if quick else 3, 2.0 if quick else 5.0, users)
+            )
         if not quick and wanted("manyrooms"):
-            each("manyrooms", manyrooms_plan(FANOUT_RAMP, step_s, users), main)
-        for t in pair:
-            bench.stop(clusters[t.name])
+            sc["manyrooms"] = bench.loadgen(
+                clusters[: len(main)], "manyrooms", manyrooms_plan(FANOUT_RAMP, step_s, users)
+            )
+        for cluster in clusters:
+            bench.stop(cluster)
 
         if not quick and (wanted("memory") or wanted("scaling")):
-            for t in main:
-                single = bench.start(t, 1)
-                if wanted("memory"):
-                    mem = bench.loadgen(single, "memory", idle_plan(users))
-                    results["scenarios"].setdefault("memory", []).append(mem)
-                if wanted("scaling"):
-                    one = bench.loadgen(single, "fanout-1proc", fanout_plan(FANOUT_RAMP, step_s, users))
-                    results["scenarios"].setdefault("fanout-1proc", []).append(one)
-                bench.stop(single)
+            singles = [bench.start(t, 1) for t in main]
+            if wanted("memory"):
+                # one server at a time: the other's connections would only add noise
+                sc["memory"] = [bench.loadgen(c, "memory", idle_plan(users))[0] for c in singles]
+            if wanted("scaling"):
+                sc["fanout-1proc"] = bench.loadgen(
+                    singles, "fanout-1proc", fanout_plan(FANOUT_RAMP, step_s, users)
+                )
+            for cluster in singles:
+                bench.stop(cluster)
 
         if not quick and wanted("persistence"):
-            for t in main:
-                cluster = bench.start(t, 2, {"BENCH_NO_PERSIST": "1"})
-                np_run = bench.loadgen(cluster, "fanout-nopersist", fanout_plan(FANOUT_RAMP, step_s, users))
-                np_run["persist"] = False
-                results["scenarios"].setdefault("fanout-nopersist", []).append(np_run)
-                np_lat = bench.loadgen(cluster, "latency-nopersist", latency_plan(12.0, users))
-                results["scenarios"].setdefault("latency-nopersist", []).append(np_lat)
+            no_db = [bench.start(t, 2, {"BENCH_NO_PERSIST": "1"}) for t in main]
+            sc["fanout-nopersist"] = bench.loadgen(
+                no_db, "fanout-nopersist", fanout_plan(FANOUT_RAMP, step_s, users)
+            )
+            sc["latency-nopersist"] = bench.loadgen(no_db, "latency-nopersist", latency_plan(3, 5.0, users))
+            for cluster in no_db:
                 bench.stop(cluster)
     finally:
         bench.cleanup()
@@ -443,17 +475,14 @@ def summarize(results: dict, ref: str, svcs: list[str]) -> dict:
             }
         if "latency" in sc and svc in by_server(sc["latency"]):
             lat = by_server(sc["latency"])
-            a, b = lat[svc]["steps"][0], lat[ref]["steps"][0]
+            a, b = fixed_load(lat[svc]), fixed_load(lat[ref])
             s["latency"] = {
                 "service": a["latency_ms"],
                 "reference": b["latency_ms"],
                 "p99_ratio": ratio(a["latency_ms"]["p99"], b["latency_ms"]["p99"]),
                 "p99_target": 1.5,
-                "cpu_us_per_delivery": [
-                    a["server_cpu_us_per_delivery"],
-                    b["server_cpu_us_per_delivery"],
-                ],
-                "cpu_ratio": ratio(a["server_cpu_us_per_delivery"], b["server_cpu_us_per_delivery"]),
+                "cpu_us_per_delivery": [a["cpu_us_per_delivery"], b["cpu_us_per_delivery"]],
+                "cpu_ratio": ratio(a["cpu_us_per_delivery"], b["cpu_us_per_delivery"]),
                 "cpu_target": 1.5,
             }
         if "manyrooms" in sc and svc in by_server(sc["manyrooms"]):
@@ -492,8 +521,8 @@ def summarize(results: dict, ref: str, svcs: list[str]) -> dict:
             if "latency-nopersist" in sc:
                 lat_np, lat = by_server(sc["latency-nopersist"]), by_server(sc.get("latency", []))
                 if svc in lat_np and svc in lat:
-                    a = lat[svc]["steps"][0]["server_cpu_us_per_delivery"]
-                    b = lat_np[svc]["steps"][0]["server_cpu_us_per_delivery"]
+                    a = fixed_load(lat[svc])["cpu_us_per_delivery"]
+                    b = fixed_load(lat_np[svc])["cpu_us_per_delivery"]
                     s["persistence"]["cpu_us_per_delivery"] = [a, b]
                     s["persistence"]["cpu_cost"] = round(1 - b / a, 3) if a and b else None
         summary["services"][svc] = s

@@ -147,7 +147,7 @@ def profile(rate: int, seconds: int, async_mode: str) -> int:
 
         def drive() -> None:
             try:
-                result.update(bench.loadgen(cluster, "profile", plan))
+                result.update(bench.loadgen(cluster, "profile", plan)[0])
             except BenchError as err:
                 result["error"] = str(err)
 
