@@ -180,8 +180,43 @@ def _housekeeping(service: Service) -> None:
         green.sleep(min(cfg.presence_heartbeat, cfg.metrics_interval))
 
 
+MAX_CONNECTIONS = 20000  # greenlets one process serves at once (eventlet's default is 1024)
+
+
+def _listen(config: Config, host: str, port: int):
+    """Bind before anything else starts, without SO_REUSEPORT: a port in use is an error,
+    not a silent second listener."""
+    if config.async_mode == "eventlet":
+        import eventlet
+
+        return eventlet.listen((host, port), backlog=1024, reuse_port=False)
+    from gevent import socket as gsocket
+
+    sock = gsocket.socket(gsocket.AF_INET6 if ":" in host else gsocket.AF_INET)
+    sock.setsockopt(gsocket.SOL_SOCKET, gsocket.SO_REUSEADDR, 1)
+    sock.bind((host, port))
+    sock.listen(1024)
+    return sock
+
+
+def _run_http(service: Service, listener) -> None:
+    if service.config.async_mode == "eventlet":
+        import eventlet.wsgi
+
+        eventlet.wsgi.server(
+            listener, service.app, log_output=False, max_size=MAX_CONNECTIONS, debug=False, keepalive=True
+        )
+    else:
+        from gevent import pywsgi
+
+        pywsgi.WSGIServer(
+            listener, service.app, log=None, error_log=logging.getLogger("chat.wsgi")
+        ).serve_forever()
+
+
 def serve(config: Config, host: str, port: int) -> None:
     logs.setup(config.log_level)
+    listener = _listen(config, host, port)
     service = create_service(config)
     check_dependencies(service)
     logs.setup(config.log_level, service.instance_id)
@@ -210,7 +245,7 @@ def serve(config: Config, host: str, port: int) -> None:
         f"chat service listening on http://{host}:{port} ({config.async_mode})", file=sys.stderr, flush=True
     )
     try:
-        service.socketio.run(service.app, host=host, port=port, log_output=False, use_reloader=False)
+        _run_http(service, listener)
     finally:
         try:
             gone = service.chat.store.forget_instance()

@@ -1,0 +1,132 @@
+"""Starting up: bad configuration is one clear line and exit 2; migrations; AUTO_MIGRATE."""
+
+import os
+import subprocess
+import time
+
+import pytest
+import requests
+
+from tests.chatlib import BACKEND, PYTHON, ROOT, Database, Server, free_port
+
+
+def run_app(*args, env=None, timeout=60):
+    full = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL", "SECRET_KEY")}
+    full.update(env or {})
+    return subprocess.run(
+        [PYTHON, "-m", "app", *args], cwd=ROOT, env=full, capture_output=True, text=True, timeout=timeout
+    )
+
+
+def assert_one_line_error(proc, variable):
+    assert proc.returncode == 2, (proc.returncode, proc.stderr)
+    lines = [ln for ln in proc.stderr.splitlines() if ln.strip()]
+    errors = [ln for ln in lines if ln.startswith("error: ")]
+    assert len(errors) == 1, proc.stderr
+    assert variable in errors[0]
+    assert "Traceback" not in proc.stderr
+
+
+PG_OK = "postgresql://postgres@127.0.0.1:5432/postgres"
+
+
+@pytest.mark.parametrize(
+    ("env", "variable"),
+    [
+        ({"DATABASE_URL": "mysql://root@localhost/x", "SECRET_KEY": "k" * 32}, "DATABASE_URL"),
+        ({"DATABASE_URL": "not a url at all", "SECRET_KEY": "k" * 32}, "DATABASE_URL"),
+        ({"DATABASE_URL": "postgres://u@h/db", "SECRET_KEY": "k" * 32}, "DATABASE_URL"),
+        (
+            {"DATABASE_URL": f"postgresql://postgres@127.0.0.1:{free_port()}/x", "SECRET_KEY": "k" * 32},
+            "DATABASE_URL",
+        ),
+        ({"DATABASE_URL": PG_OK}, "SECRET_KEY"),
+        ({"DATABASE_URL": PG_OK, "SECRET_KEY": "short"}, "SECRET_KEY"),
+        ({"REDIS_URL": "http://127.0.0.1:6379"}, "REDIS_URL"),
+        ({"REDIS_URL": "redis://127.0.0.1:notaport"}, "REDIS_URL"),
+        ({"REDIS_URL": f"redis://127.0.0.1:{free_port()}/0"}, "REDIS_URL"),
+        ({"AUTH_RATE_LIMIT": "lots"}, "AUTH_RATE_LIMIT"),
+        ({"PROXY_HOPS": "-1"}, "PROXY_HOPS"),
+        ({"PROXY_HOPS": "two"}, "PROXY_HOPS"),
+        ({"CORS_ORIGINS": "chat.example.com"}, "CORS_ORIGINS"),
+        ({"SOCKETIO_CHANNEL": "bad channel!"}, "SOCKETIO_CHANNEL"),
+        ({"ASYNC_MODE": "threading"}, "ASYNC_MODE"),
+        ({"AUTO_MIGRATE": "maybe"}, "AUTO_MIGRATE"),
+    ],
+)
+def test_bad_configuration_stops_serve_with_one_line_naming_the_variable(env, variable, tmp_path):
+    env = {"DATABASE_URL": f"sqlite:///{tmp_path}/x.db", "AUTO_MIGRATE": "1", **env}
+    proc = run_app("serve", "--port", str(free_port()), env=env)
+    assert_one_line_error(proc, variable)
+
+
+def test_serve_refuses_an_unmigrated_database_with_a_clear_message(tmp_path):
+    proc = run_app("serve", "--port", str(free_port()), env={"DATABASE_URL": f"sqlite:///{tmp_path}/new.db"})
+    assert_one_line_error(proc, "python -m app migrate")
+
+
+def test_migrate_is_idempotent_and_auto_migrate_lets_serve_start():
+    db = Database(BACKEND)
+    try:
+        first = run_app("migrate", env={"DATABASE_URL": db.url})
+        assert first.returncode == 0 and "migrated" in first.stdout, first.stderr
+        again = run_app("migrate", env={"DATABASE_URL": db.url})
+        assert again.returncode == 0 and "up to date" in again.stdout
+    finally:
+        db.drop()
+    db = Database(BACKEND)
+    try:
+        env = {
+            "DATABASE_URL": db.url,
+            "SECRET_KEY": "k" * 32,
+            "AUTO_MIGRATE": "1",
+            "SOCKETIO_CHANNEL": db.name,
+        }
+        srv = Server(env).start()
+        try:
+            assert requests.get(srv.url + "/readyz").status_code == 200
+        finally:
+            srv.close()
+    finally:
+        db.drop()
+
+
+def test_migrate_with_an_unreachable_database_is_one_line():
+    proc = run_app("migrate", env={"DATABASE_URL": f"postgresql://postgres@127.0.0.1:{free_port()}/x"})
+    assert_one_line_error(proc, "DATABASE_URL")
+
+
+def test_port_in_use_is_one_line(server, tmp_path):
+    db = f"sqlite:///{tmp_path}/p.db"
+    run_app("migrate", env={"DATABASE_URL": db})
+    proc = run_app("serve", "--port", str(server.port), env={"DATABASE_URL": db})
+    assert_one_line_error(proc, "--port")
+
+
+def test_embedded_default_needs_no_services(tmp_path):
+    """`python -m app serve` with no DATABASE_URL or REDIS_URL: SQLite file, in-process queue."""
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL", "SECRET_KEY")}
+    workdir = tmp_path / "w"
+    workdir.mkdir()
+    port = free_port()
+    proc = subprocess.Popen(
+        [PYTHON, "-m", "app", "serve", "--port", str(port)],
+        cwd=workdir,
+        env={**env, "PYTHONPATH": str(ROOT), "AUTO_MIGRATE": "1"},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        for _ in range(100):
+            try:
+                r = requests.get(f"http://127.0.0.1:{port}/readyz", timeout=1)
+                break
+            except requests.RequestException:
+                time.sleep(0.1)
+        assert r.status_code == 200
+        assert r.json()["checks"] == {"database": "ok"}
+        assert (workdir / "chat.db").exists()
+    finally:
+        proc.terminate()
+        proc.wait(10)
