@@ -171,7 +171,7 @@ class Runtime:
         if not name:
             return self.bundled_rules()
         try:
-            document = self.ssm.get(name, transform="json", max_age=self.settings.cache_seconds)
+            document = self.ssm.get(name, transform="json", decrypt=True, max_age=self.settings.cache_seconds)
             return load_rules(document)
         except (GetParameterError, TransformParameterError, RoutingConfigError) as exc:
             # A broken override must not silence the on-call: fall back to the shipped rules.
