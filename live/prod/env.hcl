@@ -10,6 +10,10 @@ locals {
   # the stack's ZoneId output (bootstrap/README.md).
   hosted_zone_id = "Z0000000000000000PROD"
 
+  # Where the regional units live (live/<env>/<primary_region>/); _global units reach them there.
+  primary_region = "us-west-2"
+
+  # The first az_count zones of region.hcl's list.
   az_count = 3
 
   network = {
