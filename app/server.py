@@ -26,7 +26,10 @@ from .store import StoreUnavailable, make_store
 from .uploads import Media
 
 log = logging.getLogger("chat.server")
-MAX_BODY = 64 * 1024  # HTTP bodies and Socket.IO frames larger than this are refused
+MAX_BODY = 64 * 1024  # HTTP bodies larger than this are refused with too_large
+# Socket.IO frames up to this size are parsed and refused by the contract's checks (a 4000
+# character body is at most ~48 KiB of JSON); a larger frame closes that one connection.
+MAX_FRAME = 1024 * 1024
 
 
 @dataclass
@@ -116,7 +119,7 @@ def create_service(config: Config) -> Service:
         async_mode=config.async_mode,
         client_manager=manager,
         cors_allowed_origins=_origin_checker(config.cors_origins),
-        max_http_buffer_size=MAX_BODY,
+        max_http_buffer_size=MAX_FRAME,
         ping_interval=25,
         ping_timeout=20,
         http_compression=False,
