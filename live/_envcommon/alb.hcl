@@ -34,7 +34,7 @@ dependency "waf" {
 
   mock_outputs_allowed_terraform_commands = ["validate", "plan"]
   mock_outputs = {
-    web_acl_arn = "arn:aws:wafv2:us-west-2:111111111111:regional/webacl/chat-mock/00000000-0000-0000-0000-000000000000"
+    web_acl_arn = "arn:aws:wafv2:us-west-2:123456789012:regional/webacl/chat-mock/00000000-0000-0000-0000-000000000000"
   }
 }
 

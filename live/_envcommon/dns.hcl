@@ -41,7 +41,6 @@ inputs = {
   alb_dns_name    = dependency.alb.outputs.alb_dns_name
   alb_zone_id     = dependency.alb.outputs.alb_zone_id
 
-  enable_site_health_check       = true
   health_check_path              = "/healthz"
   health_check_interval_seconds  = 30
   health_check_failure_threshold = 3

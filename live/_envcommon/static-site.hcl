@@ -15,7 +15,7 @@ dependency "waf" {
 
   mock_outputs_allowed_terraform_commands = ["validate", "plan"]
   mock_outputs = {
-    web_acl_arn = "arn:aws:wafv2:us-east-1:111111111111:global/webacl/chat-mock/00000000-0000-0000-0000-000000000000"
+    web_acl_arn = "arn:aws:wafv2:us-east-1:123456789012:global/webacl/chat-mock/00000000-0000-0000-0000-000000000000"
   }
 }
 
