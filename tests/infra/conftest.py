@@ -82,6 +82,12 @@ def build_tree(dest: Path, case: str | None = None) -> Path:
     return tree
 
 
+@pytest.fixture(name="iaccheck")
+def iaccheck_fixture(toolchain):
+    """iaccheck(tree, *args, env=None) -> Outcome (exit status and combined output)."""
+    return iaccheck
+
+
 @pytest.fixture
 def tree_of(tmp_path, toolchain):
     """tree_of("case") -> a good tree with the named broken overlay applied."""

@@ -7,7 +7,6 @@ test_good_tree_passes_every_check runs everything on the good tree.
 from __future__ import annotations
 
 import pytest
-from conftest import iaccheck
 
 
 def assert_fails_with(outcome, *needles: str) -> None:
@@ -16,7 +15,7 @@ def assert_fails_with(outcome, *needles: str) -> None:
         assert needle in outcome.out, f"{needle!r} not in output:\n{outcome.out}"
 
 
-def test_good_tree_passes_every_check(tree_of):
+def test_good_tree_passes_every_check(iaccheck, tree_of):
     out = iaccheck(tree_of())
     assert out.rc == 0, out.out
     # every step ran and reported what it counted
@@ -32,14 +31,14 @@ def test_good_tree_passes_every_check(tree_of):
     assert "iaccheck: all " in out.out
 
 
-def test_good_tree_leaves_no_terraform_state_in_the_project(tree_of):
+def test_good_tree_leaves_no_terraform_state_in_the_project(iaccheck, tree_of):
     tree = tree_of()
     iaccheck(tree, "--only", "modules")
     leftovers = [p for p in tree.rglob("*") if p.name in (".terraform", ".terraform.lock.hcl")]
     assert leftovers == []
 
 
-def test_apply_order_lists_dependencies_after_what_they_need(tree_of):
+def test_apply_order_lists_dependencies_after_what_they_need(iaccheck, tree_of):
     out = iaccheck(tree_of(), "--only", "terragrunt")
     assert out.rc == 0, out.out
     lines = out.out.splitlines()
@@ -60,7 +59,7 @@ def test_apply_order_lists_dependencies_after_what_they_need(tree_of):
         ),
         (
             "missing_required_argument",
-            ["modules/edge/main.tf:2", "Missing required argument", '"domain_name" is required'],
+            ["modules/logs/main.tf:8", "Missing required argument", '"log_group_name" is required'],
         ),
         (
             "bad_reference",
@@ -80,30 +79,30 @@ def test_apply_order_lists_dependencies_after_what_they_need(tree_of):
         ),
     ],
 )
-def test_broken_module_fails_naming_the_problem(tree_of, case, needles):
+def test_broken_module_fails_naming_the_problem(iaccheck, tree_of, case, needles):
     assert_fails_with(iaccheck(tree_of(case), "--only", "modules"), *needles)
 
 
-def test_checkov_violation_in_a_module_fails(tree_of):
+def test_checkov_violation_in_a_module_fails(iaccheck, tree_of):
     out = iaccheck(tree_of("checkov_violation"), "--only", "checkov")
     assert_fails_with(out, "[checkov] modules/logs/main.tf:1: CKV_AWS_158")
 
 
-def test_checkov_skip_without_a_reason_fails(tree_of):
+def test_checkov_skip_without_a_reason_fails(iaccheck, tree_of):
     out = iaccheck(tree_of("reasonless_skip"), "--only", "checkov")
     assert_fails_with(out, "[skip-reason] modules/logs/main.tf:2: checkov:skip=CKV_AWS_158 has no reason")
     # the suppression itself still works: the check is skipped, not failed
     assert "CKV_AWS_158 Ensure" not in out.out
 
 
-def test_unformatted_terraform_and_terragrunt_files_fail(tree_of):
+def test_unformatted_terraform_and_terragrunt_files_fail(iaccheck, tree_of):
     out = iaccheck(tree_of("unformatted"), "--only", "fmt")
     assert_fails_with(
         out, "[fmt] modules/logs/main.tf: not formatted", "[fmt] live/dev/account.hcl: not formatted"
     )
 
 
-def test_bad_cloudformation_fails(tree_of):
+def test_bad_cloudformation_fails(iaccheck, tree_of):
     out = iaccheck(tree_of("bad_cloudformation"), "--only", "cfn-lint")
     assert_fails_with(out, "[cfn-lint] bootstrap/alarm-topic.yaml:11: E3002", "TopicNam")
     assert "bootstrap/alarm-topic.yaml:15: E" in out.out  # the reference to nowhere
@@ -132,7 +131,7 @@ def test_bad_cloudformation_fails(tree_of):
         (
             "unknown_output",
             [
-                "live/dev/eu-west-1/audit-logs/terragrunt.hcl:22",
+                "live/dev/eu-west-1/audit-logs/terragrunt.hcl:21",
                 "dependency.logs.outputs.group_name: module modules/logs has no output 'group_name'",
             ],
         ),
@@ -167,11 +166,11 @@ def test_bad_cloudformation_fails(tree_of):
         ),
     ],
 )
-def test_broken_terragrunt_fails_naming_the_problem(tree_of, case, needles):
+def test_broken_terragrunt_fails_naming_the_problem(iaccheck, tree_of, case, needles):
     assert_fails_with(iaccheck(tree_of(case), "--only", "terragrunt"), *needles)
 
 
-def test_rendered_unit_with_a_wrong_type_fails_validate(tree_of):
+def test_rendered_unit_with_a_wrong_type_fails_validate(iaccheck, tree_of):
     out = iaccheck(tree_of("unit_type_mismatch"), "--only", "units")
     assert_fails_with(
         out,
@@ -180,7 +179,7 @@ def test_rendered_unit_with_a_wrong_type_fails_validate(tree_of):
     )
 
 
-def test_environment_value_that_breaks_a_policy_fails_checkov_on_the_render(tree_of):
+def test_environment_value_that_breaks_a_policy_fails_checkov_on_the_render(iaccheck, tree_of):
     out = iaccheck(tree_of("unit_policy_violation"), "--only", "units,checkov")
     assert_fails_with(out, "live/dev/eu-west-1/logs: CKV_AWS_338")
     # the module alone (its default of 365 days) passes: only the render sees the env's 14 days
@@ -190,7 +189,7 @@ def test_environment_value_that_breaks_a_policy_fails_checkov_on_the_render(tree
     )
 
 
-def test_module_needing_an_alias_the_generated_provider_lacks_fails(tree_of):
+def test_module_needing_an_alias_the_generated_provider_lacks_fails(iaccheck, tree_of):
     out = iaccheck(tree_of("missing_provider_alias"), "--only", "units")
     assert_fails_with(
         out,
@@ -198,7 +197,7 @@ def test_module_needing_an_alias_the_generated_provider_lacks_fails(tree_of):
     )
 
 
-def test_dump_units_gives_inputs_dependencies_and_order(tree_of):
+def test_dump_units_gives_inputs_dependencies_and_order(iaccheck, tree_of):
     out = iaccheck(tree_of(), "--dump-units")
     assert out.rc == 0, out.out
     data = out.json()
@@ -217,13 +216,13 @@ def test_dump_units_gives_inputs_dependencies_and_order(tree_of):
     assert data["apply_order"]["dev"][0] == ["live/dev/_global/edge", "live/dev/eu-west-1/logs"]
 
 
-def test_get_env_reaches_the_unit_inputs(tree_of):
+def test_get_env_reaches_the_unit_inputs(iaccheck, tree_of):
     out = iaccheck(tree_of(), "--dump-units", env={"FIXTURE_AUDIT_SUFFIX": "Trail"})
     units = {u["path"]: u for u in out.json()["units"]}
     assert units["live/dev/eu-west-1/audit-logs"]["inputs"]["name"] == "fixture-dev-logs-trail"
 
 
-def test_empty_tree_runs_cleanly(tmp_path, toolchain):
+def test_empty_tree_runs_cleanly(iaccheck, tmp_path):
     (tmp_path / "modules").mkdir()
     out = iaccheck(tmp_path)
     assert out.rc == 0, out.out

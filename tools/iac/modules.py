@@ -88,7 +88,7 @@ def fmt_check(tc: Toolchain, root: Path, targets: list[Path], scratch: Path) -> 
     for i, f in enumerate(hcl):
         name = f"f{i:04d}.tf"
         shutil.copyfile(f, hcl_dir / name)
-        mapping[str(hcl_dir / name)] = f
+        mapping[str((hcl_dir / name).resolve())] = f
     batch = [str(f) for f in files] + list(mapping)
     result.detail = f"{len(files)} Terraform files, {len(hcl)} Terragrunt files"
     for i in range(0, len(batch), 200):
@@ -98,26 +98,24 @@ def fmt_check(tc: Toolchain, root: Path, targets: list[Path], scratch: Path) -> 
             line = line.strip()
             if not line:
                 continue
-            src = mapping.get(line, Path(line))
+            src = mapping.get(str((root / line).resolve()), Path(line))
             result.problems.append(
                 Problem("fmt", "not formatted (run `make fmt` or tools/terraform fmt FILE)", rel(root, src))
             )
         if r.rc not in (0, 3):
-            for line in r.err.splitlines():
-                m = re.search(r"Error: (.*)", line)
-                if m:
-                    result.problems.append(Problem("fmt", m.group(1)))
-            errors = _fmt_errors(r.err, mapping, root)
-            result.problems.extend(errors)
+            result.problems.extend(_fmt_errors(r.err, mapping, root))
     result.seconds = time.monotonic() - started
     return result
 
 
 def _fmt_errors(err: str, mapping: dict[str, Path], root: Path) -> list[Problem]:
+    """Syntax errors: `Error: <summary>` then `on <file> line <n>`."""
     out = []
-    for m in re.finditer(r"on (\S+) line (\d+)", err):
-        src = mapping.get(m.group(1), Path(m.group(1)))
-        out.append(Problem("fmt", "cannot be parsed", rel(root, src), int(m.group(2))))
+    for m in re.finditer(r"Error: (.*)\n(?:.*\n)*?\s*on (\S+) line (\d+)", err):
+        src = mapping.get(str((root / m.group(2)).resolve()), Path(m.group(2)))
+        out.append(Problem("fmt", f"cannot be parsed: {m.group(1)}", rel(root, src), int(m.group(3))))
+    if not out and err.strip():
+        out.append(Problem("fmt", " ".join(err.split())[-400:]))
     return out
 
 

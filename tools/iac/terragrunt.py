@@ -474,7 +474,12 @@ class Reader:
                         unit.extra_dependency_paths.append(str((unit.path / p).resolve()))
         dep_values = {name: {"outputs": d.mock_outputs or {}} for name, d in unit.dependencies.items()}
 
-        # 4. everything else, with dependency outputs known (their mocks).
+        # 4. everything else, with dependency outputs known (their mocks). The outputs read are
+        # recorded first, so an output missing from the mocks is still checked against the module.
+        for sc, bdy, _strategy in configs:
+            for attr in bdy.attributes.values():
+                for dep, out, line in dependency_refs(attr.expr):
+                    unit.output_refs.append((dep, out, sc.file, line))
         for name, _path, expose, strategy, inc_body, _line in includes:
             sc = inc_scopes[name].child({"dependency": dep_values})
             values = self.apply_config(unit, inc_body, sc, "shallow" if strategy != "no_merge" else "none")
@@ -501,7 +506,8 @@ class Reader:
         mocks = evaluate(attrs["mock_outputs"].expr, scope) if "mock_outputs" in attrs else None
         allowed_attr = attrs.get("mock_outputs_allowed_terraform_commands")
         allowed = evaluate(allowed_attr.expr, scope) if allowed_attr else None
-        return Dependency(name, str(path.resolve()), mocks, allowed, scope.file, b.line)
+        line = attrs["config_path"].line
+        return Dependency(name, str(path.resolve()), mocks, allowed, scope.file, line)
 
     def apply_config(self, unit: Unit, body: Body, scope: Scope, strategy: str) -> dict:
         values: dict = {}
@@ -511,8 +517,6 @@ class Reader:
             if name == "inputs":
                 if not isinstance(value, dict):
                     raise TerragruntError("inputs must be a map", scope.file, attr.line)
-                for dep, out, line in dependency_refs(attr.expr):
-                    unit.output_refs.append((dep, out, scope.file, line))
                 if strategy == "none":
                     continue
                 if strategy == "deep":
@@ -590,26 +594,7 @@ def check_units(reader: Reader, units: list[Unit]) -> list[tuple[Unit | None, st
     for u in units:
         for msg, file, line in u.errors:
             problems.append((u, msg, file, line))
-        if u.module_dir is None:
-            continue
-        mod = reader.module(u.module_dir)
-        where = u.input_lines
-        for var, spec in mod.variables.items():
-            if spec["required"] and var not in u.inputs:
-                problems.append(
-                    (
-                        u,
-                        f"input {var!r} is required by module {reader.rel(u.module_dir)} but not given",
-                        reader.rel(u.file),
-                        None,
-                    )
-                )
-        for name in u.inputs:
-            if name not in mod.variables:
-                file, line = where.get(name, (reader.rel(u.file), None))
-                problems.append(
-                    (u, f"input {name!r} is not a variable of module {reader.rel(u.module_dir)}", file, line)
-                )
+        problems += input_problems(reader, u)
         for dep in u.dependencies.values():
             target = by_path.get(dep.config_path)
             if target is None:
@@ -708,6 +693,24 @@ def check_units(reader: Reader, units: list[Unit]) -> list[tuple[Unit | None, st
         names = " -> ".join(x.rel for x in cycle)
         problems.append((cycle[0], f"dependency cycle: {names}", reader.rel(cycle[0].file), None))
     return problems
+
+
+def input_problems(reader: Reader, u: Unit) -> list:
+    """Inputs against the module's variables: every required one given, none unknown."""
+    if u.module_dir is None or u.errors:
+        return []
+    out = []
+    mod = reader.module(u.module_dir)
+    module = reader.rel(u.module_dir)
+    for var, spec in mod.variables.items():
+        if spec["required"] and var not in u.inputs:
+            message = f"input {var!r} is required by module {module} but not given"
+            out.append((u, message, reader.rel(u.file), None))
+    for name in u.inputs:
+        if name not in mod.variables:
+            file, line = u.input_lines.get(name, (reader.rel(u.file), None))
+            out.append((u, f"input {name!r} is not a variable of module {module}", file, line))
+    return out
 
 
 def edges(u: Unit, by_path: dict[str, Unit]) -> list[Unit]:

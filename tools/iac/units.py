@@ -110,7 +110,7 @@ def hcl_ident(name: str) -> bool:
 
 def map_diagnostic(reader: Reader, render: Render, p: Problem, scratch_tree: Path) -> Problem:
     unit = render.unit
-    if p.file.endswith("main.tf") and "/" not in p.file.removeprefix("units/"):
+    if p.file == f"{render.dir.relative_to(scratch_tree)}/main.tf":
         name = render.input_lines.get(p.line or 0)
         if name is not None:
             file, line = unit.input_lines.get(name, (reader.rel(unit.file), None))
