@@ -7,4 +7,8 @@ locals {
   # The pipeline role that uploads release tarballs to each environment's artifacts bucket
   # (docs/delivery.md).
   release_publisher_role_arn = "arn:aws:iam::444444444444:role/chat-ci"
+
+  # Where on-call reads docs/runbook.md; every alarm's description links <runbook_url>#<alarm key>.
+  # A placeholder: point it at the repository's web view.
+  runbook_url = "https://git.example.com/platform/chat/blob/main/docs/runbook.md"
 }

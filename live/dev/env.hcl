@@ -30,6 +30,9 @@ locals {
   }
 
   app = {
+    # The release the instances run: dist/chat-<version>.tar.gz in the artifacts bucket. Changing
+    # it and applying app-asg is a deployment; reverting it is a rollback (docs/delivery.md).
+    version                = "0.1.0"
     instance_type          = "t3.small"
     min_size               = 1
     max_size               = 2
@@ -76,6 +79,11 @@ locals {
   waf = {
     rate_limit         = 2000
     log_retention_days = 14
+  }
+
+  ops_lambdas = {
+    log_retention_days  = 14
+    deletion_protection = false
   }
 
   monitoring = {

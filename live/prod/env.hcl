@@ -30,6 +30,9 @@ locals {
   }
 
   app = {
+    # The release the instances run: dist/chat-<version>.tar.gz in the artifacts bucket. Changing
+    # it and applying app-asg is a deployment; reverting it is a rollback (docs/delivery.md).
+    version                = "0.1.0"
     instance_type          = "c7i.large"
     min_size               = 3
     max_size               = 12
@@ -76,6 +79,11 @@ locals {
   waf = {
     rate_limit         = 2000
     log_retention_days = 365
+  }
+
+  ops_lambdas = {
+    log_retention_days  = 365
+    deletion_protection = true
   }
 
   monitoring = {

@@ -29,6 +29,9 @@ locals {
   }
 
   app = {
+    # The release the instances run: dist/chat-<version>.tar.gz in the artifacts bucket. Changing
+    # it and applying app-asg is a deployment; reverting it is a rollback (docs/delivery.md).
+    version                = "0.1.0"
     instance_type          = "t3.medium"
     min_size               = 2
     max_size               = 4
@@ -75,6 +78,11 @@ locals {
   waf = {
     rate_limit         = 2000
     log_retention_days = 90
+  }
+
+  ops_lambdas = {
+    log_retention_days  = 90
+    deletion_protection = true
   }
 
   monitoring = {

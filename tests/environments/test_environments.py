@@ -62,8 +62,8 @@ MAY_DIFFER: dict[str, set[str]] = {
         "log_retention_days",
         "app_version",
     },
-    "monitoring": {"log_retention_days", "notify_on_ok", "alarm_email_addresses"},
-    "alarm-router": {"log_retention_days"},
+    "monitoring": {"log_retention_days", "notify_on_ok", "redis_num_cache_clusters"},
+    "alarm-router": {"log_retention_days", "deletion_protection", "email_addresses"},
     "snapshot-pruner": {"log_retention_days"},
 }
 # The hosted zone id is the one value per environment that is neither a size nor a switch: it is
@@ -82,6 +82,8 @@ def _normalise(value, env: str):
     if isinstance(value, list):
         return [_normalise(v, env) for v in value]
     if isinstance(value, str):
+        if value == env:
+            return "<env>"
         value = value.replace(DOMAINS[env], "<domain>").replace(ACCOUNTS[env], "<account>")
         return re.sub(rf"\bchat-{env}\b", "chat-<env>", value).replace(f"/{env}/", "/<env>/")
     return value

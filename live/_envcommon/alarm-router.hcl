@@ -1,0 +1,34 @@
+# alarm-router: the Lambda that takes every alarm of the environment (the monitoring topic and
+# EventBridge alarm state changes) to the on-call receivers: the email topic, Slack, PagerDuty.
+locals {
+  env       = read_terragrunt_config(find_in_parent_folders("env.hcl")).locals
+  account   = read_terragrunt_config(find_in_parent_folders("account.hcl")).locals
+  repo_root = dirname(find_in_parent_folders("terragrunt.hcl"))
+}
+
+terraform {
+  source = "${local.repo_root}/modules//alarm-router"
+}
+
+dependency "monitoring" {
+  config_path = "${get_terragrunt_dir()}/../monitoring"
+
+  mock_outputs_allowed_terraform_commands = ["validate", "plan"]
+  mock_outputs = {
+    alarm_topic_arn = "arn:aws:sns:us-west-2:123456789012:chat-mock-alarms"
+  }
+}
+
+inputs = {
+  env             = local.env.env
+  alarm_topic_arn = dependency.monitoring.outputs.alarm_topic_arn
+
+  enable_eventbridge = true
+  # Terragrunt copies only modules/ into its cache; the function's code is read from the checkout.
+  source_dir       = "${local.repo_root}/lambdas/alarm_router"
+  email_addresses  = local.account.alarm_email_addresses
+  receiver_secrets = ["slack", "pagerduty", "webhook"]
+
+  log_retention_days  = local.env.ops_lambdas.log_retention_days
+  deletion_protection = local.env.ops_lambdas.deletion_protection
+}

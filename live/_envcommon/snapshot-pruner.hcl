@@ -1,0 +1,34 @@
+# snapshot-pruner: the scheduled Lambda that deletes old manual RDS snapshots by a restic-like
+# retention policy (tag `keep` on a snapshot to keep it forever); its failures alarm through the
+# monitoring topic.
+locals {
+  env       = read_terragrunt_config(find_in_parent_folders("env.hcl")).locals
+  repo_root = dirname(find_in_parent_folders("terragrunt.hcl"))
+}
+
+terraform {
+  source = "${local.repo_root}/modules//snapshot-pruner"
+}
+
+dependency "monitoring" {
+  config_path = "${get_terragrunt_dir()}/../monitoring"
+
+  mock_outputs_allowed_terraform_commands = ["validate", "plan"]
+  mock_outputs = {
+    alarm_topic_arn = "arn:aws:sns:us-west-2:123456789012:chat-mock-alarms"
+  }
+}
+
+inputs = {
+  env             = local.env.env
+  alarm_topic_arn = dependency.monitoring.outputs.alarm_topic_arn
+
+  # Terragrunt copies only modules/ into its cache; the function's code is read from the checkout.
+  source_dir = "${local.repo_root}/lambdas/snapshot_pruner"
+  # After the automated backups (02:00-03:00 UTC) and before the maintenance window.
+  schedule_expression   = "cron(30 3 * * ? *)"
+  max_deletions_per_run = 50
+  dry_run               = false
+
+  log_retention_days = local.env.ops_lambdas.log_retention_days
+}

@@ -1,0 +1,7 @@
+include "root" {
+  path = find_in_parent_folders("terragrunt.hcl")
+}
+
+include "envcommon" {
+  path = "${dirname(find_in_parent_folders("terragrunt.hcl"))}/live/_envcommon/snapshot-pruner.hcl"
+}
