@@ -77,7 +77,8 @@ locals {
 # --- KMS: the app's parameters, its SECRET_KEY and its log group -------------
 
 data "aws_iam_policy_document" "key" {
-  # Key policies name the key they are attached to as "*".
+  #checkov:skip=CKV_AWS_111:This is a KMS key policy, where the resource "*" means this key only; the account statement is what lets IAM policies grant use of the key.
+  #checkov:skip=CKV_AWS_356:This is a KMS key policy: "*" is the only resource a key policy accepts and names the key itself.
   statement {
     sid       = "AccountAdministersKey"
     actions   = local.kms_account_actions
@@ -198,6 +199,8 @@ resource "aws_iam_role" "app" {
 }
 
 data "aws_iam_policy_document" "app" {
+  #checkov:skip=CKV_AWS_356:Only cloudwatch:PutMetricData (narrowed by a namespace condition) and the Session Manager agent calls (ssm:UpdateInstanceInformation, ssmmessages, ec2messages) use "*": AWS offers no resource-level permissions for them.
+  #checkov:skip=CKV_AWS_111:The unconstrained writes are the Session Manager agent's channel calls (ssmmessages, ec2messages), which accept no resource ARN; every other write names its bucket, log group or key.
   statement {
     sid       = "ReadOwnParameters"
     actions   = ["ssm:GetParametersByPath", "ssm:GetParameters", "ssm:GetParameter"]
