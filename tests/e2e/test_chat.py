@@ -152,7 +152,7 @@ def test_history_loads_older_pages_when_scrolling_up(stack, people):
     token = api.register(owner)
     room = unique("history-")
     api.create_room(token, room)
-    bodies = [f"old message {i:03d}" for i in range(130)]
+    bodies = [f"old message {i:03d}" for i in range(105)]
     sent = api.send_many(token, room, bodies)
 
     reader = people(stack.front_b.origin).sign_up()
