@@ -1,10 +1,7 @@
 locals {
-  failover = var.failover != null
-  # Route 53 cannot check the API name itself under failover routing (it would follow the
-  # failover), so each check goes to its own ALB; HTTPS checks do not validate certificates.
-  primary_check_fqdn = local.failover ? var.alb_dns_name : var.api_domain_name
-  api_record_types   = var.alb_ipv6 ? toset(["A", "AAAA"]) : toset(["A"])
-  tags               = merge(var.tags, { Name = var.name })
+  failover         = var.failover != null
+  api_record_types = var.alb_ipv6 ? toset(["A", "AAAA"]) : toset(["A"])
+  tags             = merge(var.tags, { Name = var.name })
 }
 
 # ---------------------------------------------------------------------------
@@ -49,7 +46,7 @@ resource "aws_route53_record" "api_primary" {
   name            = var.api_domain_name
   type            = each.key
   set_identifier  = "${var.name}-primary"
-  health_check_id = aws_route53_health_check.api.id
+  health_check_id = aws_route53_health_check.api_primary[0].id
 
   failover_routing_policy {
     type = "PRIMARY"
@@ -85,9 +82,12 @@ resource "aws_route53_record" "api_secondary" {
 # ---------------------------------------------------------------------------
 # Health checks on the service's /healthz
 # ---------------------------------------------------------------------------
-resource "aws_route53_health_check" "api" {
+
+# What a user goes through: DNS, CloudFront, WAF, the ALB, an app instance. It needs no opening
+# in the ALB's security group, which may admit CloudFront only.
+resource "aws_route53_health_check" "service" {
   type              = "HTTPS"
-  fqdn              = local.primary_check_fqdn
+  fqdn              = var.site_domain_name
   port              = 443
   resource_path     = var.health_check_path
   request_interval  = var.health_check_interval_seconds
@@ -95,7 +95,25 @@ resource "aws_route53_health_check" "api" {
   regions           = length(var.health_check_regions) > 0 ? var.health_check_regions : null
   enable_sni        = true
   measure_latency   = true
-  tags              = merge(local.tags, { Name = "${var.name}-api${local.failover ? "-primary" : ""}" })
+  tags              = merge(local.tags, { Name = "${var.name}-service" })
+}
+
+# Failover decides between two ALBs, so each is checked on its own name (checking the API name
+# would follow the failover). HTTPS health checks do not validate certificates, and the ALBs'
+# security groups must admit the Route 53 health checkers on 443.
+resource "aws_route53_health_check" "api_primary" {
+  count = local.failover ? 1 : 0
+
+  type              = "HTTPS"
+  fqdn              = var.alb_dns_name
+  port              = 443
+  resource_path     = var.health_check_path
+  request_interval  = var.health_check_interval_seconds
+  failure_threshold = var.health_check_failure_threshold
+  regions           = length(var.health_check_regions) > 0 ? var.health_check_regions : null
+  enable_sni        = true
+  measure_latency   = true
+  tags              = merge(local.tags, { Name = "${var.name}-api-primary" })
 }
 
 resource "aws_route53_health_check" "api_secondary" {
@@ -111,19 +129,4 @@ resource "aws_route53_health_check" "api_secondary" {
   enable_sni        = true
   measure_latency   = true
   tags              = merge(local.tags, { Name = "${var.name}-api-secondary" })
-}
-
-resource "aws_route53_health_check" "site" {
-  count = var.enable_site_health_check ? 1 : 0
-
-  type              = "HTTPS"
-  fqdn              = var.site_domain_name
-  port              = 443
-  resource_path     = "/"
-  request_interval  = var.health_check_interval_seconds
-  failure_threshold = var.health_check_failure_threshold
-  regions           = length(var.health_check_regions) > 0 ? var.health_check_regions : null
-  enable_sni        = true
-  measure_latency   = true
-  tags              = merge(local.tags, { Name = "${var.name}-site" })
 }

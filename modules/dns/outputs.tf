@@ -8,17 +8,17 @@ output "api_fqdn" {
   value       = var.api_domain_name
 }
 
-output "api_health_check_id" {
-  description = "Route 53 health check of the (primary) API's /healthz; its `HealthCheckStatus` metric is published in us-east-1."
-  value       = aws_route53_health_check.api.id
+output "service_health_check_id" {
+  description = "Route 53 health check of `https://<site>/healthz` through CloudFront and the ALB; its `HealthCheckStatus` metric is published in us-east-1."
+  value       = aws_route53_health_check.service.id
+}
+
+output "api_primary_health_check_id" {
+  description = "Route 53 health check of the primary ALB's /healthz (null without failover)."
+  value       = local.failover ? aws_route53_health_check.api_primary[0].id : null
 }
 
 output "api_secondary_health_check_id" {
-  description = "Route 53 health check of the standby API (null without failover)."
+  description = "Route 53 health check of the standby ALB's /healthz (null without failover)."
   value       = local.failover ? aws_route53_health_check.api_secondary[0].id : null
-}
-
-output "site_health_check_id" {
-  description = "Route 53 health check of the site (null when disabled)."
-  value       = var.enable_site_health_check ? aws_route53_health_check.site[0].id : null
 }

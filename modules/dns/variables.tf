@@ -57,12 +57,6 @@ variable "cloudfront_hosted_zone_id" {
   }
 }
 
-variable "enable_site_health_check" {
-  description = "Also health-check the site itself (`https://<site>/` through CloudFront and S3)."
-  type        = bool
-  default     = true
-}
-
 # --- API (ALB) ---------------------------------------------------------------
 
 variable "api_domain_name" {
@@ -118,7 +112,7 @@ variable "failover" {
 # --- health checks -----------------------------------------------------------
 
 variable "health_check_path" {
-  description = "Path the API health checks request; the chat service answers 200 on /healthz while its process runs."
+  description = "Path the health checks request; the chat service answers 200 on /healthz while its process runs (static-site routes /healthz to the ALB)."
   type        = string
   default     = "/healthz"
 

@@ -14,23 +14,13 @@ output "kms_key_arn" {
 }
 
 output "log_group_names" {
-  description = "Log group names by purpose, e.g. `app` => `/chat-prod/app`."
+  description = "Names of the module's log groups by entry, e.g. `system` => `/chat-prod/system`."
   value       = { for k, g in aws_cloudwatch_log_group.service : k => g.name }
 }
 
 output "log_group_arns" {
-  description = "Log group ARNs by purpose (for the instance role's logs:PutLogEvents)."
+  description = "ARNs of the module's log groups by entry."
   value       = { for k, g in aws_cloudwatch_log_group.service : k => g.arn }
-}
-
-output "app_log_group_name" {
-  description = "Log group of the chat service's output and EMF metric lines."
-  value       = aws_cloudwatch_log_group.service["app"].name
-}
-
-output "app_log_group_arn" {
-  description = "ARN of the chat service's log group."
-  value       = aws_cloudwatch_log_group.service["app"].arn
 }
 
 output "alarm_names" {

@@ -118,18 +118,18 @@ variable "app_metrics_env" {
 # --- log groups ------------------------------------------------------------------
 
 variable "log_groups" {
-  description = "Log groups to create under `/<name>/`, keyed by purpose: the CloudWatch agent on the app instances writes the service's output (with its EMF metric lines) to `app` and the system logs to `system`."
+  description = "Log groups to create as `/<name>/<entry>` with this module's KMS key and retention, for log sources that do not create their own (app-asg owns `/<name>/app`; postgres, redis, waf and the Lambda modules own theirs)."
   type        = list(string)
-  default     = ["app", "system"]
+  default     = []
 
   validation {
-    condition     = contains(var.log_groups, "app") && alltrue([for g in var.log_groups : can(regex("^[a-z0-9][a-z0-9_-]{0,63}$", g))])
-    error_message = "log_groups must include app and contain only lower-case letters, digits, _ and -."
+    condition     = alltrue([for g in var.log_groups : can(regex("^[a-z0-9][a-z0-9_-]{0,63}$", g))]) && !contains(var.log_groups, "app")
+    error_message = "log_groups entries must be lower-case letters, digits, _ and -, and must not be app (app-asg creates /<name>/app)."
   }
 }
 
 variable "log_retention_days" {
-  description = "Days the log groups keep their events."
+  description = "Days the module's log groups keep their events."
   type        = number
   default     = 365
 

@@ -16,8 +16,9 @@ locals {
   site_bucket_name = "${var.name}-web-${local.account_id}-${local.region}"
   log_bucket_name  = "${var.name}-web-logs-${local.account_id}-${local.region}"
 
-  s3_origin_id  = "web-client"
-  api_origin_id = "chat-api"
+  s3_origin_id      = "web-client"
+  api_origin_id     = "chat-api"
+  api_path_patterns = ["/api/*", "/socket.io/*", "/healthz"]
 
   # AWS managed policies (global ids, documented by CloudFront).
   cache_policy_caching_optimized = "658327ea-f89d-4fab-a63d-7e88639e58f6"
@@ -468,9 +469,10 @@ resource "aws_cloudfront_distribution" "site" {
     response_headers_policy_id = aws_cloudfront_response_headers_policy.security.id
   }
 
-  # The chat API and Socket.IO (WebSocket and long-polling) go to the ALB uncached.
+  # The chat API, Socket.IO (WebSocket and long-polling) and the liveness probe go to the ALB
+  # uncached; /healthz through CloudFront lets Route 53 check the whole path a user takes.
   dynamic "ordered_cache_behavior" {
-    for_each = ["/api/*", "/socket.io/*"]
+    for_each = local.api_path_patterns
     content {
       path_pattern               = ordered_cache_behavior.value
       target_origin_id           = local.api_origin_id

@@ -4,7 +4,7 @@ mock_provider "aws" {
 }
 
 override_resource {
-  target          = aws_route53_health_check.api
+  target          = aws_route53_health_check.api_primary
   override_during = plan
   values = {
     id = "hc-primary-0001"
@@ -56,29 +56,26 @@ run "api_aliases_the_alb_and_follows_its_health" {
     error_message = "the API record must alias the ALB and evaluate its target health"
   }
   assert {
-    condition     = length(aws_route53_record.api_primary) == 0 && length(aws_route53_record.api_secondary) == 0 && length(aws_route53_health_check.api_secondary) == 0
-    error_message = "no failover records without a standby"
+    condition = (length(aws_route53_record.api_primary) == 0 && length(aws_route53_record.api_secondary) == 0 &&
+    length(aws_route53_health_check.api_primary) == 0 && length(aws_route53_health_check.api_secondary) == 0)
+    error_message = "no failover records or per-ALB checks without a standby"
   }
 }
 
-run "health_checks_request_healthz_over_https" {
+run "service_check_requests_healthz_end_to_end" {
   command = plan
 
   assert {
-    condition     = aws_route53_health_check.api.type == "HTTPS" && aws_route53_health_check.api.port == 443 && aws_route53_health_check.api.resource_path == "/healthz"
-    error_message = "the API health check must request /healthz over HTTPS"
+    condition     = aws_route53_health_check.service.type == "HTTPS" && aws_route53_health_check.service.port == 443 && aws_route53_health_check.service.resource_path == "/healthz"
+    error_message = "the service health check must request /healthz over HTTPS"
   }
   assert {
-    condition     = aws_route53_health_check.api.fqdn == "api.chat.example.com" && aws_route53_health_check.api.enable_sni
-    error_message = "without failover the API name itself is checked, with SNI"
+    condition     = aws_route53_health_check.service.fqdn == "chat.example.com" && aws_route53_health_check.service.enable_sni
+    error_message = "the service is checked through the site name (CloudFront, WAF, ALB, app), with SNI"
   }
   assert {
-    condition     = aws_route53_health_check.api.failure_threshold == 3 && aws_route53_health_check.api.request_interval == 30
+    condition     = aws_route53_health_check.service.failure_threshold == 3 && aws_route53_health_check.service.request_interval == 30
     error_message = "standard interval and threshold by default"
-  }
-  assert {
-    condition     = aws_route53_health_check.site[0].fqdn == "chat.example.com" && aws_route53_health_check.site[0].resource_path == "/" && aws_route53_health_check.site[0].type == "HTTPS"
-    error_message = "the site is checked through CloudFront over HTTPS"
   }
 }
 
@@ -91,7 +88,6 @@ run "failover_routes_to_the_standby_when_healthz_fails" {
       alb_dns_name = "chat-prod-dr-987654321.eu-central-1.elb.amazonaws.com"
       alb_zone_id  = "Z215JYRZR1TBD5"
     }
-    enable_site_health_check      = false
     health_check_interval_seconds = 10
   }
 
@@ -114,16 +110,17 @@ run "failover_routes_to_the_standby_when_healthz_fails" {
     error_message = "the secondary records must point at the standby ALB"
   }
   assert {
-    condition     = aws_route53_health_check.api.fqdn == "chat-prod-123456789.eu-west-1.elb.amazonaws.com" && aws_route53_health_check.api_secondary[0].fqdn == "chat-prod-dr-987654321.eu-central-1.elb.amazonaws.com"
+    condition     = aws_route53_health_check.api_primary[0].fqdn == "chat-prod-123456789.eu-west-1.elb.amazonaws.com" && aws_route53_health_check.api_secondary[0].fqdn == "chat-prod-dr-987654321.eu-central-1.elb.amazonaws.com"
     error_message = "under failover each check must target its own ALB, not the name that fails over"
   }
   assert {
-    condition     = aws_route53_health_check.api_secondary[0].resource_path == "/healthz" && aws_route53_health_check.api.request_interval == 10
-    error_message = "the standby is checked on /healthz too, at the configured interval"
+    condition = alltrue([for c in [aws_route53_health_check.api_primary[0], aws_route53_health_check.api_secondary[0], aws_route53_health_check.service] :
+    c.resource_path == "/healthz" && c.type == "HTTPS" && c.request_interval == 10])
+    error_message = "both ALBs and the service are checked on /healthz over HTTPS at the configured interval"
   }
   assert {
-    condition     = length(aws_route53_health_check.site) == 0 && output.site_health_check_id == null
-    error_message = "the site check must be off when disabled"
+    condition     = output.api_primary_health_check_id == "hc-primary-0001" && output.api_secondary_health_check_id == "hc-secondary-0002"
+    error_message = "the per-ALB check ids must be outputs"
   }
 }
 

@@ -104,6 +104,10 @@ run "a_bare_name_gets_the_env_appended" {
 run "topic_and_logs_are_encrypted" {
   command = plan
 
+  variables {
+    log_groups = ["system", "audit"]
+  }
+
   assert {
     condition     = aws_sns_topic.alarms.kms_master_key_id == aws_kms_key.monitoring.arn
     error_message = "the alarm topic must be encrypted with the module's key"
@@ -113,8 +117,8 @@ run "topic_and_logs_are_encrypted" {
     error_message = "log groups must be KMS-encrypted with a year's retention by default"
   }
   assert {
-    condition     = toset(keys(output.log_group_names)) == toset(["app", "system"]) && output.app_log_group_name == "/chat-prod/app"
-    error_message = "the app and system log groups must exist under /<name>/"
+    condition     = length(output.log_group_names) == 2 && output.log_group_names["system"] == "/chat-prod/system" && output.log_group_names["audit"] == "/chat-prod/audit"
+    error_message = "the requested log groups must exist under /<name>/"
   }
   assert {
     condition     = aws_kms_key.monitoring.enable_key_rotation
@@ -186,6 +190,7 @@ run "thresholds_and_switches_follow_the_variables" {
     alarm_thresholds         = { rds_cpu_percent = 65, alb_5xx_rate_percent = 2 }
     notify_on_ok             = false
     redis_member_cluster_ids = ["chat-dev-redis-001"]
+    log_groups               = ["system"]
     log_retention_days       = 14
     app_metrics_env          = "dev-eu"
     alarm_email_addresses    = ["oncall@example.com"]
@@ -208,7 +213,7 @@ run "thresholds_and_switches_follow_the_variables" {
     error_message = "one member cluster means one set of four Redis alarms"
   }
   assert {
-    condition     = alltrue([for g in aws_cloudwatch_log_group.service : g.retention_in_days == 14])
+    condition     = aws_cloudwatch_log_group.service["system"].retention_in_days == 14
     error_message = "retention must follow the variable"
   }
   assert {
@@ -253,11 +258,11 @@ run "rejects_a_percentage_above_100" {
   expect_failures = [var.alarm_thresholds]
 }
 
-run "rejects_an_app_log_group_list_without_app" {
+run "rejects_the_app_log_group_owned_by_app_asg" {
   command = plan
 
   variables {
-    log_groups = ["system"]
+    log_groups = ["app"]
   }
 
   expect_failures = [var.log_groups]

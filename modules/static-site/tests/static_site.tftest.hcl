@@ -146,8 +146,8 @@ run "api_and_socketio_go_to_the_alb_uncached_with_websocket_headers" {
   command = plan
 
   assert {
-    condition     = toset([for b in aws_cloudfront_distribution.site.ordered_cache_behavior : b.path_pattern]) == toset(["/api/*", "/socket.io/*"])
-    error_message = "/api/* and /socket.io/* must have their own behaviors"
+    condition     = toset([for b in aws_cloudfront_distribution.site.ordered_cache_behavior : b.path_pattern]) == toset(["/api/*", "/socket.io/*", "/healthz"])
+    error_message = "/api/*, /socket.io/* and /healthz (and nothing else) must have their own behaviors"
   }
   assert {
     condition     = alltrue([for b in aws_cloudfront_distribution.site.ordered_cache_behavior : b.target_origin_id == "chat-api"])
