@@ -399,6 +399,12 @@ class Chat:
         attachment = data.get("attachment")
         self.check_send_rate(user)
         if attachment is not None:
+            if client_id is not None:
+                # a retried send whose attachment is already taken by its first attempt
+                with self.engine.connect() as conn:
+                    first = self._existing(conn, room, user, client_id)
+                if first is not None:
+                    return first, False
             self._check_attachment(user, room, attachment)
         if not self.config.persist_messages:
             return self._send_unpersisted(user, room, body, client_id, publish), True
@@ -430,10 +436,17 @@ class Chat:
                     # one statement in autocommit: the INSERT is committed when it returns
                     msg = self._insert(conn, pg_insert, room, values, user)
                 else:
-                    with conn.begin():
+                    # message and upload change together; an explicit transaction on the
+                    # autocommit session that holds the lock
+                    conn.exec_driver_sql("BEGIN")
+                    try:
                         msg = self._insert(conn, pg_insert, room, values, user)
                         if msg is not None:
                             self._attach(conn, values["attachment_key"], msg["id"])
+                        conn.exec_driver_sql("COMMIT")
+                    except BaseException:
+                        conn.exec_driver_sql("ROLLBACK")
+                        raise
                 if msg is None:
                     return self._existing(conn, room, user, values["client_id"]), False
                 publish(msg)
@@ -476,7 +489,7 @@ class Chat:
         if key:
             conn.execute(update(uploads).where(uploads.c.key == key).values(message_id=message_id))
 
-    def _existing(self, conn, room: Room, user: User, client_id: str) -> dict:
+    def _existing(self, conn, room: Room, user: User, client_id: str) -> dict | None:
         row = conn.execute(
             self._message_query().where(
                 messages.c.room_id == room.id,
@@ -484,7 +497,7 @@ class Chat:
                 messages.c.client_id == client_id,
             )
         ).first()
-        return self._message(row, room.name)
+        return None if row is None else self._message(row, room.name)
 
     def _send_unpersisted(self, user, room, body, client_id, publish) -> dict:
         with self._room_lock(room.id):
