@@ -45,6 +45,16 @@ def test_killed_process_client_reconnects_to_the_other_and_shows_messages_sent_m
     alice.send("typed while offline")
     expect(alice.pending().get_by_role("status")).to_have_text("Waiting for connection…")
 
+    # An edit made meanwhile to a message she already has must reach her too.
+    mine = bob.page.locator("ol.messages > li.message").nth(1)
+    mine.hover()
+    mine.get_by_role("button", name="Edit message").click()
+    editor = mine.get_by_role("textbox", name="Edit message")
+    editor.fill("before 2, corrected")
+    editor.press("Enter")
+    bob.wait_for_bodies([before[0], "before 2, corrected"])
+    before = [before[0], "before 2, corrected"]
+
     meanwhile = [f"meanwhile {i}" for i in range(7)]
     for body in meanwhile:
         bob.send(body)

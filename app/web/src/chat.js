@@ -180,7 +180,16 @@ export function startChat(root, me, onSignedOut) {
       if (wasConnected) announce('Reconnected.');
       await refreshRooms();
       const joins = [];
-      for (const r of state.rooms.values()) if (r.wanted) joins.push(joinRoom(r));
+      for (const r of state.rooms.values()) {
+        if (!r.wanted) continue;
+        const hadMessages = r.timeline.size > 0;
+        joins.push(
+          joinRoom(r).then(() => {
+            if (wasConnected && hadMessages) return reconcile(r);
+            return null;
+          }),
+        );
+      }
       await Promise.all(joins);
     });
 
@@ -275,6 +284,36 @@ export function startChat(root, me, onSignedOut) {
       flushPending(r);
     })();
     return r.joining;
+  }
+
+  /**
+   * `since` brings what was sent while we were away, but not the edits and deletions of
+   * messages we already had: re-read the window we hold and apply the differences.
+   */
+  async function reconcile(r) {
+    const upTo = r.timeline.newestId;
+    if (upTo === null) return;
+    let after = r.timeline.oldestId - 1;
+    const seen = new Set();
+    let complete = false;
+    try {
+      for (let page = 0; page < 5 && !complete; page += 1) {
+        const result = await api('GET', roomPath(r.name, `/messages?after=${after}&limit=100`));
+        for (const m of result.messages) {
+          seen.add(m.id);
+          applyMessage(r, m, { live: false });
+        }
+        const last = result.messages.length ? result.messages[result.messages.length - 1].id : null;
+        complete = !result.more || last === null || last >= upTo;
+        if (last !== null) after = last;
+      }
+    } catch {
+      return; // the next reconnect tries again; what is shown is still what we knew
+    }
+    if (!complete) return;
+    for (const id of [...r.timeline.ids]) {
+      if (id <= upTo && !seen.has(id)) onMessageDeleted({ id, room: r.name });
+    }
   }
 
   // ---------------------------------------------------------------- incoming events
