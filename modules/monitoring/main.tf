@@ -137,8 +137,11 @@ resource "aws_kms_key" "monitoring" {
         Principal = { Service = "cloudwatch.amazonaws.com" }
         Action    = ["kms:Decrypt", "kms:GenerateDataKey*"]
         # In a key policy "*" means this key; PutKeyPolicy accepts nothing else.
-        Resource  = "*"
-        Condition = { StringEquals = { "aws:SourceAccount" = local.account_id } }
+        Resource = "*"
+        Condition = {
+          ArnLike      = { "aws:SourceArn" = "arn:${local.partition}:cloudwatch:${local.region}:${local.account_id}:alarm:*" }
+          StringEquals = { "aws:SourceAccount" = local.account_id }
+        }
       },
       {
         Sid       = "CloudWatchLogsEncryptsTheServiceLogGroups"

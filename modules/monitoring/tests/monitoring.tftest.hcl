@@ -130,6 +130,11 @@ run "topic_and_logs_are_encrypted" {
     error_message = "CloudWatch alarms must be able to publish to the encrypted topic"
   }
   assert {
+    condition = one([for s in jsondecode(aws_kms_key.monitoring.policy).Statement : s.Condition.ArnLike["aws:SourceArn"]
+    if s.Sid == "CloudWatchAlarmsPublishToTheEncryptedTopic"]) == "arn:aws:cloudwatch:eu-west-1:111122223333:alarm:*"
+    error_message = "only this account's alarms in this region may use the key"
+  }
+  assert {
     condition = alltrue([for s in jsondecode(aws_kms_key.monitoring.policy).Statement :
     !contains(flatten([s.Action]), "*") && !contains(flatten([s.Action]), "kms:*")])
     error_message = "the key policy must not grant wildcard actions"
