@@ -1,0 +1,241 @@
+"""The instance boot path of app-asg: the configuration fetcher and the user-data script.
+
+The fetcher runs against SSM Parameter Store and Secrets Manager served by moto; the user
+data is rendered the way Terraform's templatefile() does and checked with `bash -n`.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import re
+import shutil
+import stat
+import subprocess
+from pathlib import Path
+
+import boto3
+import pytest
+from moto import mock_aws
+
+MODULE = Path(__file__).resolve().parents[1]
+TEMPLATE = MODULE / "templates" / "user-data.sh.tftpl"
+REGION = "eu-west-1"
+CA = "/opt/chat/rds-ca-bundle.pem"
+
+_spec = importlib.util.spec_from_file_location("chat_config", MODULE / "templates" / "chat_config.py")
+chat_config = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(chat_config)
+
+
+def secrets_from(values: dict[str, str]):
+    def get_secret(arn: str) -> str:
+        return values[arn]
+
+    return get_secret
+
+
+BASE_PARAMS = {
+    "APP_ENV": "prod",
+    "DATABASE_HOST": "db.example.internal",
+    "DATABASE_PORT": "5432",
+    "DATABASE_NAME": "chat",
+    "DATABASE_SECRET_ARN": "arn:db",
+    "REDIS_URL": "rediss://cache.example.internal:6379/0",
+    "REDIS_AUTH_SECRET_ARN": "arn:redis",
+    "SECRET_KEY_SECRET_ARN": "arn:key",
+    "PROXY_HOPS": "2",
+}
+BASE_SECRETS = {
+    "arn:db": json.dumps({"username": "chat", "password": "p@ss:w/rd?#%"}),
+    "arn:redis": "TokenAbc123",
+    "arn:key": "signing-key\n",
+}
+
+
+def test_database_url_quotes_rds_generated_passwords_and_verifies_tls():
+    env = chat_config.build_environment(BASE_PARAMS, secrets_from(BASE_SECRETS), CA)
+    assert env["DATABASE_URL"] == (
+        "postgresql://chat:p%40ss%3Aw%2Frd%3F%23%25@db.example.internal:5432/chat"
+        "?sslmode=verify-full&sslrootcert=/opt/chat/rds-ca-bundle.pem"
+    )
+
+
+def test_redis_token_goes_into_the_tls_url():
+    env = chat_config.build_environment(BASE_PARAMS, secrets_from(BASE_SECRETS), CA)
+    assert env["REDIS_URL"] == "rediss://:TokenAbc123@cache.example.internal:6379/0"
+
+
+def test_other_secret_arns_become_their_variable_and_pieces_are_dropped():
+    env = chat_config.build_environment(BASE_PARAMS, secrets_from(BASE_SECRETS), CA)
+    assert env["SECRET_KEY"] == "signing-key"  # noqa: S105 - a test value
+    assert env["PROXY_HOPS"] == "2"
+    assert env["APP_ENV"] == "prod"
+    leftovers = {k for k in env if k.endswith("_SECRET_ARN") or k.startswith("DATABASE_")}
+    assert leftovers == {"DATABASE_URL"}
+
+
+def test_missing_database_host_is_named():
+    params = {k: v for k, v in BASE_PARAMS.items() if k != "DATABASE_HOST"}
+    with pytest.raises(chat_config.ConfigFetchError, match="DATABASE_HOST"):
+        chat_config.build_environment(params, secrets_from(BASE_SECRETS), CA)
+
+
+def test_database_secret_without_credentials_is_refused():
+    secrets = dict(BASE_SECRETS, **{"arn:db": "not json"})
+    with pytest.raises(chat_config.ConfigFetchError, match="DATABASE_SECRET_ARN"):
+        chat_config.build_environment(BASE_PARAMS, secrets_from(secrets), CA)
+
+
+def test_plain_redis_url_is_refused():
+    params = dict(BASE_PARAMS, REDIS_URL="redis://cache.example.internal:6379/0")
+    with pytest.raises(chat_config.ConfigFetchError, match="rediss://"):
+        chat_config.build_environment(params, secrets_from(BASE_SECRETS), CA)
+
+
+def test_render_escapes_for_systemd_and_refuses_multiline_values():
+    text = chat_config.render({"B": 'say "hi" \\ bye', "A": "plain"})
+    assert text == 'A="plain"\nB="say \\"hi\\" \\\\ bye"\n'
+    with pytest.raises(chat_config.ConfigFetchError, match="C"):
+        chat_config.render({"C": "two\nlines"})
+
+
+@pytest.fixture
+def aws(monkeypatch):
+    for name, value in {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_SESSION_TOKEN": "testing",
+    }.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
+    with mock_aws():
+        yield boto3.session.Session(region_name=REGION)
+
+
+def put_config(session, path: str, secrets: dict[str, str]) -> None:
+    ssm = session.client("ssm")
+    sm = session.client("secretsmanager")
+    arns = {
+        name: sm.create_secret(Name=f"chat-test/{name}", SecretString=value)["ARN"]
+        for name, value in secrets.items()
+    }
+    params = dict(BASE_PARAMS)
+    params["DATABASE_SECRET_ARN"] = arns["db"]
+    params["REDIS_AUTH_SECRET_ARN"] = arns["redis"]
+    params["SECRET_KEY_SECRET_ARN"] = arns["key"]
+    for name, value in params.items():
+        ssm.put_parameter(Name=f"{path}{name}", Value=value, Type="SecureString")
+
+
+def test_fetcher_writes_a_private_environment_file(aws, tmp_path):
+    put_config(
+        aws,
+        "/chat-test/app/",
+        {"db": BASE_SECRETS["arn:db"], "redis": "TokenAbc123", "key": "k" * 64},
+    )
+    out = tmp_path / "env"
+    rc = chat_config.main(
+        ["--path", "/chat-test/app/", "--region", REGION, "--output", str(out), "--ca-bundle", CA]
+    )
+    assert rc == 0
+    assert stat.S_IMODE(out.stat().st_mode) == 0o600
+    lines = out.read_text().splitlines()
+    assert f'SECRET_KEY="{"k" * 64}"' in lines
+    assert 'REDIS_URL="rediss://:TokenAbc123@cache.example.internal:6379/0"' in lines
+    assert any(line.startswith('DATABASE_URL="postgresql://chat:p%40ss') for line in lines)
+    assert not any("SECRET_ARN" in line for line in lines)
+
+
+def test_fetcher_without_parameters_exits_2_with_one_line(aws, tmp_path, capsys):
+    rc = chat_config.main(
+        ["--path", "/nothing/app/", "--region", REGION, "--output", str(tmp_path / "env"), "--ca-bundle", CA]
+    )
+    assert rc == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "no SSM parameters under /nothing/app/" in err
+    assert not (tmp_path / "env").exists()
+
+
+def test_fetcher_with_a_deleted_secret_exits_2_naming_it(aws, tmp_path, capsys):
+    put_config(aws, "/chat-test/app/", {"db": BASE_SECRETS["arn:db"], "redis": "t", "key": "k"})
+    sm = aws.client("secretsmanager")
+    sm.delete_secret(SecretId="chat-test/redis", ForceDeleteWithoutRecovery=True)
+    rc = chat_config.main(
+        [
+            "--path",
+            "/chat-test/app/",
+            "--region",
+            REGION,
+            "--output",
+            str(tmp_path / "env"),
+            "--ca-bundle",
+            CA,
+        ]
+    )
+    assert rc == 2
+    err = capsys.readouterr().err
+    assert err.startswith("chat-config: secret arn:aws:secretsmanager:") and "chat-test/redis" in err
+    assert "Traceback" not in err
+
+
+# --- user data ---------------------------------------------------------------
+
+TEMPLATE_VARS = {
+    "region": REGION,
+    "artifacts_bucket": "chat-test-artifacts-abc",
+    "app_version": "1.4.2",
+    "app_port": "8000",
+    "processes_per_instance": "0",
+    "proxy_hops": "2",
+    "ssm_path": "/chat-test/app/",
+    "log_group": "/chat-test/app",
+    "config_script_b64": "cHJpbnQoMSkK",
+    "cloudwatch_agent_config": '{"logs":{}}',
+}
+INTERPOLATION = re.compile(r"(?<!\$)\$\{([^}]*)\}")
+
+
+def render_user_data(values: dict[str, str]) -> str:
+    """templatefile(): ${name} is replaced, $${ stays a literal ${."""
+    raw = TEMPLATE.read_text()
+    assert "%{" not in raw, "the template uses no directives"
+    rendered = INTERPOLATION.sub(lambda m: values[m.group(1)], raw)
+    return rendered.replace("$${", "${")
+
+
+def test_template_placeholders_match_what_terraform_passes():
+    placeholders = set(INTERPOLATION.findall(TEMPLATE.read_text()))
+    main_tf = (MODULE / "main.tf").read_text()
+    call = re.search(r"templatefile\([^,]+user-data\.sh\.tftpl\",\s*\{(.*?)\n\s*\}\)", main_tf, re.S)
+    assert call, "main.tf must render templates/user-data.sh.tftpl"
+    passed = set(re.findall(r"^\s*(\w+)\s*=", call.group(1), re.M))
+    assert placeholders == passed == set(TEMPLATE_VARS)
+
+
+@pytest.mark.skipif(shutil.which("bash") is None, reason="bash is needed to parse the script")
+def test_rendered_user_data_is_valid_bash():
+    script = render_user_data(TEMPLATE_VARS)
+    result = subprocess.run(["bash", "-n"], input=script, text=True, capture_output=True, check=False)
+    assert result.returncode == 0, result.stderr
+    assert script.startswith("#!/bin/bash\n") and "set -euo pipefail" in script
+    assert "VERSION='1.4.2'" in script and "SSM_PATH='/chat-test/app/'" in script
+
+
+@pytest.mark.skipif(shutil.which("bash") is None, reason="bash is needed to write the unit")
+def test_service_unit_runs_app_serve_with_config_fetched_at_every_start(tmp_path):
+    script = render_user_data(TEMPLATE_VARS)
+    block = re.search(r"^cat > /etc/systemd/system/chat@\.service <<UNIT\n.*?^UNIT$", script, re.M | re.S)
+    assert block, "the user data must write the chat@.service template unit"
+    unit_path = tmp_path / "chat@.service"
+    snippet = block.group(0).replace("/etc/systemd/system/chat@.service", str(unit_path))
+    subprocess.run(["bash", "-c", f"BIND=127.0.0.1\n{snippet}"], check=True)
+    unit = unit_path.read_text()
+    assert "ExecStart=/opt/chat/current/.venv/bin/python -m app serve --host 127.0.0.1 --port %i" in unit
+    # systemd, not bash, expands these from /etc/chat/chat.conf at each start.
+    assert (
+        "ExecStartPre=/opt/chat/current/.venv/bin/python /opt/chat/bin/chat_config.py"
+        " --path ${CHAT_SSM_PATH} --region ${AWS_REGION} --output /run/chat-%i/env" in unit
+    )
+    assert "EnvironmentFile=-/run/chat-%i/env" in unit
+    assert "User=chat" in unit and "Restart=always" in unit
