@@ -145,14 +145,34 @@ def test_dry_run_reports_what_it_would_delete_and_deletes_nothing(rds, monkeypat
     assert metric_values(capsys.readouterr().out, "SnapshotsWouldDelete") == [10]
 
 
-def test_an_event_cannot_turn_dry_run_off_or_raise_the_cap(rds, monkeypatch):
+def test_an_event_cannot_turn_dry_run_off_or_raise_the_cap_of_a_real_run(rds, monkeypatch):
     ids = seed("chat-db-a", 12, every=timedelta(days=1))
     report = run(
         monkeypatch, {"dry_run": False, "max_deletions": 999}, RETENTION_POLICY="last=2", DRY_RUN="true"
     )
     assert report["dry_run"] is True and instance_ids(rds) == set(ids)
+    raised = run(
+        monkeypatch,
+        {"max_deletions": 999},
+        RETENTION_POLICY="last=2",
+        DRY_RUN="false",
+        MAX_DELETIONS_PER_RUN="4",
+    )
+    assert [d["id"] for d in raised["deleted"]] == ids[:4]
     lowered = run(monkeypatch, {"max_deletions": 3}, RETENTION_POLICY="last=2", DRY_RUN="false")
-    assert [d["id"] for d in lowered["deleted"]] == ids[:3]
+    assert [d["id"] for d in lowered["deleted"]] == ids[4:7]
+
+
+def test_a_dry_run_by_hand_may_preview_past_the_cap(rds, monkeypatch):
+    ids = seed("chat-db-a", 30, every=timedelta(days=1))
+    report = run(
+        monkeypatch,
+        {"dry_run": True, "max_deletions": 1000},
+        RETENTION_POLICY="last=2",
+        MAX_DELETIONS_PER_RUN="5",
+    )
+    assert len(report["would_delete"]) == 28 and "deletion cap reached" not in report["skipped"]
+    assert instance_ids(rds) == set(ids)
 
 
 def test_protected_snapshots_are_never_deleted(rds, monkeypatch):

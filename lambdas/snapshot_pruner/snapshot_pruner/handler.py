@@ -74,14 +74,17 @@ class Settings:
         )
 
     def for_event(self, event: dict[str, Any] | None) -> Settings:
-        """A hand-run may only make the run safer: turn dry-run on, lower the cap."""
+        """A hand-run may only make the run safer: turn dry-run on, lower the cap.
+
+        A dry run deletes nothing, so it may also raise the cap, to preview the whole backlog.
+        """
         if not isinstance(event, dict):
             return self
         dry_run = self.dry_run or event.get("dry_run") is True
         cap = self.max_deletions
         requested = event.get("max_deletions")
-        if isinstance(requested, int) and not isinstance(requested, bool) and 0 <= requested < cap:
-            cap = requested
+        if isinstance(requested, int) and not isinstance(requested, bool) and requested >= 0:
+            cap = requested if dry_run else min(cap, requested)
         return Settings(self.env, self.policy, self.retention_tag, self.keep_tag, cap, dry_run)
 
 
