@@ -2,7 +2,6 @@
 # read by the instances at boot.
 locals {
   env       = read_terragrunt_config(find_in_parent_folders("env.hcl")).locals
-  operators = read_terragrunt_config(find_in_parent_folders("operators.hcl")).locals
   repo_root = dirname(find_in_parent_folders("terragrunt.hcl"))
 }
 
@@ -11,8 +10,9 @@ terraform {
 }
 
 inputs = {
-  # Only the release pipeline may upload; docs/delivery.md.
-  publisher_role_arns               = [local.operators.release_publisher_role_arn]
+  # Releases are uploaded with the environment's deploy role, from inside the account, so no
+  # cross-account publisher is granted (docs/delivery.md).
+  publisher_role_arns               = []
   noncurrent_version_retention_days = local.env.buckets.noncurrent_version_retention_days
   force_destroy                     = local.env.buckets.force_destroy
 }
