@@ -9,14 +9,37 @@ from __future__ import annotations
 import os
 import shutil
 import struct
+import zlib
 from pathlib import Path
 
 from playwright.sync_api import expect
 
 from .support import REPO, unique
-from .test_uploads import attach_with_picker, png
+from .test_uploads import attach_with_picker
 
 DOCS_IMG = REPO / "docs" / "img"
+
+
+def banner_png(width: int, height: int) -> bytes:
+    """A diagonal indigo-to-pink gradient, so the preview in the pictures looks like a picture."""
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        crc = zlib.crc32(kind + data) & 0xFFFFFFFF
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", crc)
+
+    rows = bytearray()
+    for y in range(height):
+        rows.append(0)
+        for x in range(width):
+            t = (x / width + y / height) / 2
+            rows += bytes((int(79 + 140 * t), int(70 - 20 * t), int(229 - 110 * t)))
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(bytes(rows)))
+        + chunk(b"IEND", b"")
+    )
 
 
 def png_size(path: Path) -> tuple[int, int]:
@@ -48,7 +71,7 @@ def test_screenshots_of_the_main_views(stack, people, tmp_path):
     maya.send("Morning! The release notes are in the doc, could you give them a read?")
     leo.send("Sure, reading them now.")
     leo.send("Two typos in the second section, otherwise it looks great.\nShip it?")
-    attach_with_picker(maya, "release-banner.png", "image/png", png(360, 140, (79, 70, 229)))
+    attach_with_picker(maya, "release-banner.png", "image/png", banner_png(360, 140))
     expect(maya.page.get_by_text("Ready to send")).to_be_visible()
     maya.composer().fill("Fixed. Here is the banner for the announcement:")
     maya.composer().press("Enter")
@@ -59,8 +82,8 @@ def test_screenshots_of_the_main_views(stack, people, tmp_path):
     maya.send("Mock-ups for the settings page are up.")
     maya.open_room(team)
     leo.open_room(team)
-    leo.composer().press_sequentially("Looks good", delay=20)
-    expect(maya.page.locator(".typing")).not_to_be_empty()
+    maya.composer().press_sequentially("Thanks", delay=20)
+    expect(leo.page.locator(".typing")).to_have_text(f"{maya.name} is typing…")
     leo.page.wait_for_function(
         "() => [...document.querySelectorAll('ol.messages img')].every(i => i.naturalWidth > 0)"
     )
