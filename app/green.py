@@ -17,7 +17,7 @@ def patch(mode: str) -> None:
 
         # eventlet announces its maintenance mode on import; the choice is measured and
         # documented (docs/operations.md), so the warning is noise in every log
-        warnings.filterwarnings("ignore", message=".*Eventlet is deprecated.*")
+        warnings.filterwarnings("ignore", message=r"\s*Eventlet is deprecated")
         import eventlet
 
         eventlet.monkey_patch()

@@ -99,12 +99,13 @@ def redis_cleanup(channel: str, url: str = REDIS_BASE) -> None:
 class Server:
     """One ``python -m app serve`` process."""
 
-    def __init__(self, env: dict, port: int | None = None, name: str = "server"):
+    def __init__(self, env: dict, port: int | None = None, name: str = "server", stdout=None):
         self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.env = env
         self.name = name
         self.log = tempfile.NamedTemporaryFile(prefix=f"chat-{name}-", suffix=".log", delete=False)
+        self.stdout = stdout
         self.proc: subprocess.Popen | None = None
 
     def start(self, wait: float = 30) -> Server:
@@ -112,7 +113,7 @@ class Server:
             [PYTHON, "-m", "app", "serve", "--host", "127.0.0.1", "--port", str(self.port)],
             cwd=ROOT,
             env={**os.environ, **self.env},
-            stdout=subprocess.DEVNULL,
+            stdout=self.stdout or subprocess.DEVNULL,
             stderr=self.log,
         )
         deadline = time.monotonic() + wait
@@ -176,8 +177,10 @@ class Stack:
     def multiprocess(self) -> bool:
         return self.backend == "postgres"
 
-    def server(self, **env) -> Server:
-        srv = Server({**self.env, **{k: str(v) for k, v in env.items()}}, name=f"s{len(self.servers)}")
+    def server(self, stdout=None, **env) -> Server:
+        srv = Server(
+            {**self.env, **{k: str(v) for k, v in env.items()}}, name=f"s{len(self.servers)}", stdout=stdout
+        )
         self.servers.append(srv)
         return srv.start()
 

@@ -1,0 +1,154 @@
+"""What operators rely on: client IPs behind proxies, CORS, logs without secrets, EMF metrics."""
+
+import json
+import time
+
+import pytest
+import requests
+
+from tests.chatlib import Api, SioClient, register
+
+
+@pytest.fixture(scope="module")
+def limited(stack):
+    srv = stack.server(AUTH_RATE_LIMIT="3/minute", PROXY_HOPS=1)
+    yield srv
+    srv.close()
+
+
+def login_from(url, forwarded_for):
+    return requests.post(
+        url + "/api/login",
+        json={"username": "nobody-here", "password": "whatever1"},
+        headers={"X-Forwarded-For": forwarded_for},
+        timeout=10,
+    )
+
+
+def test_auth_attempts_are_limited_per_client_ip_from_the_trusted_hop(limited):
+    url = limited.url
+    for _ in range(3):
+        assert login_from(url, "203.0.113.7").status_code == 401
+    r = login_from(url, "203.0.113.7")
+    assert r.status_code == 429 and r.json()["error"]["code"] == "rate_limited"
+    assert int(r.headers["Retry-After"]) >= 1
+    # a client cannot choose its own IP: what it prepends is not trusted
+    assert login_from(url, "198.51.100.1, 203.0.113.7").status_code == 429
+    # the address the trusted proxy appended is what counts
+    assert login_from(url, "203.0.113.7, 203.0.113.8").status_code == 401
+    # register counts in the same budget
+    for _ in range(2):
+        login_from(url, "203.0.113.9")
+    r = requests.post(
+        url + "/api/register",
+        json={"username": "abc", "password": "x"},
+        headers={"X-Forwarded-For": "203.0.113.9"},
+        timeout=10,
+    )
+    assert r.status_code == 400
+    r = requests.post(
+        url + "/api/register",
+        json={"username": "abcd", "password": "passwordxx"},
+        headers={"X-Forwarded-For": "203.0.113.9"},
+        timeout=10,
+    )
+    assert r.status_code == 429
+
+
+def test_without_proxy_hops_forwarded_headers_are_ignored(stack):
+    srv = stack.server(AUTH_RATE_LIMIT="2/minute")
+    try:
+        for ip in ("192.0.2.1", "192.0.2.2"):
+            assert login_from(srv.url, ip).status_code == 401
+        assert login_from(srv.url, "192.0.2.3").status_code == 429
+    finally:
+        srv.close()
+
+
+def test_cors_only_for_the_configured_origins(stack):
+    srv = stack.server(CORS_ORIGINS="https://chat.example.com")
+    try:
+        pre = requests.options(
+            srv.url + "/api/rooms",
+            headers={
+                "Origin": "https://chat.example.com",
+                "Access-Control-Request-Method": "POST",
+                "Access-Control-Request-Headers": "authorization,content-type",
+            },
+            timeout=10,
+        )
+        assert pre.headers.get("Access-Control-Allow-Origin") == "https://chat.example.com"
+        evil = requests.get(srv.url + "/api/rooms", headers={"Origin": "https://evil.example"}, timeout=10)
+        assert "Access-Control-Allow-Origin" not in evil.headers
+        assert handshake(srv.url, "https://chat.example.com").status_code == 200
+        assert handshake(srv.url, "https://evil.example").status_code == 400
+        assert handshake(srv.url, srv.url).status_code == 200  # same origin stays allowed
+    finally:
+        srv.close()
+
+
+def handshake(url, origin):
+    """An Engine.IO handshake as a browser page of that origin would make it."""
+    return requests.get(
+        url + "/socket.io/",
+        params={"EIO": "4", "transport": "polling"},
+        headers={"Origin": origin},
+        timeout=10,
+    )
+
+
+def test_same_origin_only_by_default(server):
+    r = requests.get(server.url + "/api/rooms", headers={"Origin": "https://elsewhere.example"}, timeout=10)
+    assert "Access-Control-Allow-Origin" not in r.headers
+    assert handshake(server.url, "https://elsewhere.example").status_code == 400
+    assert handshake(server.url, server.url).status_code == 200
+
+
+def test_logs_are_json_lines_without_tokens_or_passwords(stack):
+    srv = stack.server()
+    try:
+        password = "a very secret passphrase"
+        user, token = register(srv.url, password=password)
+        login = Api(srv.url).post("/api/login", {"username": user["username"], "password": password}).json()
+        c = SioClient(srv.url, token)
+        c.close()
+        Api(srv.url, token).get("/api/me")
+        time.sleep(0.3)
+        logs = srv.logs()
+        assert password not in logs and token not in logs and login["token"] not in logs
+        lines = [ln for ln in logs.splitlines() if ln.startswith("{")]
+        assert lines
+        records = [json.loads(ln) for ln in lines]
+        assert any(r.get("path") == "/api/me" and r.get("request_id") for r in records)
+        assert any(r.get("message") == "connect" and r.get("sid") for r in records)
+    finally:
+        srv.close()
+
+
+def test_metrics_are_written_as_cloudwatch_emf(stack, tmp_path):
+    out = (tmp_path / "stdout").open("w")
+    srv = stack.server(stdout=out, METRICS_INTERVAL=1, APP_ENV="test", PRESENCE_HEARTBEAT=1)
+    try:
+        user, token = register(srv.url)
+        room = Api(srv.url, token).post("/api/rooms", {"name": f"emf-{user['id']}"}).json()["room"]["name"]
+        c = SioClient(srv.url, token)
+        c.call("join", {"room": room})
+        c.call("send", {"room": room, "body": "counted"})
+        deadline = time.monotonic() + 10
+        records = []
+        while time.monotonic() < deadline:
+            text = (tmp_path / "stdout").read_text()
+            records = [json.loads(ln) for ln in text.splitlines() if ln.startswith("{")]
+            if any(r["MessagesSent"] >= 1 for r in records):
+                break
+            time.sleep(0.3)
+        c.close()
+        assert records, "no EMF line"
+        rec = next(r for r in records if r["MessagesSent"] >= 1)
+        meta = rec["_aws"]["CloudWatchMetrics"][0]
+        assert meta["Namespace"] == "Chat/App" and meta["Dimensions"] == [["Env"]]
+        assert {m["Name"] for m in meta["Metrics"]} == {"ActiveConnections", "MessagesSent", "Errors"}
+        assert rec["Env"] == "test" and rec["ActiveConnections"] == 1
+    finally:
+        srv.close()
+        out.close()
