@@ -61,9 +61,11 @@ class Stack:
 
 @pytest.fixture
 def create_stack(aws: None) -> Callable[..., Stack]:
-    def create(template: str, stack_name: str | None = None, **parameters: str) -> Stack:
+    def create(
+        template: str, stack_name: str | None = None, region: str | None = None, **parameters: str
+    ) -> Stack:
         # The hosted zone stack belongs in us-east-1 (Route 53 query logs live only there).
-        region = "us-east-1" if template == "hosted-zone.yaml" else REGION
+        region = region or ("us-east-1" if template == "hosted-zone.yaml" else REGION)
         cloudformation = boto3.client("cloudformation", region_name=region)
         name = stack_name or f"chat-bootstrap-{template.removesuffix('.yaml')}"
         with warnings.catch_warnings(record=True) as caught:

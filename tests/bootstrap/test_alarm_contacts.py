@@ -37,7 +37,7 @@ def test_topic_is_encrypted_with_its_own_key_that_cloudwatch_may_use(create_stac
     policy = json.loads(policy) if isinstance(policy, str) else policy
     statements = {s["Sid"]: s for s in policy["Statement"]}
     cloudwatch = statements["CloudWatchAlarmsPublish"]
-    assert cloudwatch["Principal"] == {"Service": "cloudwatch.amazonaws.com"}
+    assert cloudwatch["Principal"] == {"Service": ["cloudwatch.amazonaws.com", "budgets.amazonaws.com"]}
     assert set(cloudwatch["Action"]) == {"kms:Decrypt", "kms:GenerateDataKey*"}
 
 
@@ -98,3 +98,50 @@ def test_contact_parameters_refuse_malformed_values(load_template, parameter, va
 
 def test_pager_endpoint_is_not_echoed(load_template):
     assert load_template(TEMPLATE)["Parameters"]["PagerHttpsEndpoint"]["NoEcho"] is True
+
+
+def test_budget_is_made_once_per_account_by_the_us_east_1_copy(create_stack, load_template):
+    west = create_stack(
+        TEMPLATE, Environment="prod", PrimaryEmail="oncall@example.com", MonthlyBudgetUsd="1800"
+    )
+    assert "AWS::Budgets::Budget" not in west.skipped_types
+    east = create_stack(
+        TEMPLATE,
+        region="us-east-1",
+        Environment="prod",
+        PrimaryEmail="oncall@example.com",
+        MonthlyBudgetUsd="1800",
+    )
+    # moto has no Budgets resource for CloudFormation: that it was attempted proves the condition
+    # held; what it would make is read from the template.
+    assert "AWS::Budgets::Budget" in east.skipped_types
+    budget = load_template(TEMPLATE)["Resources"]["CostBudget"]
+    assert budget["Condition"] == "HasBudget"
+    notifications = budget["Properties"]["NotificationsWithSubscribers"]
+    assert [
+        (n["Notification"]["NotificationType"], n["Notification"]["Threshold"]) for n in notifications
+    ] == [
+        ("ACTUAL", 80),
+        ("FORECASTED", 100),
+    ]
+    assert all(
+        n["Subscribers"] == [{"SubscriptionType": "SNS", "Address": {"Ref": "ContactsTopic"}}]
+        for n in notifications
+    )
+
+
+def test_no_budget_without_an_amount(create_stack):
+    east = create_stack(TEMPLATE, region="us-east-1", Environment="dev", PrimaryEmail="oncall@example.com")
+    assert "AWS::Budgets::Budget" not in east.skipped_types
+
+
+def test_budgets_may_publish_to_the_topic(load_template):
+    statements = {
+        s["Sid"]: s
+        for s in load_template(TEMPLATE)["Resources"]["ContactsTopicPolicy"]["Properties"]["PolicyDocument"][
+            "Statement"
+        ]
+    }
+    budgets = statements["BudgetsOfThisAccount"]
+    assert budgets["Principal"] == {"Service": "budgets.amazonaws.com"}
+    assert budgets["Condition"] == {"StringEquals": {"aws:SourceAccount": {"Ref": "AWS::AccountId"}}}
