@@ -131,6 +131,7 @@ resource "aws_kms_alias" "app" {
 }
 
 resource "aws_cloudwatch_log_group" "app" {
+  #checkov:skip=CKV_AWS_338:Retention is the variable log_retention_days, whose default (365 days) passes this check and is asserted by the module tests; an environment may keep logs for less to save cost.
   name              = local.log_group_name
   retention_in_days = var.log_retention_days
   kms_key_id        = aws_kms_key.app.arn
@@ -331,7 +332,9 @@ resource "aws_launch_template" "app" {
   instance_type          = var.instance_type
   update_default_version = true
   ebs_optimized          = true
-  user_data              = base64encode(local.user_data)
+  # Gzipped (cloud-init unpacks it): the plain script with the embedded
+  # configuration fetcher is larger than EC2's 16 KB user data limit.
+  user_data = base64gzip(local.user_data)
 
   iam_instance_profile {
     arn = aws_iam_instance_profile.app.arn

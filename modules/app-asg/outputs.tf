@@ -67,3 +67,8 @@ output "environment" {
   description = "Value of the Env dimension of the service's metrics."
   value       = var.environment
 }
+
+output "user_data" {
+  description = "The rendered first-boot script (the launch template carries it gzipped), for review; it holds no secret."
+  value       = local.user_data
+}

@@ -1,10 +1,10 @@
 variable "name" {
-  description = "Prefix for every resource name, such as chat-prod: lower-case letters, digits and hyphens."
+  description = "Prefix for every resource name, such as chat-prod: lower-case letters, digits and hyphens (at most 26, so that the bucket name prefix fits S3's 37-character limit for prefixes)."
   type        = string
 
   validation {
-    condition     = can(regex("^[a-z][a-z0-9-]{1,30}[a-z0-9]$", var.name))
-    error_message = "name must be 3-32 characters of a-z, 0-9 and '-', starting with a letter and not ending with '-'."
+    condition     = can(regex("^[a-z][a-z0-9-]{1,24}[a-z0-9]$", var.name))
+    error_message = "name must be 3-26 characters of a-z, 0-9 and '-', starting with a letter and not ending with '-'."
   }
 }
 

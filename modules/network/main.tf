@@ -263,6 +263,7 @@ resource "aws_kms_alias" "flow_logs" {
 }
 
 resource "aws_cloudwatch_log_group" "flow_logs" {
+  #checkov:skip=CKV_AWS_338:Retention is the variable flow_log_retention_days, whose default (365 days) passes this check and is asserted by the module tests; an environment may keep logs for less to save cost.
   name              = "/${var.name}/vpc-flow-logs"
   retention_in_days = var.flow_log_retention_days
   kms_key_id        = aws_kms_key.flow_logs.arn

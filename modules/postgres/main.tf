@@ -88,6 +88,7 @@ resource "aws_kms_alias" "postgres" {
 
 # RDS would create these groups itself on first export, unencrypted and kept forever.
 resource "aws_cloudwatch_log_group" "exports" {
+  #checkov:skip=CKV_AWS_338:Retention is the variable log_retention_days, whose default (365 days) passes this check and is asserted by the module tests; an environment may keep logs for less to save cost.
   for_each = toset(local.log_exports)
 
   name              = "/aws/rds/instance/${local.identifier}/${each.value}"
@@ -162,6 +163,8 @@ resource "aws_db_parameter_group" "postgres" {
 }
 
 resource "aws_db_instance" "postgres" {
+  #checkov:skip=CKV_AWS_293:Deletion protection is the variable deletion_protection, true by default (asserted by tests/postgres.tftest.hcl); dev turns it off.
+  #checkov:skip=CKV_AWS_157:Multi-AZ is the variable multi_az, true by default (asserted by tests/postgres.tftest.hcl); dev runs single-AZ to halve the cost.
   identifier     = local.identifier
   engine         = "postgres"
   engine_version = var.engine_version

@@ -100,6 +100,7 @@ resource "aws_secretsmanager_secret_version" "auth_token" {
 # --- Logs ---------------------------------------------------------------------
 
 resource "aws_cloudwatch_log_group" "redis" {
+  #checkov:skip=CKV_AWS_338:Retention is the variable log_retention_days, whose default (365 days) passes this check and is asserted by the module tests; an environment may keep logs for less to save cost.
   for_each = local.log_types
 
   name              = "${local.log_group_prefix}/${each.value}"
@@ -143,6 +144,7 @@ resource "aws_elasticache_parameter_group" "redis" {
 }
 
 resource "aws_elasticache_replication_group" "redis" {
+  #checkov:skip=CKV2_AWS_50:Automatic failover and Multi-AZ are the variables automatic_failover and multi_az, true by default (asserted by tests/redis.tftest.hcl); dev runs one node.
   #checkov:skip=CKV_AWS_31:The AUTH token is set through the write-only auth_token_wo argument, which checkov does not know; TLS is required below.
   replication_group_id = local.replication_group_id
   description          = "${var.name}: Socket.IO message queue, sessions, rate limits, presence"

@@ -115,3 +115,13 @@ run "rejects_a_bad_publisher_arn" {
 
   expect_failures = [var.publisher_role_arns]
 }
+
+run "rejects_a_name_too_long_for_a_bucket_prefix" {
+  command = plan
+
+  variables {
+    name = "chat-production-eu-west-1-blue"
+  }
+
+  expect_failures = [var.name]
+}
