@@ -275,3 +275,39 @@ def test_when_even_the_dlq_fails_the_invocation_fails_and_a_retry_delivers(route
     result = router.invoke(copy.deepcopy(load_event("sns_metric_alarm")))
     assert not result["results"][0].get("duplicate")
     assert ("pagerduty", "trigger", "delivered") in outcomes(result)
+
+
+def test_a_dead_letter_replayed_after_the_fix_is_delivered_to_its_receiver_only(router, capsys):
+    router.pagerduty.default = Answer(500)
+    router.invoke(load_event("sns_metric_alarm"))
+    (letter,) = router.dead_letters()
+    slack_before = len(router.slack.requests)
+    router.pagerduty.default = Answer(202)
+    result = router.invoke(letter)
+    assert outcomes(result) == [("pagerduty", "trigger", "delivered")]
+    assert result["results"][0]["replay"] is True
+    assert router.pagerduty.requests[-1]["json"]["dedup_key"] == ALARM_ARN
+    assert len(router.slack.requests) == slack_before  # only the receiver that had failed
+    assert metric_values(capsys.readouterr().out, "Replays") == [1]
+
+
+def test_a_replay_that_fails_again_goes_back_to_the_dlq(router):
+    router.pagerduty.default = Answer(503)
+    router.invoke(load_event("sns_metric_alarm"))
+    (letter,) = router.dead_letters()
+    result = router.invoke(letter)
+    assert outcomes(result) == [("pagerduty", "trigger", "failed")]
+    (again,) = router.dead_letters()
+    assert again["receiver"] == "pagerduty" and again["alarm"] == letter["alarm"]
+
+
+def test_a_dead_letter_for_an_unknown_receiver_or_without_its_alarm_is_refused(router):
+    router.pagerduty.default = Answer(400)
+    router.invoke(load_event("sns_metric_alarm"))
+    (letter,) = router.dead_letters()
+    pages = len(router.pagerduty.requests)
+    unknown = router.invoke({**letter, "receiver": "carrier-pigeon"})
+    assert unknown["alarms"] == 0 and "not in the routing rules" in unknown["rejected"][0]
+    incomplete = router.invoke({**letter, "alarm": {"name": ALARM}})
+    assert incomplete["alarms"] == 0 and incomplete["rejected"][0].startswith("incomplete dead letter")
+    assert len(router.pagerduty.requests) == pages

@@ -60,6 +60,7 @@ tracer = Tracer(service=SERVICE)
 # boto3 calls: short timeouts and adaptive retries, so a throttled or slow AWS API does not
 # eat the whole invocation.
 BOTO_CONFIG = Config(connect_timeout=3, read_timeout=5, retries={"max_attempts": 5, "mode": "adaptive"})
+DEAD_LETTER_KIND = "alarm-router.delivery-failed"
 # Time kept back at the end of an invocation to dead-letter what could not be delivered.
 DEADLINE_MARGIN_SECONDS = 3.0
 
@@ -254,6 +255,8 @@ def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     )
     if rt.settings.idempotency_table:
         rt.idempotency_config.register_lambda_context(context)
+    if isinstance(event, dict) and event.get("kind") == DEAD_LETTER_KIND:
+        return replay(rt, event)
     try:
         alarms, rejected = normalize_event(event)
     except UnrecognizedEvent as exc:
@@ -365,12 +368,41 @@ def sign(key: str, body: bytes) -> str:
     return "sha256=" + hmac.new(key.encode(), body, hashlib.sha256).hexdigest()
 
 
+def replay(rt: Runtime, message: dict[str, Any]) -> dict[str, Any]:
+    """Deliver a dead-lettered notification again, to its one receiver, on purpose.
+
+    The alarm state was already handled (and is remembered as such), so this bypasses the
+    duplicate check; a receiver still failing puts the notification back in the DLQ.
+    """
+    try:
+        alarm = Alarm.from_dict(message["alarm"])
+        name, action = message["receiver"], message["action"]
+    except (KeyError, TypeError) as exc:
+        logger.error("dead letter to replay is incomplete", extra={"error": str(exc)})
+        metrics.add_metric(name="UnrecognizedEvents", unit=MetricUnit.Count, value=1)
+        return {"alarms": 0, "rejected": [f"incomplete dead letter: {exc}"], "results": []}
+    rules = rt.rules()
+    receiver = rules.receivers.get(name)
+    if receiver is None or action not in ("trigger", "resolve"):
+        reason = f"receiver {name!r} is not in the routing rules" if receiver is None else "bad action"
+        logger.error("dead letter cannot be replayed", extra={"receiver": name, "error": reason})
+        return {"alarms": 0, "rejected": [reason], "results": []}
+    logger.append_keys(alarm=alarm.name, alarm_state=alarm.state)
+    delivery = Delivery(receiver, action, str(message.get("route") or "replay"))
+    outcome = deliver(rt, alarm, delivery)
+    _count(receiver.name, outcome["outcome"])
+    metrics.add_metric(name="Replays", unit=MetricUnit.Count, value=1)
+    logger.remove_keys(["alarm", "alarm_state"])
+    result = {"alarm": alarm.name, "state": alarm.state, "deliveries": [outcome], "replay": True}
+    return {"alarms": 1, "rejected": [], "results": [result]}
+
+
 def dead_letter(rt: Runtime, alarm: Alarm, delivery: Delivery, error: DeliveryFailed) -> None:
     if not rt.settings.dlq_url:
         logger.error("no DLQ_URL: the failed delivery is only in this log")
         return
     message = {
-        "kind": "alarm-router.delivery-failed",
+        "kind": DEAD_LETTER_KIND,
         "receiver": delivery.receiver.name,
         "receiver_type": delivery.receiver.type,
         "action": delivery.action,
