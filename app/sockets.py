@@ -11,6 +11,7 @@ import logging
 import time
 from dataclasses import dataclass, field
 
+import redis
 import socketio
 from flask import request
 from flask_socketio import SocketIO, join_room, leave_room
@@ -42,9 +43,20 @@ class OrderedRedisManager(socketio.RedisManager):
        with ``since``, which fills the gap from the database.
     """
 
-    def __init__(self, *args, on_resubscribe=None, **kwargs):
+    def __init__(self, *args, on_resubscribe=None, pool_size: int = 32, **kwargs):
         super().__init__(*args, **kwargs)
         self.on_resubscribe = on_resubscribe
+        self.pool_size = pool_size
+
+    def _redis_connect(self):
+        # redis-py's default pool raises "Too many connections" at its limit, which would
+        # drop messages under load; a blocking pool of a known size waits instead.
+        pool = redis.BlockingConnectionPool.from_url(
+            self.redis_url, max_connections=self.pool_size, timeout=5, **self.redis_options
+        )
+        self.redis = redis.Redis(connection_pool=pool)
+        self.pubsub = self.redis.pubsub(ignore_subscribe_messages=True)
+        self.connected = True
 
     def emit(self, event, data, namespace=None, room=None, skip_sid=None, callback=None, to=None, **kwargs):
         if kwargs.get("ignore_queue") or callback is not None:
