@@ -29,6 +29,7 @@ from .support import (
     delete_redis_keys,
     migrate,
     server_env,
+    stop_processes,
     tail,
     unique,
 )
@@ -68,8 +69,7 @@ class Cluster:
     def stop(self) -> None:
         for p in self.proxies:
             p.stop()
-        for s in self.servers:
-            s.stop()
+        stop_processes([s.proc for s in self.servers])
 
 
 @pytest.fixture(scope="session")

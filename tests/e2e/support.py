@@ -90,14 +90,20 @@ def tail(path: Path, n: int = 4000) -> str:
 
 
 def stop_process(proc: subprocess.Popen | None) -> None:
-    if proc is None or proc.poll() is not None:
-        return
-    proc.send_signal(signal.SIGTERM)
-    try:
-        proc.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait(timeout=10)
+    stop_processes([proc])
+
+
+def stop_processes(procs: list[subprocess.Popen | None]) -> None:
+    """SIGTERM to all first, then wait: the graceful shutdowns overlap instead of adding up."""
+    running = [p for p in procs if p is not None and p.poll() is None]
+    for proc in running:
+        proc.send_signal(signal.SIGTERM)
+    for proc in running:
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=10)
 
 
 # --------------------------------------------------------------------------- PostgreSQL, Redis
