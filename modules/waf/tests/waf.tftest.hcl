@@ -59,20 +59,6 @@ run "regional_defaults" {
     if r.name != "rate-limit-per-client"])
     error_message = "managed rule groups must be AWS's and keep their own (blocking) actions"
   }
-}
-
-run "rate_rule_blocks_per_client_ip_first" {
-  command = plan
-
-  variables {
-    rate_limit = 500
-  }
-
-  assert {
-    condition = one([for r in aws_wafv2_web_acl.this.rule : r.statement[0].rate_based_statement[0].limit
-    if r.name == "rate-limit-per-client"]) == 500
-    error_message = "the rate-based rule must use the configured limit"
-  }
   assert {
     condition = one([for r in aws_wafv2_web_acl.this.rule : r.statement[0].rate_based_statement[0].aggregate_key_type
     if r.name == "rate-limit-per-client"]) == "IP"
@@ -87,25 +73,6 @@ run "rate_rule_blocks_per_client_ip_first" {
     condition     = min([for r in aws_wafv2_web_acl.this.rule : r.priority]...) == one([for r in aws_wafv2_web_acl.this.rule : r.priority if r.name == "rate-limit-per-client"])
     error_message = "the rate-based rule must be evaluated before the managed rule groups"
   }
-}
-
-run "forwarded_ip_aggregation_reads_x_forwarded_for" {
-  command = plan
-
-  variables {
-    rate_limit_aggregate_key = "FORWARDED_IP"
-  }
-
-  assert {
-    condition = one([for r in aws_wafv2_web_acl.this.rule : r.statement[0].rate_based_statement[0].forwarded_ip_config[0].header_name
-    if r.name == "rate-limit-per-client"]) == "X-Forwarded-For"
-    error_message = "FORWARDED_IP must read X-Forwarded-For"
-  }
-}
-
-run "chat_traffic_overrides_count_instead_of_block" {
-  command = plan
-
   assert {
     condition = toset(flatten([for r in aws_wafv2_web_acl.this.rule : [
       for o in r.statement[0].managed_rule_group_statement[0].rule_action_override : o.name
@@ -118,11 +85,6 @@ run "chat_traffic_overrides_count_instead_of_block" {
     if r.name == "AWSManagedRulesKnownBadInputsRuleSet"])) == 0
     error_message = "known bad inputs (Log4j, ...) must keep blocking"
   }
-}
-
-run "logs_are_encrypted_and_redact_authorization" {
-  command = plan
-
   assert {
     condition     = startswith(aws_cloudwatch_log_group.waf.name, "aws-waf-logs-")
     error_message = "AWS WAF only logs to log groups named aws-waf-logs-*"
@@ -156,6 +118,31 @@ run "logs_are_encrypted_and_redact_authorization" {
     condition = one([for s in jsondecode(aws_kms_key.logs.policy).Statement : s.Condition.ArnEquals["kms:EncryptionContext:aws:logs:arn"]
     if s.Sid == "CloudWatchLogsEncryptsTheWafLogGroup"]) == "arn:aws:logs:eu-west-1:111122223333:log-group:aws-waf-logs-chat-prod-regional"
     error_message = "CloudWatch Logs may use the key for the WAF log group only"
+  }
+}
+
+run "rate_limit_and_client_key_follow_the_variables" {
+  command = plan
+
+  variables {
+    rate_limit               = 500
+    rate_limit_aggregate_key = "FORWARDED_IP"
+  }
+
+  assert {
+    condition = one([for r in aws_wafv2_web_acl.this.rule : r.statement[0].rate_based_statement[0].limit
+    if r.name == "rate-limit-per-client"]) == 500
+    error_message = "the rate-based rule must use the configured limit"
+  }
+  assert {
+    condition = one([for r in aws_wafv2_web_acl.this.rule : r.statement[0].rate_based_statement[0].forwarded_ip_config[0].header_name
+    if r.name == "rate-limit-per-client"]) == "X-Forwarded-For"
+    error_message = "FORWARDED_IP must read X-Forwarded-For"
+  }
+  assert {
+    condition = one([for r in aws_wafv2_web_acl.this.rule : r.statement[0].rate_based_statement[0].aggregate_key_type
+    if r.name == "rate-limit-per-client"]) == "FORWARDED_IP"
+    error_message = "the client key must follow the variable"
   }
 }
 
@@ -211,33 +198,16 @@ run "cloudfront_scope_outside_us_east_1_is_refused" {
   expect_failures = [aws_wafv2_web_acl.this]
 }
 
-run "rejects_a_rate_limit_below_the_aws_minimum" {
+run "rejects_bad_values" {
   command = plan
 
   variables {
-    rate_limit = 5
-  }
-
-  expect_failures = [var.rate_limit]
-}
-
-run "rejects_logs_without_authorization_redacted" {
-  command = plan
-
-  variables {
+    rate_limit       = 5
     redacted_headers = ["cookie"]
+    scope            = "GLOBAL"
+    name             = "Chat_Prod"
   }
 
-  expect_failures = [var.redacted_headers]
-}
-
-run "rejects_an_unknown_scope_and_a_bad_name" {
-  command = plan
-
-  variables {
-    scope = "GLOBAL"
-    name  = "Chat_Prod"
-  }
-
-  expect_failures = [var.scope, var.name]
+  # A rate limit below AWS's minimum, logs without Authorization redacted, an unknown scope, a bad name.
+  expect_failures = [var.rate_limit, var.redacted_headers, var.scope, var.name]
 }
