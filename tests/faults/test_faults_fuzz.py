@@ -615,6 +615,28 @@ def test_pathological_json_bodies_are_invalid_payload_not_500(world: World, path
     assert r.json()["error"]["code"] == "invalid_payload"
 
 
+@pytest.mark.parametrize(
+    "method,path",
+    [
+        ("get", "/api/rooms/a%00b/messages"),
+        ("post", "/api/rooms/a%00b/members"),
+        ("get", "/api/uploads/rooms/1/a%00b"),
+    ],
+)
+def test_a_nul_character_in_a_path_is_a_client_error_not_500(world: World, method: str, path: str):
+    """PostgreSQL text cannot hold NUL: a name carrying one must be refused before the query."""
+    r = requests.request(
+        method,
+        world.server.url + path,
+        json={"username": world.bob["user"]["username"]},
+        headers=_auth(world.alice["token"]),
+        allow_redirects=False,
+        timeout=15,
+    )
+    assert r.status_code in (400, 404), f"{method} {path}: {r.status_code} {r.text[:200]}"
+    check_error(r.json()["error"])
+
+
 # --------------------------------------------------------------------------- the database
 
 
