@@ -340,7 +340,7 @@ def idle_plan(users: int) -> dict:
         "rooms": [f"idle-{i}" for i in range(20)],
         "clients": 1000,
         "settle_ms": 3000,
-        "connect_concurrency": 20,
+        "connect_concurrency": 40,
     }
 
 
@@ -357,11 +357,12 @@ def sustained(result: dict) -> int:
 
 def integrity(results: list[dict]) -> dict:
     """Lost, duplicated and reordered deliveries summed over every step of every run."""
-    total = {"lost": 0, "duplicated": 0, "reordered": 0, "ack_errors": 0, "steps": 0}
+    total = {"lost": 0, "late": 0, "duplicated": 0, "reordered": 0, "ack_errors": 0, "steps": 0}
     for r in results:
         for s in r.get("steps", []):
             total["steps"] += 1
             total["lost"] += s["lost"]
+            total["late"] += s.get("late_deliveries", 0)
             total["duplicated"] += s["duplicated"]
             total["reordered"] += s["reordered"]
             total["ack_errors"] += sum(s["ack_errors"].values())
@@ -402,7 +403,7 @@ def run(mode: str, async_modes: list[str], only: set[str] | None) -> dict:
     # Scenarios beyond fan-out and latency run for the first async mode only.
     main = [ref, *svcs[:1]]
     quick = mode == "quick"
-    step_s = 2.0 if quick else 4.0
+    step_s = 2.0 if quick else 3.0
     users = 10 if quick else 100
     results: dict = {"mode": mode, "machine": machine_info(), "scenarios": {}, "out": str(out)}
     wanted = (lambda name: name in only) if only else (lambda name: True)
@@ -418,7 +419,7 @@ def run(mode: str, async_modes: list[str], only: set[str] | None) -> dict:
             )
         if wanted("latency"):
             sc["latency"] = bench.loadgen(
-                clusters, "latency", latency_plan(2 if quick else 3, 2.0 if quick else 5.0, users)
+                clusters, "latency", latency_plan(2 if quick else 3, 2.0 if quick else 4.0, users)
             )
         if not quick and wanted("manyrooms"):
             sc["manyrooms"] = bench.loadgen(
@@ -434,17 +435,20 @@ def run(mode: str, async_modes: list[str], only: set[str] | None) -> dict:
                 sc["memory"] = [bench.loadgen(c, "memory", idle_plan(users))[0] for c in singles]
             if wanted("scaling"):
                 sc["fanout-1proc"] = bench.loadgen(
-                    singles, "fanout-1proc", fanout_plan(FANOUT_RAMP, step_s, users)
+                    singles, "fanout-1proc", fanout_plan(FANOUT_RAMP, step_s, users, 1)
                 )
             for cluster in singles:
                 bench.stop(cluster)
 
         if not quick and wanted("persistence"):
             no_db = [bench.start(t, 2, {"BENCH_NO_PERSIST": "1"}) for t in main]
+            no_order = {"check_order": False}  # ids without the database are no commit order
             sc["fanout-nopersist"] = bench.loadgen(
-                no_db, "fanout-nopersist", fanout_plan(FANOUT_RAMP, step_s, users)
+                no_db, "fanout-nopersist", fanout_plan(FANOUT_RAMP, step_s, users, 1) | no_order
             )
-            sc["latency-nopersist"] = bench.loadgen(no_db, "latency-nopersist", latency_plan(3, 5.0, users))
+            sc["latency-nopersist"] = bench.loadgen(
+                no_db, "latency-nopersist", latency_plan(3, 4.0, users) | no_order
+            )
             for cluster in no_db:
                 bench.stop(cluster)
     finally:
@@ -657,7 +661,7 @@ def ratio_lines(results: dict) -> list[str]:
             lines.append(f"  persistence cost (fan-out): service {cost} (target at most 10%)")
     for name, i in results["summary"]["integrity"].items():
         lines.append(
-            f"{name}: lost {i['lost']}, duplicated {i['duplicated']}, out of order "
+            f"{name}: lost {i['lost']}, late {i['late']}, duplicated {i['duplicated']}, out of order "
             f"{i['reordered']}, failed acks {i['ack_errors']} over {i['steps']} steps"
         )
     return lines

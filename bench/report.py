@@ -125,12 +125,14 @@ def targets_table(results: dict) -> list[str]:
 
 def integrity_table(results: dict) -> list[str]:
     lines = [
-        "| server | load steps | lost deliveries | duplicated | out of id order | failed acks |",
-        "|---|---|---|---|---|---|",
+        "| server | load steps | lost deliveries | late (after the 3 s drain) | duplicated | "
+        "out of id order | failed acks |",
+        "|---|---|---|---|---|---|---|",
     ]
     for name, i in results["summary"]["integrity"].items():
         lines.append(
-            f"| {name} | {i['steps']} | {i['lost']} | {i['duplicated']} | {i['reordered']} | "
+            f"| {name} | {i['steps']} | {i['lost']} | {i.get('late', '-')} | {i['duplicated']} | "
+            f"{i['reordered']} | "
             f"{i['ack_errors']} |"
         )
     return lines

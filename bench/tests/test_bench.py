@@ -62,13 +62,15 @@ def test_reference_send_is_stored_before_the_ack_and_idempotent_by_client_id(ben
     assert total == distinct
 
 
-def test_stalled_server_process_shows_up_as_lost_deliveries(bench):
-    ref = orchestrate.Target("ref", "ref", "reference")
-    cluster = bench.start(ref, 2)
+def run_with_stall(bench, steps: int, resume_after_first_step: bool) -> list[dict]:
+    """Load on two reference processes; the second one is stopped (SIGSTOP) once the sockets
+    have joined, and resumed either after the first step or only after the run."""
+    cluster = bench.start(orchestrate.Target("ref", "ref", "reference"), 2)
+    spec = {"sends_per_s": 20, "duration_s": 2.0}
     plan = bench.plan(
         [cluster],
         "stall",
-        small_plan(steps=[{"sends_per_s": 20, "duration_s": 2.0}], drain_ms=1000, ack_timeout_ms=8000),
+        small_plan(steps=[spec] * steps, drain_ms=1000, ack_timeout_ms=8000, final_drain_ms=3000),
     )
     plan_path = bench.out / "stall.json"
     plan_path.write_text(json.dumps(plan))
@@ -83,16 +85,32 @@ def test_stalled_server_process_shows_up_as_lost_deliveries(bench):
     try:
         for line in proc.stderr:
             if "joined" in line:
+                os.kill(stalled.pid, signal.SIGSTOP)
+            if "stall: offered" in line and resume_after_first_step:
+                os.kill(stalled.pid, signal.SIGCONT)
                 break
-        os.kill(stalled.pid, signal.SIGSTOP)
         out, _ = proc.communicate(timeout=60)
     finally:
         os.kill(stalled.pid, signal.SIGCONT)
-    step = json.loads(out.strip().splitlines()[-1])["runs"][0]["steps"][0]
+    return json.loads(out.strip().splitlines()[-1])["runs"][0]["steps"]
+
+
+def test_stalled_server_process_shows_up_as_lost_deliveries(bench):
+    (step,) = run_with_stall(bench, steps=1, resume_after_first_step=False)
     # the stalled process neither acks its senders nor delivers to its receivers
     assert step["acked"] < step["sent"]
     assert step["lost"] > 0
+    assert step["late_deliveries"] == 0
     assert step["pass"] is False
+
+
+def test_deliveries_after_the_drain_are_late_not_lost(bench):
+    first, second = run_with_stall(bench, steps=2, resume_after_first_step=True)
+    # the resumed process delivers its backlog during the second step
+    assert first["pass"] is False
+    assert first["late_deliveries"] > 0
+    assert first["lost"] == 0
+    assert second["lost"] == 0
 
 
 def test_duplicated_deliveries_are_counted(bench, tmp_path):
