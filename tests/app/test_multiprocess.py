@@ -163,3 +163,37 @@ def test_presence_of_a_process_killed_without_goodbye_expires(stack, clients):
     assert bob["username"] not in a.call("join", {"room": room})["online"]
     survivor.close()
     victim.close()
+
+
+def test_a_stalled_database_call_does_not_stall_other_sockets(server, stack, clients):
+    """psycopg2 waits cooperatively: a send stuck on the database leaves the hub free."""
+    from app.actions import ROOM_LOCK_BASE
+
+    (_, tok) = register(server.url)
+    stuck_room, free_room = new_room(server.url, tok), new_room(server.url, tok)
+    stuck_id = stack.db.scalar("SELECT id FROM rooms WHERE name = :n", n=stuck_room)
+    a = clients(server.url, tok)
+    b = clients(server.url, tok)
+    a.call("join", {"room": stuck_room})
+    b.call("join", {"room": free_room})
+    blocker = stack.db.engine.connect()
+    try:
+        # hold the room's ordering lock from outside, as a long transaction would
+        blocker.exec_driver_sql("SELECT pg_advisory_lock(%s)", (ROOM_LOCK_BASE + stuck_id,))
+        done = []
+        a.sio.emit("send", {"room": stuck_room, "body": "waits"}, callback=done.append)
+        time.sleep(0.5)
+        assert done == []  # really stuck on the database
+        started = time.monotonic()
+        for i in range(5):
+            assert b.call("send", {"room": free_room, "body": f"free {i}"}, timeout=5)["ok"]
+        assert time.monotonic() - started < 5
+        assert done == []
+    finally:
+        blocker.exec_driver_sql("SELECT pg_advisory_unlock(%s)", (ROOM_LOCK_BASE + stuck_id,))
+        blocker.commit()
+        blocker.close()
+    deadline = time.monotonic() + 10
+    while not done and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert done and done[0]["ok"]
