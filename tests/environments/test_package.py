@@ -12,6 +12,7 @@ import json
 import os
 import re
 import subprocess
+import sys
 import tarfile
 from pathlib import Path
 
@@ -128,7 +129,7 @@ def test_install_script_installs_offline_and_the_app_imports(built: Path, tmp_pa
         tar.extractall(tmp_path, filter="data")
     release = tmp_path / "chat-1.4.0-rc.1"
     dest = tmp_path / "installed"
-    env = {**os.environ, "PYTHON": "python3.11", "PIP_NO_INDEX": "1"}
+    env = {**os.environ, "PYTHON": sys.executable, "PIP_NO_INDEX": "1"}
     result = subprocess.run(
         ["bash", str(release / "install.sh"), str(dest)],
         env=env,
