@@ -137,8 +137,8 @@ def env(database: Database, channel: str, moto: MotoS3, built_client: Path) -> d
 def cluster_factory(env, e2e_dir: Path, moto: MotoS3) -> Iterator[Callable[[str], Cluster]]:
     made: list[Cluster] = []
 
-    def make(tag: str) -> Cluster:
-        cluster = Cluster(env, e2e_dir, moto, tag)
+    def make(tag: str, **overrides: str) -> Cluster:
+        cluster = Cluster({**env, **overrides}, e2e_dir, moto, tag)
         made.append(cluster)
         return cluster
 

@@ -242,6 +242,10 @@ export function startChat(root, me, onSignedOut) {
         if (ack.error && ack.error.code === 'timeout') return;
         r.wanted = false;
         store.setJoined(r.name, false);
+        // Unknown, or private and not ours: it has no place in the list either.
+        if (['forbidden', 'not_found'].includes(ack.error && ack.error.code)) {
+          state.rooms.delete(r.name);
+        }
         toast(`Could not open #${r.name}: ${errorText(ack.error)}`, 'error');
         if (state.active === r.name) {
           state.active = null;
