@@ -123,6 +123,55 @@ resource "aws_wafv2_web_acl" "this" {
   }
 
   dynamic "rule" {
+    for_each = var.auth_rate_limit == null ? [] : [var.auth_rate_limit]
+    content {
+      name     = "rate-limit-auth-per-client"
+      priority = 2
+
+      action {
+        block {}
+      }
+
+      statement {
+        rate_based_statement {
+          limit                 = rule.value
+          evaluation_window_sec = var.rate_limit_window_seconds
+          aggregate_key_type    = var.rate_limit_aggregate_key
+
+          dynamic "forwarded_ip_config" {
+            for_each = var.rate_limit_aggregate_key == "FORWARDED_IP" ? [1] : []
+            content {
+              header_name       = "X-Forwarded-For"
+              fallback_behavior = "MATCH"
+            }
+          }
+
+          scope_down_statement {
+            regex_match_statement {
+              regex_string = "^/api/(login|register)$"
+
+              field_to_match {
+                uri_path {}
+              }
+
+              text_transformation {
+                priority = 0
+                type     = "NONE"
+              }
+            }
+          }
+        }
+      }
+
+      visibility_config {
+        cloudwatch_metrics_enabled = true
+        metric_name                = "${local.metric_prefix}_rate_limit_auth"
+        sampled_requests_enabled   = true
+      }
+    }
+  }
+
+  dynamic "rule" {
     for_each = local.managed_rule_groups
     content {
       name     = rule.value.name

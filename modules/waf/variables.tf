@@ -37,6 +37,17 @@ variable "rate_limit" {
   }
 }
 
+variable "auth_rate_limit" {
+  description = "Requests one client IP may send to /api/login and /api/register in `rate_limit_window_seconds` before WAF blocks it: a credential-stuffing brake at the edge, in front of the service's own AUTH_RATE_LIMIT. null removes the rule."
+  type        = number
+  default     = 100
+
+  validation {
+    condition     = var.auth_rate_limit == null || (try(var.auth_rate_limit >= 10 && var.auth_rate_limit <= 2000000000 && floor(var.auth_rate_limit) == var.auth_rate_limit, false))
+    error_message = "auth_rate_limit must be null or a whole number between 10 and 2000000000."
+  }
+}
+
 variable "rate_limit_window_seconds" {
   description = "Evaluation window of the rate-based rule, in seconds."
   type        = number

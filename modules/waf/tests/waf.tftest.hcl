@@ -42,21 +42,22 @@ run "regional_defaults" {
   assert {
     condition = toset([for r in aws_wafv2_web_acl.this.rule : r.name]) == toset([
       "rate-limit-per-client",
+      "rate-limit-auth-per-client",
       "AWSManagedRulesCommonRuleSet",
       "AWSManagedRulesKnownBadInputsRuleSet",
       "AWSManagedRulesAmazonIpReputationList",
       "AWSManagedRulesAnonymousIpList",
     ])
-    error_message = "the web ACL must hold exactly the rate rule and the four AWS managed rule groups"
+    error_message = "the web ACL must hold exactly the two rate rules and the four AWS managed rule groups"
   }
   assert {
-    condition     = length(distinct([for r in aws_wafv2_web_acl.this.rule : r.priority])) == 5
+    condition     = length(distinct([for r in aws_wafv2_web_acl.this.rule : r.priority])) == 6
     error_message = "rule priorities must be unique"
   }
   assert {
     condition = alltrue([for r in aws_wafv2_web_acl.this.rule :
       r.statement[0].managed_rule_group_statement[0].vendor_name == "AWS" && length(r.override_action[0].none) == 1
-    if r.name != "rate-limit-per-client"])
+    if !startswith(r.name, "rate-limit-")])
     error_message = "managed rule groups must be AWS's and keep their own (blocking) actions"
   }
   assert {
@@ -121,12 +122,33 @@ run "regional_defaults" {
   }
 }
 
+run "auth_endpoints_have_their_own_stricter_limit" {
+  command = plan
+
+  assert {
+    condition = one([for r in aws_wafv2_web_acl.this.rule : r.statement[0].rate_based_statement[0].limit
+    if r.name == "rate-limit-auth-per-client"]) == 100
+    error_message = "login and register must be limited to 100 requests per client per window by default"
+  }
+  assert {
+    condition = one([for r in aws_wafv2_web_acl.this.rule : r.statement[0].rate_based_statement[0].scope_down_statement[0].regex_match_statement[0].regex_string
+    if r.name == "rate-limit-auth-per-client"]) == "^/api/(login|register)$"
+    error_message = "the auth limit must apply to /api/login and /api/register only"
+  }
+  assert {
+    condition = one([for r in aws_wafv2_web_acl.this.rule : length(r.action[0].block)
+    if r.name == "rate-limit-auth-per-client"]) == 1
+    error_message = "the auth rate rule must block"
+  }
+}
+
 run "rate_limit_and_client_key_follow_the_variables" {
   command = plan
 
   variables {
     rate_limit               = 500
     rate_limit_aggregate_key = "FORWARDED_IP"
+    auth_rate_limit          = null
   }
 
   assert {
@@ -143,6 +165,10 @@ run "rate_limit_and_client_key_follow_the_variables" {
     condition = one([for r in aws_wafv2_web_acl.this.rule : r.statement[0].rate_based_statement[0].aggregate_key_type
     if r.name == "rate-limit-per-client"]) == "FORWARDED_IP"
     error_message = "the client key must follow the variable"
+  }
+  assert {
+    condition     = !contains([for r in aws_wafv2_web_acl.this.rule : r.name], "rate-limit-auth-per-client")
+    error_message = "auth_rate_limit = null must remove the auth rule"
   }
 }
 
@@ -203,11 +229,13 @@ run "rejects_bad_values" {
 
   variables {
     rate_limit       = 5
+    auth_rate_limit  = 2.5
     redacted_headers = ["cookie"]
     scope            = "GLOBAL"
     name             = "Chat_Prod"
   }
 
-  # A rate limit below AWS's minimum, logs without Authorization redacted, an unknown scope, a bad name.
-  expect_failures = [var.rate_limit, var.redacted_headers, var.scope, var.name]
+  # A rate limit below AWS's minimum, a fractional auth limit, logs without Authorization
+  # redacted, an unknown scope, a bad name.
+  expect_failures = [var.rate_limit, var.auth_rate_limit, var.redacted_headers, var.scope, var.name]
 }
