@@ -845,7 +845,6 @@ export function startChat(root, me, onSignedOut) {
         time: String(created.getTime() || 0),
         day: dayOf(m.created_at),
       },
-      'aria-label': `${m.user} at ${timeOf(m.created_at)}`,
     });
     const body = h('div', { class: 'body' }, m.body);
     const actions = h('div', { class: 'actions' });
