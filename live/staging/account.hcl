@@ -11,9 +11,8 @@ locals {
   owner       = "platform-team"
   cost_centre = "cc-chat-staging"
 
-  # Alarm contacts: the topic and its confirmed email subscriptions come from
-  # bootstrap/alarm-contacts.yaml (deployed in us-west-2 and us-east-1); the addresses are repeated
-  # here for the monitoring module's own notifications.
-  alarm_contacts_topic_name = "chat-staging-alarm-contacts"
-  alarm_email_addresses     = ["chat-staging-alarms@example.com"]
+  # Alarm contacts: the on-call mailbox the alarm router's email topic subscribes (each address
+  # confirms once by mail). Paging and chat receivers are secrets, not config (docs/runbook.md
+  # 1.11); cost budget alerts go to the bootstrap's chat-staging-alarm-contacts topic.
+  alarm_email_addresses = ["chat-staging-alarms@example.com"]
 }
