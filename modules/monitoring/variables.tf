@@ -113,6 +113,11 @@ variable "app_metrics_env" {
   description = "Value of the `Env` dimension the chat service writes (its `APP_ENV`). Default: `env`."
   type        = string
   default     = null
+
+  validation {
+    condition     = var.app_metrics_env == null || can(regex("^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$", coalesce(var.app_metrics_env, "x")))
+    error_message = "app_metrics_env must be 1-64 letters, digits, '_', '.' or '-'."
+  }
 }
 
 # --- log groups ------------------------------------------------------------------
