@@ -308,3 +308,12 @@ def test_the_report_is_json_serializable(rds, monkeypatch):
     seed("chat-db-a", 5, every=timedelta(days=1))
     report = run(monkeypatch, RETENTION_POLICY="last=1", DRY_RUN="true")
     assert json.loads(json.dumps(report))["would_delete"]
+
+
+def test_the_log_line_lists_at_most_200_snapshots_and_counts_all(rds, monkeypatch, caplog):
+    seed("chat-db-a", 260, every=timedelta(hours=1))
+    report = run(monkeypatch, {"dry_run": True, "max_deletions": 1000}, RETENTION_POLICY="last=1")
+    assert len(report["would_delete"]) == 259
+    (logged,) = [r for r in caplog.records if r.getMessage() == "snapshot pruning report"]
+    assert len(logged.report["would_delete"]) == 200
+    assert logged.report["would_delete_count"] == 259

@@ -114,7 +114,7 @@ class Runtime:
 
     def __init__(self, settings: Settings):
         self.settings = settings
-        self._tags: dict[str, dict[str, str]] = {}
+        self._tags: dict[str, tuple[float, dict[str, str]]] = {}
         self._cloudwatch: dict[str, Any] = {}
 
     @cached_property
@@ -184,8 +184,9 @@ class Runtime:
             return self.bundled_rules()
 
     def tags_of(self, alarm: Alarm) -> dict[str, str]:
-        if alarm.arn in self._tags:
-            return self._tags[alarm.arn]
+        cached = self._tags.get(alarm.arn)
+        if cached and time.monotonic() - cached[0] < self.settings.cache_seconds:
+            return cached[1]
         client = self._cloudwatch.get(alarm.region)
         if client is None:
             client = boto3.client("cloudwatch", region_name=alarm.region, config=BOTO_CONFIG)
@@ -197,7 +198,7 @@ class Runtime:
             # Routing still works on name, namespace and defaults; say so loudly.
             logger.warning("alarm tags unreadable", extra={"alarm": alarm.arn, "error": str(exc)})
             tags = {}
-        self._tags[alarm.arn] = tags
+        self._tags[alarm.arn] = (time.monotonic(), tags)
         return tags
 
     def secret(self, name: str) -> dict[str, Any]:

@@ -6,6 +6,8 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
+from aws_lambda_powertools.utilities.data_classes import EventBridgeEvent, SNSEvent
+
 from .alarm import STATES, Alarm
 
 EVENTBRIDGE_DETAIL_TYPE = "CloudWatch Alarm State Change"
@@ -24,15 +26,14 @@ def normalize_event(event: dict[str, Any]) -> tuple[list[Alarm], list[str]]:
     records = event.get("Records")
     if isinstance(records, list) and records:
         alarms, rejected = [], []
-        for index, record in enumerate(records):
-            sns = record.get("Sns") if isinstance(record, dict) else None
-            if not isinstance(sns, dict):
+        for index, record in enumerate(SNSEvent(event).records):
+            if not isinstance(record.raw_event, dict) or not isinstance(record.raw_event.get("Sns"), dict):
                 rejected.append(f"record {index}: not an SNS record")
                 continue
             try:
-                alarms.append(from_sns_message(sns.get("Message", "")))
+                alarms.append(from_sns_message(record.sns.message or ""))
             except UnrecognizedEvent as exc:
-                rejected.append(f"record {index} ({sns.get('MessageId', '?')}): {exc}")
+                rejected.append(f"record {index} ({record.sns.message_id or '?'}): {exc}")
         return alarms, rejected
     raise UnrecognizedEvent("neither SNS records nor a 'CloudWatch Alarm State Change' event")
 
@@ -82,8 +83,9 @@ def from_sns_message(message: str | dict[str, Any]) -> Alarm:
 
 def from_eventbridge(event: dict[str, Any]) -> Alarm:
     """An EventBridge 'CloudWatch Alarm State Change' event (metric, composite, anomaly)."""
-    detail = event.get("detail") or {}
-    resources = event.get("resources") or []
+    bridged = EventBridgeEvent(event)
+    detail = bridged.detail or {}
+    resources = bridged.resources or []
     arn = resources[0] if resources else ""
     if not arn or "state" not in detail:
         raise UnrecognizedEvent("alarm state-change event without an alarm ARN or state")
@@ -94,12 +96,12 @@ def from_eventbridge(event: dict[str, Any]) -> Alarm:
     common = {
         "name": detail.get("alarmName") or arn.rsplit(":", 1)[-1],
         "arn": arn,
-        "account": str(event.get("account") or account),
-        "region": event.get("region") or region,
+        "account": str(bridged.account or account),
+        "region": bridged.region or region,
         "state": _state(state.get("value")),
         "previous_state": _state(previous.get("value") or "INSUFFICIENT_DATA"),
         "reason": state.get("reason") or "",
-        "timestamp": normalize_timestamp(state.get("timestamp") or event.get("time")),
+        "timestamp": normalize_timestamp(state.get("timestamp") or bridged.time),
         "description": configuration.get("description") or "",
         "source": "eventbridge",
     }

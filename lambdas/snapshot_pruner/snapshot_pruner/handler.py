@@ -35,6 +35,8 @@ BOTO_CONFIG = Config(connect_timeout=5, read_timeout=30, retries={"max_attempts"
 STOP_MARGIN_SECONDS = 20.0
 # How many snapshot ids per skip reason the report lists (all are counted).
 LISTED_PER_REASON = 25
+# How many deleted snapshots the log line lists (the returned report lists all).
+LISTED_IN_LOG = 200
 
 
 class ConfigError(RuntimeError):
@@ -117,7 +119,7 @@ def prune(rds: Any, account: str, settings: Settings, *, deadline: float | None 
     plan = decide(snapshots, rules)
     deleted, errors = carry_out(rds, plan, settings, deadline)
     report = summarize(plan, deleted, errors, settings, len(snapshots), time.monotonic() - started)
-    logger.info("snapshot pruning report", extra={"report": report})
+    logger.info("snapshot pruning report", extra={"report": for_log(report)})
     count = len(deleted)
     metrics.add_metric(name="SnapshotsSeen", unit=MetricUnit.Count, value=len(snapshots))
     metrics.add_metric(name="SnapshotsKept", unit=MetricUnit.Count, value=len(plan.keep))
@@ -129,6 +131,20 @@ def prune(rds: Any, account: str, settings: Settings, *, deadline: float | None 
     metrics.add_metric(name="SnapshotsSkipped", unit=MetricUnit.Count, value=sum(report["skipped"].values()))
     metrics.add_metric(name="PruneErrors", unit=MetricUnit.Count, value=len(errors))
     return report
+
+
+def for_log(report: dict[str, Any]) -> dict[str, Any]:
+    """The report with its snapshot list cut, so the log line stays under CloudWatch's event size."""
+    key = "would_delete" if report["dry_run"] else "deleted"
+    listed = report[key]
+    if len(listed) <= LISTED_IN_LOG:
+        return report
+    return {
+        **report,
+        key: listed[:LISTED_IN_LOG],
+        f"{key}_count": len(listed),
+        f"{key}_listed": LISTED_IN_LOG,
+    }
 
 
 def source_policies(
