@@ -133,6 +133,7 @@ data "archive_file" "source" {
 }
 
 resource "aws_cloudwatch_log_group" "pruner" {
+  #checkov:skip=CKV_AWS_338:Retention is the variable log_retention_days, whose default (365 days) passes this check and is asserted by the module tests; an environment may keep logs for less to save cost.
   name              = local.log_group
   retention_in_days = var.log_retention_days
   kms_key_id        = local.kms_key_arn
