@@ -23,8 +23,12 @@ if [ ! -x "$venv/bin/python" ]; then
   "$python" -m venv "$venv" || { echo "error: could not create $venv (Debian: apt-get install python3-venv)" >&2; exit 1; }
 fi
 echo "==> installing Python dependencies into $venv"
-"$venv/bin/python" -m pip install -q --disable-pip-version-check --upgrade pip
-if ! "$venv/bin/python" -m pip install -q --disable-pip-version-check -r requirements-dev.txt; then
+pip_install() { # this machine's pip.conf names local mirrors that may be absent: drop that noise
+  "$venv/bin/python" -m pip install -q --disable-pip-version-check "$@" 2>&1 | grep -v '^WARNING: Location' >&2
+  return "${PIPESTATUS[0]}"
+}
+pip_install --upgrade pip || true
+if ! pip_install -r requirements-dev.txt; then
   echo "error: pip could not install requirements-dev.txt (is the package index reachable?)" >&2
   exit 1
 fi
