@@ -55,12 +55,12 @@ def test_a_4xx_is_not_retried(endpoint):
 
 
 def test_a_slow_answer_times_out_and_is_retried(endpoint):
-    endpoint.script = [Answer(200, delay=1.0)]
+    endpoint.script = [Answer(200, delay=3.0)]
     policy = RetryPolicy(max_attempts=3, timeout=0.2, backoff_base=0.01, backoff_cap=0.02)
     started = time.monotonic()
     result = post_json(endpoint.url, {}, policy)
     assert result.attempts == 2
-    assert time.monotonic() - started < 1.0  # the first call was cut at its timeout
+    assert time.monotonic() - started < 2.5  # the first call was cut at its timeout
 
 
 def test_always_slow_fails_with_a_timeout(endpoint):
