@@ -95,10 +95,13 @@ class Database:
             host=self.host, port=self.port, user="postgres", dbname=self.name, connect_timeout=10
         )
 
-    def query(self, sql: str, params: tuple = ()) -> list[tuple]:
+    def query(self, sql: str, params: tuple = (), commit: bool = False) -> list[tuple]:
         with contextlib.closing(self.connect()) as conn, conn.cursor() as cur:
             cur.execute(sql, params)
-            return cur.fetchall()
+            rows = cur.fetchall()
+            if commit:
+                conn.commit()
+            return rows
 
 
 def delete_redis_keys(prefix: str, host: str = SHARED_REDIS_HOST, port: int = SHARED_REDIS_PORT):
@@ -428,6 +431,9 @@ class ChatClient:
         self.arrivals: dict[int, float] = {}  # id -> first arrival time (monotonic)
         self.bodies: dict[int, str] = {}
         self.reconnects = 0
+        self.relogins = 0
+        self.rejoin_since: list[int | None] = []  # the `since` of each re-join, for diagnosis
+        self.rejoined_at: float | None = None  # monotonic time of the last successful re-join
         self.sio: socketio.Client | None = None
         self.refresh_token: Callable[[], str] | None = None
 
@@ -479,8 +485,27 @@ class ChatClient:
                 self.sio.shutdown()
 
     def call(self, event: str, data, timeout: float = 10):
+        """emit with an ack, like socketio.Client.call, but giving up as soon as the
+        connection drops (the library's call waits out its whole timeout), as a browser
+        client does."""
         assert self.sio is not None
-        return self.sio.call(event, data, timeout=timeout)
+        sio = self.sio
+        done = threading.Event()
+        box: list[tuple] = []
+
+        def on_ack(*args) -> None:
+            box.append(args)
+            done.set()
+
+        sio.emit(event, data, callback=on_ack)
+        deadline = time.monotonic() + timeout
+        while not done.wait(0.02):
+            if not sio.connected:
+                raise socketio.exceptions.DisconnectedError("disconnected while waiting for the ack")
+            if time.monotonic() > deadline:
+                raise socketio.exceptions.TimeoutError()
+        args = box[0]
+        return args[0] if len(args) == 1 else (args or None)
 
     def join(self, since: int | None = None, timeout: float = 10) -> dict:
         payload: dict = {"room": self.room}
@@ -519,8 +544,10 @@ class ChatClient:
                 self.url_index = (self.url_index + 1) % len(self.urls)
             try:
                 self.connect(timeout=5)
+                self.rejoin_since.append(self.last_seen)
                 self.rejoin_until_complete(self.last_seen, timeout=10)
                 self.reconnects += 1
+                self.rejoined_at = time.monotonic()
                 return time.monotonic() - started
             except (socketio.exceptions.SocketIOError, AssertionError, OSError) as exc:
                 last_error = exc
@@ -528,6 +555,7 @@ class ChatClient:
                 if self.refresh_token is not None and "unauthorized" in repr(exc).lower():
                     with contextlib.suppress(Exception):
                         self.token = self.refresh_token()
+                        self.relogins += 1
                 attempt += 1
                 time.sleep(min(0.1 * attempt, 0.5))
         raise AssertionError(f"{self.username} could not reconnect: {last_error!r}")

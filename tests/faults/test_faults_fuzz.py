@@ -270,7 +270,7 @@ def socket_payloads(world: World) -> st.SearchStrategy:
             "extra": json_values,
         },
     )
-    # frames above the transport's limit (64 KiB) are closed by design; that is tested in
+    # frames above the transport's limit are refused by design; that is tested in
     # test_faults_abusive_clients, here every frame stays below it
     return st.one_of(
         structured, structured, structured, json_values, st.tuples(json_values, json_values)
