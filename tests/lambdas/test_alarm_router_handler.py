@@ -135,7 +135,7 @@ def test_a_prod_critical_alarm_reaches_pagerduty_slack_and_email(router, capsys)
     assert mail.startswith(f"[prod] ALARM: {ALARM}")
     assert router.dead_letters() == []
     out = capsys.readouterr().out
-    assert metric_values(out, "Notifications", Receiver="pagerduty", Outcome="delivered") == [1]
+    assert metric_values(out, "Notifications", Receiver="pagerduty", Outcome="delivered", Env="dev") == [1]
     assert metric_values(out, "AlarmsReceived") == [1]
 
 

@@ -426,12 +426,16 @@ def _required(secret: dict[str, Any], key: str, name: str | None) -> str:
 
 
 def _count(receiver: str, outcome: str) -> None:
+    dimensions = dict(metrics.default_dimensions)
+    env = runtime().settings.env
+    if env:
+        dimensions["Env"] = env
     with single_metric(
         name="Notifications",
         unit=MetricUnit.Count,
         value=1,
         namespace=NAMESPACE,
-        default_dimensions=metrics.default_dimensions,
+        default_dimensions=dimensions,
     ) as metric:
         metric.add_dimension(name="Receiver", value=receiver)
         metric.add_dimension(name="Outcome", value=outcome)
