@@ -159,25 +159,33 @@ def stack(cluster_factory) -> Cluster:
 
 
 @pytest.fixture(scope="session")
-def browser():
+def browsers() -> Iterator[list]:
+    """Two separate chromium processes: the people of a test take turns, so two people
+    are always in two browsers, as the scenarios say."""
     if not os.access(CHROMIUM, os.X_OK):
         pytest.fail(f"{CHROMIUM} is missing: run `make browser` (apt-get install chromium)")
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as pw:
-        chromium = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        launched = []
         try:
-            yield chromium
+            for _ in range(2):
+                launched.append(
+                    pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+                )
+            yield launched
         finally:
-            chromium.close()
+            for chromium in launched:
+                chromium.close()
 
 
 @pytest.fixture
-def people(browser, request, e2e_dir: Path) -> Iterator[Callable[..., Person]]:
-    """Opens a browser context (its own storage, like a separate browser) per person."""
+def people(browsers, request, e2e_dir: Path) -> Iterator[Callable[..., Person]]:
+    """Opens a fresh browser context (its own storage) per person, alternating browsers."""
     made: list[Person] = []
 
     def make(origin: str, name: str | None = None, **context_args) -> Person:
+        browser = browsers[len(made) % len(browsers)]
         person = Person(browser, origin, name or unique("u"), **context_args)
         made.append(person)
         return person
