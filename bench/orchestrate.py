@@ -46,7 +46,8 @@ MARK_END = "<!-- bench:results:end -->"
 P99_LIMIT_MS = 500
 LATENCY_RATE = 2000  # deliveries/s of the latency scenario
 # Offered fan-out loads (deliveries/s); a ramp stops at its first failing step.
-FANOUT_RAMP = [1000, 2000, 3000, 4500, 6750, 10000, 15000, 22500, 34000]
+FANOUT_RAMP = [500, 1000, 2000, 3000, 4500, 6750, 10000, 15000, 22500, 34000]
+MANYROOMS_RAMP = [250, 500, 1000, 1500, 2250, 3400, 5000, 7500, 11000, 17000]
 QUICK_RAMP = [2000, 4000, 8000, 16000]
 # Measurement settings that differ from production defaults, stated in the report.
 SERVICE_ENV = {
@@ -101,6 +102,7 @@ class Bench:
         self.clusters: list[Cluster] = []
         self.loadgen_runs = 0
         self.secret = secrets.token_hex(32)
+        self.started = 0  # clusters started so far; names their log files
 
     # ------------------------------------------------------------ shared services
 
@@ -176,7 +178,7 @@ class Bench:
             else:
                 cmd = [str(PYTHON), "-m", "app", "serve"]
             cmd += ["--host", "127.0.0.1", "--port", str(port)]
-            log_path = self.out / f"{target.name}-{len(self.clusters)}-{i}.log"
+            log_path = self.out / f"{target.name}-{self.started}-{i}.log"
             fh = log_path.open("w")
             procs.append(subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=fh, stderr=subprocess.STDOUT))
             fh.close()
@@ -184,6 +186,7 @@ class Bench:
             logs.append(log_path)
         cluster = Cluster(target, procs, urls, logs)
         self.clusters.append(cluster)
+        self.started += 1
         deadline = time.monotonic() + 60
         for proc, url, log_path in zip(procs, urls, logs, strict=True):
             while True:
@@ -423,7 +426,7 @@ def run(mode: str, async_modes: list[str], only: set[str] | None) -> dict:
             )
         if not quick and wanted("manyrooms"):
             sc["manyrooms"] = bench.loadgen(
-                clusters[: len(main)], "manyrooms", manyrooms_plan(FANOUT_RAMP, step_s, users)
+                clusters[: len(main)], "manyrooms", manyrooms_plan(MANYROOMS_RAMP, step_s, users)
             )
         for cluster in clusters:
             bench.stop(cluster)
@@ -681,13 +684,20 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--only", default=None, help="comma-separated scenario names")
     parser.add_argument("--rate", type=int, default=3000, help="--profile: deliveries/s offered")
+    parser.add_argument(
+        "--scenario",
+        choices=("fanout", "manyrooms"),
+        default="fanout",
+        help="--profile: the load (100 clients in one room, or 500 in 50 rooms)",
+    )
     parser.add_argument("--seconds", type=int, default=20, help="--profile: seconds sampled")
     parser.add_argument("--no-docs", action="store_true", help="do not rewrite docs/ (--full)")
     args = parser.parse_args(argv)
     if args.profile:
         from profile_service import profile
 
-        return profile(args.rate, args.seconds, (args.async_modes or "default").split(",")[0])
+        mode = (args.async_modes or "default").split(",")[0]
+        return profile(args.rate, args.seconds, mode, args.scenario)
     mode = "full" if args.full else "quick"
     modes = (args.async_modes or ("eventlet,gevent" if args.full else "default")).split(",")
     only = set(args.only.split(",")) if args.only else None

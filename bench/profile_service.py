@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
-import threading
+import sys
 import time
 from collections import Counter
 from pathlib import Path
@@ -123,8 +123,19 @@ def render(summary: dict, title: str) -> str:
     return "\n".join(lines) + "\n"
 
 
-def profile(rate: int, seconds: int, async_mode: str) -> int:
-    from orchestrate import ROOT, Bench, BenchError, Target, fanout_plan, log, run_dir
+def profile(rate: int, seconds: int, async_mode: str, scenario: str = "fanout") -> int:
+    from orchestrate import (
+        BENCH,
+        ROOT,
+        Bench,
+        Target,
+        fanout_plan,
+        log,
+        manyrooms_plan,
+        run_dir,
+    )
+
+    make_plan = manyrooms_plan if scenario == "manyrooms" else fanout_plan
 
     py_spy = shutil.which("py-spy", path=str(ROOT / ".venv" / "bin")) or shutil.which("py-spy")
     if not py_spy:
@@ -134,26 +145,31 @@ def profile(rate: int, seconds: int, async_mode: str) -> int:
     bench = Bench("profile", out, tag)
     env = {} if async_mode == "default" else {"ASYNC_MODE": async_mode}
     target = Target(f"svc-{async_mode}", "svc", f"service ({async_mode})", env)
-    raw = out / f"profile-{async_mode}.txt"
+    name = f"{scenario}-{async_mode}"
+    raw = out / f"profile-{name}.txt"
     try:
         cluster = bench.start(target, 2)
         pid = cluster.pids[0]
         # Users are registered first so the sampled window holds only connected load.
-        setup = fanout_plan([], 1, 100)
+        setup = make_plan([], 1, 100)
         bench.loadgen(cluster, "profile-setup", setup)
-        plan = fanout_plan([rate], seconds + 8, 100)
+        plan = make_plan([rate], seconds + 4, 100)
         plan["stop_on_fail"] = False
-        result: dict = {}
-
-        def drive() -> None:
-            try:
-                result.update(bench.loadgen(cluster, "profile", plan)[0])
-            except BenchError as err:
-                result["error"] = str(err)
-
-        load = threading.Thread(target=drive)
-        load.start()
-        time.sleep(6)  # sockets joined before sampling starts
+        plan_path = out / "plan-profile.json"
+        plan_path.write_text(json.dumps(bench.plan([cluster], "profile", plan)))
+        load = subprocess.Popen(
+            ["node", str(BENCH / "loadgen.js"), str(plan_path)],
+            cwd=BENCH,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        # Sampling starts once every socket has joined: connecting is not the hot path.
+        for line in load.stderr:
+            sys.stderr.write(line)
+            if "joined" in line:
+                break
+        time.sleep(1)
         log(f"py-spy record on pid {pid} for {seconds} s at {rate} deliveries/s offered")
         rec = subprocess.run(
             [py_spy, "record", "--pid", str(pid), "--duration", str(seconds), "--rate", "200",
@@ -161,8 +177,11 @@ def profile(rate: int, seconds: int, async_mode: str) -> int:
             capture_output=True, text=True, timeout=seconds + 60,
         )  # fmt: skip
         dump = subprocess.run([py_spy, "dump", "--pid", str(pid)], capture_output=True, text=True, timeout=60)
-        (out / f"profile-{async_mode}-dump.txt").write_text(dump.stdout + dump.stderr)
-        load.join(timeout=seconds + 120)
+        (out / f"profile-{name}-dump.txt").write_text(dump.stdout + dump.stderr)
+        stdout, stderr = load.communicate(timeout=seconds + 120)
+        sys.stderr.write(stderr)
+        lines = [line for line in stdout.splitlines() if line.startswith("{")]
+        result = json.loads(lines[-1])["runs"][0] if lines else {"error": "no result"}
     finally:
         bench.cleanup()
     if rec.returncode != 0 or not raw.exists():
@@ -170,15 +189,13 @@ def profile(rate: int, seconds: int, async_mode: str) -> int:
         return 1
     summary = summarize(read_collapsed(raw))
     summary["load"] = result.get("steps", [{}])[0] if "steps" in result else result
-    (out / f"profile-{async_mode}.json").write_text(json.dumps(summary, indent=1))
-    report = render(summary, f"Service profile, {async_mode}, fan-out at {rate} deliveries/s")
-    (out / f"profile-{async_mode}.md").write_text(report)
+    (out / f"profile-{name}.json").write_text(json.dumps(summary, indent=1))
+    report = render(summary, f"Service profile, {async_mode}, {scenario} at {rate} deliveries/s")
+    (out / f"profile-{name}.md").write_text(report)
     print(report)
     print(f"raw stacks and summary in {out}")
     return 0
 
 
 if __name__ == "__main__":
-    import sys
-
     print(render(summarize(read_collapsed(Path(sys.argv[1]))), sys.argv[1]))
