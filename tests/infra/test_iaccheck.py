@@ -227,3 +227,19 @@ def test_empty_tree_runs_cleanly(iaccheck, tmp_path):
     out = iaccheck(tmp_path)
     assert out.rc == 0, out.out
     assert "iaccheck: all " in out.out
+
+
+def test_environment_choice_suppressed_in_env_hcl_with_a_reason_passes(iaccheck, tree_of):
+    # not broken: an environment's deliberate choice, suppressed where it is made
+    out = iaccheck(tree_of("unit_policy_suppressed"), "--only", "units,checkov")
+    assert out.rc == 0, out.out
+    assert "CKV_AWS_338" not in out.out
+
+
+def test_environment_suppression_without_a_reason_fails(iaccheck, tree_of):
+    out = iaccheck(tree_of("unit_policy_skip_without_reason"), "--only", "units,checkov")
+    assert_fails_with(
+        out,
+        "[skip-reason] live/dev/env.hcl:1: checkov:skip=CKV_AWS_338 has no reason",
+        "live/dev/eu-west-1/logs: CKV_AWS_338",
+    )

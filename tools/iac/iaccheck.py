@@ -102,11 +102,8 @@ class Run:
             tasks += [lambda m=m: self.module_item(m) for m in modules]
             if modules:
                 tasks.append(lambda: self.moddoc_item(modules))
-        groups: dict[str, list[un.Render]] = {}
-        for rd in renders:
-            groups.setdefault(rd.module_rel, []).append(rd)
-        for module_rel, group in sorted(groups.items()):
-            tasks.append(lambda m=module_rel, g=group: self.unit_group(m, g))
+        if renders:
+            tasks.append(lambda: self.validate_units(renders))
         if "fmt" in self.steps:
             tasks.append(lambda: mod.fmt_check(self.tc, self.root, self.fmt_targets(), self.scratch))
         if "cfn-lint" in self.steps:
@@ -147,7 +144,7 @@ class Run:
         for u, msg, file, line in problems:
             p = Problem("terragrunt", f"{u.rel}: {msg}" if u else msg, file, line)
             per_unit.setdefault(u.rel if u else "", []).append(p)
-        renders = []
+        to_render = []
         for i, u in enumerate(units):
             res = ItemResult(f"unit {u.rel}: resolve and check")
             res.problems = per_unit.get(u.rel, [])
@@ -155,10 +152,12 @@ class Run:
             module = r.rel(u.module_dir) if u.module_dir else "no module"
             res.detail = f"{module}, {len(u.inputs)} inputs, {deps}"
             r.add(res)
-            if not render or u.module_dir is None or u.errors or u.skip:
-                continue
-            dest = self.scratch / "tree" / "units" / f"u{i:03d}"
-            renders.append(un.render_unit(reader, u, dest, self.scratch / "tree"))
+            if render and u.module_dir is not None and not u.errors and not u.skip:
+                to_render.append((i, u))
+        renders = []
+        if to_render:
+            dest = self.scratch / "tree" / "units"
+            renders = un.render_all(reader, to_render, dest, self.scratch / "tree")
         self.units_json = [tg.unit_summary(reader, u, self.order_index(units)) for u in units]
         return units, renders
 
@@ -170,15 +169,25 @@ class Run:
                     index[u.rel] = n
         return index
 
-    def unit_group(self, module_rel: str, renders: list[un.Render]) -> list[ItemResult]:
-        data_dir = self.scratch / "tfdata-units" / module_rel.replace("/", "_")
-        return un.validate_group(
-            self.tc, self.reader, renders, data_dir, self.types_file, self.scratch / "tree"
-        )
+    def validate_units(self, renders: list[un.Render]) -> list[ItemResult]:
+        dest = self.scratch / "tree" / "units"
+        data_dir = self.scratch / "tfdata-units"
+        return un.validate_all(self.tc, self.reader, renders, dest, data_dir, self.types_file)
 
     def checkov_units(self, renders: list[un.Render]) -> ItemResult:
         target = self.scratch / "tree" / "units"
-        by_dir = {rd.dir.name: rd.unit for rd in renders}
+        by_name = {rd.name: rd.unit for rd in renders}
+        skips: dict[str, dict[str, str]] = {}
+        problems: list[Problem] = []
+        for rd in renders:
+            # An environment's deliberate choice is suppressed where it is made: in the unit's
+            # terragrunt.hcl or its env.hcl, with a reason.
+            files = [rd.unit.file]
+            env_file = self.root / "live" / rd.unit.env / "env.hcl"
+            if env_file.is_file():
+                files.append(env_file)
+            skips[rd.unit.rel], found = scan.unit_skip_comments(files, self.reporter.rel)
+            problems += [p for p in found if p not in problems]
         res = scan.run_checkov(
             self.tc,
             self.root,
@@ -186,8 +195,10 @@ class Run:
             "checkov: rendered Terragrunt units",
             self.display,
             self.root / ".checkov.yaml",
-            units=by_dir,
+            units=by_name,
+            unit_skips=skips,
         )
+        res.problems.extend(problems)
         return res
 
     def print_apply_order(self, units: list[tg.Unit]) -> None:

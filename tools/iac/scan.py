@@ -36,7 +36,24 @@ def config_problems(root: Path) -> list[Problem]:
     return out
 
 
-def skip_reason_problems(files: list[Path], root: Path, display) -> list[Problem]:
+def unit_skip_comments(files: list[Path], display) -> tuple[dict[str, str], list[Problem]]:
+    """Suppressions for a rendered unit, written in its terragrunt.hcl or its env.hcl.
+
+    A module's inline skip holds for every environment; an environment's deliberate choice (dev
+    without deletion protection, say) is suppressed where that choice is made, with its reason.
+    """
+    skips: dict[str, str] = {}
+    problems = skip_reason_problems(files, None, display)
+    for f in files:
+        for m in SKIP.finditer(f.read_text(errors="replace")):
+            reason = (m.group(2) or "").strip()
+            if m.group(1) and len(reason) >= MIN_REASON:
+                for check in m.group(1).split(","):
+                    skips[check] = reason
+    return skips, problems
+
+
+def skip_reason_problems(files: list[Path], root: Path | None, display) -> list[Problem]:
     out = []
     for f in files:
         for n, line in enumerate(f.read_text(errors="replace").splitlines(), 1):
@@ -78,7 +95,7 @@ def unit_of(fc: dict, units: dict | None):
             for k in ("caller_file_path", "file_path", "file_abs_path", "resource", "module_caller_file_path")
         }
     )
-    for m in re.finditer(r"/(u\d{3})/", blob):
+    for m in re.finditer(r"(?:/|module\.)(u\d{3})(?:/|\.)", blob):
         if m.group(1) in units:
             return units[m.group(1)]
     return None
@@ -92,6 +109,7 @@ def run_checkov(
     display,
     config: Path | None,
     units: dict | None = None,
+    unit_skips: dict | None = None,
 ) -> ItemResult:
     """checkov over target (a scratch copy); display maps a scanned path back to the project."""
     started = time.monotonic()
@@ -133,6 +151,10 @@ def run_checkov(
             msg = f"{fc.get('check_id')} {fc.get('check_name', '').rstrip('.')} ({resource})"
             unit = unit_of(fc, units)
             if unit is not None:
+                if fc.get("check_id") in (unit_skips or {}).get(unit.rel, {}):
+                    failed -= 1
+                    skipped += 1
+                    continue
                 msg = f"{unit.rel}: {msg}"
             result.problems.append(Problem("checkov", msg, display(abs_path), lines[0]))
     if r.rc not in (0, 1) and not reports:

@@ -10,6 +10,7 @@ variables, and checkov scans the module with those values.
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import time
 from dataclasses import dataclass, field
@@ -27,79 +28,128 @@ from modules import diag_problem
 @dataclass
 class Render:
     unit: Unit
-    dir: Path
+    name: str  # the module call's name in the batch root, e.g. u003
     module_rel: str  # the module's path inside the scratch tree, e.g. modules/network
+    first_line: int = 0
+    last_line: int = 0
     input_lines: dict[int, str] = field(default_factory=dict)  # main.tf line -> input name
     problems: list[Problem] = field(default_factory=list)
 
 
-def provider_configs(text: str, file: str) -> set[str]:
-    """Provider configurations a generated file declares: "aws", "aws.us_east_1", ..."""
-    out: set[str] = set()
-    for b in hcl.parse(text, file).blocks_of("provider"):
-        name = b.labels[0] if b.labels else ""
-        alias = b.body.attributes.get("alias")
+PROVIDER_HEAD = re.compile(r'provider\s+"([\w-]+)"\s*\{')
+
+
+def block_end(text: str, open_brace: int) -> int:
+    """Index just past the brace that closes the one at open_brace (strings skipped)."""
+    depth, i, in_str = 0, open_brace, False
+    while i < len(text):
+        c = text[i]
+        if in_str:
+            if c == "\\":
+                i += 1
+            elif c == '"':
+                in_str = False
+        elif c == '"':
+            in_str = True
+        elif c == "{":
+            depth += 1
+        elif c == "}":
+            depth -= 1
+            if depth == 0:
+                return i + 1
+        i += 1
+    return len(text)
+
+
+def aliased_providers(text: str, prefix: str, file: str) -> tuple[str, dict[str, str]]:
+    """The provider blocks of a generated file, each given an alias unique to the unit.
+
+    All renders share one root module (one init and one validate for every unit), so each
+    unit's provider configurations become aliases: aws -> aws.u003, aws.us_east_1 ->
+    aws.u003_us_east_1. Returns (the blocks, {original config: aliased config}).
+    """
+    blocks = hcl.parse(text, file).blocks_of("provider")
+    out, mapping = [], {}
+    for block, m in zip(blocks, PROVIDER_HEAD.finditer(text), strict=False):
+        name = m.group(1)
+        body = text[m.start() : block_end(text, m.end() - 1)]
+        alias = block.body.attributes.get("alias")
         if alias is not None and alias.expr.kind == "lit":
-            out.add(f"{name}.{alias.expr.args[0]}")
+            new_alias = f"{prefix}_{alias.expr.args[0]}"
+            body = re.sub(r'alias\s*=\s*"[^"]*"', f'alias = "{new_alias}"', body, count=1)
+            mapping[f"{name}.{alias.expr.args[0]}"] = f"{name}.{new_alias}"
         else:
-            out.add(name)
-    return out
+            brace = body.index("{") + 1
+            body = body[:brace] + f'\n  alias = "{prefix}"' + body[brace:]
+            mapping[name] = f"{name}.{prefix}"
+        out.append(body)
+    return "\n\n".join(out) + "\n", mapping
 
 
-def render_unit(reader: Reader, unit: Unit, dest: Path, tree: Path) -> Render:
-    module_rel = reader.rel(unit.module_dir)
-    render = Render(unit, dest, module_rel)
+def render_all(reader: Reader, units: list[tuple[int, Unit]], dest: Path, tree: Path) -> list[Render]:
+    """Every unit as a module call in one root module at dest (generated providers aliased)."""
     dest.mkdir(parents=True, exist_ok=True)
-    target = tree / module_rel
-    if not target.exists():
-        shutil.copytree(unit.module_dir, target, ignore=shutil.ignore_patterns(".terraform*"))
-    declared: set[str] = set()
-    for label, gen in unit.generate.items():
-        path, contents = gen.get("path", ""), gen.get("contents", "")
-        if not path.endswith(".tf") or not isinstance(contents, str):
-            continue
-        if gen.get("disable") is True:
-            continue
-        name = path.replace("/", "_")
-        (dest / name).write_text(contents)
-        try:
-            declared |= provider_configs(contents, f'{reader.rel(unit.file)} generate "{label}"')
-        except HclError as exc:
-            render.problems.append(
-                Problem(
-                    "terragrunt",
-                    f'generate "{label}" writes invalid HCL: {exc.message}',
-                    reader.rel(unit.file),
+    renders: list[Render] = []
+    lines: list[str] = []
+    for index, unit in units:
+        name = f"u{index:03d}"
+        module_rel = reader.rel(unit.module_dir)
+        render = Render(unit, name, module_rel)
+        target = tree / module_rel
+        if not target.exists():
+            shutil.copytree(unit.module_dir, target, ignore=shutil.ignore_patterns(".terraform*"))
+        mapping: dict[str, str] = {}
+        provider_text = []
+        for label, gen in unit.generate.items():
+            path, contents = gen.get("path", ""), gen.get("contents", "")
+            if not path.endswith(".tf") or not isinstance(contents, str) or gen.get("disable") is True:
+                continue
+            where = f'{reader.rel(unit.file)} generate "{label}"'
+            try:
+                text, found = aliased_providers(contents, name, where)
+            except HclError as exc:
+                msg = f'generate "{label}" writes invalid HCL: {exc.message}'
+                render.problems.append(Problem("terragrunt", msg, reader.rel(unit.file)))
+                continue
+            provider_text.append(text)
+            mapping.update(found)
+        (dest / f"providers_{name}.tf").write_text("\n".join(provider_text))
+        mod = reader.module(unit.module_dir)
+        needed = [f"{n}.{a}" for n, a in mod.aliases]
+        for p in needed:
+            if p not in mapping:
+                render.problems.append(
+                    Problem(
+                        "terragrunt",
+                        f"{unit.rel}: module {module_rel} expects provider configuration {p} "
+                        "(configuration_aliases) but the unit's generated provider file does not "
+                        "declare it",
+                        reader.rel(unit.file),
+                    )
                 )
-            )
-    mod = reader.module(unit.module_dir)
-    lines = ['module "unit" {', f'  source = "../../{module_rel}"']
-    needed = [f"{n}.{a}" for n, a in mod.aliases]
-    missing = [p for p in needed if p not in declared]
-    for p in missing:
-        render.problems.append(
-            Problem(
-                "terragrunt",
-                f"module {module_rel} expects provider configuration {p} (configuration_aliases) "
-                "but the unit's generated provider file does not declare it",
-                reader.rel(unit.file),
-            )
-        )
-    if needed and not missing:
-        passed = sorted({p for p in declared if p.split(".")[0] in mod.providers} | set(needed))
-        lines.append("  providers = {")
-        lines += [f"    {p} = {p}" for p in passed]
-        lines.append("  }")
-    for name, value in unit.inputs.items():
-        key = name if hcl_ident(name) else f'"{name}"'
-        chunk = f"  {key} = {hcl_literal(value, 2)}".split("\n")
-        first = len(lines) + 1
-        lines.extend(chunk)
-        for n in range(first, first + len(chunk)):
-            render.input_lines[n] = name
-    lines.append("}")
+        render.first_line = len(lines) + 1
+        lines += [f'module "{name}" {{', f'  source = "../{module_rel}"']
+        passed = {
+            k: v
+            for k, v in mapping.items()
+            if k.split(".")[0] in mod.providers and ("." not in k or k in needed)
+        }
+        if passed:
+            lines.append("  providers = {")
+            lines += [f"    {k} = {v}" for k, v in sorted(passed.items())]
+            lines.append("  }")
+        for key_name, value in unit.inputs.items():
+            key = key_name if hcl_ident(key_name) else f'"{key_name}"'
+            chunk = f"  {key} = {hcl_literal(value, 2)}".split("\n")
+            first = len(lines) + 1
+            lines.extend(chunk)
+            for n in range(first, first + len(chunk)):
+                render.input_lines[n] = key_name
+        lines += ["}", ""]
+        render.last_line = len(lines)
+        renders.append(render)
     (dest / "main.tf").write_text("\n".join(lines) + "\n")
-    return render
+    return renders
 
 
 def hcl_ident(name: str) -> bool:
@@ -108,54 +158,66 @@ def hcl_ident(name: str) -> bool:
     )
 
 
-def map_diagnostic(reader: Reader, render: Render, p: Problem, scratch_tree: Path) -> Problem:
-    unit = render.unit
-    if p.file == f"{render.dir.relative_to(scratch_tree)}/main.tf":
-        name = render.input_lines.get(p.line or 0)
+def map_diagnostic(reader: Reader, renders: list[Render], d: dict) -> tuple[Render | None, Problem]:
+    """A diagnostic of the batch root, as a problem of the unit (and input) it comes from."""
+    p = diag_problem("unit-validate", d, "")
+    rng = d.get("range") or {}
+    line = (rng.get("start") or {}).get("line") or 0
+    text = json.dumps(d)
+    owner = None
+    if p.file == "main.tf":
+        owner = next((r for r in renders if r.first_line <= line <= r.last_line), None)
+    if owner is None:
+        m = re.search(r"\bmodule\.(u\d{3})\b|providers_(u\d{3})\.tf", text)
+        if m:
+            owner = next((r for r in renders if r.name in m.groups()), None)
+    if owner is None:
+        return None, p
+    unit = owner.unit
+    message = re.sub(r"\bmodule\.u\d{3}\b", "module", p.message)
+    if p.file == "main.tf":
+        name = owner.input_lines.get(line)
         if name is not None:
-            file, line = unit.input_lines.get(name, (reader.rel(unit.file), None))
-            return Problem(p.check, f"{unit.rel}: input {name!r}: {p.message}", file, line)
-        return Problem(p.check, f"{unit.rel}: {p.message}", reader.rel(unit.file))
+            file, src_line = unit.input_lines.get(name, (reader.rel(unit.file), None))
+            return owner, Problem(p.check, f"{unit.rel}: input {name!r}: {message}", file, src_line)
+        return owner, Problem(p.check, f"{unit.rel}: {message}", reader.rel(unit.file))
     file = p.file
     if "../" in file:
         file = file[file.rfind("../") + 3 :]
-    return Problem(p.check, f"{unit.rel}: {p.message}", file, p.line)
+    return owner, Problem(p.check, f"{unit.rel}: {message}", file, p.line)
 
 
-def validate_group(
-    tc: Toolchain, reader: Reader, renders: list[Render], data_dir: Path, types: Path, tree: Path
+def validate_all(
+    tc: Toolchain, reader: Reader, renders: list[Render], dest: Path, data_dir: Path, types: Path
 ) -> list[ItemResult]:
-    """One `init` per module serves every unit of that module: the renders are alike in shape."""
-    results: list[ItemResult] = []
-    lock: Path | None = None
-    for render in renders:
-        started = time.monotonic()
-        res = ItemResult(f"unit {render.unit.rel}: render + validate ({render.module_rel})")
-        res.problems.extend(render.problems)
-        if lock is not None:
-            shutil.copyfile(lock, render.dir / ".terraform.lock.hcl")
-        else:
-            init = tc.terraform(
-                ["init", "-backend=false", "-input=false", "-no-color"], render.dir, data_dir, types
-            )
-            if init.rc != 0:
-                text = " ".join((init.err or init.out).split())[-600:]
-                res.problems.append(Problem("init", f"{render.unit.rel}: terraform init failed: {text}"))
-                res.seconds = time.monotonic() - started
-                results.append(res)
-                continue
-            lock = render.dir / ".terraform.lock.hcl"
-        val = tc.terraform(["validate", "-json", "-no-color"], render.dir, data_dir, types)
+    """One init and one validate for every rendered unit; one result line per unit."""
+    started = time.monotonic()
+    results = {r.name: ItemResult(f"unit {r.unit.rel}: render + validate ({r.module_rel})") for r in renders}
+    for r in renders:
+        results[r.name].problems.extend(r.problems)
+    general = ItemResult(f"units: terraform init + validate of {len(renders)} rendered units")
+    init = tc.terraform(["init", "-backend=false", "-input=false", "-no-color"], dest, data_dir, types)
+    if init.rc != 0:
+        text = " ".join((init.err or init.out).split())[-800:]
+        general.problems.append(Problem("init", f"terraform init of the rendered units failed: {text}"))
+    else:
+        val = tc.terraform(["validate", "-json", "-no-color"], dest, data_dir, types)
         try:
             report = json.loads(val.out)
         except json.JSONDecodeError:
             report = {"diagnostics": [{"summary": (val.err or val.out).strip()[-600:]}]}
-        rel_dir = str(render.dir.relative_to(tree))
         for d in report.get("diagnostics", []):
-            if d.get("severity", "error") == "error":
-                p = diag_problem("unit-validate", d, rel_dir)
-                res.problems.append(map_diagnostic(reader, render, p, tree))
+            if d.get("severity", "error") != "error":
+                continue
+            owner, problem = map_diagnostic(reader, renders, d)
+            (results[owner.name] if owner else general).problems.append(problem)
+    elapsed = time.monotonic() - started
+    general.seconds = elapsed
+    general.detail = "init failed" if init.rc != 0 else "validated together"
+    out = [general]
+    for r in renders:
+        res = results[r.name]
         res.detail = "valid" if not res.problems else "invalid"
-        res.seconds = time.monotonic() - started
-        results.append(res)
-    return results
+        res.seconds = elapsed
+        out.append(res)
+    return out
