@@ -2,6 +2,9 @@
 # single-AZ RDS, one small Redis node, small burstable instances, short retention, and everything
 # deletable so the environment can be torn down. Every environment's env.hcl has the same keys;
 # live/_envcommon maps them onto the modules' inputs (tests/environments checks they agree).
+# Logs here are kept 14 days, not a year: a deliberate cost choice for an environment that
+# holds no user data worth auditing. prod keeps a year.
+# checkov:skip=CKV_AWS_338:dev keeps its logs 14 days on purpose (cost); prod keeps them a year
 locals {
   env    = "dev"
   domain = "dev.chat.example.com"

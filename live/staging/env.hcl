@@ -1,6 +1,9 @@
 # Sizes and switches of the staging environment: prod's shape at a smaller size, so that a release
 # meets the same topology (three AZs, NAT per AZ, Multi-AZ RDS, Redis failover, deletion
 # protection) before it reaches prod. Same keys as every env.hcl.
+# Logs here are kept 90 days, not a year: enough to compare a release with the ones before it,
+# a deliberate cost choice; prod keeps a year.
+# checkov:skip=CKV_AWS_338:staging keeps its logs 90 days on purpose (cost); prod keeps them a year
 locals {
   env    = "staging"
   domain = "staging.chat.example.com"
