@@ -85,6 +85,9 @@ class Person:
             # Rooms created since the list was last fetched show up when the window regains
             # focus, as they would for a person switching back to the tab.
             self.page.evaluate("window.dispatchEvent(new Event('focus'))")
+        if (self.page.viewport_size or {}).get("width", 1280) <= 720:
+            # On a phone the room list is a drawer behind the menu button.
+            self.page.get_by_role("button", name="Show rooms").locator("visible=true").click()
         link.click()
         self.room = room
         self.expect_in_room(room)
