@@ -1,14 +1,14 @@
 data "aws_caller_identity" "current" {}
-data "aws_partition" "current" {}
-data "aws_region" "current" {}
 
-# The Elastic Load Balancing account of this region: regions older than August 2022
-# deliver access logs as that account, newer ones as the log delivery service.
-data "aws_elb_service_account" "current" {}
+# The Elastic Load Balancing account of this region: regions opened before August 2022
+# deliver access logs as that account, newer ones only as the log delivery service (and
+# the provider knows no account for them).
+data "aws_elb_service_account" "current" {
+  count = var.legacy_elb_log_delivery ? 1 : 0
+}
 
 locals {
   account_id          = data.aws_caller_identity.current.account_id
-  partition           = data.aws_partition.current.partition
   create_certificate  = var.certificate_arn == null
   access_logs_prefix  = "alb"
   access_logs_objects = "${aws_s3_bucket.access_logs.arn}/${local.access_logs_prefix}/AWSLogs/${local.account_id}/*"
@@ -132,14 +132,18 @@ resource "aws_s3_bucket_lifecycle_configuration" "access_logs" {
 }
 
 data "aws_iam_policy_document" "access_logs" {
-  statement {
-    sid       = "RegionalElbAccountWritesLogs"
-    actions   = ["s3:PutObject"]
-    resources = [local.access_logs_objects]
+  dynamic "statement" {
+    for_each = data.aws_elb_service_account.current
 
-    principals {
-      type        = "AWS"
-      identifiers = [data.aws_elb_service_account.current.arn]
+    content {
+      sid       = "RegionalElbAccountWritesLogs"
+      actions   = ["s3:PutObject"]
+      resources = [local.access_logs_objects]
+
+      principals {
+        type        = "AWS"
+        identifiers = [statement.value.arn]
+      }
     }
   }
 

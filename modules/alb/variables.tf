@@ -193,3 +193,9 @@ variable "waf_web_acl_arn" {
     error_message = "associate_waf is true, so waf_web_acl_arn must be given (set associate_waf = false to run without WAF)."
   }
 }
+
+variable "legacy_elb_log_delivery" {
+  description = "Also let the region's Elastic Load Balancing account write access logs: needed in regions opened before August 2022 (us-east-1, eu-west-1, ...). Set false in newer regions, where only the log delivery service writes and the provider knows no such account."
+  type        = bool
+  default     = true
+}

@@ -4,11 +4,6 @@ mock_provider "aws" {
       account_id = "123456789012"
     }
   }
-  mock_data "aws_partition" {
-    defaults = {
-      partition = "aws"
-    }
-  }
   mock_data "aws_elb_service_account" {
     defaults = {
       arn = "arn:aws:iam::156460612806:root"
@@ -121,6 +116,12 @@ run "access_logs_go_to_an_encrypted_private_bucket" {
     condition     = one(aws_s3_bucket_lifecycle_configuration.access_logs.rule).expiration[0].days == 365
     error_message = "Access logs expire after the retention period."
   }
+  assert {
+    condition = toset([for s in data.aws_iam_policy_document.access_logs.statement : s.sid]) == toset([
+      "RegionalElbAccountWritesLogs", "LogDeliveryServiceWritesLogs", "DenyPlainHttp",
+    ])
+    error_message = "Only ELB log delivery may write; plain HTTP is denied."
+  }
 }
 
 run "production_defaults_protect_and_attach_waf" {
@@ -157,6 +158,23 @@ run "dev_turns_protection_and_waf_off" {
   assert {
     condition     = aws_s3_bucket.access_logs.force_destroy == true
     error_message = "Dev may let the log bucket be destroyed with its objects."
+  }
+}
+
+run "newer_regions_deliver_logs_only_through_the_service" {
+  command = plan
+
+  variables {
+    legacy_elb_log_delivery = false
+  }
+
+  assert {
+    condition     = length(data.aws_elb_service_account.current) == 0
+    error_message = "No ELB account lookup where the provider knows none."
+  }
+  assert {
+    condition     = toset([for s in data.aws_iam_policy_document.access_logs.statement : s.sid]) == toset(["LogDeliveryServiceWritesLogs", "DenyPlainHttp"])
+    error_message = "Only the log delivery service may write in newer regions."
   }
 }
 
