@@ -66,6 +66,11 @@ MAY_DIFFER: dict[str, set[str]] = {
     "alarm-router": {"log_retention_days", "deletion_protection", "email_addresses"},
     "snapshot-pruner": {"log_retention_days"},
 }
+# Operations change these in one environment at a time (docs/runbook.md): secret rotations and
+# the snapshot pruner's first-week dry run.
+MAY_DIFFER["redis"] |= {"auth_token_version", "auth_token_update_strategy"}
+MAY_DIFFER["app-asg"].add("secret_key_version")
+MAY_DIFFER["snapshot-pruner"].add("dry_run")
 # The hosted zone id is the one value per environment that is neither a size nor a switch: it is
 # the zone bootstrap/hosted-zone.yaml made in that account.
 MAY_DIFFER["alb"].add("route53_zone_id")
