@@ -239,3 +239,61 @@ def test_service_unit_runs_app_serve_with_config_fetched_at_every_start(tmp_path
     )
     assert "EnvironmentFile=-/run/chat-%i/env" in unit
     assert "User=chat" in unit and "Restart=always" in unit
+
+
+def nginx_config(tmp_path: Path, proxy_hops: int, ports: list[int]) -> str:
+    """Runs the user data's nginx section as bash and returns the file it writes."""
+    script = render_user_data(TEMPLATE_VARS)
+    block = re.search(
+        r"^  skip=\$\(\(PROXY_HOPS - 1\)\)\n.*?^  \} > /etc/nginx/conf\.d/chat\.conf$",
+        script,
+        re.M | re.S,
+    )
+    assert block, "the user data must write an nginx configuration for several processes"
+    out = tmp_path / "chat.conf"
+    snippet = block.group(0).replace("/etc/nginx/conf.d/chat.conf", str(out))
+    prelude = f"APP_PORT=8000\nPROXY_HOPS={proxy_hops}\nports=({' '.join(map(str, ports))})\n"
+    subprocess.run(["bash", "-c", prelude + snippet], check=True)
+    return out.read_text()
+
+
+def client_pattern(conf: str) -> re.Pattern:
+    """The map's PCRE, in Python's dialect."""
+    match = re.search(r'^\s*"~(.*)" \$client;$', conf, re.M)
+    assert match, conf
+    pcre = match.group(1).replace("(?<client>", "(?P<client>")
+    return re.compile(pcre.replace("[:space:]", r"\s"))
+
+
+@pytest.mark.skipif(shutil.which("bash") is None, reason="bash is needed to write the config")
+@pytest.mark.parametrize(
+    ("header", "client"),
+    [
+        ("198.51.100.7, 130.176.1.1", "198.51.100.7"),
+        ("6.6.6.6, 198.51.100.7, 130.176.1.1", "198.51.100.7"),
+        ("6.6.6.6,198.51.100.7,130.176.1.1", "198.51.100.7"),
+    ],
+)
+def test_nginx_hashes_on_the_client_two_hops_from_the_right(tmp_path, header, client):
+    conf = nginx_config(tmp_path, proxy_hops=2, ports=[8001, 8002])
+    found = client_pattern(conf).search(header)
+    assert found and found.group("client") == client
+
+
+@pytest.mark.skipif(shutil.which("bash") is None, reason="bash is needed to write the config")
+def test_nginx_spreads_over_the_processes_and_keeps_forwarded_for(tmp_path):
+    conf = nginx_config(tmp_path, proxy_hops=2, ports=[8001, 8002, 8003])
+    assert "listen 8000;" in conf
+    assert re.findall(r"server 127\.0\.0\.1:(\d+)", conf) == ["8001", "8002", "8003"]
+    assert "hash $chat_client consistent;" in conf
+    # Passed on as received: nginx must not become a third X-Forwarded-For hop.
+    assert "proxy_set_header X-Forwarded-For $http_x_forwarded_for;" in conf
+    assert "proxy_set_header Upgrade $http_upgrade;" in conf
+    assert "proxy_read_timeout 3600s;" in conf
+
+
+@pytest.mark.skipif(shutil.which("bash") is None, reason="bash is needed to write the config")
+def test_nginx_with_one_hop_takes_the_last_address(tmp_path):
+    conf = nginx_config(tmp_path, proxy_hops=1, ports=[8001, 8002])
+    found = client_pattern(conf).search("6.6.6.6, 203.0.113.9")
+    assert found and found.group("client") == "203.0.113.9"
