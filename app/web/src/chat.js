@@ -9,6 +9,7 @@ import {
   contentTypeOf,
   downloadAttachment,
   forgetAttachments,
+  isPreviewable,
   postToStorage,
   requestUpload,
 } from './upload.js';
@@ -912,7 +913,7 @@ export function startChat(root, me, onSignedOut) {
 
   function attachmentElement(attachment) {
     const size = formatBytes(attachment.size);
-    if ((attachment.content_type || '').startsWith('image/')) {
+    if (isPreviewable(attachment.content_type)) {
       const img = h('img', { alt: attachment.filename, class: 'preview', decoding: 'async' });
       const link = h(
         'a',
@@ -931,7 +932,7 @@ export function startChat(root, me, onSignedOut) {
         link,
         h('figcaption', {}, `${attachment.filename} · ${size}`),
       );
-      attachmentUrl(attachment.key)
+      attachmentUrl(attachment.key, attachment.content_type)
         .then((url) => {
           img.src = url;
           link.href = url;

@@ -63,12 +63,20 @@ export function postToStorage(upload, file, onProgress) {
 
 const objectUrls = new Map(); // key -> Promise<string>
 
+// Image types shown inline. A blob: URL runs with the page's origin when opened in a tab, so
+// only types a browser renders as a picture (never a document, as SVG would be) qualify.
+const PREVIEWABLE = new Set(['image/png', 'image/jpeg', 'image/gif', 'image/webp', 'image/avif']);
+
+export function isPreviewable(contentType) {
+  return PREVIEWABLE.has((contentType || '').toLowerCase());
+}
+
 /**
  * Fetches an attachment with the bearer token. The service answers 302 to a presigned GET on
  * another origin; fetch follows it (dropping the Authorization header, which S3 must not see)
  * and the bytes become a blob: URL that an <img> or a download link can use without a token.
  */
-export function attachmentUrl(key) {
+export function attachmentUrl(key, contentType = '') {
   if (!objectUrls.has(key)) {
     const promise = (async () => {
       let response;
@@ -90,7 +98,9 @@ export function attachmentUrl(key) {
         }
         throw new ApiError(response.status, 'attachment', message);
       }
-      return URL.createObjectURL(await response.blob());
+      // The blob's type decides how a tab opened on it renders: a picture, or a download.
+      const type = isPreviewable(contentType) ? contentType : 'application/octet-stream';
+      return URL.createObjectURL(new Blob([await response.blob()], { type }));
     })();
     // A failure is not cached, so the next render can try again.
     promise.catch(() => objectUrls.delete(key));
@@ -108,7 +118,7 @@ export function forgetAttachments() {
 
 /** Saves an attachment under its original name. */
 export async function downloadAttachment(attachment) {
-  const url = await attachmentUrl(attachment.key);
+  const url = await attachmentUrl(attachment.key, attachment.content_type);
   const a = document.createElement('a');
   a.href = url;
   a.download = attachment.filename || 'download';
