@@ -31,7 +31,7 @@ def _mib(v: float | None) -> str:
 def _num(v: float | None, unit: str = "") -> str:
     if v is None:
         return "-"
-    return f"{v:,.0f}{unit}" if abs(v) >= 100 else f"{v:,.1f}{unit}"
+    return f"{v:,.0f}{unit}" if abs(v) >= 100 or v == int(v) else f"{v:,.1f}{unit}"
 
 
 def _ratio(v: float | None) -> str:
@@ -120,6 +120,24 @@ def targets_table(results: dict) -> list[str]:
                 f"| scaling, {svc} | deliveries/s, two processes / one | {_ratio(sc['service'])} "
                 f"| {_ratio(sc['reference'])} | - | (reported) | - |"
             )
+    return lines
+
+
+def async_modes_table(results: dict) -> list[str]:
+    """The service in each async mode, side by side (same run, steps alternating)."""
+    lines = [
+        "| service mode | fan-out sustained deliveries/s | ratio to reference | p50 at 2,000/s | "
+        "p99 at 2,000/s | CPU per delivery at 2,000/s |",
+        "|---|---|---|---|---|---|",
+    ]
+    for svc, s in results["summary"]["services"].items():
+        f, lat = s.get("fanout", {}), s.get("latency", {})
+        cpu = lat.get("cpu_us_per_delivery", [None])[0]
+        lines.append(
+            f"| {svc} | {_num(f.get('service'))} | {_ratio(f.get('ratio'))} | "
+            f"{_num(lat.get('service', {}).get('p50'), ' ms')} | "
+            f"{_num(lat.get('service', {}).get('p99'), ' ms')} | {_num(cpu, ' µs')} |"
+        )
     return lines
 
 
@@ -214,6 +232,11 @@ def results_section(results: dict, img_rel: str) -> list[str]:
         "",
         *targets_table(results),
         "",
+        *(
+            ["### eventlet and gevent", "", *async_modes_table(results), ""]
+            if len(results["summary"]["services"]) > 1
+            else []
+        ),
         "### Integrity (every receiver checks every acknowledged message)",
         "",
         *integrity_table(results),
