@@ -121,3 +121,26 @@ def test_a_file_type_outside_the_allowlist_is_refused_with_a_message(stack, peop
     expect(chip).to_have_count(0)
     alice.composer().press("Enter")
     alice.wait_for_bodies(["here it is"])
+
+
+def test_an_svg_attachment_is_never_rendered_only_offered_for_download(cluster_factory, people):
+    # SVG is not in the default allowlist; a deployment that adds it must still be safe.
+    cluster = cluster_factory(unique("svg-"), UPLOAD_CONTENT_TYPES="image/svg+xml,image/png,text/plain")
+    front = cluster.proxy(cluster.start_server("a"))
+    alice = people(front.origin).sign_up()
+    bob = people(front.origin).sign_up()
+    room = unique("svg-")
+    alice.create_room(room)
+    bob.open_room(room)
+    svg = b'<svg xmlns="http://www.w3.org/2000/svg" onload="alert(1)"><script>alert(2)</script></svg>'
+    attach_with_picker(alice, "logo.svg", "image/svg+xml", svg)
+    expect(alice.page.get_by_text("Ready to send")).to_be_visible()
+    alice.composer().press("Enter")
+    bob.wait_for_bodies(["logo.svg"])
+    expect(bob.page.get_by_role("link", name="Download logo.svg")).to_be_visible()
+    expect(bob.page.locator("ol.messages img, ol.messages svg:not(.icon)")).to_have_count(0)
+    with bob.page.expect_download() as download:
+        bob.page.get_by_role("link", name="Download logo.svg").click()
+    with open(download.value.path(), "rb") as fh:
+        assert fh.read() == svg
+    assert bob.dialogs == [] and alice.dialogs == []
