@@ -88,6 +88,12 @@ def iaccheck_fixture(toolchain):
     return iaccheck
 
 
+@pytest.fixture(name="run_tool")
+def run_tool_fixture(toolchain):
+    """run_tool("terraform" | "iaccheck" | "moddoc" | "setup", *args, env=None) -> Outcome."""
+    return run_tool
+
+
 @pytest.fixture
 def tree_of(tmp_path, toolchain):
     """tree_of("case") -> a good tree with the named broken overlay applied."""

@@ -15,9 +15,12 @@ def assert_fails_with(outcome, *needles: str) -> None:
         assert needle in outcome.out, f"{needle!r} not in output:\n{outcome.out}"
 
 
-def test_good_tree_passes_every_check(iaccheck, tree_of):
-    out = iaccheck(tree_of())
+def test_good_tree_passes_every_check_and_leaves_no_terraform_state(iaccheck, tree_of):
+    tree = tree_of()
+    out = iaccheck(tree)
     assert out.rc == 0, out.out
+    leftovers = [p for p in tree.rglob("*") if p.name in (".terraform", ".terraform.lock.hcl")]
+    assert leftovers == []
     # every step ran and reported what it counted
     assert "fmt: terraform fmt -check" in out.out
     assert "module modules/logs: validate + test - valid, tests: 2 passed, 0 failed" in out.out
@@ -27,15 +30,9 @@ def test_good_tree_passes_every_check(iaccheck, tree_of):
     assert "cfn-lint: bootstrap/ CloudFormation templates - 1 templates: 0 errors" in out.out
     assert "unit live/dev/eu-west-1/audit-logs: render + validate (modules/logs) - valid" in out.out
     assert "unit live/dev/_global/edge: render + validate (modules/edge) - valid" in out.out
+    assert "units: terraform init + validate of 3 rendered units - validated together" in out.out
     assert "moddoc: README.md inputs/outputs tables" in out.out
     assert "iaccheck: all " in out.out
-
-
-def test_good_tree_leaves_no_terraform_state_in_the_project(iaccheck, tree_of):
-    tree = tree_of()
-    iaccheck(tree, "--only", "modules")
-    leftovers = [p for p in tree.rglob("*") if p.name in (".terraform", ".terraform.lock.hcl")]
-    assert leftovers == []
 
 
 def test_apply_order_lists_dependencies_after_what_they_need(iaccheck, tree_of):

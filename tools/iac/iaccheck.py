@@ -39,6 +39,20 @@ import modules as mod
 STEPS = ("fmt", "modules", "checkov", "cfn-lint", "terragrunt", "units")
 
 
+def prune_dead_runs(runs: Path) -> None:
+    """Scratch directories of runs that were killed (their pid is gone) are removed."""
+    for d in runs.iterdir():
+        pid = d.name.split("-", 1)[0]
+        if not pid.isdigit():
+            continue
+        try:
+            os.kill(int(pid), 0)
+        except ProcessLookupError:
+            shutil.rmtree(d, ignore_errors=True)
+        except PermissionError:
+            continue
+
+
 class Run:
     def __init__(self, root: Path, tc: Toolchain, jobs: int, keep: bool, steps=STEPS):
         self.steps = set(steps)
@@ -48,6 +62,7 @@ class Run:
         self.keep = keep
         runs = tc.home / "runs"
         runs.mkdir(parents=True, exist_ok=True)
+        prune_dead_runs(runs)
         self.scratch = Path(tempfile.mkdtemp(prefix=f"{os.getpid()}-", dir=runs))
         self.reporter = Reporter(self.root)
         self.types_file = self.scratch / "types.txt"
