@@ -9,6 +9,7 @@ variables, and checkov scans the module with those values.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 import shutil
@@ -61,12 +62,14 @@ def block_end(text: str, open_brace: int) -> int:
     return len(text)
 
 
-def aliased_providers(text: str, prefix: str, file: str) -> tuple[str, dict[str, str]]:
-    """The provider blocks of a generated file, each given an alias unique to the unit.
+def aliased_providers(text: str, file: str, seen: dict[str, str]) -> tuple[str, dict[str, str]]:
+    """The provider blocks of a generated file, each as an aliased configuration of the root.
 
-    All renders share one root module (one init and one validate for every unit), so each
-    unit's provider configurations become aliases: aws -> aws.u003, aws.us_east_1 ->
-    aws.u003_us_east_1. Returns (the blocks, {original config: aliased config}).
+    All renders share one root module (one init and one validate for every unit), so a unit's
+    provider configurations become aliases (aws -> aws.p1a2b3c4d, aws.us_east_1 ->
+    aws.p5e6f7a8b_us_east_1). Terraform starts a provider process per configuration, so units
+    whose generated configuration is identical (same env and region) share one: `seen` maps a
+    configuration's text to its alias across calls. Returns (new blocks, {original: aliased}).
     """
     blocks = hcl.parse(text, file).blocks_of("provider")
     out, mapping = [], {}
@@ -74,16 +77,21 @@ def aliased_providers(text: str, prefix: str, file: str) -> tuple[str, dict[str,
         name = m.group(1)
         body = text[m.start() : block_end(text, m.end() - 1)]
         alias = block.body.attributes.get("alias")
-        if alias is not None and alias.expr.kind == "lit":
-            new_alias = f"{prefix}_{alias.expr.args[0]}"
-            body = re.sub(r'alias\s*=\s*"[^"]*"', f'alias = "{new_alias}"', body, count=1)
-            mapping[f"{name}.{alias.expr.args[0]}"] = f"{name}.{new_alias}"
-        else:
-            brace = body.index("{") + 1
-            body = body[:brace] + f'\n  alias = "{prefix}"' + body[brace:]
-            mapping[name] = f"{name}.{prefix}"
-        out.append(body)
-    return "\n\n".join(out) + "\n", mapping
+        original = f"{name}.{alias.expr.args[0]}" if alias is not None else name
+        key = " ".join(body.split())
+        if key not in seen:
+            tag = "p" + hashlib.sha256(key.encode()).hexdigest()[:8]
+            if alias is not None and alias.expr.kind == "lit":
+                new_alias = f"{tag}_{alias.expr.args[0]}"
+                body = re.sub(r'alias\s*=\s*"[^"]*"', f'alias = "{new_alias}"', body, count=1)
+            else:
+                new_alias = tag
+                brace = body.index("{") + 1
+                body = body[:brace] + f'\n  alias = "{new_alias}"' + body[brace:]
+            seen[key] = f"{name}.{new_alias}"
+            out.append(body)
+        mapping[original] = seen[key]
+    return "\n\n".join(out) + ("\n" if out else ""), mapping
 
 
 def render_all(reader: Reader, units: list[tuple[int, Unit]], dest: Path, tree: Path) -> list[Render]:
@@ -91,6 +99,7 @@ def render_all(reader: Reader, units: list[tuple[int, Unit]], dest: Path, tree: 
     dest.mkdir(parents=True, exist_ok=True)
     renders: list[Render] = []
     lines: list[str] = []
+    seen: dict[str, str] = {}
     for index, unit in units:
         name = f"u{index:03d}"
         module_rel = reader.rel(unit.module_dir)
@@ -106,14 +115,15 @@ def render_all(reader: Reader, units: list[tuple[int, Unit]], dest: Path, tree: 
                 continue
             where = f'{reader.rel(unit.file)} generate "{label}"'
             try:
-                text, found = aliased_providers(contents, name, where)
+                text, found = aliased_providers(contents, where, seen)
             except HclError as exc:
                 msg = f'generate "{label}" writes invalid HCL: {exc.message}'
                 render.problems.append(Problem("terragrunt", msg, reader.rel(unit.file)))
                 continue
             provider_text.append(text)
             mapping.update(found)
-        (dest / f"providers_{name}.tf").write_text("\n".join(provider_text))
+        if any(provider_text):
+            (dest / f"providers_{name}.tf").write_text("\n".join(provider_text))
         mod = reader.module(unit.module_dir)
         needed = [f"{n}.{a}" for n, a in mod.aliases]
         for p in needed:
