@@ -153,7 +153,7 @@ run "role_names_only_its_own_resources" {
     error_message = "no wildcard actions"
   }
   assert {
-    condition = toset([for s in jsondecode(aws_iam_role_policy.router.policy).Statement : s.Sid if contains(flatten([s.Resource]), "*")]) == toset(["SendTraces"])
+    condition     = toset([for s in jsondecode(aws_iam_role_policy.router.policy).Statement : s.Sid if contains(flatten([s.Resource]), "*")]) == toset(["SendTraces"])
     error_message = "only X-Ray (no resource-level permissions) may name resource *"
   }
   assert {
@@ -233,7 +233,7 @@ run "data_at_rest_is_encrypted" {
     error_message = "the dedicated key rotates"
   }
   assert {
-    condition = contains([for s in jsondecode(aws_sqs_queue_policy.dlq.policy).Statement : s.Sid if s.Effect == "Deny"], "DenyInsecureTransport")
+    condition     = contains([for s in jsondecode(aws_sqs_queue_policy.dlq.policy).Statement : s.Sid if s.Effect == "Deny"], "DenyInsecureTransport")
     error_message = "the DLQ refuses plain-HTTP access"
   }
 }

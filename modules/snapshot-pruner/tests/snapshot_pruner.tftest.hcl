@@ -124,7 +124,7 @@ run "deletes_only_the_accounts_snapshots_and_never_protected_ones" {
     error_message = "no wildcard actions"
   }
   assert {
-    condition = toset([for s in jsondecode(aws_iam_role_policy.pruner.policy).Statement : s.Sid if contains(flatten([s.Resource]), "*")]) == toset(["SendTraces"])
+    condition     = toset([for s in jsondecode(aws_iam_role_policy.pruner.policy).Statement : s.Sid if contains(flatten([s.Resource]), "*")]) == toset(["SendTraces"])
     error_message = "only X-Ray (no resource-level permissions) may name resource *"
   }
   assert {
