@@ -20,6 +20,7 @@ SEND_INTERVAL = 0.05
 KILL_AFTER = 1.0
 ACK_TIMEOUT = 3.0
 RECOVERY_BOUND = 15.0
+REJOIN_MESSAGES = 200
 
 
 class Sender(threading.Thread):
@@ -192,6 +193,65 @@ def test_a_send_committed_by_a_process_that_died_before_publishing_reaches_membe
         mid = ack["message"]["id"]
         assert wait_until(lambda: mid in member.live, 5), (
             "a committed message whose publish died with its process never reached the members"
+        )
+    finally:
+        sender.close()
+        member.close()
+
+
+def test_rejoin_with_since_while_others_send_misses_nothing(server_factory, pg_redis_env):
+    """What every failover does, repeated: a member leaves and re-joins with `since` = the
+    last id it saw while another member keeps sending. Whatever is committed around the
+    re-join must reach it once: from the join's history or live, never neither."""
+    # the sender on another process: its messages reach the member's process through Redis,
+    # at moments unrelated to what the member's join is doing
+    a = server_factory(pg_redis_env, "serve-a")
+    b = server_factory(pg_redis_env, "serve-b")
+    api = Api(b.url)
+    room = unique("rejoin-")
+    alice = api.register(unique("alice"))
+    bob = api.register(unique("bob"))
+    api.create_room(alice["token"], room)
+    sender = ChatClient(alice["user"]["username"], alice["token"], room, [a.url])
+    member = ChatClient(bob["user"]["username"], bob["token"], room, [b.url])
+    acks: list = []
+    try:
+        for c in (sender, member):
+            c.connect()
+            assert c.join().get("ok")
+
+        def send_all() -> None:
+            for k in range(REJOIN_MESSAGES):
+                sender.sio.emit(
+                    "send",
+                    {"room": room, "body": f"m{k}", "client_id": f"m{k}"},
+                    callback=acks.append,
+                )
+                time.sleep(0.01)
+
+        t = threading.Thread(target=send_all)
+        t.start()
+        rejoins = 0
+        # until the server has worked through every send, not only until they were written
+        while len(acks) < REJOIN_MESSAGES and rejoins < 300:
+            assert member.call("leave", {"room": room}).get("ok")
+            assert member.join(since=member.last_seen).get("ok")
+            rejoins += 1
+        t.join(30)
+        assert wait_until(lambda: len(acks) == REJOIN_MESSAGES, 30)
+        assert all(isinstance(a, dict) and a.get("ok") for a in acks), [a for a in acks if not a.get("ok")][
+            :3
+        ]
+        acked_ids = {a["message"]["id"] for a in acks}
+        wait_until(lambda: acked_ids <= set(member.stream), 5)
+        missing = sorted(acked_ids - set(member.stream))
+        record_figure("re-join under sends", f"{rejoins} re-joins during {REJOIN_MESSAGES} sends")
+        assert not missing, (
+            f"{len(missing)} messages committed around a re-join reached the member neither in the "
+            f"join's history nor live: {missing[:10]}"
+        )
+        assert not duplicates(member.stream), (
+            f"shown twice (join history and live): {duplicates(member.stream)[:10]}"
         )
     finally:
         sender.close()
