@@ -38,6 +38,7 @@ def test_main_views_have_no_serious_accessibility_violations(stack, people):
     alice.create_room(room)
     bob.open_room(room)
     bob.send("hello there")
+    alice.wait_for_bodies(["hello there"])
     alice.send("hi! how are you?")
     alice.wait_for_bodies(["hello there", "hi! how are you?"])
     assert axe_violations(alice) == []

@@ -111,6 +111,7 @@ def test_edit_and_delete_own_messages_reach_the_other_user(stack, people):
     bob.open_room(room)
     alice.send("teh first draft")
     alice.send("to be removed")
+    bob.wait_for_bodies(["teh first draft", "to be removed"])
     bob.send("bob's own")
     for p in (alice, bob):
         p.wait_for_bodies(["teh first draft", "to be removed", "bob's own"])

@@ -28,6 +28,7 @@ def test_killed_process_client_reconnects_to_the_other_and_shows_messages_sent_m
     bob.open_room(room)
     before = ["before 1", "before 2"]
     alice.send(before[0])
+    bob.wait_for_bodies(before[:1])
     bob.send(before[1])
     for p in (alice, bob):
         p.wait_for_bodies(before)

@@ -69,6 +69,7 @@ def test_screenshots_of_the_main_views(stack, people, tmp_path):
     leo.open_room(design)
     leo.open_room(team)
     maya.send("Morning! The release notes are in the doc, could you give them a read?")
+    leo.wait_for_bodies(["Morning! The release notes are in the doc, could you give them a read?"])
     leo.send("Sure, reading them now.")
     leo.send("Two typos in the second section, otherwise it looks great.\nShip it?")
     attach_with_picker(maya, "release-banner.png", "image/png", banner_png(360, 140))
