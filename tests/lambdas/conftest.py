@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -37,6 +38,9 @@ def aws(monkeypatch):
     monkeypatch.setenv("AWS_REGION", REGION)
     monkeypatch.setenv("POWERTOOLS_TRACE_DISABLED", "true")
     monkeypatch.delenv("AWS_PROFILE", raising=False)
+    # Another suite's moto server endpoint would take these clients away from the in-process mock.
+    for key in [k for k in os.environ if k.startswith("AWS_ENDPOINT_URL")]:
+        monkeypatch.delenv(key)
     with mock_aws():
         yield
 
