@@ -9,6 +9,8 @@ terraform {
   source = "${local.repo_root}/modules//artifacts"
 }
 
+prevent_destroy = local.env.prevent_destroy
+
 inputs = {
   # Releases are uploaded with the environment's deploy role, from inside the account, so no
   # cross-account publisher is granted (docs/delivery.md).

@@ -9,6 +9,8 @@ terraform {
   source = "${local.repo_root}/modules//media-bucket"
 }
 
+prevent_destroy = local.env.prevent_destroy
+
 inputs = {
   cors_allowed_origins               = ["https://${local.env.domain}"]
   noncurrent_version_expiration_days = local.env.buckets.noncurrent_version_retention_days

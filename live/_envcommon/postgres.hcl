@@ -9,6 +9,8 @@ terraform {
   source = "${local.repo_root}/modules//postgres"
 }
 
+prevent_destroy = local.env.prevent_destroy
+
 dependency "network" {
   config_path = "${get_terragrunt_dir()}/../network"
 

@@ -13,6 +13,10 @@ locals {
   # the stack's ZoneId output (bootstrap/README.md).
   hosted_zone_id = "Z00000000000000000DEV"
 
+  # Terragrunt refuses `destroy` of the units holding data (database, uploads, releases); the
+  # resources' own deletion protection stays on top of it.
+  prevent_destroy = false
+
   # Where the regional units live (live/<env>/<primary_region>/); _global units reach them there.
   primary_region = "us-west-2"
 

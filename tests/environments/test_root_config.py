@@ -124,3 +124,17 @@ def test_the_root_keeps_the_designs_name_and_no_root_hcl_competes():
     assert not (ROOT / "root.hcl").exists()
     for path in UNIT_FILES:
         assert 'find_in_parent_folders("terragrunt.hcl")' in path.read_text(), path
+
+
+def test_units_holding_data_refuse_destroy_in_staging_and_prod():
+    reader = terragrunt.Reader(ROOT)
+    protect = {
+        env: reader.read_config(ROOT / "live" / env / "env.hcl")["locals"]["prevent_destroy"]
+        for env in ACCOUNTS
+    }
+    assert protect == {"dev": False, "staging": True, "prod": True}
+    for unit in ("postgres", "media-bucket", "artifacts"):
+        name = f"live/_envcommon/{unit}.hcl"
+        body = hcl.parse((ROOT / name).read_text(), name)
+        assert "prevent_destroy" in body.attributes, name
+        assert "local.env.prevent_destroy" in (ROOT / name).read_text(), name
