@@ -14,8 +14,17 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 ENVS = ("dev", "staging", "prod")
-DOMAINS = {"dev": "dev.chat.example.com", "staging": "staging.chat.example.com", "prod": "chat.example.com"}
-ACCOUNTS = {"dev": "111111111111", "staging": "222222222222", "prod": "333333333333"}
+
+
+def _setting(env: str, file: str, key: str) -> str:
+    # Read from the files the first-time setup edits, so real ids and domains pass as well as
+    # the placeholders.
+    text = (ROOT / "live" / env / file).read_text()
+    return re.search(rf'^\s*{key}\s*=\s*"([^"]+)"', text, re.M)[1]
+
+
+DOMAINS = {env: _setting(env, "env.hcl", "domain") for env in ENVS}
+ACCOUNTS = {env: _setting(env, "account.hcl", "account_id") for env in ENVS}
 
 # Inputs whose values are allowed to differ between environments, unit by unit: sizes, switches,
 # retention. Anything not listed must be equal once the environment's own name, domain and
@@ -234,9 +243,9 @@ def test_waf_scopes_are_cloudfront_in_us_east_1_and_regional_for_the_alb(units):
         assert units[env]["_global/waf"]["region"] == "_global"
 
 
-def test_accounts_are_distinct_placeholders_and_vpc_ranges_do_not_overlap(units):
-    for env in ENVS:
-        text = (ROOT / "live" / env / "account.hcl").read_text()
-        assert f'account_id   = "{ACCOUNTS[env]}"' in text
+def test_accounts_and_domains_are_distinct_and_vpc_ranges_do_not_overlap(units):
+    assert all(re.fullmatch(r"[0-9]{12}", a) for a in ACCOUNTS.values())
+    assert len(set(ACCOUNTS.values())) == 3
+    assert len(set(DOMAINS.values())) == 3
     ranges = {_input(units, env, "us-west-2/network", "cidr_block") for env in ENVS}
     assert len(ranges) == 3
