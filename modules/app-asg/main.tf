@@ -65,7 +65,6 @@ locals {
     processes_per_instance  = var.processes_per_instance
     proxy_hops              = var.proxy_hops
     ssm_path                = local.ssm_path
-    log_group               = local.log_group_name
     config_script_b64       = filebase64("${path.module}/templates/chat_config.py")
     cloudwatch_agent_config = local.cloudwatch_agent_config
   })

