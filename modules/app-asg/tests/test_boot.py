@@ -324,3 +324,41 @@ def test_user_data_and_refresh_script_pass_shellcheck(tmp_path):
         check=False,
     )
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def parse_environment_file(text: str) -> dict[str, str]:
+    """systemd's reading of KEY="value" lines with backslash escapes."""
+    env = {}
+    for line in text.splitlines():
+        name, _, quoted = line.partition("=")
+        assert quoted.startswith('"') and quoted.endswith('"'), line
+        env[name] = re.sub(r"\\(.)", r"\1", quoted[1:-1])
+    return env
+
+
+def test_the_service_accepts_what_the_fetcher_writes(monkeypatch):
+    """The boot path and app.config agree on names and URL formats."""
+    monkeypatch.syspath_prepend(str(MODULE.parents[1]))
+    app_config = pytest.importorskip("app.config")
+    sqlalchemy_url = pytest.importorskip("sqlalchemy.engine.url")
+    params = dict(
+        BASE_PARAMS,
+        MEDIA_BUCKET="chat-test-media",
+        CORS_ORIGINS="https://chat.example.com",
+        SOCKETIO_CHANNEL="chat",
+        METRICS_NAMESPACE="Chat/App",
+    )
+    secrets = dict(BASE_SECRETS, **{"arn:key": "k" * 64})
+    text = chat_config.render(chat_config.build_environment(params, secrets_from(secrets), CA))
+    env = parse_environment_file(text)
+
+    config = app_config.load(env)
+
+    url = sqlalchemy_url.make_url(config.database_url)
+    assert url.password == json.loads(BASE_SECRETS["arn:db"])["password"]
+    assert url.host == "db.example.internal" and url.database == "chat"
+    assert url.query["sslmode"] == "verify-full" and url.query["sslrootcert"] == CA
+    assert config.redis_url == "rediss://:TokenAbc123@cache.example.internal:6379/0"
+    assert config.proxy_hops == 2 and config.app_env == "prod"
+    assert config.cors_origins == ("https://chat.example.com",)
+    assert config.secret_key == "k" * 64
