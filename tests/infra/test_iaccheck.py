@@ -8,6 +8,10 @@ from __future__ import annotations
 
 import pytest
 
+# The first test of a session may build the toolchain (minutes on a cold cache), and the whole
+# machine is shared: allow more than the project's default per-test timeout.
+pytestmark = pytest.mark.timeout(1500)
+
 
 def assert_fails_with(outcome, *needles: str) -> None:
     assert outcome.rc == 1, f"expected exit 1, got {outcome.rc}:\n{outcome.out}"

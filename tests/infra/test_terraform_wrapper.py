@@ -5,6 +5,12 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+import pytest
+
+# The first test of a session may build the toolchain (minutes on a cold cache), and the whole
+# machine is shared: allow more than the project's default per-test timeout.
+pytestmark = pytest.mark.timeout(1500)
+
 GOOD = Path(__file__).resolve().parent / "fixtures" / "good"
 
 
@@ -35,3 +41,13 @@ def test_version_is_terraform_1_15(run_tool):
     out = run_tool("terraform", "version")
     assert out.rc == 0
     assert out.out.startswith("Terraform v1.15.")
+
+
+def test_hclfmt_formats_terragrunt_files_in_place(tmp_path, run_tool):
+    unformatted = GOOD.parent / "broken" / "unformatted" / "live" / "dev" / "account.hcl"
+    target = tmp_path / "account.hcl"
+    shutil.copyfile(unformatted, target)
+    assert run_tool("hclfmt", "--check", str(tmp_path)).rc == 3
+    assert run_tool("hclfmt", str(tmp_path)).rc == 0
+    assert target.read_text() == (GOOD / "live" / "dev" / "account.hcl").read_text()
+    assert run_tool("hclfmt", "--check", str(tmp_path)).rc == 0
