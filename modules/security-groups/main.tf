@@ -113,10 +113,11 @@ locals {
 }
 
 # No inline rules and no egress block: the AWS provider then removes the default
-# allow-all egress rule, so each group allows exactly the rules below.
+# allow-all egress rule, so each group allows exactly the rules below. Name prefixes
+# let a replacement group be created before the old one is released.
 resource "aws_security_group" "alb" {
   #checkov:skip=CKV2_AWS_5:Attached by the alb module, which takes this group's ID as input; checkov scans each module alone.
-  name        = "${var.name}-alb"
+  name_prefix = "${var.name}-alb-"
   description = "Chat ALB: HTTPS in, chat service out"
   vpc_id      = var.vpc_id
 
@@ -129,7 +130,7 @@ resource "aws_security_group" "alb" {
 
 resource "aws_security_group" "app" {
   #checkov:skip=CKV2_AWS_5:Attached by the app-asg module, which takes this group's ID as input; checkov scans each module alone.
-  name        = "${var.name}-app"
+  name_prefix = "${var.name}-app-"
   description = "Chat service instances: from the ALB only; out to PostgreSQL, Redis and HTTPS"
   vpc_id      = var.vpc_id
 
@@ -142,7 +143,7 @@ resource "aws_security_group" "app" {
 
 resource "aws_security_group" "postgres" {
   #checkov:skip=CKV2_AWS_5:Attached by the postgres module, which takes this group's ID as input; checkov scans each module alone.
-  name        = "${var.name}-postgres"
+  name_prefix = "${var.name}-postgres-"
   description = "Chat PostgreSQL: from the chat service only"
   vpc_id      = var.vpc_id
 
@@ -155,7 +156,7 @@ resource "aws_security_group" "postgres" {
 
 resource "aws_security_group" "redis" {
   #checkov:skip=CKV2_AWS_5:Attached by the redis module, which takes this group's ID as input; checkov scans each module alone.
-  name        = "${var.name}-redis"
+  name_prefix = "${var.name}-redis-"
   description = "Chat Redis: from the chat service only"
   vpc_id      = var.vpc_id
 
