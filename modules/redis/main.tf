@@ -121,7 +121,7 @@ resource "aws_elasticache_subnet_group" "redis" {
 }
 
 resource "aws_elasticache_parameter_group" "redis" {
-  name        = "${local.replication_group_id}-${replace(var.engine_version, ".", "-")}"
+  name        = "${local.replication_group_id}-${var.engine}${replace(var.engine_version, ".", "-")}"
   family      = local.family
   description = "${var.name}: cluster mode off, eviction of expiring keys only"
 
