@@ -47,10 +47,17 @@ class Cluster:
         self.proxies: list[FailoverProxy] = []
 
     def start_server(self, name: str) -> ChatServer:
-        server = ChatServer(self.env, self.log_dir, f"{self.tag}-{name}")
-        self.servers.append(server)
-        server.start()
-        return server
+        return self.start_servers(name)[0]
+
+    def start_servers(self, *names: str) -> list[ChatServer]:
+        """Starts the processes together (their start-up is mostly imports) and waits for all."""
+        servers = [ChatServer(self.env, self.log_dir, f"{self.tag}-{n}") for n in names]
+        self.servers.extend(servers)
+        for server in servers:
+            server.launch()
+        for server in servers:
+            server.wait_ready()
+        return servers
 
     def proxy(self, *servers: ChatServer) -> FailoverProxy:
         """A front door that sends new connections to the first of `servers` that accepts."""
@@ -151,8 +158,7 @@ def cluster_factory(env, e2e_dir: Path, moto: MotoS3) -> Iterator[Callable[[str]
 def stack(cluster_factory) -> Cluster:
     """Two server processes; `front_a` prefers process A and `front_b` process B."""
     cluster = cluster_factory("shared")
-    a = cluster.start_server("a")
-    b = cluster.start_server("b")
+    a, b = cluster.start_servers("a", "b")
     cluster.front_a = cluster.proxy(a, b)
     cluster.front_b = cluster.proxy(b, a)
     return cluster

@@ -247,6 +247,10 @@ class ChatServer:
         self.proc: subprocess.Popen | None = None
 
     def start(self, timeout: float = 60) -> None:
+        self.launch()
+        self.wait_ready(timeout)
+
+    def launch(self) -> None:
         with self.log.open("ab") as log:
             self.proc = subprocess.Popen(
                 [
@@ -265,6 +269,9 @@ class ChatServer:
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
             )
+
+    def wait_ready(self, timeout: float = 60) -> None:
+        assert self.proc is not None
         try:
             _wait_http(self.url + "/readyz", self.proc, timeout, self.name, self.log)
         except RuntimeError:

@@ -14,8 +14,7 @@ def test_killed_process_client_reconnects_to_the_other_and_shows_messages_sent_m
     cluster_factory, people
 ):
     cluster = cluster_factory(unique("kill-"))
-    a = cluster.start_server("a")
-    b = cluster.start_server("b")
+    a, b = cluster.start_servers("a", "b")
     front_alice = cluster.proxy(a, b)  # alice lands on A while it lives, then on B
     front_bob = cluster.proxy(b)
 
