@@ -42,10 +42,11 @@ from .support import (
 # 3,900 CJK characters: at the 4,000 limit, and 3 bytes each in UTF-8 (6 when the JSON
 # encoder escapes them), so a few hundred messages overflow the kernel's socket buffers
 BODY = "\u4e2d" * 3900
-# seconds: the p99 bound under abuse is max(this, 4 x the baseline p99 measured just before).
-# A fan-out that waits for a stalled socket stalls the members for good (seconds to forever);
-# the floor only absorbs the noise of a shared 2-core machine.
-LATENCY_FLOOR = 2.0
+# seconds: the p99 bound under abuse is max(this, 4 x the p99 measured just before). A fan-out
+# that waits for a stalled socket stalls the members for good (tens of seconds to forever), a
+# server that runs out of connections refuses them; the floor only absorbs the noise of a
+# shared 2-core machine (load averages of 10-16 were seen while these tests ran).
+LATENCY_FLOOR = 5.0
 
 
 class Room:
@@ -132,7 +133,10 @@ STALLED = 2
 
 
 def test_clients_that_never_read_do_not_slow_the_others(server, room):
-    base = latencies(room.watchers, stream(room.sender, 40, 0.05, "base", BODY))
+    """Three phases: small messages to measure the members' latency; large ones until the
+    stalled sockets' kernel buffers are full (from then on a write to them would block); small
+    ones again, measured while the stalled sockets stay full."""
+    base = latencies(room.watchers, stream(room.sender, 40, 0.1, "base"))
     base_p99 = percentile(base, 99)
 
     stalled: list[RawSocketIO] = []
@@ -145,37 +149,40 @@ def test_clients_that_never_read_do_not_slow_the_others(server, room):
     # from here on the stalled clients never read their sockets again
     try:
         rss_before = server.rss_kib()
-        sent = stream(room.sender, 250, 0.04, "load", BODY)
-        lat = latencies(room.watchers, sent)
-        rss_growth = server.rss_kib() - rss_before
+        fill = stream(room.sender, 250, 0.04, "fill", BODY)
+        fill_lat = latencies(room.watchers, fill)
         in_kernel: list[int | None] = []
         for raw in stalled:
             server_side = tcp_queues(server.port, raw.local_port)
             client_side = tcp_queues(raw.local_port, server.port) or (0, 0)
             in_kernel.append(None if server_side is None else server_side[0] + client_side[1])
+        probe = stream(room.sender, 40, 0.1, "probe")
+        lat = latencies(room.watchers, probe)
+        rss_growth = server.rss_kib() - rss_before
         p99 = percentile(lat, 99)
         bound = max(LATENCY_FLOOR, 4 * base_p99)
         record_figure(
             "never-reading clients: members' p50/p99 latency",
-            f"baseline {percentile(base, 50) * 1000:.0f}/{base_p99 * 1000:.0f} ms, "
-            f"with {STALLED} stalled sockets {percentile(lat, 50) * 1000:.0f}/{p99 * 1000:.0f} ms "
-            f"({len(sent)} messages of {len(BODY)} CJK characters at 25/s)",
+            f"before {percentile(base, 50) * 1000:.0f}/{base_p99 * 1000:.0f} ms; "
+            f"while {STALLED} stalled sockets were filled with {len(fill)} messages of "
+            f"{len(BODY)} CJK characters {percentile(fill_lat, 50) * 1000:.0f}/"
+            f"{percentile(fill_lat, 99) * 1000:.0f} ms; "
+            f"once full {percentile(lat, 50) * 1000:.0f}/{p99 * 1000:.0f} ms",
         )
-        assert p99 < bound, f"p99 {p99:.3f}s with stalled clients (baseline {base_p99:.3f}s)"
+        assert p99 < bound, f"p99 {p99:.3f}s with stalled clients (before {base_p99:.3f}s)"
         assert server.readyz().status_code == 200
 
         # a stalled client that reads again gets everything in order, or was disconnected so
         # that it knows to re-join with `since`: it never silently loses messages
+        sent = set(fill) | set(probe)
         outcomes = []
         for raw, held in zip(stalled, in_kernel, strict=True):
-            got, nbytes, closed = drain(raw, set(sent), 30)
+            got, nbytes, closed = drain(raw, sent, 30)
             assert got == sorted(got), "a slow client got messages out of order"
             if closed or held is None:
                 outcomes.append("disconnected by the server")
                 continue
-            assert set(got) == set(sent), (
-                f"a slow client still connected lost {len(set(sent) - set(got))} messages"
-            )
+            assert set(got) == sent, f"a slow client still connected lost {len(sent - set(got))} messages"
             # the test means something only if the kernel could not hold it all: the rest
             # waited in the server while the others were served
             assert held < nbytes, f"kernel buffers took all {nbytes} bytes: send more"
