@@ -217,6 +217,24 @@ function emitWithAck(socket, event, payload, timeoutMs) {
   });
 }
 
+const ISO_UTC = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$/;
+
+// The contract's message object (section 3); the timestamp format is checked on a sample to
+// keep the load generator's own cost per delivery low.
+function wellFormed(m, room, checkTime) {
+  return (
+    Number.isInteger(m.id) &&
+    m.room === room &&
+    typeof m.user === "string" &&
+    typeof m.body === "string" &&
+    typeof m.created_at === "string" &&
+    m.edited_at === null &&
+    typeof m.client_id === "string" &&
+    m.attachment === null &&
+    (!checkTime || ISO_UTC.test(m.created_at))
+  );
+}
+
 // A client: one socket of one user in one room. It records every delivery it sees.
 class Client {
   constructor(index, user, room, url) {
@@ -292,6 +310,7 @@ class Run {
       if (record.counted) result.lost -= 1;
       return;
     }
+    if (!wellFormed(message, client.room, step.delivered % 50 === 0)) step.malformed += 1;
     step.delivered += 1;
     step.lastDelivery = now;
     const sentAt = Number(message.body.slice(2, message.body.indexOf(" ")));
@@ -342,6 +361,7 @@ class Run {
       duplicated: 0,
       reordered: 0,
       foreign: 0,
+      malformed: 0,
       ackErrors: {},
       latency: new Latencies(),
       ackLatency: new Latencies(),
@@ -425,6 +445,7 @@ class Run {
       duplicated: step.duplicated,
       reordered: step.reordered,
       stray: step.foreign,
+      malformed: step.malformed,
       late_deliveries: 0,
       late_acks: 0,
       delivered_per_s: Math.round(step.delivered / deliverySeconds),
@@ -456,6 +477,7 @@ function passes(plan, result) {
     result.acked === result.sent &&
     result.lost === 0 &&
     result.duplicated === 0 &&
+    result.malformed === 0 &&
     p99 !== null &&
     p99 <= plan.p99_limit_ms &&
     result.delivered_per_s >= 0.9 * result.offered_deliveries_per_s

@@ -107,7 +107,9 @@ class Bench:
     # ------------------------------------------------------------ shared services
 
     def database(self, kind: str) -> str:
-        """One database per server kind per run, created on first use, dropped at the end."""
+        """One database per server kind per run, created on first use, dropped at the end.
+
+        ``start`` migrates it before every start of a server."""
         if kind not in self.databases:
             name = f"bench_{self.tag}_{kind}".replace("-", "_")
             conn = psycopg2.connect(PG_ADMIN)
@@ -116,7 +118,6 @@ class Bench:
                 cur.execute(f'CREATE DATABASE "{name}"')
             conn.close()
             self.databases[kind] = name
-            self.migrate(kind, name)
         return self.databases[kind]
 
     def db_url(self, name: str) -> str:
@@ -169,6 +170,9 @@ class Bench:
 
     def start(self, target: Target, processes: int, extra_env: dict | None = None) -> Cluster:
         env = self.server_env(target)
+        # Migrations are idempotent; running them at every start keeps a run going when the
+        # service gains a migration while the run is under way.
+        self.migrate(target.kind, self.databases[target.kind])
         env.update(extra_env or {})
         procs, urls, logs = [], [], []
         for i in range(processes):
@@ -360,12 +364,21 @@ def sustained(result: dict) -> int:
 
 def integrity(results: list[dict]) -> dict:
     """Lost, duplicated and reordered deliveries summed over every step of every run."""
-    total = {"lost": 0, "late": 0, "duplicated": 0, "reordered": 0, "ack_errors": 0, "steps": 0}
+    total = {
+        "lost": 0,
+        "late": 0,
+        "duplicated": 0,
+        "reordered": 0,
+        "malformed": 0,
+        "ack_errors": 0,
+        "steps": 0,
+    }
     for r in results:
         for s in r.get("steps", []):
             total["steps"] += 1
             total["lost"] += s["lost"]
             total["late"] += s.get("late_deliveries", 0)
+            total["malformed"] += s.get("malformed", 0)
             total["duplicated"] += s["duplicated"]
             total["reordered"] += s["reordered"]
             total["ack_errors"] += sum(s["ack_errors"].values())
@@ -454,6 +467,9 @@ def run(mode: str, async_modes: list[str], only: set[str] | None) -> dict:
             )
             for cluster in no_db:
                 bench.stop(cluster)
+    except BenchError as err:
+        # What was measured before the failure is kept and reported with the error.
+        results["error"] = str(err)
     finally:
         bench.cleanup()
     results["elapsed_s"] = round(time.monotonic() - started, 1)
@@ -665,7 +681,8 @@ def ratio_lines(results: dict) -> list[str]:
     for name, i in results["summary"]["integrity"].items():
         lines.append(
             f"{name}: lost {i['lost']}, late {i['late']}, duplicated {i['duplicated']}, out of order "
-            f"{i['reordered']}, failed acks {i['ack_errors']} over {i['steps']} steps"
+            f"{i['reordered']}, malformed {i['malformed']}, failed acks {i['ack_errors']} "
+            f"over {i['steps']} steps"
         )
     return lines
 
@@ -710,6 +727,9 @@ def main(argv: list[str] | None = None) -> int:
     print(f"benchmark ({mode}, {results['elapsed_s']} s, raw results in {results['out']})")
     for line in ratio_lines(results):
         print(line)
+    if "error" in results:
+        print(f"bench: stopped early: {results['error']}", file=sys.stderr)
+        return 1
     if mode == "full" and not args.no_docs:
         from report import write_docs
 
