@@ -59,9 +59,9 @@ class Cluster:
             server.wait_ready()
         return servers
 
-    def proxy(self, *servers: ChatServer) -> FailoverProxy:
+    def proxy(self, *servers: ChatServer, block_websockets: bool = False) -> FailoverProxy:
         """A front door that sends new connections to the first of `servers` that accepts."""
-        proxy = FailoverProxy([s.port for s in servers])
+        proxy = FailoverProxy([s.port for s in servers], block_websockets=block_websockets)
         proxy.start()
         self.proxies.append(proxy)
         self.moto.allow_origin(proxy.origin)

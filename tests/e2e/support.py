@@ -302,8 +302,11 @@ class FailoverProxy:
     test create the "meanwhile" it needs without racing the client's reconnect.
     """
 
-    def __init__(self, backends: list[int]) -> None:
+    def __init__(self, backends: list[int], block_websockets: bool = False) -> None:
         self.backends = list(backends)
+        # Like some corporate proxies: WebSocket upgrades are refused, plain HTTP goes through.
+        self.block_websockets = block_websockets
+        self.refused_upgrades = 0
         self.port = 0
         self.connections = 0
         self._loop = asyncio.new_event_loop()
@@ -349,6 +352,16 @@ class FailoverProxy:
 
     async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         await self._open.wait()
+        first = b""
+        if self.block_websockets:
+            first = await reader.read(65536)
+            if b"upgrade: websocket" in first.lower():
+                self.refused_upgrades += 1
+                writer.write(b"HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+                with contextlib.suppress(ConnectionError, OSError):
+                    await writer.drain()
+                writer.close()
+                return
         upstream = None
         for port in list(self.backends):
             try:
@@ -361,6 +374,8 @@ class FailoverProxy:
             return
         self.connections += 1
         up_reader, up_writer = upstream
+        if first:
+            up_writer.write(first)
         self._writers.update((writer, up_writer))
         try:
             await asyncio.gather(self._pipe(reader, up_writer), self._pipe(up_reader, writer))

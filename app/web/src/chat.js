@@ -177,6 +177,7 @@ export function startChat(root, me, onSignedOut) {
       const wasConnected = state.everConnected;
       state.everConnected = true;
       ui.shell.dataset.connection = 'connected';
+      showTransport();
       setBanner(null);
       if (wasConnected) announce('Reconnected.');
       await refreshRooms();
@@ -224,11 +225,21 @@ export function startChat(root, me, onSignedOut) {
       );
     });
 
+    socket.io.on('open', () => socket.io.engine.on('upgrade', showTransport));
     socket.on('message', (message) => onMessage(message));
     socket.on('message_updated', (message) => onMessageUpdated(message));
     socket.on('message_deleted', (event) => onMessageDeleted(event));
     socket.on('presence', (event) => onPresence(event));
     socket.on('typing', (event) => onTyping(event));
+  }
+
+  /** Which transport carries the connection, for support questions ("it is slow here"). */
+  function showTransport() {
+    const engine = state.socket && state.socket.io.engine;
+    const name = engine && engine.transport ? engine.transport.name : '';
+    ui.shell.dataset.transport = name;
+    const how = name === 'websocket' ? 'WebSocket' : 'HTTP long-polling';
+    ui.meStatus.title = name ? `Connected over ${how}` : 'Not connected';
   }
 
   /** Joins (or re-joins after a reconnect) and fills whatever was missed, in id order. */
@@ -1465,7 +1476,7 @@ function buildLayout(me) {
     h(
       'div',
       { class: 'me' },
-      h('span', { class: 'status-dot', 'aria-hidden': 'true' }),
+      (ui.meStatus = h('span', { class: 'status-dot', 'aria-hidden': 'true' })),
       h('span', { class: 'me-name', 'aria-label': `Signed in as ${me.username}` }, me.username),
       ui.logoutButton,
     ),
