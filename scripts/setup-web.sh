@@ -4,6 +4,13 @@ set -euo pipefail
 cd "$(dirname "$0")/../app/web"
 [ -f package.json ] || exit 0
 command -v npm >/dev/null 2>&1 || { echo "error: npm not found: install Node.js 20 (Debian: apt-get install nodejs npm)" >&2; exit 1; }
+# Vite 8 needs Node.js 20.19 or newer; say so instead of failing deep inside the build.
+node_version=$(node -p 'process.versions.node' 2>/dev/null || echo 0.0.0)
+IFS=. read -r node_major node_minor _ <<<"$node_version"
+if [ "$node_major" -lt 20 ] || { [ "$node_major" -eq 20 ] && [ "$node_minor" -lt 19 ]; }; then
+  echo "error: the web client needs Node.js 20.19 or newer (found $node_version)" >&2
+  exit 1
+fi
 stamp=node_modules/.installed
 want=$(cat package.json package-lock.json 2>/dev/null | sha256sum | cut -c1-16)
 if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
