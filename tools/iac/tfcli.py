@@ -13,6 +13,7 @@ nor a lock file naming the stand-in providers ever lands in the project. A modul
 from __future__ import annotations
 
 import ctypes
+import fcntl
 import hashlib
 import os
 import re
@@ -72,8 +73,14 @@ def scratch_copy(workdir: Path, home: Path) -> tuple[Path, Path]:
         if parent.parent.name == "modules":
             base = parent.parent
             break
-    key = hashlib.sha256(str(base).encode()).hexdigest()[:16]
+    key = hashlib.sha256(str(workdir).encode()).hexdigest()[:16]
     scratch = home / "work" / key
+    scratch.mkdir(parents=True, exist_ok=True)
+    # Two runs in the same directory take turns; the lock is inherited across exec and held
+    # until Terraform exits.
+    lock = os.open(scratch / ".lock", os.O_CREAT | os.O_RDWR)
+    fcntl.flock(lock, fcntl.LOCK_EX)
+    os.set_inheritable(lock, True)
     tree = scratch / "tree"
     if tree.exists():
         shutil.rmtree(tree)
