@@ -254,27 +254,65 @@ def _near(valid: st.SearchStrategy) -> st.SearchStrategy:
     return st.one_of(valid, valid, texts, scalars, json_values)
 
 
-def socket_payloads(world: World) -> st.SearchStrategy:
-    rooms = st.sampled_from([world.public, world.private, "no-such-room", "UPPER", "a" * 65])
+VALID_BODIES = st.text(min_size=1, max_size=200).filter(str.strip) | st.sampled_from(
+    [
+        "x" * 4000,
+        " " + "x" * 4000 + "\n",
+        "\U0001f600" * 4000,
+        "<script>alert(1)</script>",
+        "'; DROP TABLE messages; --",
+        "  keeps its spaces  ",
+    ]
+)
+WRONG_VALUES = st.one_of(
+    texts,
+    scalars,
+    json_values,
+    st.sampled_from(["no-such-room", "UPPER", "a" * 65, -1, 0, 2**63, 2**64, True]),
+)
+_REMOVE = object()
+
+
+def valid_payloads(world: World, event: str) -> st.SearchStrategy:
+    rooms = st.sampled_from([world.public, world.private])
     # a snapshot: a strategy must not change while Hypothesis draws from it
-    ids = st.sampled_from(tuple(world.known_ids)) | st.integers(min_value=-3, max_value=2**64)
-    body = st.text(min_size=1, max_size=60)
-    structured = st.fixed_dictionaries(
-        {},
-        optional={
-            "room": _near(rooms),
-            "body": _near(body),
-            "client_id": _near(st.text(min_size=1, max_size=64)),
-            "since": _near(ids),
-            "id": _near(ids),
-            "attachment": _near(st.sampled_from(["rooms/1/none", "../../etc/passwd"])),
-            "extra": json_values,
-        },
+    ids = st.sampled_from(tuple(world.known_ids))
+    required, optional = {
+        "join": ({"room": rooms}, {"since": ids | st.integers(min_value=0, max_value=2**62)}),
+        "leave": ({"room": rooms}, {}),
+        "send": ({"room": rooms, "body": VALID_BODIES}, {"client_id": st.text(min_size=1, max_size=64)}),
+        "edit": ({"id": ids, "body": VALID_BODIES}, {}),
+        "delete": ({"id": ids}, {}),
+        "typing": ({"room": rooms}, {}),
+    }[event]
+    return st.fixed_dictionaries(required, optional=optional)
+
+
+def _mutate(valid: dict, key: str, value) -> dict:
+    out = dict(valid)
+    if value is _REMOVE:
+        out.pop(key, None)
+    else:
+        out[key] = value
+    return out
+
+
+def socket_payloads(world: World, event: str) -> st.SearchStrategy:
+    """Well-formed payloads, well-formed ones with one field removed or of a wrong type or
+    value, and arbitrary JSON (also several arguments instead of one)."""
+    valid = valid_payloads(world, event)
+    mutated = valid.flatmap(
+        lambda d: st.builds(
+            _mutate,
+            st.just(d),
+            st.sampled_from([*sorted(d), "since", "id", "attachment", "client_id", "extra"]),
+            st.one_of(st.just(_REMOVE), WRONG_VALUES),
+        )
     )
     # frames above the transport's limit are refused by design; that is tested in
     # test_faults_abusive_clients, here every frame stays below it
     return st.one_of(
-        structured, structured, structured, json_values, st.tuples(json_values, json_values)
+        valid, valid, mutated, mutated, mutated, json_values, st.tuples(json_values, json_values)
     ).filter(lambda p: len(json.dumps(p)) < 60_000)
 
 
@@ -357,7 +395,7 @@ EVENTS = ["join", "leave", "send", "edit", "delete", "typing"]
 
 @pytest.mark.parametrize("event", EVENTS)
 def test_fuzzed_socket_payloads_get_an_envelope_and_never_disconnect(world: World, event: str):
-    payloads = socket_payloads(world)
+    payloads = socket_payloads(world, event)
 
     @settings(max_examples=SOCKET_EXAMPLES, **FUZZ_SETTINGS)
     @given(data=st.data())
@@ -638,6 +676,32 @@ def test_a_nul_character_in_a_path_is_a_client_error_not_500(world: World, metho
     )
     assert r.status_code in (400, 404), f"{method} {path}: {r.status_code} {r.text[:200]}"
     check_error(r.json()["error"])
+
+
+@pytest.mark.parametrize("event", ["send", "edit"])
+def test_a_nul_character_in_a_body_is_invalid_payload_not_internal(world: World, event: str):
+    """PostgreSQL text cannot hold NUL: such a body must be refused as invalid, never reach
+    the database and fail there."""
+    world.ensure_connected()
+    payload: dict = {"room": world.public, "body": "before\x00after"}
+    if event == "edit":
+        ack = world.socket.call("send", {"room": world.public, "body": "to be edited"})
+        assert ack.get("ok"), ack
+        world.acked_sends[ack["message"]["id"]] = ack["message"]["body"]
+        payload = {"id": ack["message"]["id"], "body": "before\x00after"}
+    ack = world.socket.call(event, payload, timeout=ACK_TIMEOUT)
+    assert ack.get("ok") is False and ack["error"]["code"] == "invalid_payload", ack
+
+
+def test_a_nul_character_in_an_upload_filename_is_invalid_payload(world: World):
+    r = requests.post(
+        world.server.url + "/api/uploads",
+        json={"room": world.public, "filename": "a\x00b.png", "content_type": "image/png", "size": 10},
+        headers=_auth(world.alice["token"]),
+        timeout=15,
+    )
+    assert r.status_code == 400, (r.status_code, r.text[:200])
+    assert r.json()["error"]["code"] == "invalid_payload"
 
 
 # --------------------------------------------------------------------------- the database
