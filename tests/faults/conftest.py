@@ -66,6 +66,8 @@ def server_factory(tmp_path: Path, request) -> Iterator[Callable[..., ChatServer
         return server
 
     yield make
+    for s in started:  # all at once: each may take seconds to drain
+        s.terminate()
     for s in started:
         s.stop()
     rep = getattr(request.node, "rep_call", None)

@@ -40,8 +40,8 @@ from .support import (
     wait_until,
 )
 
-SOCKET_EXAMPLES = 400  # per event; 7 events
-HTTP_EXAMPLES = 250  # per endpoint; 9 endpoints
+SOCKET_EXAMPLES = 300  # per event; 6 events
+HTTP_EXAMPLES = 200  # per endpoint; 7 endpoints
 ACK_TIMEOUT = 10.0
 
 CODES = {
