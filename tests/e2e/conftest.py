@@ -73,11 +73,6 @@ class Cluster:
     def logs(self) -> str:
         return "\n".join(f"----- {s.name} (port {s.port}) -----\n{tail(s.log)}" for s in self.servers)
 
-    def stop(self) -> None:
-        for p in self.proxies:
-            p.stop()
-        stop_processes([s.proc for s in self.servers])
-
 
 @pytest.fixture(scope="session")
 def built_client() -> Path:
@@ -151,7 +146,9 @@ def cluster_factory(env, e2e_dir: Path, moto: MotoS3) -> Iterator[Callable[[str]
 
     yield make
     for cluster in made:
-        cluster.stop()
+        for proxy in cluster.proxies:
+            proxy.stop()
+    stop_processes([s.proc for cluster in made for s in cluster.servers])
 
 
 @pytest.fixture(scope="session")
