@@ -17,8 +17,7 @@ from datetime import UTC, datetime
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import and_, func, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy import and_, func, select, text, update
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
@@ -35,7 +34,29 @@ _hasher = PasswordHasher(time_cost=2, memory_cost=19456, parallelism=1)
 _DUMMY_HASH = _hasher.hash("not-a-real-password")
 HISTORY_ON_JOIN = 50
 CATCH_UP_ON_JOIN = 500
-ROOM_LOCK_BASE = 0x43480000_00000000  # advisory-lock key space of this service ("CH")
+
+# Next number of the room's sequence and the INSERT in one statement. A duplicate client_id
+# takes no number (the NOT EXISTS) and inserts nothing. Two identical sends racing each other
+# can still take a number whose INSERT then conflicts: the statement returns that number with
+# no id, and the sender publishes it as skipped so that no receiver waits for it.
+_SEND_PG = text(
+    """
+    WITH s AS (
+      UPDATE rooms SET last_seq = last_seq + 1
+      WHERE id = :room_id
+        AND (CAST(:client_id AS VARCHAR) IS NULL OR NOT EXISTS (
+          SELECT 1 FROM messages
+          WHERE room_id = :room_id AND user_id = :user_id AND client_id = :client_id))
+      RETURNING last_seq
+    ), ins AS (
+      INSERT INTO messages (room_id, user_id, body, created_at, client_id, attachment_key, seq)
+      SELECT :room_id, :user_id, :body, :created_at, :client_id, :attachment_key, last_seq FROM s
+      ON CONFLICT DO NOTHING
+      RETURNING id, seq
+    )
+    SELECT ins.id AS id, s.last_seq AS seq FROM s LEFT JOIN ins ON true
+    """
+)
 
 
 def now() -> datetime:
@@ -333,16 +354,28 @@ class Chat:
         return self._page(room, before=before, after=after, limit=limit)
 
     @_db_errors
-    def join(self, user: User, data) -> tuple[Room, list[dict], bool]:
+    @_db_errors
+    def join_target(self, user: User, data) -> tuple[Room, int | None]:
+        """Check a join: the room it names, which the user may enter, and its `since`."""
         data = validate.payload(data)
         name = validate.room_name(data)
         since = validate.integer(data, "since", required=False, low=0)
-        room = self.accessible_room(user, name)
+        return self.accessible_room(user, name), since
+
+    @_db_errors
+    def join_page(self, room: Room, since: int | None) -> tuple[list[dict], bool, int]:
+        """The history a join returns, and the room's sequence number read before it.
+
+        Called after the socket entered the room, so a message is either in this page or
+        delivered live (or both, which clients drop by id), never in neither.
+        """
+        with self.engine.connect() as conn:
+            last_seq = conn.execute(select(rooms.c.last_seq).where(rooms.c.id == room.id)).scalar_one()
         if since is None:
             page, more = self._page(room, limit=HISTORY_ON_JOIN)
         else:
             page, more = self._page(room, after=since, limit=CATCH_UP_ON_JOIN)
-        return room, page, more
+        return page, more, last_seq
 
     def check_send_rate(self, user: User) -> None:
         wait = self.store.hit(f"send:{user.id}", self.config.send_rate)
@@ -386,13 +419,15 @@ class Chat:
             raise ChatError("unsupported_type", "the uploaded file's type is not the declared one")
 
     @_db_errors
-    def send(self, user: User, room: Room, data, publish: Callable[[dict], None]) -> tuple[dict, bool]:
+    def send(
+        self, user: User, room: Room, data, publish: Callable[[dict, int | None], None]
+    ) -> tuple[dict, bool]:
         """Store a message and publish it; returns (message, created).
 
-        Per room, the id allocation, the commit and the publish happen under one lock
-        (a PostgreSQL advisory lock shared by every process), so every subscriber receives a
-        room's messages in id order. The ack is sent by the caller after this returns, i.e.
-        after the commit.
+        The message takes the next number of its room's sequence in the statement that
+        inserts it; ``publish(message, seq)`` runs after the commit, and every receiving
+        process restores sequence order (app/ordering.py). The ack is sent by the caller
+        after this returns, i.e. after the commit.
         """
         body = validate.body(data)
         client_id = validate.client_id(data)
@@ -414,75 +449,94 @@ class Chat:
             "body": body,
             "client_id": client_id,
             "attachment_key": attachment,
+            "created_at": now(),
         }
         if self._pg:
-            return self._send_pg(room, values, user, publish)
-        with self._room_lock(room.id):
-            with self.engine.begin() as conn:
-                msg = self._insert(conn, sqlite_insert, room, values, user)
-                if msg is None:
-                    return self._existing(conn, room, user, client_id), False
-                self._attach(conn, attachment, msg["id"])
-            publish(msg)
-            return msg, True
+            mid, seq = self._insert_pg(values)
+        else:
+            mid, seq = self._insert_sqlite(room, values, user)
+        if mid is None:
+            if seq is not None:
+                publish(None, seq)  # a number taken by a send that lost a race to its duplicate
+            with self.engine.connect() as conn:
+                return self._existing(conn, room, user, client_id), False
+        msg = self._message_from_values(mid, room, user, values)
+        publish(msg, seq)
+        return msg, True
 
-    def _send_pg(self, room: Room, values: dict, user: User, publish) -> tuple[dict, bool]:
-        key = ROOM_LOCK_BASE + room.id
+    def _insert_pg(self, values: dict):
+        """One autocommit statement: next sequence number + INSERT. The room's row lock lasts
+        only while PostgreSQL runs the statement, never across a client round trip."""
         with self.engine.connect() as raw:
             conn = raw.execution_options(isolation_level="AUTOCOMMIT")
-            conn.exec_driver_sql("SELECT pg_advisory_lock(%s)", (key,))
-            try:
-                if values["attachment_key"] is None:
-                    # one statement in autocommit: the INSERT is committed when it returns
-                    msg = self._insert(conn, pg_insert, room, values, user)
-                else:
-                    # message and upload change together; an explicit transaction on the
-                    # autocommit session that holds the lock
-                    conn.exec_driver_sql("BEGIN")
-                    try:
-                        msg = self._insert(conn, pg_insert, room, values, user)
-                        if msg is not None:
-                            self._attach(conn, values["attachment_key"], msg["id"])
-                        conn.exec_driver_sql("COMMIT")
-                    except BaseException:
-                        conn.exec_driver_sql("ROLLBACK")
-                        raise
-                if msg is None:
-                    return self._existing(conn, room, user, values["client_id"]), False
-                publish(msg)
-                return msg, True
-            finally:
-                conn.exec_driver_sql("SELECT pg_advisory_unlock(%s)", (key,))
+            if values["attachment_key"] is None:
+                row = conn.execute(_SEND_PG, values).first()
+            else:
+                # message and upload change together
+                conn.exec_driver_sql("BEGIN")
+                try:
+                    row = conn.execute(_SEND_PG, values).first()
+                    if row is not None and row.id is not None:
+                        self._attach(conn, values["attachment_key"], row.id)
+                    conn.exec_driver_sql("COMMIT")
+                except BaseException:
+                    conn.exec_driver_sql("ROLLBACK")
+                    raise
+        return (None, None) if row is None else (row.id, row.seq)  # (None, seq): number burnt
 
-    def _insert(self, conn, insert_fn, room: Room, values: dict, user: User) -> dict | None:
-        created = now()
-        stmt = (
-            insert_fn(messages)
-            .values(created_at=created, **values)
-            .on_conflict_do_nothing()
-            .returning(messages.c.id)
-        )
-        mid = conn.execute(stmt).scalar()
-        if mid is None:
-            return None
+    def _insert_sqlite(self, room: Room, values: dict, user: User):
+        # SQLite serves one process: a local lock per room orders the numbering
+        with self._room_lock(room.id), self.engine.begin() as conn:
+            if values["client_id"] is not None and self._existing(conn, room, user, values["client_id"]):
+                return None, None
+            seq = conn.execute(
+                update(rooms)
+                .where(rooms.c.id == room.id)
+                .values(last_seq=rooms.c.last_seq + 1)
+                .returning(rooms.c.last_seq)
+            ).scalar_one()
+            mid = conn.execute(
+                sqlite_insert(messages)
+                .values(seq=seq, **values)
+                .on_conflict_do_nothing()
+                .returning(messages.c.id)
+            ).scalar()
+            if mid is None:
+                return None, None
+            self._attach(conn, values["attachment_key"], mid)
+            return mid, seq
+
+    def _message_from_values(self, mid: int, room: Room, user: User, values: dict) -> dict:
         attachment = None
         if values["attachment_key"]:
-            up = conn.execute(
-                select(uploads.c.filename, uploads.c.content_type, uploads.c.size).where(
-                    uploads.c.key == values["attachment_key"]
-                )
-            ).first()
+            with self.engine.connect() as conn:
+                up = conn.execute(
+                    select(uploads.c.filename, uploads.c.content_type, uploads.c.size).where(
+                        uploads.c.key == values["attachment_key"]
+                    )
+                ).first()
             attachment = {"key": values["attachment_key"], **up._asdict()}
         return {
             "id": mid,
             "room": room.name,
             "user": user.username,
             "body": values["body"],
-            "created_at": iso(created),
+            "created_at": iso(values["created_at"]),
             "edited_at": None,
             "client_id": values["client_id"],
             "attachment": attachment,
         }
+
+    def message_by_seq(self, room_name: str, seq: int) -> dict | None:
+        """A room's live message by sequence number (fills a gap left by a lost publish)."""
+        room = self.room(room_name)
+        with self.engine.connect() as conn:
+            row = conn.execute(
+                self._message_query().where(
+                    messages.c.room_id == room.id, messages.c.seq == seq, messages.c.deleted_at.is_(None)
+                )
+            ).first()
+        return None if row is None else self._message(row, room.name)
 
     @staticmethod
     def _attach(conn, key, message_id: int) -> None:
@@ -511,7 +565,7 @@ class Chat:
                 "client_id": client_id,
                 "attachment": None,
             }
-            publish(msg)
+            publish(msg, None)
             return msg
 
     def _live_message(self, conn, mid: int):

@@ -54,6 +54,9 @@ rooms = Table(
     Column("private", Boolean, nullable=False),
     Column("owner_id", BigId, ForeignKey("users.id"), nullable=False),
     Column("created_at", DateTime, nullable=False),
+    # the room's message sequence: each stored message takes the next number in the
+    # statement that inserts it (see app/ordering.py)
+    Column("last_seq", BigInteger, nullable=False, server_default="0"),
 )
 
 members = Table(
@@ -76,10 +79,12 @@ messages = Table(
     Column("deleted_at", DateTime, nullable=True),
     Column("client_id", String(64), nullable=True),
     Column("attachment_key", String(255), nullable=True),
+    Column("seq", BigInteger, nullable=True),
     # send is idempotent per (room, user, client_id), enforced here, not only in memory;
     # NULL client_ids never collide on PostgreSQL or SQLite
     Index("uq_messages_room_user_client", "room_id", "user_id", "client_id", unique=True),
     Index("ix_messages_room_id_id", "room_id", "id"),
+    Index("uq_messages_room_seq", "room_id", "seq", unique=True),
 )
 
 uploads = Table(

@@ -21,7 +21,7 @@ from .actions import Chat
 from .config import Config, ConfigError
 from .db import make_engine
 from .metrics import Metrics
-from .sockets import OrderedRedisManager, SocketHandlers
+from .sockets import OrderedLocalManager, OrderedRedisManager, SocketHandlers, install_ordering
 from .store import StoreUnavailable, make_store
 from .uploads import Media
 
@@ -102,7 +102,7 @@ def create_service(config: Config) -> Service:
     http_api.install(app, _media_origin(config))
 
     handlers_ref: list[SocketHandlers] = []
-    manager = None
+    manager = OrderedLocalManager()
     if config.redis_url:
         manager = OrderedRedisManager(
             config.redis_url,
@@ -126,6 +126,7 @@ def create_service(config: Config) -> Service:
         logger=False,
         engineio_logger=False,
     )
+    install_ordering(manager, chat.message_by_seq)
     app.wsgi_app = NoWebSocketCompression(app.wsgi_app)
     handlers = SocketHandlers(socketio, chat, metrics)
     handlers.register()
@@ -217,6 +218,17 @@ def _run_http(service: Service, listener) -> None:
         ).serve_forever()
 
 
+def _close_gaps(service: Service) -> None:
+    """Fill or skip sequence gaps that stayed open (a publish lost after its commit)."""
+    reorderer = service.socketio.server.manager.reorderer
+    while True:
+        green.sleep(0.25)
+        try:
+            reorderer.close_gaps()
+        except Exception as exc:  # noqa: BLE001 - the loop must survive outages
+            log.warning("closing sequence gaps failed", extra={"error": str(exc)})
+
+
 def serve(config: Config, host: str, port: int) -> None:
     logs.setup(config.log_level)
     listener = _listen(config, host, port)
@@ -229,6 +241,7 @@ def serve(config: Config, host: str, port: int) -> None:
         log.warning("BENCH_NO_PERSIST is set: messages are NOT stored (measurement only)")
     service.chat.store.heartbeat()
     green.spawn(_housekeeping, service)
+    green.spawn(_close_gaps, service)
 
     def stop(signum, _frame):
         raise SystemExit(0)

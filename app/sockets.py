@@ -20,6 +20,7 @@ from socketio.exceptions import ConnectionRefusedError as ConnectRefused
 from . import validate
 from .actions import Chat, User
 from .errors import ChatError
+from .ordering import Reorderer
 
 log = logging.getLogger("chat.socket")
 
@@ -38,10 +39,60 @@ class OrderedRedisManager(socketio.RedisManager):
     1. Broadcasts are not delivered to this process's sockets before they go through Redis
        (the stock manager does that, which lets a socket see a later message from its own
        process before an earlier one from another process).
-    2. When the subscription is lost and comes back, messages published meanwhile were
+    2. Chat messages carry their room's sequence number and pass through a ``Reorderer``
+       on every process, so sockets see a room's messages in id order even when two
+       processes publish them in the other order.
+    3. When the subscription is lost and comes back, messages published meanwhile were
        missed: every local socket is disconnected so its client reconnects and re-joins
        with ``since``, which fills the gap from the database.
     """
+
+    reorderer: Reorderer | None = None
+
+    def emit_message(self, msg: dict | None, room: str, seq: int | None) -> None:
+        """Publish a chat message with its sequence number (msg None: the number was skipped)."""
+        if seq is None:
+            self.emit("message", msg, namespace="/", room=room_key(room))
+            return
+        self._publish_or_raise(
+            {
+                "method": "emit",
+                "event": "message",
+                "data": [msg],
+                "binary": False,
+                "namespace": "/",
+                "room": room_key(room),
+                "skip_sid": None,
+                "callback": None,
+                "host_id": _ORDERED,
+                "order": [room, seq],
+            }
+        )
+
+    def _handle_emit(self, message):
+        order = message.get("order")
+        if order and self.reorderer is not None:
+            self.reorderer.push(order[0], order[1], message)
+        else:
+            super()._handle_emit(message)
+
+    def deliver_envelope(self, message) -> None:
+        if message["data"][0] is not None:
+            super()._handle_emit(message)
+
+    @staticmethod
+    def envelope(msg: dict) -> dict:
+        return {
+            "method": "emit",
+            "event": "message",
+            "data": [msg],
+            "binary": False,
+            "namespace": "/",
+            "room": room_key(msg["room"]),
+            "skip_sid": None,
+            "callback": None,
+            "host_id": _ORDERED,
+        }
 
     def __init__(self, *args, on_resubscribe=None, pool_size: int = 32, **kwargs):
         super().__init__(*args, **kwargs)
@@ -116,6 +167,37 @@ class OrderedRedisManager(socketio.RedisManager):
                 subscribed = False
                 time.sleep(retry_sleep)
                 retry_sleep = min(retry_sleep * 2, 5)
+
+
+class OrderedLocalManager(socketio.Manager):
+    """The single-process manager, with the same sequence ordering of chat messages."""
+
+    reorderer: Reorderer | None = None
+
+    def emit_message(self, msg: dict | None, room: str, seq: int | None) -> None:
+        if seq is None or self.reorderer is None:
+            if msg is not None:
+                self.emit("message", msg, namespace="/", room=room_key(room))
+        else:
+            self.reorderer.push(room, seq, msg)
+
+    def deliver_message(self, msg: dict | None) -> None:
+        if msg is not None:
+            self.emit("message", msg, namespace="/", room=room_key(msg["room"]))
+
+
+def install_ordering(manager, fetch, gap_timeout: float = 1.0) -> Reorderer:
+    """Give a manager its Reorderer; ``fetch(room, seq)`` loads a message from the database."""
+    if isinstance(manager, OrderedRedisManager):
+
+        def fetch_envelope(room, seq):
+            msg = fetch(room, seq)
+            return None if msg is None else manager.envelope(msg)
+
+        manager.reorderer = Reorderer(manager.deliver_envelope, fetch_envelope, gap_timeout)
+    else:
+        manager.reorderer = Reorderer(manager.deliver_message, fetch, gap_timeout)
+    return manager.reorderer
 
 
 @dataclass
@@ -208,10 +290,20 @@ class SocketHandlers:
 
     # ------------------------------------------------------------ events
     def on_join(self, state: SocketState, data):
-        room, page, more = self.chat.join(state.user, data)
+        room, since = self.chat.join_target(state.user, data)
         sid = request.sid
+        # enter first, read history second: nothing committed in between can be missed
         join_room(room_key(room.name))
+        try:
+            page, more, last_seq = self.chat.join_page(room, since)
+        except ChatError:
+            if room.name not in state.rooms:
+                leave_room(room_key(room.name))
+            raise
         state.rooms.add(room.name)
+        reorderer = getattr(self.socketio.server.manager, "reorderer", None)
+        if reorderer is not None:
+            reorderer.observe(room.name, last_seq)
         try:
             came_online = self.chat.store.presence_join(room.name, sid, state.user.username)
             online = self.chat.store.online(room.name)
@@ -262,14 +354,14 @@ class SocketHandlers:
     def on_send(self, state: SocketState, data):
         data, room = self._joined_room(state, data)
 
-        def publish(msg: dict) -> None:
+        def publish(msg: dict | None, seq: int | None) -> None:
             try:
-                self.socketio.emit("message", msg, to=room_key(room.name))
+                self.socketio.server.manager.emit_message(msg, room.name, seq)
             except DeliveryError as exc:
                 # the message is committed: clients recover it with `since` once every
                 # process's subscription is re-established (and their sockets reset)
                 self.metrics.error()
-                log.error("message stored but not published", extra={"id": msg["id"], "error": str(exc)})
+                log.error("message stored but not published", extra={"seq": seq, "error": str(exc)})
 
         msg, created = self.chat.send(state.user, room, data, publish)
         if created:
@@ -315,6 +407,9 @@ class SocketHandlers:
     def reset_local_sockets(self) -> None:
         """After the message queue was lost: make every local client reconnect and catch up."""
         sids = list(self.sockets)
+        reorderer = getattr(self.socketio.server.manager, "reorderer", None)
+        if reorderer is not None:
+            reorderer.reset()
         log.warning("message queue resubscribed; resetting local sockets", extra={"count": len(sids)})
         for sid in sids:
             try:

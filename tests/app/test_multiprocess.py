@@ -167,8 +167,6 @@ def test_presence_of_a_process_killed_without_goodbye_expires(stack, clients):
 
 def test_a_stalled_database_call_does_not_stall_other_sockets(server, stack, clients):
     """psycopg2 waits cooperatively: a send stuck on the database leaves the hub free."""
-    from app.actions import ROOM_LOCK_BASE
-
     (_, tok) = register(server.url)
     stuck_room, free_room = new_room(server.url, tok), new_room(server.url, tok)
     stuck_id = stack.db.scalar("SELECT id FROM rooms WHERE name = :n", n=stuck_room)
@@ -178,8 +176,8 @@ def test_a_stalled_database_call_does_not_stall_other_sockets(server, stack, cli
     b.call("join", {"room": free_room})
     blocker = stack.db.engine.connect()
     try:
-        # hold the room's ordering lock from outside, as a long transaction would
-        blocker.exec_driver_sql("SELECT pg_advisory_lock(%s)", (ROOM_LOCK_BASE + stuck_id,))
+        # lock the room's row from outside, as a long transaction would: its next send waits
+        blocker.exec_driver_sql("SELECT id FROM rooms WHERE id = %s FOR UPDATE", (stuck_id,))
         done = []
         a.sio.emit("send", {"room": stuck_room, "body": "waits"}, callback=done.append)
         time.sleep(0.5)
@@ -190,8 +188,7 @@ def test_a_stalled_database_call_does_not_stall_other_sockets(server, stack, cli
         assert time.monotonic() - started < 5
         assert done == []
     finally:
-        blocker.exec_driver_sql("SELECT pg_advisory_unlock(%s)", (ROOM_LOCK_BASE + stuck_id,))
-        blocker.commit()
+        blocker.rollback()
         blocker.close()
     deadline = time.monotonic() + 10
     while not done and time.monotonic() < deadline:
