@@ -30,7 +30,7 @@ step "chat service events under gevent (PostgreSQL + Redis)" env CHAT_TEST_BACKE
   pytest tests/app/test_socket_events.py tests/app/test_multiprocess.py
 if [ "$what" = all ]; then
   suites=()
-  for d in tests/lambdas tests/bootstrap tests/infra tests/faults tests/e2e; do
+  for d in tests/lambdas tests/bootstrap tests/environments tests/infra modules/app-asg/tests tests/faults tests/e2e; do
     [ -d "$d" ] && suites+=("$d")
   done
   step "lambdas, bootstrap, toolchain, fault and browser tests" env CHAT_TEST_BACKEND=postgres pytest "${suites[@]}"
