@@ -46,7 +46,7 @@ MARK_END = "<!-- bench:results:end -->"
 P99_LIMIT_MS = 500
 LATENCY_RATE = 2000  # deliveries/s of the latency scenario
 # Offered fan-out loads (deliveries/s); a ramp stops at its first failing step.
-FANOUT_RAMP = [500, 1000, 2000, 3000, 4500, 6750, 10000, 15000, 22500, 34000]
+FANOUT_RAMP = [500, 1000, 2000, 3000, 4500, 6750, 10000, 15000, 22500, 34000, 50000, 75000]
 MANYROOMS_RAMP = [250, 500, 1000, 1500, 2250, 3400, 5000, 7500, 11000, 17000]
 QUICK_RAMP = [2000, 4000, 8000, 16000]
 # Measurement settings that differ from production defaults, stated in the report.
@@ -69,6 +69,17 @@ class Target:
     kind: str  # "svc" or "ref"
     label: str
     env: dict = field(default_factory=dict)
+    plan: dict = field(default_factory=dict)  # load-plan settings for this target only
+
+    def variant(self, suffix: str, label: str, env: dict | None = None, plan=None) -> Target:
+        """The same server in another configuration, measured side by side with this one."""
+        return Target(
+            f"{self.name}-{suffix}",
+            self.kind,
+            f"{self.label}, {label}",
+            {**self.env, **(env or {})},
+            {**self.plan, **(plan or {})},
+        )
 
 
 @dataclass
@@ -239,6 +250,7 @@ class Bench:
                 "user_prefix": f"b{self.tag[-6:]}{c.target.kind}",
                 "tokens_file": str(self.out / f"tokens-{c.target.kind}.json"),
                 "run_tag": f"{self.tag}-{self.loadgen_runs}-{i}",
+                **c.target.plan,
             }
             for i, c in enumerate(clusters)
         ]
@@ -445,27 +457,36 @@ def run(mode: str, async_modes: list[str], only: set[str] | None) -> dict:
             bench.stop(cluster)
 
         if not quick and (wanted("memory") or wanted("scaling")):
-            singles = [bench.start(t, 1) for t in main]
+            one = [t.variant("1p", "one process") for t in main]
+            singles = [bench.start(t, 1) for t in one]
             if wanted("memory"):
                 # one server at a time: the other's connections would only add noise
                 sc["memory"] = [bench.loadgen(c, "memory", idle_plan(users))[0] for c in singles]
             if wanted("scaling"):
-                sc["fanout-1proc"] = bench.loadgen(
-                    singles, "fanout-1proc", fanout_plan(FANOUT_RAMP, step_s, users, 1)
-                )
+                # one and two processes of each server side by side, steps alternating
+                pairs = [bench.start(t, 2) for t in main]
+                both = [c for pair in zip(singles, pairs, strict=True) for c in pair]
+                sc["scaling"] = bench.loadgen(both, "scaling", fanout_plan(FANOUT_RAMP[1:], step_s, users, 1))
+                for cluster in pairs:
+                    bench.stop(cluster)
             for cluster in singles:
                 bench.stop(cluster)
 
         if not quick and wanted("persistence"):
-            no_db = [bench.start(t, 2, {"BENCH_NO_PERSIST": "1"}) for t in main]
-            no_order = {"check_order": False}  # ids without the database are no commit order
-            sc["fanout-nopersist"] = bench.loadgen(
-                no_db, "fanout-nopersist", fanout_plan(FANOUT_RAMP, step_s, users, 1) | no_order
+            # with and without the INSERT side by side; without it ids are no commit order
+            no_db = [
+                t.variant("nodb", "no database writes", {"BENCH_NO_PERSIST": "1"},
+                          {"check_order": False})
+                for t in main
+            ]  # fmt: skip
+            clusters = [bench.start(t, 2) for pair in zip(main, no_db, strict=True) for t in pair]
+            sc["persistence"] = bench.loadgen(
+                clusters, "persistence", fanout_plan(FANOUT_RAMP[1:], step_s, users, 1)
             )
-            sc["latency-nopersist"] = bench.loadgen(
-                no_db, "latency-nopersist", latency_plan(3, 4.0, users) | no_order
+            sc["latency-persistence"] = bench.loadgen(
+                clusters, "latency-persistence", latency_plan(2, 4.0, users)
             )
-            for cluster in no_db:
+            for cluster in clusters:
                 bench.stop(cluster)
     except BenchError as err:
         # What was measured before the failure is kept and reported with the error.
@@ -520,38 +541,42 @@ def summarize(results: dict, ref: str, svcs: list[str]) -> dict:
             mem = by_server(sc["memory"])
             a, b = mem[svc]["rss_per_1000_bytes"], mem[ref]["rss_per_1000_bytes"]
             s["memory"] = {"service": a, "reference": b, "ratio": ratio(a, b), "target": 1.5}
-        if "fanout-1proc" in sc and svc in by_server(sc["fanout-1proc"]) and "fanout" in sc:
-            one, two = by_server(sc["fanout-1proc"]), by_server(sc["fanout"])
+        if "scaling" in sc and svc in by_server(sc["scaling"]):
+            sc_runs = by_server(sc["scaling"])
             s["scaling"] = {
-                "service": ratio(sustained(two[svc]), sustained(one[svc])),
-                "reference": ratio(sustained(two[ref]), sustained(one[ref])),
-                "service_1proc": sustained(one[svc]),
-                "reference_1proc": sustained(one[ref]),
+                "service": ratio(sustained(sc_runs[svc]), sustained(sc_runs[f"{svc}-1p"])),
+                "reference": ratio(sustained(sc_runs[ref]), sustained(sc_runs[f"{ref}-1p"])),
+                "service_1proc": sustained(sc_runs[f"{svc}-1p"]),
+                "service_2proc": sustained(sc_runs[svc]),
+                "reference_1proc": sustained(sc_runs[f"{ref}-1p"]),
+                "reference_2proc": sustained(sc_runs[ref]),
             }
-        if "fanout-nopersist" in sc and svc in by_server(sc["fanout-nopersist"]) and "fanout" in sc:
-            np_runs, with_db = by_server(sc["fanout-nopersist"]), by_server(sc["fanout"])
+        if "persistence" in sc and svc in by_server(sc["persistence"]):
+            runs = by_server(sc["persistence"])
             cost = {}
             for name in (svc, ref):
-                off, on = sustained(np_runs[name]), sustained(with_db[name])
+                off, on = sustained(runs[f"{name}-nodb"]), sustained(runs[name])
                 cost[name] = round(1 - on / off, 3) if off else None
             s["persistence"] = {
                 "service_cost": cost[svc],
                 "reference_cost": cost[ref],
-                "service_without_db": sustained(np_runs[svc]),
-                "service_with_db": sustained(with_db[svc]),
+                "service_without_db": sustained(runs[f"{svc}-nodb"]),
+                "service_with_db": sustained(runs[svc]),
+                "reference_without_db": sustained(runs[f"{ref}-nodb"]),
+                "reference_with_db": sustained(runs[ref]),
                 "target": 0.10,
             }
-            if "latency-nopersist" in sc:
-                lat_np, lat = by_server(sc["latency-nopersist"]), by_server(sc.get("latency", []))
-                if svc in lat_np and svc in lat:
-                    a = fixed_load(lat[svc])["cpu_us_per_delivery"]
-                    b = fixed_load(lat_np[svc])["cpu_us_per_delivery"]
-                    s["persistence"]["cpu_us_per_delivery"] = [a, b]
-                    s["persistence"]["cpu_cost"] = round(1 - b / a, 3) if a and b else None
+            lat = by_server(sc.get("latency-persistence", []))
+            if svc in lat and f"{svc}-nodb" in lat:
+                a = fixed_load(lat[svc])["cpu_us_per_delivery"]
+                b = fixed_load(lat[f"{svc}-nodb"])["cpu_us_per_delivery"]
+                s["persistence"]["cpu_us_per_delivery"] = [a, b]
+                s["persistence"]["cpu_cost"] = round(1 - b / a, 3) if a and b else None
         summary["services"][svc] = s
     all_runs = [r for runs in sc.values() for r in runs]
     summary["integrity"] = {
-        name: integrity([r for r in all_runs if r["server"] == name]) for name in [ref, *svcs]
+        name: integrity([r for r in all_runs if r["server"] in (name,) or r["server"].startswith(f"{name}-")])
+        for name in [ref, *svcs]
     }
     return summary
 
@@ -677,7 +702,12 @@ def ratio_lines(results: dict) -> list[str]:
         if "persistence" in s:
             p = s["persistence"]
             cost = "-" if p["service_cost"] is None else f"{p['service_cost']:.0%}"
-            lines.append(f"  persistence cost (fan-out): service {cost} (target at most 10%)")
+            ref_cost = "-" if p["reference_cost"] is None else f"{p['reference_cost']:.0%}"
+            lines.append(
+                f"  persistence cost (fan-out, with / without the INSERT): service {cost} "
+                f"({fmt_rate(p['service_with_db'])} / {fmt_rate(p['service_without_db'])}), "
+                f"reference {ref_cost} (target at most 10%)"
+            )
     for name, i in results["summary"]["integrity"].items():
         lines.append(
             f"{name}: lost {i['lost']}, late {i['late']}, duplicated {i['duplicated']}, out of order "

@@ -245,6 +245,8 @@ def results_section(results: dict, img_rel: str) -> list[str]:
     plots = [
         ("fanout", "Fan-out, 100 clients in one room"),
         ("manyrooms", "500 clients in 50 rooms"),
+        ("scaling", "Fan-out on one process and on two (scaling)"),
+        ("persistence", "Fan-out with and without database writes (BENCH_NO_PERSIST=1)"),
     ]
     for key, title in plots:
         if key in sc:
@@ -259,9 +261,7 @@ def results_section(results: dict, img_rel: str) -> list[str]:
             ]
     extra = [
         ("latency", "Latency at 2,000 deliveries/s"),
-        ("fanout-1proc", "Fan-out on one process (scaling)"),
-        ("fanout-nopersist", "Fan-out without database writes (BENCH_NO_PERSIST=1)"),
-        ("latency-nopersist", "Latency at 2,000 deliveries/s without database writes"),
+        ("latency-persistence", "Latency at 2,000 deliveries/s with and without database writes"),
     ]
     for key, title in extra:
         if key in sc:
@@ -280,8 +280,10 @@ def write_docs(results: dict, docs: Path, img: Path, start: str, end: str) -> No
     sc = results["scenarios"]
     if "fanout" in sc:
         plot_ramp(sc["fanout"], "Fan-out", img / "bench-fanout.png")
-    if "manyrooms" in sc:
-        plot_ramp(sc["manyrooms"], "Many rooms", img / "bench-manyrooms.png")
+    titles = {"manyrooms": "Many rooms", "scaling": "Scaling", "persistence": "Persistence"}
+    for key, title in titles.items():
+        if key in sc:
+            plot_ramp(sc[key], title, img / f"bench-{key}.png")
     text = docs.read_text() if docs.exists() else SKELETON.format(start=start, end=end)
     if start not in text or end not in text:
         text = text.rstrip("\n") + f"\n\n## Results\n\n{start}\n{end}\n"

@@ -260,3 +260,32 @@ def test_profile_summary_drops_parked_threads_and_attributes_stages(tmp_path):
     assert stages["persist: SQLAlchemy + psycopg2"] == 30.0
     assert stages["frame writes (WebSocket writer)"] == 70.0
     assert summary["self"][0] == ("send (eventlet/websocket.py:838)", 70.0)
+
+
+def test_scaling_and_persistence_compare_variants_measured_side_by_side():
+    results = {
+        "scenarios": {
+            "scaling": [
+                {"server": "ref-1p", "steps": [step(4000, 3950)]},
+                {"server": "ref", "steps": [step(6000, 5900)]},
+                {"server": "svc-1p", "steps": [step(1000, 990)]},
+                {"server": "svc", "steps": [step(2000, 1980), step(3000, 2000, ok=False)]},
+            ],
+            "persistence": [
+                {"server": "ref", "steps": [step(6000, 5900)]},
+                {"server": "ref-nodb", "steps": [step(6000, 5900)]},
+                {"server": "svc", "steps": [step(2000, 1980)]},
+                {"server": "svc-nodb", "steps": [step(10000, 9900)]},
+            ],
+        }
+    }
+    summary = orchestrate.summarize(results, "ref", ["svc"])
+    scaling = summary["services"]["svc"]["scaling"]
+    assert scaling["service"] == pytest.approx(2.0)
+    assert scaling["reference"] == pytest.approx(5900 / 3950, abs=1e-3)
+    persistence = summary["services"]["svc"]["persistence"]
+    assert persistence["service_cost"] == pytest.approx(0.8)
+    assert persistence["reference_cost"] == 0
+    # the variants count towards their server's integrity figures
+    assert summary["integrity"]["svc"]["steps"] == 5
+    assert summary["integrity"]["svc"]["ack_errors"] == 2
