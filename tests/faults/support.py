@@ -78,7 +78,16 @@ class Database:
         return f"{PG_SCHEME}://postgres@{host or self.host}:{port or self.port}/{self.name}"
 
     def _admin(self):
-        conn = psycopg2.connect(PG_ADMIN_DSN, connect_timeout=10)
+        # the shared server's connection slots are used by every suite at once: wait for one
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                conn = psycopg2.connect(PG_ADMIN_DSN, connect_timeout=10)
+                break
+            except psycopg2.OperationalError as exc:
+                if "too many clients" not in str(exc) or time.monotonic() > deadline:
+                    raise
+                time.sleep(1)
         conn.autocommit = True
         return conn
 
@@ -126,6 +135,8 @@ def base_env(db_url: str, redis_url: str, channel: str, **extra: str) -> dict[st
         SECRET_KEY=SECRET_KEY,
         AUTH_RATE_LIMIT="100000/minute",
         SEND_RATE_LIMIT="1000000/second",
+        # a few connections per process: the shared PostgreSQL has 100 slots for everyone
+        DB_POOL_SIZE="4",
         LOG_LEVEL="WARNING",
         PYTHONUNBUFFERED="1",
     )

@@ -28,6 +28,7 @@ from .support import (
 OUTAGE_SENDS = 8
 ACK_BOUND = 10.0
 RECOVERY_BOUND = 20.0
+MIN_OUTAGE = 3.0
 
 
 @pytest.fixture
@@ -102,6 +103,10 @@ def test_postgres_outage_answers_unavailable_then_recovers_without_restart(proxi
         assert sender.connected and watcher.connected, "the outage disconnected clients"
         assert server.alive()
 
+        # long enough for the pool's connections to be found dead and for reconnects to fail
+        time.sleep(max(0.0, MIN_OUTAGE - (time.monotonic() - cut_at)))
+        r = server.readyz()
+        assert r.status_code == 503, r.text
         proxy.restore()
         restored_at = time.monotonic()
         k = 0
