@@ -66,6 +66,19 @@ def wait_until(predicate: Callable[[], bool], timeout: float, interval: float = 
 # --------------------------------------------------------------------------- PostgreSQL
 
 
+def pg_connect(*args, **kwargs):
+    """psycopg2.connect that waits (up to a minute) for a free slot: the shared server's
+    connections are used by every suite at once."""
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            return psycopg2.connect(*args, connect_timeout=10, **kwargs)
+        except psycopg2.OperationalError as exc:
+            if "too many clients" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(1)
+
+
 class Database:
     """A database of its own on the shared PostgreSQL, dropped afterwards."""
 
@@ -78,16 +91,7 @@ class Database:
         return f"{PG_SCHEME}://postgres@{host or self.host}:{port or self.port}/{self.name}"
 
     def _admin(self):
-        # the shared server's connection slots are used by every suite at once: wait for one
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                conn = psycopg2.connect(PG_ADMIN_DSN, connect_timeout=10)
-                break
-            except psycopg2.OperationalError as exc:
-                if "too many clients" not in str(exc) or time.monotonic() > deadline:
-                    raise
-                time.sleep(1)
+        conn = pg_connect(PG_ADMIN_DSN)
         conn.autocommit = True
         return conn
 
@@ -100,9 +104,7 @@ class Database:
             cur.execute(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)')
 
     def connect(self):
-        return psycopg2.connect(
-            host=self.host, port=self.port, user="postgres", dbname=self.name, connect_timeout=10
-        )
+        return pg_connect(host=self.host, port=self.port, user="postgres", dbname=self.name)
 
     def query(self, sql: str, params: tuple = (), commit: bool = False) -> list[tuple]:
         with contextlib.closing(self.connect()) as conn, conn.cursor() as cur:
