@@ -114,9 +114,12 @@ def _db_errors(fn):
 class Chat:
     """The chat's rules, over a database engine, the shared store and the media bucket."""
 
-    def __init__(self, config: Config, engine: Engine, store, media: Media):
+    def __init__(
+        self, config: Config, engine: Engine, store, media: Media, send_engine: Engine | None = None
+    ):
         self.config = config
         self.engine = engine
+        self.send_engine = send_engine or engine.execution_options(isolation_level="AUTOCOMMIT")
         self.store = store
         self.media = media
         self._rooms: dict[str, Room] = {}  # rooms never change name, privacy or owner
@@ -467,8 +470,7 @@ class Chat:
     def _insert_pg(self, values: dict):
         """One autocommit statement: next sequence number + INSERT. The room's row lock lasts
         only while PostgreSQL runs the statement, never across a client round trip."""
-        with self.engine.connect() as raw:
-            conn = raw.execution_options(isolation_level="AUTOCOMMIT")
+        with self.send_engine.connect() as conn:
             if values["attachment_key"] is None:
                 row = conn.execute(_SEND_PG, values).first()
             else:

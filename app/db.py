@@ -123,3 +123,20 @@ def make_engine(url: str, pool_size: int = 10) -> Engine:
         pool_recycle=1800,
         connect_args={"connect_timeout": 5, "application_name": "chat"},
     )
+
+
+def make_send_engine(url: str, pool_size: int = 5) -> Engine:
+    """The engine of the send hot path (PostgreSQL): every statement commits by itself, so
+    no isolation level is switched per checkout, and there is no ping per checkout either. A
+    connection that died with the server fails one statement (answered `unavailable`), which
+    invalidates the pool's older connections, and the next send gets a fresh one."""
+    return create_engine(
+        url,
+        isolation_level="AUTOCOMMIT",
+        pool_size=pool_size,
+        max_overflow=pool_size,
+        pool_timeout=10,
+        pool_pre_ping=False,
+        pool_recycle=1800,
+        connect_args={"connect_timeout": 5, "application_name": "chat-send"},
+    )

@@ -16,10 +16,10 @@ from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from . import green, http_api, logs, migrate
+from . import green, http_api, jsonfast, logs, migrate
 from .actions import Chat
 from .config import Config, ConfigError
-from .db import make_engine
+from .db import make_engine, make_send_engine
 from .metrics import Metrics
 from .sockets import OrderedLocalManager, OrderedRedisManager, SocketHandlers, install_ordering
 from .store import StoreUnavailable, make_store
@@ -79,8 +79,9 @@ def _media_origin(config: Config) -> str | None:
 def create_service(config: Config) -> Service:
     instance_id = uuid.uuid4().hex[:12]
     engine = make_engine(config.database_url, config.db_pool_size)
+    send_engine = make_send_engine(config.database_url) if config.is_postgres else None
     store = make_store(config, instance_id)
-    chat = Chat(config, engine, store, Media(config))
+    chat = Chat(config, engine, store, Media(config), send_engine)
     metrics = Metrics(config.metrics_namespace, config.app_env, instance_id)
 
     app = Flask(__name__, static_folder=None)
@@ -112,6 +113,7 @@ def create_service(config: Config) -> Service:
                 "socket_keepalive": True,
                 "health_check_interval": 10,
             },
+            json=jsonfast,
             on_resubscribe=lambda: handlers_ref[0].reset_local_sockets(),
         )
     socketio = SocketIO(
@@ -123,6 +125,7 @@ def create_service(config: Config) -> Service:
         ping_interval=25,
         ping_timeout=20,
         http_compression=False,
+        json=jsonfast,
         logger=False,
         engineio_logger=False,
     )

@@ -29,6 +29,12 @@ def string(data: dict, field: str, *, required: bool = True, max_len: int = 10_0
         raise invalid(f"'{field}' must be a string")
     if len(value) > max_len:
         raise invalid(f"'{field}' is longer than {max_len} characters")
+    if "\x00" in value:
+        raise invalid(f"'{field}' must not contain NUL characters")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise invalid(f"'{field}' is not valid Unicode (a lone surrogate)") from None
     return value
 
 
