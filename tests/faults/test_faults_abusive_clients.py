@@ -149,7 +149,7 @@ def test_clients_that_never_read_do_not_slow_the_others(server, room):
     # from here on the stalled clients never read their sockets again
     try:
         rss_before = server.rss_kib()
-        fill = stream(room.sender, 250, 0.04, "fill", BODY)
+        fill = stream(room.sender, 350, 0.03, "fill", BODY)
         fill_lat = latencies(room.watchers, fill)
         in_kernel: list[int | None] = []
         for raw in stalled:
