@@ -308,6 +308,8 @@ class TcpProxy:
 
     `cut()` closes every open connection and the listening socket, so new connects are refused
     exactly as when PostgreSQL is down; `restore()` listens again on the same port.
+    `freeze()` is a network partition instead: connections stay open and nothing passes in
+    either direction (new ones are accepted and get no answer) until `thaw()`.
     """
 
     def __init__(self, upstream_host: str, upstream_port: int) -> None:
@@ -318,6 +320,8 @@ class TcpProxy:
         self.server: asyncio.base_events.Server | None = None
         self.writers: set[asyncio.StreamWriter] = set()
         self.accepted = 0
+        self.thawed = asyncio.Event()
+        self.thawed.set()
 
     def start(self) -> None:
         self.thread.start()
@@ -332,6 +336,7 @@ class TcpProxy:
     async def _pipe(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         try:
             while data := await reader.read(65536):
+                await self.thawed.wait()
                 writer.write(data)
                 await writer.drain()
         except (ConnectionError, OSError):
@@ -342,6 +347,7 @@ class TcpProxy:
 
     async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         self.accepted += 1
+        await self.thawed.wait()
         try:
             up_reader, up_writer = await asyncio.open_connection(*self.upstream)
         except OSError:
@@ -369,8 +375,21 @@ class TcpProxy:
     def restore(self) -> None:
         self._run(self._listen())
 
+    async def _set_frozen(self, frozen: bool) -> None:
+        if frozen:
+            self.thawed.clear()
+        else:
+            self.thawed.set()
+
+    def freeze(self) -> None:
+        self._run(self._set_frozen(True))
+
+    def thaw(self) -> None:
+        self._run(self._set_frozen(False))
+
     def stop(self) -> None:
         with contextlib.suppress(Exception):
+            self.thaw()
             self._run(self._cut())
         self.loop.call_soon_threadsafe(self.loop.stop)
         self.thread.join(5)

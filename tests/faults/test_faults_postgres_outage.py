@@ -13,6 +13,7 @@ import time
 
 import pytest
 import requests
+import socketio
 
 from .support import (
     Api,
@@ -147,3 +148,44 @@ def _ready(url: str) -> bool:
         return requests.get(url + "/readyz", timeout=5).status_code == 200
     except requests.RequestException:
         return False
+
+
+PARTITION_BOUND = 10.0
+
+
+def test_postgres_partition_answers_unavailable_within_a_bound(proxied_server):
+    """The database stops answering without closing anything (a network partition, or an RDS
+    primary that vanished in a failover): a send must still be answered `unavailable` within
+    a bound, not wait on a dead connection until TCP gives up."""
+    server, proxy = proxied_server
+    api = Api(server.url)
+    room = unique("part-")
+    alice = api.register(unique("alice"))
+    api.create_room(alice["token"], room)
+    sender = ChatClient(alice["user"]["username"], alice["token"], room, [server.url])
+    sender.connect()
+    try:
+        assert sender.join().get("ok")
+        assert sender.call("send", {"room": room, "body": "before", "client_id": "before"}).get("ok")
+        proxy.freeze()
+        t0 = time.monotonic()
+        try:
+            ack = sender.call(
+                "send", {"room": room, "body": "during", "client_id": "during"}, timeout=PARTITION_BOUND + 5
+            )
+        except socketio.exceptions.TimeoutError:
+            pytest.fail(f"no ack {PARTITION_BOUND + 5:.0f} s into a database partition")
+        waited = time.monotonic() - t0
+        record_figure("PostgreSQL partition: `unavailable` ack after", f"{waited:.1f} s")
+        assert ack.get("ok") is False and ack["error"]["code"] == "unavailable", ack
+        assert waited < PARTITION_BOUND
+        try:
+            r = requests.get(server.url + "/readyz", timeout=PARTITION_BOUND)
+        except requests.Timeout:
+            pytest.fail(f"/readyz did not answer within {PARTITION_BOUND:.0f} s of a partition")
+        assert r.status_code == 503 and r.json()["checks"]["database"] != "ok", r.text
+        proxy.thaw()
+        assert wait_until(lambda: _ready(server.url), RECOVERY_BOUND), "/readyz not back after the partition"
+    finally:
+        proxy.thaw()
+        sender.close()
