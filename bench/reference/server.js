@@ -8,7 +8,7 @@
 // It is configured like the service, through the same environment variables:
 // DATABASE_URL, REDIS_URL, SOCKETIO_CHANNEL (Redis channel and key prefix), SEND_RATE_LIMIT
 // ("<count>/second", burst = 2 x count like the service's default 10/s burst 20),
-// BENCH_NO_PERSIST=1 (acknowledge without the INSERT; measurement only).
+// BENCH_NO_PERSIST=1 (acknowledge without the INSERT; measurement only), DB_POOL_SIZE.
 "use strict";
 
 const crypto = require("node:crypto");
@@ -88,6 +88,7 @@ function config() {
     channel: env.SOCKETIO_CHANNEL || "chat-ref",
     sendRate: parseRate(env.SEND_RATE_LIMIT),
     persist: !["1", "true", "yes"].includes((env.BENCH_NO_PERSIST || "").toLowerCase()),
+    poolSize: Number(env.DB_POOL_SIZE || 10),
   };
 }
 
@@ -499,7 +500,7 @@ function onEvent(socket, handler) {
 async function main() {
   const args = parseArgs(process.argv.slice(2));
   const cfg = config();
-  const pool = new Pool({ connectionString: cfg.databaseUrl, max: 10 });
+  const pool = new Pool({ connectionString: cfg.databaseUrl, max: cfg.poolSize });
   pool.on("error", (err) => process.stderr.write(`database: ${err.message}\n`));
   if (args.command === "migrate") {
     await pool.query(SCHEMA);
