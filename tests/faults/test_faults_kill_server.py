@@ -15,9 +15,10 @@ import socketio
 from .support import Api, ChatClient, duplicates, record_figure, unique, wait_until
 
 USERS = 6
-MESSAGES_PER_USER = 30
-SEND_INTERVAL = 0.05
-KILL_AFTER = 1.0
+MESSAGES_PER_USER = 80
+# fast enough that some sends are in flight when the process dies
+SEND_INTERVAL = 0.01
+KILL_AFTER = 0.5
 ACK_TIMEOUT = 3.0
 RECOVERY_BOUND = 15.0
 REJOIN_MESSAGES = 200
