@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import itertools
+import re
 import secrets
 import threading
 from collections.abc import Callable
@@ -32,6 +33,8 @@ from .uploads import Media
 # OWASP's argon2id baseline (19 MiB, 2 passes): slow for guessing, ~20 ms per login.
 _hasher = PasswordHasher(time_cost=2, memory_cost=19456, parallelism=1)
 _DUMMY_HASH = _hasher.hash("not-a-real-password")
+UPLOAD_KEY_RE = re.compile(r"rooms/\d{1,18}/[A-Za-z0-9_-]{16,64}")
+ACTION_DEADLINE = 5.0  # seconds an action may wait on the database, Redis or S3 in all
 HISTORY_ON_JOIN = 50
 CATCH_UP_ON_JOIN = 500
 
@@ -96,7 +99,10 @@ def _db_errors(fn):
 
     def wrapper(*args, **kwargs):
         try:
-            return fn(*args, **kwargs)
+            with green.deadline(ACTION_DEADLINE):
+                return fn(*args, **kwargs)
+        except green.DeadlineExceeded as exc:
+            raise ChatError("unavailable", "a dependency did not answer in time; try again") from exc
         except OperationalError as exc:
             raise ChatError("unavailable", "the database is unavailable; try again") from exc
         except StoreUnavailable as exc:
@@ -211,6 +217,8 @@ class Chat:
         cached = self._rooms.get(name)
         if cached is not None:
             return cached
+        if not isinstance(name, str) or not validate.ROOM_RE.fullmatch(name):
+            raise not_found(f"no room named {str(name)[:80]!r}")
         with self.engine.connect() as conn:
             row = conn.execute(self._room_query().where(rooms.c.name == name)).first()
         if row is None:
@@ -298,6 +306,8 @@ class Chat:
                 messages.c.client_id,
                 messages.c.attachment_key,
                 messages.c.room_id,
+                messages.c.seq,
+                messages.c.deleted_at,
                 users.c.username,
                 uploads.c.filename,
                 uploads.c.content_type,
@@ -328,7 +338,7 @@ class Chat:
             "attachment": attachment,
         }
 
-    def _page(self, room: Room, *, before=None, after=None, limit=50) -> tuple[list[dict], bool]:
+    def _page(self, room: Room, *, before=None, after=None, limit=50, conn=None) -> tuple[list[dict], bool]:
         """Keyset pagination over a room's live messages; ascending by id."""
         cond = and_(messages.c.room_id == room.id, messages.c.deleted_at.is_(None))
         q = self._message_query()
@@ -338,7 +348,10 @@ class Chat:
             if before is not None:
                 cond = and_(cond, messages.c.id < before)
             q = q.where(cond).order_by(messages.c.id.desc())
-        with self.engine.connect() as conn:
+        if conn is None:
+            with self.engine.connect() as own:
+                rows = own.execute(q.limit(limit + 1)).all()
+        else:
             rows = conn.execute(q.limit(limit + 1)).all()
         more = len(rows) > limit
         rows = rows[:limit]
@@ -369,15 +382,18 @@ class Chat:
     def join_page(self, room: Room, since: int | None) -> tuple[list[dict], bool, int]:
         """The history a join returns, and the room's sequence number read before it.
 
-        Called after the socket entered the room, so a message is either in this page or
-        delivered live (or both, which clients drop by id), never in neither.
+        Called after the socket entered the room; the socket's live delivery is gated on
+        the returned number (app/ordering.py), so each message reaches it exactly once:
+        in this page or live.
         """
-        with self.engine.connect() as conn:
+        # one snapshot: the page holds exactly the messages numbered up to last_seq
+        level = "REPEATABLE READ" if self._pg else "SERIALIZABLE"
+        with self.engine.connect().execution_options(isolation_level=level) as conn, conn.begin():
             last_seq = conn.execute(select(rooms.c.last_seq).where(rooms.c.id == room.id)).scalar_one()
-        if since is None:
-            page, more = self._page(room, limit=HISTORY_ON_JOIN)
-        else:
-            page, more = self._page(room, after=since, limit=CATCH_UP_ON_JOIN)
+            if since is None:
+                page, more = self._page(room, limit=HISTORY_ON_JOIN, conn=conn)
+            else:
+                page, more = self._page(room, after=since, limit=CATCH_UP_ON_JOIN, conn=conn)
         return page, more, last_seq
 
     def check_send_rate(self, user: User) -> None:
@@ -462,7 +478,13 @@ class Chat:
             if seq is not None:
                 publish(None, seq)  # a number taken by a send that lost a race to its duplicate
             with self.engine.connect() as conn:
-                return self._existing(conn, room, user, client_id), False
+                row = self._existing_row(conn, room, user, client_id)
+            first = self._message(row, room.name)
+            if row.deleted_at is None:
+                # published again: if the first publish died with its process, members get
+                # it now; receivers that delivered it already drop the repeat (app/ordering.py)
+                publish(first, row.seq)
+            return first, False
         msg = self._message_from_values(mid, room, user, values)
         publish(msg, seq)
         return msg, True
@@ -529,6 +551,7 @@ class Chat:
             "attachment": attachment,
         }
 
+    @_db_errors
     def message_by_seq(self, room_name: str, seq: int) -> dict | None:
         """A room's live message by sequence number (fills a gap left by a lost publish)."""
         room = self.room(room_name)
@@ -545,14 +568,17 @@ class Chat:
         if key:
             conn.execute(update(uploads).where(uploads.c.key == key).values(message_id=message_id))
 
-    def _existing(self, conn, room: Room, user: User, client_id: str) -> dict | None:
-        row = conn.execute(
+    def _existing_row(self, conn, room: Room, user: User, client_id: str):
+        return conn.execute(
             self._message_query().where(
                 messages.c.room_id == room.id,
                 messages.c.user_id == user.id,
                 messages.c.client_id == client_id,
             )
         ).first()
+
+    def _existing(self, conn, room: Room, user: User, client_id: str) -> dict | None:
+        row = self._existing_row(conn, room, user, client_id)
         return None if row is None else self._message(row, room.name)
 
     def _send_unpersisted(self, user, room, body, client_id, publish) -> dict:
@@ -655,6 +681,8 @@ class Chat:
     @_db_errors
     def download_url(self, user: User, key: str) -> str:
         self.media.require()
+        if not UPLOAD_KEY_RE.fullmatch(key):
+            raise not_found("no such upload")
         with self.engine.connect() as conn:
             up = conn.execute(select(uploads).where(uploads.c.key == key)).first()
             if up is None:
@@ -667,15 +695,20 @@ class Chat:
     # ------------------------------------------------------------------ health
     def check_database(self) -> str:
         try:
-            with self.engine.connect() as conn:
+            with green.deadline(2), self.engine.connect() as conn:
                 conn.execute(select(func.count()).select_from(select(1).subquery()))
             return "ok"
+        except green.DeadlineExceeded:
+            return "unreachable: no answer within 2 s"
         except SQLAlchemyError as exc:
             return f"unreachable: {exc.__class__.__name__}"
 
     def check_store(self) -> str:
         try:
-            self.store.ping()
+            with green.deadline(2):
+                self.store.ping()
             return "ok"
+        except green.DeadlineExceeded:
+            return "unreachable: no answer within 2 s"
         except StoreUnavailable as exc:
             return f"unreachable: {exc}"[:200]

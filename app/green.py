@@ -7,6 +7,8 @@ the hub instead of stalling every socket; CPU-bound password hashing runs in rea
 
 from __future__ import annotations
 
+from contextlib import contextmanager
+
 _mode: str | None = None
 
 
@@ -79,3 +81,43 @@ def sleep(seconds: float) -> None:
         import time
 
         time.sleep(seconds)
+
+
+class DeadlineExceeded(Exception):
+    """A cooperative call took longer than its deadline."""
+
+
+@contextmanager
+def deadline(seconds: float):
+    """Abort the enclosed cooperative I/O after `seconds` (raises DeadlineExceeded).
+
+    A database partition never answers and never closes the socket; without this a request
+    would wait for it forever. The timeout is a BaseException inside the enclosed code, which
+    SQLAlchemy treats as a broken connection and discards."""
+    if _mode == "eventlet":
+        import eventlet
+
+        timer = eventlet.Timeout(seconds)
+        try:
+            yield
+        except eventlet.Timeout as exc:
+            if exc is not timer:
+                raise
+            raise DeadlineExceeded(f"no answer within {seconds} s") from None
+        finally:
+            timer.cancel()
+    elif _mode == "gevent":
+        import gevent
+
+        timer = gevent.Timeout(seconds)
+        timer.start()
+        try:
+            yield
+        except gevent.Timeout as exc:
+            if exc is not timer:
+                raise
+            raise DeadlineExceeded(f"no answer within {seconds} s") from None
+        finally:
+            timer.close()
+    else:
+        yield

@@ -56,7 +56,10 @@ def current_user() -> User:
 
 
 def body() -> object:
-    data = request.get_json(silent=True)
+    try:
+        data = request.get_json(silent=True)
+    except RecursionError:  # nested deeper than the parser goes
+        data = None
     if data is None:
         raise ChatError("invalid_payload", "the body must be a JSON object")
     return data

@@ -1,4 +1,4 @@
-"""Deliver each room's messages in sequence order, whatever order they were published in.
+"""Deliver each room's messages once, in sequence order, whatever order they were published in.
 
 Every stored message gets the next number of its room's sequence (``rooms.last_seq``) in the
 same statement that inserts it, so sequence order is commit order and id order. Publishing
@@ -8,9 +8,17 @@ before writing to its sockets:
 
 - the next expected number is delivered at once, with any buffered successors;
 - a later number waits in a small buffer until the gap is filled;
-- a gap that stays open for ``gap_timeout`` seconds (the publish was lost, or the number was
-  consumed by a send that turned out to be a duplicate) is filled from the database when the
-  message exists, and skipped when it does not, so one lost publish never stalls a room.
+- a gap that stays open for ``gap_timeout`` seconds (the publish was lost with its process,
+  or the number was consumed by a send that turned out to be a duplicate) is filled from the
+  database when the message exists, and skipped when it does not, so a lost publish never
+  stalls a room;
+- an earlier number (already passed) is delivered only if it had been skipped, never twice.
+
+Joining is gated per socket, so that history and live delivery neither overlap nor leave a
+hole: from ``begin_join`` (before the socket enters the room) to ``end_join`` (after its join
+ack was queued) the socket's live messages are held back; ``end_join`` gets the room's number
+``last_seq`` that the history was read at, hands back the held messages past it, and from then
+on the socket is skipped for the numbers up to ``last_seq``, which its history already had.
 """
 
 from __future__ import annotations
@@ -23,15 +31,25 @@ from dataclasses import dataclass, field
 
 log = logging.getLogger("chat.ordering")
 
-Deliver = Callable[[dict], None]
-Fetch = Callable[[str, int], "dict | None"]
+# deliver(item, seq, skip_sids): write one message to the room's sockets except skip_sids
+Deliver = Callable[[object, int, list[str]], None]
+Fetch = Callable[[str, int], object]
+SKIPPED_KEPT = 1000  # skipped numbers remembered per room, in case their publish comes late
+
+
+@dataclass
+class _Joiner:
+    floor: int | None = None  # None while the join is under way: hold everything back
+    held: list[tuple[int, object]] = field(default_factory=list)
 
 
 @dataclass
 class _Room:
     expected: int | None = None
-    pending: dict[int, dict] = field(default_factory=dict)
-    since: float = 0.0  # when the oldest gap opened
+    pending: dict[int, object] = field(default_factory=dict)
+    since: float = 0.0  # when the oldest open gap opened
+    skipped: set[int] = field(default_factory=set)
+    joiners: dict[str, _Joiner] = field(default_factory=dict)
 
 
 class Reorderer:
@@ -49,46 +67,78 @@ class Reorderer:
             self._rooms.clear()
             self._gapped.clear()
 
-    def observe(self, room: str, last_seq: int) -> None:
-        """A local socket joined a room whose last number was last_seq: start there if this
-        process has not seen the room yet (otherwise its first message would set the start,
-        and an earlier one published a moment later would arrive out of order)."""
+    # ------------------------------------------------------------------ joins
+    def begin_join(self, room: str, sid: str) -> None:
+        with self._lock:
+            self._rooms.setdefault(room, _Room()).joiners[sid] = _Joiner()
+
+    def end_join(self, room: str, sid: str, last_seq: int, send_to_sid: Callable[[object], None]) -> None:
+        """The socket's history went up to last_seq: send it what was held past that, in order."""
         with self._lock:
             st = self._rooms.setdefault(room, _Room())
             if st.expected is None:
                 st.expected = last_seq + 1
+            joiner = st.joiners.get(sid)
+            if joiner is None:
+                return
+            for seq, item in sorted(joiner.held, key=lambda x: x[0]):
+                if seq > last_seq and item is not None:
+                    send_to_sid(item)
+            joiner.held = []
+            joiner.floor = last_seq
+            if st.expected > last_seq:
+                del st.joiners[sid]  # nothing up to last_seq can arrive any more
 
-    def push(self, room: str, seq: int, message: dict) -> None:
-        ready = []
+    def forget_socket(self, room: str, sid: str) -> None:
+        with self._lock:
+            st = self._rooms.get(room)
+            if st is not None:
+                st.joiners.pop(sid, None)
+
+    # ------------------------------------------------------------------ delivery
+    def push(self, room: str, seq: int, item) -> None:
         with self._lock:
             st = self._rooms.setdefault(room, _Room())
             if st.expected is None or seq == st.expected:
-                ready.append(message)
-                st.expected = seq + 1
-                ready.extend(self._drain(st))
-                if not st.pending:
-                    self._gapped.discard(room)
+                st.expected = seq
+                self._deliver_run(room, st, seq, item)
             elif seq < st.expected:
-                # already skipped past (a very late publish): still deliver, never drop
-                ready.append(message)
+                if seq in st.skipped:  # its publish came after the gap was given up
+                    st.skipped.discard(seq)
+                    self._send(st, seq, item)
+                # else: delivered already (a re-publish of a retried send): never twice
             else:
                 if not st.pending:
                     st.since = time.monotonic()
                     self._gapped.add(room)
-                st.pending[seq] = message
-            # delivered while holding the lock: two deliveries never overtake each other
-            for m in ready:
-                self.deliver(m)
+                st.pending[seq] = item
 
-    @staticmethod
-    def _drain(st: _Room) -> list[dict]:
-        out = []
+    def _deliver_run(self, room: str, st: _Room, seq: int, item) -> None:
+        """Deliver seq (== expected) and the buffered run after it; caller holds the lock."""
+        self._send(st, seq, item)
+        st.expected = seq + 1
         while st.expected in st.pending:
-            out.append(st.pending.pop(st.expected))
-            st.expected += 1
+            nxt = st.expected
+            self._send(st, nxt, st.pending.pop(nxt))
+            st.expected = nxt + 1
         if st.pending:
             st.since = time.monotonic()
-        return out
+        else:
+            self._gapped.discard(room)
+
+    def _send(self, st: _Room, seq: int, item) -> None:
+        skip = []
+        if st.joiners:
+            for sid, joiner in list(st.joiners.items()):
+                if joiner.floor is None:
+                    joiner.held.append((seq, item))
+                    skip.append(sid)
+                elif seq <= joiner.floor:
+                    skip.append(sid)
+                else:
+                    del st.joiners[sid]  # past its history: an ordinary member now
+        if item is not None:
+            self.deliver(item, seq, skip)
 
     def waiting(self) -> int:
         with self._lock:
@@ -117,12 +167,16 @@ class Reorderer:
                 with self._lock:
                     if st.expected != missing:
                         continue  # it arrived meanwhile
-                    ready = [found] if found is not None else []
-                    skipped += found is None
-                    st.expected = missing + 1
-                    ready.extend(self._drain(st))
-                    for m in ready:
-                        self.deliver(m)
+                    if found is None:
+                        skipped += 1
+                        st.skipped.add(missing)
+                        if len(st.skipped) > SKIPPED_KEPT:
+                            st.skipped.discard(min(st.skipped))
+                        st.expected = missing + 1
+                        if st.expected in st.pending:
+                            self._deliver_run(room, st, st.expected, st.pending.pop(st.expected))
+                    else:
+                        self._deliver_run(room, st, missing, found)
                 log.info(
                     "closed a sequence gap", extra={"room": room, "seq": missing, "filled": found is not None}
                 )

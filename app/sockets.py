@@ -76,9 +76,13 @@ class OrderedRedisManager(socketio.RedisManager):
         else:
             super()._handle_emit(message)
 
-    def deliver_envelope(self, message) -> None:
+    def deliver_envelope(self, message, _seq=None, skip=None) -> None:
         if message["data"][0] is not None:
-            super()._handle_emit(message)
+            super()._handle_emit(dict(message, skip_sid=skip or None) if skip else message)
+
+    def send_to_sid(self, sid: str, message) -> None:
+        """One held message to one local socket (a join's catch-up)."""
+        self.emit("message", message["data"][0], namespace="/", room=sid, ignore_queue=True)
 
     @staticmethod
     def envelope(msg: dict) -> dict:
@@ -181,9 +185,12 @@ class OrderedLocalManager(socketio.Manager):
         else:
             self.reorderer.push(room, seq, msg)
 
-    def deliver_message(self, msg: dict | None) -> None:
+    def deliver_message(self, msg: dict | None, _seq=None, skip=None) -> None:
         if msg is not None:
-            self.emit("message", msg, namespace="/", room=room_key(msg["room"]))
+            self.emit("message", msg, namespace="/", room=room_key(msg["room"]), skip_sid=skip or None)
+
+    def send_to_sid(self, sid: str, msg: dict) -> None:
+        self.emit("message", msg, namespace="/", room=sid)
 
 
 def install_ordering(manager, fetch, gap_timeout: float = 1.0) -> Reorderer:
@@ -224,6 +231,13 @@ class SocketHandlers:
         sio.on_event("disconnect", self.on_disconnect)
         for name in ("join", "leave", "send", "edit", "delete", "typing"):
             sio.on_event(name, self._event(name, getattr(self, "on_" + name)))
+        sio.on_event("*", self.on_unknown)
+
+    @staticmethod
+    def on_unknown(event, *_args):
+        """A misspelt event is answered, so a client waiting on its ack does not wait forever."""
+        name = str(event)[:64]
+        return {"ok": False, "error": {"code": "not_found", "message": f"no event named {name!r}"}}
 
     def _event(self, name: str, fn):
         def handler(*args):
@@ -292,18 +306,20 @@ class SocketHandlers:
     def on_join(self, state: SocketState, data):
         room, since = self.chat.join_target(state.user, data)
         sid = request.sid
-        # enter first, read history second: nothing committed in between can be missed
+        manager = self.socketio.server.manager
+        reorderer = manager.reorderer
+        # enter first, read history second, and hold this socket's live messages until its
+        # ack is out: each message reaches it once, in the history or live (app/ordering.py)
+        reorderer.begin_join(room.name, sid)
         join_room(room_key(room.name))
         try:
             page, more, last_seq = self.chat.join_page(room, since)
         except ChatError:
+            reorderer.forget_socket(room.name, sid)
             if room.name not in state.rooms:
                 leave_room(room_key(room.name))
             raise
         state.rooms.add(room.name)
-        reorderer = getattr(self.socketio.server.manager, "reorderer", None)
-        if reorderer is not None:
-            reorderer.observe(room.name, last_seq)
         try:
             came_online = self.chat.store.presence_join(room.name, sid, state.user.username)
             online = self.chat.store.online(room.name)
@@ -312,6 +328,10 @@ class SocketHandlers:
             came_online, online = False, [state.user.username]
         if came_online:
             self._emit_presence(room.name, state.user.username, "online", skip_sid=sid)
+        # started last, so it runs only after this handler returned and its ack was queued
+        self.socketio.start_background_task(
+            reorderer.end_join, room.name, sid, last_seq, lambda m: manager.send_to_sid(sid, m)
+        )
         return {"room": room.as_dict(), "messages": page, "more": more, "online": online}
 
     def on_leave(self, state: SocketState, data):
@@ -324,6 +344,7 @@ class SocketHandlers:
 
     def _leave(self, state: SocketState, sid: str, name: str) -> None:
         state.rooms.discard(name)
+        self.socketio.server.manager.reorderer.forget_socket(name, sid)
         try:
             user, went_offline = self.chat.store.presence_leave(name, sid)
         except Exception as exc:  # noqa: BLE001 - the reaper cleans up if this fails

@@ -104,8 +104,10 @@ def test_event_with_no_payload_or_extra_arguments_is_refused_not_fatal(setup):
     assert c.call("send", {"room": room, "body": "still fine"})["ok"]
 
 
-def test_unknown_event_is_ignored_and_the_socket_stays(setup):
+def test_unknown_event_is_answered_not_found_and_the_socket_stays(setup):
     c, room, _ = setup
-    c.sio.emit("no_such_event", {"x": 1})
+    ack = c.call("no_such_event", {"x": 1})
+    assert ack["ok"] is False and ack["error"]["code"] == "not_found"
+    c.sio.emit("no_such_event", {"x": 1})  # without an ack: nothing to answer
     assert c.call("send", {"room": room, "body": "after unknown"})["ok"]
     assert c.sio.connected

@@ -5,34 +5,44 @@ from app.ordering import Reorderer
 
 def make(fetch=None):
     out = []
-    return Reorderer(out.append, fetch, gap_timeout=1.0), out
+    r = Reorderer(lambda item, seq, skip: out.append((item, tuple(skip))), fetch, gap_timeout=1.0)
+    return r, out
+
+
+def items(out):
+    return [i for i, _ in out]
+
+
+def start(r, room="a", last_seq=0):
+    r.begin_join(room, "sid0")
+    r.end_join(room, "sid0", last_seq, lambda m: None)
 
 
 def test_in_order_messages_pass_straight_through():
     r, out = make()
-    r.observe("a", 0)
+    start(r)
     for seq in (1, 2, 3):
         r.push("a", seq, seq)
-    assert out == [1, 2, 3]
+    assert items(out) == [1, 2, 3]
 
 
 def test_a_later_number_waits_for_the_gap_then_both_go_in_order():
     r, out = make()
-    r.observe("a", 0)
+    start(r)
     r.push("a", 2, 2)
     r.push("a", 3, 3)
     assert out == [] and r.waiting() == 2
     r.push("a", 1, 1)
-    assert out == [1, 2, 3] and r.waiting() == 0
+    assert items(out) == [1, 2, 3] and r.waiting() == 0
 
 
 def test_rooms_are_independent():
     r, out = make()
-    r.observe("a", 0)
-    r.observe("b", 10)
+    start(r, "a", 0)
+    start(r, "b", 10)
     r.push("a", 2, "a2")
     r.push("b", 11, "b11")
-    assert out == ["b11"]
+    assert items(out) == ["b11"]
 
 
 def test_a_gap_open_past_the_timeout_is_filled_from_the_database():
@@ -43,44 +53,75 @@ def test_a_gap_open_past_the_timeout_is_filled_from_the_database():
         return f"db{seq}"
 
     r, out = make(fetch)
-    r.observe("a", 0)
+    start(r)
     r.push("a", 2, 2)
     assert r.close_gaps() == 0 and out == []  # not old enough yet
     assert r.close_gaps(now=10**9) == 0
-    assert fetched == [("a", 1)] and out == ["db1", 2]
+    assert fetched == [("a", 1)] and items(out) == ["db1", 2]
 
 
-def test_a_number_with_no_message_is_skipped():
+def test_a_number_with_no_message_is_skipped_and_its_late_publish_still_delivered_once():
     r, out = make(lambda room, seq: None)
-    r.observe("a", 0)
+    start(r)
     r.push("a", 3, 3)
     assert r.close_gaps(now=10**9) == 2
-    assert out == [3]
+    assert items(out) == [3]
+    r.push("a", 1, 1)  # its publish came after all
+    r.push("a", 1, 1)  # and once more: never twice
+    assert items(out) == [3, 1]
+
+
+def test_a_number_already_delivered_is_never_delivered_again():
+    r, out = make()
+    start(r)
+    r.push("a", 1, 1)
+    r.push("a", 1, 1)  # a retried send published again
+    assert items(out) == [1]
 
 
 def test_a_skipped_number_published_as_none_unblocks_at_once():
     r, out = make()
-    r.observe("a", 0)
+    start(r)
     r.push("a", 2, 2)
     r.push("a", 1, None)  # the sender's notice that number 1 holds no message
-    assert out == [None, 2]
+    assert items(out) == [2]
 
 
-def test_a_very_late_message_is_still_delivered_never_dropped():
-    r, out = make(lambda room, seq: None)
-    r.observe("a", 0)
-    r.push("a", 2, 2)
-    r.close_gaps(now=10**9)
+def test_a_joining_socket_gets_each_message_once_in_history_or_live():
+    r, out = make()
+    start(r, "a", 0)
     r.push("a", 1, 1)
-    assert out == [2, 1]
+    r.begin_join("a", "new")
+    r.push("a", 2, 2)  # committed before the joiner's history was read: in its history
+    r.push("a", 3, 3)  # committed after: must reach it live
+    assert out[-2:] == [(2, ("new",)), (3, ("new",))]  # held back from the joiner meanwhile
+    sent = []
+    r.end_join("a", "new", 2, sent.append)
+    assert sent == [3]
+    r.push("a", 4, 4)
+    assert out[-1] == (4, ())
 
 
-def test_without_a_join_the_first_message_sets_the_start_and_reset_forgets():
+def test_while_joining_an_in_flight_number_up_to_the_history_is_skipped_for_the_joiner():
+    r, out = make()
+    start(r, "a", 0)
+    r.push("a", 2, 2)  # 1 still in flight
+    r.begin_join("a", "new")
+    sent = []
+    r.end_join("a", "new", 2, sent.append)  # its history had 1 and 2
+    assert sent == []
+    r.push("a", 1, 1)
+    assert out == [(1, ("new",)), (2, ("new",))]
+    r.push("a", 3, 3)
+    assert out[-1] == (3, ())
+
+
+def test_reset_forgets_positions():
     r, out = make()
     r.push("a", 7, 7)
     r.push("a", 8, 8)
-    assert out == [7, 8]
+    assert items(out) == [7, 8]
     r.reset()
-    r.observe("a", 20)
+    start(r, "a", 20)
     r.push("a", 22, 22)
-    assert out == [7, 8]
+    assert items(out) == [7, 8]
