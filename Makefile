@@ -43,7 +43,7 @@ lint: setup ## ruff lint + format check
 
 fmt: setup ## format Python (ruff) and Terraform (terraform fmt)
 	@$(VENV)/bin/ruff format . && $(VENV)/bin/ruff check --fix .
-	@if [ -x tools/terraform ]; then tools/terraform fmt -recursive modules >/dev/null; fi
+	@if [ -x tools/terraform ]; then tools/terraform fmt -recursive modules >/dev/null && tools/hclfmt >/dev/null; fi
 
 validate: tools ## offline IaC checks: fmt, validate, terraform test, checkov, cfn-lint, Terragrunt
 	@tools/iaccheck .
