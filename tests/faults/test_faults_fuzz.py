@@ -703,6 +703,17 @@ def test_a_nul_character_in_a_body_is_invalid_payload_not_internal(world: World,
     assert ack.get("ok") is False and ack["error"]["code"] == "invalid_payload", ack
 
 
+def test_a_nul_character_in_an_attachment_key_is_refused_not_internal(world: World):
+    world.ensure_connected()
+    ack = world.socket.call(
+        "send",
+        {"room": world.public, "body": "with a file", "attachment": "rooms/1/a\x00b"},
+        timeout=ACK_TIMEOUT,
+    )
+    assert ack.get("ok") is False, ack
+    assert ack["error"]["code"] in ("invalid_payload", "not_found"), ack
+
+
 def test_a_nul_character_in_an_upload_filename_is_invalid_payload(world: World):
     r = requests.post(
         world.server.url + "/api/uploads",
