@@ -416,8 +416,8 @@ class Chat:
                 lock = self._local_locks[room_id] = threading.Lock()
             return lock
 
-    def _check_attachment(self, user: User, room: Room, key) -> None:
-        if not isinstance(key, str) or not key or len(key) > 255:
+    def _check_attachment(self, user: User, room: Room, key: str) -> None:
+        if not key:
             raise invalid("'attachment' must be an upload key")
         self.media.require()
         with self.engine.connect() as conn:
@@ -450,7 +450,7 @@ class Chat:
         """
         body = validate.body(data)
         client_id = validate.client_id(data)
-        attachment = data.get("attachment")
+        attachment = validate.string(data, "attachment", required=False, max_len=255)
         self.check_send_rate(user)
         if attachment is not None:
             if client_id is not None:

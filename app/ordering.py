@@ -12,7 +12,8 @@ before writing to its sockets:
   or the number was consumed by a send that turned out to be a duplicate) is filled from the
   database when the message exists, and skipped when it does not, so a lost publish never
   stalls a room;
-- an earlier number (already passed) is delivered only if it had been skipped, never twice.
+- an earlier number (already passed) is never delivered again, unless it was skipped only
+  because the database could not be read for ``give_up_after`` seconds.
 
 Joining is gated per socket, so that history and live delivery neither overlap nor leave a
 hole: from ``begin_join`` (before the socket enters the room) to ``end_join`` (after its join
@@ -53,10 +54,18 @@ class _Room:
 
 
 class Reorderer:
-    def __init__(self, deliver: Deliver, fetch: Fetch | None = None, gap_timeout: float = 1.0):
+    def __init__(
+        self,
+        deliver: Deliver,
+        fetch: Fetch | None = None,
+        gap_timeout: float = 1.0,
+        give_up_after: float = 15.0,
+    ):
         self.deliver = deliver
         self.fetch = fetch
         self.gap_timeout = gap_timeout
+        # a gap whose message cannot be read (database down) is skipped only after this long
+        self.give_up_after = give_up_after
         self._rooms: dict[str, _Room] = {}
         self._gapped: set[str] = set()  # rooms with something buffered
         self._lock = threading.Lock()
@@ -159,19 +168,27 @@ class Reorderer:
                         break
                     missing = st.expected
                 found = None
+                unknown = False  # the database could not tell whether the message exists
                 if self.fetch is not None:
                     try:
                         found = self.fetch(room, missing)
-                    except Exception:  # noqa: BLE001 - skip the number rather than stall the room
-                        log.warning("could not fetch a missing message", extra={"room": room, "seq": missing})
+                    except Exception:  # noqa: BLE001 - the database may be down: retry, then skip
+                        if time.monotonic() - st.since < self.give_up_after:
+                            log.warning(
+                                "missing message not fetched yet", extra={"room": room, "seq": missing}
+                            )
+                            break  # keep the gap open; the next round tries again
+                        log.error("giving up a missing message", extra={"room": room, "seq": missing})
+                        unknown = True
                 with self._lock:
                     if st.expected != missing:
                         continue  # it arrived meanwhile
                     if found is None:
                         skipped += 1
-                        st.skipped.add(missing)
-                        if len(st.skipped) > SKIPPED_KEPT:
-                            st.skipped.discard(min(st.skipped))
+                        if unknown:  # should its publish still come, it is delivered late
+                            st.skipped.add(missing)
+                            if len(st.skipped) > SKIPPED_KEPT:
+                                st.skipped.discard(min(st.skipped))
                         st.expected = missing + 1
                         if st.expected in st.pending:
                             self._deliver_run(room, st, st.expected, st.pending.pop(st.expected))

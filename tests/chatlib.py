@@ -20,6 +20,7 @@ import time
 import uuid
 from pathlib import Path
 
+import engineio
 import requests
 import socketio
 from sqlalchemy import create_engine, text
@@ -221,6 +222,23 @@ def register(base: str, username: str | None = None, password: str = "correct ho
     return r.json()["user"], r.json()["token"]
 
 
+class _InOrderEngineIO(engineio.Client):
+    """python-engineio's client runs each incoming message's handler in a thread of its own,
+    so handlers can record messages in another order than they came off the wire. Tests of
+    the server's delivery order need the wire order: handlers run in the read loop here."""
+
+    def _trigger_event(self, event, *args, **kwargs):
+        kwargs["run_async"] = False
+        return super()._trigger_event(event, *args, **kwargs)
+
+
+class InOrderClient(socketio.Client):
+    """socketio.Client whose event handlers see events in the order they arrived."""
+
+    def _engineio_client_class(self):
+        return _InOrderEngineIO
+
+
 class SioClient:
     """python-socketio's client over WebSocket, recording every server event in order."""
 
@@ -229,7 +247,7 @@ class SioClient:
         self.token = token
         self.events: queue.Queue = queue.Queue()
         self.history: list[tuple[str, object]] = []
-        self.sio = socketio.Client(reconnection=False)
+        self.sio = InOrderClient(reconnection=False)
         self.disconnected = threading.Event()
         for name in ("message", "message_updated", "message_deleted", "presence", "typing"):
             self.sio.on(name, self._recorder(name))

@@ -26,6 +26,8 @@ import requests
 import socketio
 import websocket
 
+from tests.chatlib import InOrderClient
+
 REPO = Path(__file__).resolve().parents[2]
 PG_ADMIN_DSN = os.environ.get("CHAT_FAULTS_PG_ADMIN", "postgresql://postgres@127.0.0.1:5432/postgres")
 # the contract's scheme; a driver-qualified one (postgresql+psycopg2) can be tried through this
@@ -497,7 +499,8 @@ class ChatClient:
             self.bodies[msg["id"]] = msg["body"]
 
     def connect(self, timeout: float = 10) -> None:
-        sio = socketio.Client(reconnection=False, handle_sigint=False)
+        # handlers in wire order: the server's delivery order is what these tests check
+        sio = InOrderClient(reconnection=False, handle_sigint=False)
         sio.on("message", self._on_message)
         refusals: list = []
         sio.on("connect_error", refusals.append)
@@ -520,16 +523,19 @@ class ChatClient:
             with contextlib.suppress(Exception):
                 self.sio.shutdown()
 
-    def call(self, event: str, data, timeout: float = 10):
+    def call(self, event: str, data, timeout: float = 10, on_ack_hook=None):
         """emit with an ack, like socketio.Client.call, but giving up as soon as the
         connection drops (the library's call waits out its whole timeout), as a browser
-        client does."""
+        client does. `on_ack_hook(ack)` runs where the ack is read, before any event that
+        came after it on the wire is handled."""
         assert self.sio is not None
         sio = self.sio
         done = threading.Event()
         box: list[tuple] = []
 
         def on_ack(*args) -> None:
+            if on_ack_hook is not None:
+                on_ack_hook(args[0] if len(args) == 1 else None)
             box.append(args)
             done.set()
 
@@ -547,15 +553,19 @@ class ChatClient:
         payload: dict = {"room": self.room}
         if since is not None:
             payload["since"] = since
-        ack = self.call("join", payload, timeout=timeout)
-        if isinstance(ack, dict) and ack.get("ok"):
-            now = time.monotonic()
-            with self.lock:
-                for m in ack["messages"]:
-                    self.history.append(m["id"])
-                    self.stream.append(m["id"])
-                    self.arrivals.setdefault(m["id"], now)
-                    self.bodies[m["id"]] = m["body"]
+
+        def record_history(ack) -> None:
+            # in wire order: the history comes before any live message sent after the ack
+            if isinstance(ack, dict) and ack.get("ok"):
+                now = time.monotonic()
+                with self.lock:
+                    for m in ack["messages"]:
+                        self.history.append(m["id"])
+                        self.stream.append(m["id"])
+                        self.arrivals.setdefault(m["id"], now)
+                        self.bodies[m["id"]] = m["body"]
+
+        ack = self.call("join", payload, timeout=timeout, on_ack_hook=record_history)
         return ack
 
     def rejoin_until_complete(self, since: int | None, timeout: float = 10) -> None:
