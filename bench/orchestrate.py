@@ -439,7 +439,7 @@ def run(mode: str, async_modes: list[str], only: set[str] | None) -> dict:
     # Scenarios beyond fan-out and latency run for the first async mode only.
     main = [ref, *svcs[:1]]
     quick = mode == "quick"
-    step_s = 2.0 if quick else 3.0
+    step_s = 2.0 if quick else 2.5
     users = 10 if quick else 100
     results: dict = {"mode": mode, "machine": machine_info(), "scenarios": {}, "out": str(out)}
     wanted = (lambda name: name in only) if only else (lambda name: True)
