@@ -47,7 +47,7 @@ P99_LIMIT_MS = 500
 LATENCY_RATE = 2000  # deliveries/s of the latency scenario
 # Offered fan-out loads (deliveries/s); a ramp stops at its first failing step.
 FANOUT_RAMP = [500, 1000, 2000, 3000, 4500, 6750, 10000, 15000, 22500, 34000, 50000, 75000]
-MANYROOMS_RAMP = [250, 500, 1000, 1500, 2250, 3400, 5000, 7500, 11000, 17000]
+MANYROOMS_RAMP = [250, 500, 1000, 1500, 2250, 3400, 5000, 7500, 11000, 17000, 25000, 34000]
 QUICK_RAMP = [2000, 4000, 8000, 16000, 32000]
 # Measurement settings that differ from production defaults, stated in the report.
 SERVICE_ENV = {
