@@ -9,6 +9,7 @@ import uuid
 from dataclasses import dataclass
 from urllib.parse import urlparse
 
+import greenlet
 from flask import Flask
 from flask_cors import CORS
 from flask_socketio import SocketIO
@@ -246,8 +247,12 @@ def serve(config: Config, host: str, port: int) -> None:
     green.spawn(_housekeeping, service)
     green.spawn(_close_gaps, service)
 
+    main = greenlet.getcurrent()
+
     def stop(signum, _frame):
-        raise SystemExit(0)
+        # the signal lands in whichever greenlet runs; end the server's own (main) greenlet,
+        # not a handler caught mid-event
+        green.spawn(main.throw, SystemExit(0))
 
     signal.signal(signal.SIGTERM, stop)
     log.info(

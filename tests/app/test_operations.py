@@ -152,3 +152,22 @@ def test_metrics_are_written_as_cloudwatch_emf(stack, tmp_path):
     finally:
         srv.close()
         out.close()
+
+
+def test_sigterm_stops_the_server_cleanly_with_clients_connected(stack):
+    srv = stack.server()
+    try:
+        user, token = register(srv.url)
+        room = Api(srv.url, token).post("/api/rooms", {"name": f"term-{user['id']}"}).json()["room"]["name"]
+        clients = [SioClient(srv.url, token) for _ in range(3)]
+        for c in clients:
+            c.call("join", {"room": room})
+        srv.proc.terminate()
+        assert srv.proc.wait(15) == 0
+        logs = srv.logs()
+        assert "Traceback" not in logs and "handler error" not in logs, logs[-2000:]
+        assert '"message": "stopped"' in logs
+        for c in clients:
+            c.close()
+    finally:
+        srv.close()
