@@ -7,7 +7,7 @@ HOST  ?= 127.0.0.1
 PORT  ?= 8000
 
 .DEFAULT_GOAL := help
-.PHONY: help setup web browser tools run migrate test test-app test-fast lint fmt validate bench bench-full package clean
+.PHONY: help setup web browser tools run migrate test test-app lint fmt validate bench bench-full bench-profile package clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | column -t -s $$'\t'
@@ -53,6 +53,9 @@ bench: setup web ## quick benchmark against the Node.js reference (under a minut
 
 bench-full: setup web ## the whole benchmark set (under 10 minutes); writes docs/benchmarks.md
 	@bench/run --full
+
+bench-profile: setup ## py-spy profile of the service's hot path under fan-out load
+	@bench/run --profile
 
 package: setup web ## build the versioned release artifact into dist/
 	@scripts/package.sh

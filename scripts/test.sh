@@ -30,10 +30,10 @@ step "chat service events under gevent (PostgreSQL + Redis)" env CHAT_TEST_BACKE
   pytest tests/app/test_socket_events.py tests/app/test_multiprocess.py
 if [ "$what" = all ]; then
   suites=()
-  for d in tests/lambdas tests/bootstrap tests/environments tests/infra modules/app-asg/tests tests/faults tests/e2e; do
+  for d in tests/lambdas tests/bootstrap tests/environments tests/infra modules/app-asg/tests tests/faults tests/e2e bench/tests; do
     [ -d "$d" ] && suites+=("$d")
   done
-  step "lambdas, bootstrap, toolchain, fault and browser tests" env CHAT_TEST_BACKEND=postgres pytest "${suites[@]}"
+  step "lambdas, bootstrap, environments, toolchain, fault, browser and bench-tooling tests" env CHAT_TEST_BACKEND=postgres pytest "${suites[@]}"
   step "infrastructure checks (tools/iaccheck .)" tools/iaccheck .
 fi
 
