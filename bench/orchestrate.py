@@ -783,7 +783,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"bench: stopped early: {results['error']}", file=sys.stderr)
         return 1
     if mode == "full" and not args.no_docs:
-        from report import write_docs
+        from bench_report import write_docs
 
         write_docs(results, DOCS, IMG, MARK_START, MARK_END)
         print(f"wrote {DOCS.relative_to(ROOT)} and plots under {IMG.relative_to(ROOT)}/")

@@ -10,11 +10,11 @@ import subprocess
 import time
 import urllib.request
 
+import bench_report as report
 import orchestrate
 import profile_service
 import psycopg2
 import pytest
-import report
 
 BENCH = orchestrate.BENCH
 

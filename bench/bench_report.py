@@ -1,7 +1,7 @@
 """The results section of docs/benchmarks.md and its plots, from one run's results.json.
 
 Only the part between the two markers is rewritten; the analysis around it is prose kept by
-hand. ``python bench/report.py bench/results/<run>/results.json`` redraws from a saved run.
+hand. ``python bench/bench_report.py bench/results/<run>/results.json`` redraws from a saved run.
 """
 
 from __future__ import annotations
