@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import re
 import secrets
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -98,15 +98,10 @@ class Config:
     app_env: str
     presence_heartbeat: float = 10.0
     presence_ttl: float = 30.0
-    extra: dict = field(default_factory=dict)
 
     @property
     def is_postgres(self) -> bool:
         return self.database_url.startswith("postgresql")
-
-    @property
-    def is_sqlite(self) -> bool:
-        return self.database_url.startswith("sqlite")
 
 
 def _int(env, name: str, default: int, low: int, high: int) -> int:
