@@ -98,6 +98,7 @@ class Config:
     app_env: str
     presence_heartbeat: float = 10.0
     presence_ttl: float = 30.0
+    ws_backlog_limit: int = 4 * 1024 * 1024
 
     @property
     def is_postgres(self) -> bool:
@@ -247,4 +248,5 @@ def load(env: dict | None = None, *, serving: bool = True) -> Config:
         app_env=(env.get("APP_ENV") or "local").strip(),
         presence_heartbeat=float(_int(env, "PRESENCE_HEARTBEAT", 10, 1, 300)),
         presence_ttl=float(_int(env, "PRESENCE_TTL", 30, 2, 3600)),
+        ws_backlog_limit=_int(env, "WS_BACKLOG_LIMIT", 4 * 1024 * 1024, 64 * 1024, 1024**3),
     )

@@ -17,7 +17,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from . import green, http_api, jsonfast, logs, migrate
+from . import green, http_api, jsonfast, logs, migrate, wsdirect
 from .actions import Chat
 from .config import Config, ConfigError
 from .db import make_engine, make_send_engine
@@ -103,6 +103,7 @@ def create_service(config: Config) -> Service:
     app.extensions["chat_metrics"] = metrics
     http_api.install(app, _media_origin(config))
 
+    wsdirect.install(config.ws_backlog_limit)
     handlers_ref: list[SocketHandlers] = []
     manager = OrderedLocalManager()
     if config.redis_url:

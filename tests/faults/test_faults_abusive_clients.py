@@ -196,6 +196,70 @@ def test_clients_that_never_read_do_not_slow_the_others(server, room):
             raw.close()
 
 
+# WS_BACKLOG_LIMIT of the server below: small, so a few hundred KiB behind is too far
+TIGHT_BACKLOG = 128 * 1024
+
+
+@pytest.fixture(scope="module")
+def tight_server(tmp_path_factory):
+    db = Database()
+    db.create()
+    channel = unique("faults-backlog-")
+    env = base_env(
+        db.url(), "redis://127.0.0.1:6379/0", channel, WS_BACKLOG_LIMIT=str(TIGHT_BACKLOG), LOG_LEVEL="INFO"
+    )
+    srv = ChatServer(env, tmp_path_factory.mktemp("backlog"), "serve-backlog")
+    try:
+        migrate(env)
+        srv.start()
+        yield srv
+    finally:
+        srv.stop()
+        with contextlib.suppress(Exception):
+            delete_redis_keys(channel)
+        db.drop()
+
+
+def test_a_client_too_far_behind_is_disconnected_and_catches_up(tight_server):
+    """A never-reading client whose backlog passes WS_BACKLOG_LIMIT (beyond what the kernel
+    holds) is disconnected instead of holding server memory; the others get every message;
+    what it missed is in the history when it re-joins with `since`."""
+    room = Room(tight_server, Api(tight_server.url))
+    stalled = None
+    try:
+        user = room.api.register(unique("s"))
+        stalled = RawSocketIO(tight_server.url, rcvbuf=4096)
+        assert stalled.connect_namespace({"token": user["token"]}).startswith("40")
+        assert stalled.call("join", {"room": room.name}).get("ok")
+        fill = stream(room.sender, 350, 0.02, "fill", BODY)
+        latencies(room.watchers, fill)  # every member got every message, in order
+        assert wait_until(lambda: "client too slow" in tight_server.log_tail(20000), 10), (
+            "the server did not drop the client too far behind:\n" + tight_server.log_tail()
+        )
+        got, _, closed = drain(stalled, set(fill), 20)
+        assert closed, "the stalled client is still connected"
+        assert got == sorted(got) and len(got) < len(fill)
+        # re-joining with `since` recovers the first message it did not get
+        again = RawSocketIO(tight_server.url)
+        try:
+            assert again.connect_namespace({"token": user["token"]}).startswith("40")
+            since = got[-1] if got else min(fill) - 1
+            ack = again.call("join", {"room": room.name, "since": since})
+            assert ack.get("ok"), ack
+            assert ack["messages"][0]["id"] == min(i for i in fill if i > since)
+        finally:
+            again.close()
+        record_figure(
+            "client too far behind",
+            f"disconnected after {len(got)} of {len(fill)} messages reached it "
+            f"(WS_BACKLOG_LIMIT {TIGHT_BACKLOG // 1024} KiB); the members got all {len(fill)}",
+        )
+    finally:
+        if stalled is not None:
+            stalled.close()
+        room.close()
+
+
 def drain(raw: RawSocketIO, wanted: set[int], timeout: float) -> tuple[list[int], int, bool]:
     """Reads a stalled client's socket again: the ids of the `message` events it gets, the
     bytes of those frames, and whether the server had closed the connection."""
