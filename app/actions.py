@@ -397,7 +397,7 @@ class Chat:
         return page, more, last_seq
 
     def check_send_rate(self, user: User) -> None:
-        wait = self.store.hit(f"send:{user.id}", self.config.send_rate)
+        wait = self.store.hit_leased(f"send:{user.id}", self.config.send_rate)
         if wait > 0:
             raise ChatError("rate_limited", "you are sending too fast", retry_after=wait)
 

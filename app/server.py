@@ -22,6 +22,7 @@ from .actions import Chat
 from .config import Config, ConfigError
 from .db import make_engine, make_send_engine
 from .metrics import Metrics
+from .siopacket import ChatPacket
 from .sockets import OrderedLocalManager, OrderedRedisManager, SocketHandlers, install_ordering
 from .store import StoreUnavailable, make_store
 from .uploads import Media
@@ -103,7 +104,7 @@ def create_service(config: Config) -> Service:
     app.extensions["chat_metrics"] = metrics
     http_api.install(app, _media_origin(config))
 
-    wsdirect.install(config.ws_backlog_limit)
+    wsdirect.install(config.ws_backlog_limit, eventlet=config.async_mode == "eventlet")
     handlers_ref: list[SocketHandlers] = []
     manager = OrderedLocalManager()
     if config.redis_url:
@@ -128,6 +129,7 @@ def create_service(config: Config) -> Service:
         ping_timeout=20,
         http_compression=False,
         json=jsonfast,
+        serializer=ChatPacket,
         logger=False,
         engineio_logger=False,
     )

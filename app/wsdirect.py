@@ -314,13 +314,33 @@ class DirectSocket(_StockSocket):
         )
 
 
+def unmask(data, mask, length=None, offset=0) -> bytes:
+    """XOR a client frame's payload with its 4-byte mask (RFC 6455 section 5.3).
+
+    eventlet's own version builds one bytes object per payload byte (about 0.5 us each:
+    10 ms for a 20 KB frame); this does the XOR on two big integers in C. Same signature
+    and result as ``RFC6455WebSocket._apply_mask``."""
+    if length is None:
+        length = len(data)
+    if length == 0:
+        return b""
+    key = bytes(mask[(offset + i) % 4] for i in range(4))
+    key = (key * (length // 4 + 1))[:length]
+    return (int.from_bytes(data[:length], "big") ^ int.from_bytes(key, "big")).to_bytes(length, "big")
+
+
 def _is_green_socket(sock) -> bool:
     """An eventlet GreenSocket over a plain (not TLS) OS socket."""
     fd = getattr(sock, "fd", None)
     return isinstance(fd, _socket.socket) and not isinstance(fd, ssl.SSLSocket) and hasattr(sock, "sendall")
 
 
-def install(backlog_limit: int = BACKLOG_LIMIT) -> None:
-    """Make engine.io create DirectSocket for every connection (idempotent)."""
+def install(backlog_limit: int = BACKLOG_LIMIT, eventlet: bool = False) -> None:
+    """Make engine.io create DirectSocket for every connection, and (eventlet) unmask
+    client frames with ``unmask``. Idempotent."""
     DirectSocket.backlog_limit = backlog_limit
     engineio.socket.Socket = DirectSocket
+    if eventlet:
+        from eventlet.websocket import RFC6455WebSocket
+
+        RFC6455WebSocket._apply_mask = staticmethod(unmask)
