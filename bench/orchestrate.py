@@ -406,7 +406,10 @@ def integrity(results: list[dict]) -> dict:
 
 
 def ratio(a: float | None, b: float | None) -> float | None:
-    if a is None or b in (None, 0):
+    """a / b; None when either is missing or the reference is not positive (a figure such
+    as memory growth can come out zero or negative on a garbage-collected runtime, and a
+    ratio against it means nothing)."""
+    if a is None or b is None or b <= 0:
         return None
     return round(a / b, 3)
 
