@@ -28,6 +28,7 @@ from . import green, validate
 from .config import Config
 from .db import members, messages, rooms, uploads, users
 from .errors import ChatError, forbidden, invalid, not_found
+from .sendbatch import SEND_BATCH_PG, SendBatcher, batch_params, batch_results
 from .store import StoreUnavailable
 from .uploads import Media
 
@@ -61,10 +62,6 @@ _SEND_PG = text(
     SELECT ins.id AS id, s.last_seq AS seq FROM s LEFT JOIN ins ON true
     """
 )
-
-
-# the same statement in psycopg2's parameter style, for the raw cursor of the hot path
-_SEND_PG_RAW = re.sub(r"(?<!:):(\w+)", r"%(\1)s", _SEND_PG.text)
 
 
 def now() -> datetime:
@@ -138,6 +135,7 @@ class Chat:
         self._local_locks: dict[int, threading.Lock] = {}
         self._locks_guard = threading.Lock()
         self._ids = itertools.count(1)  # message ids when persistence is off (benchmarks)
+        self._batcher = SendBatcher(self._send_batch, ACTION_DEADLINE)
         self._pg = engine.dialect.name == "postgresql"
 
     # ------------------------------------------------------------------ accounts
@@ -495,11 +493,11 @@ class Chat:
         return msg, True
 
     def _insert_pg(self, values: dict):
-        """One autocommit statement: next sequence number + INSERT. The room's row lock lasts
-        only while PostgreSQL runs the statement, never across a client round trip."""
+        """One autocommit statement: next sequence number + INSERT, shared with the room's
+        other sends of the moment (app/sendbatch.py). The room's row lock lasts only while
+        PostgreSQL runs the statement, never across a client round trip."""
         if values["attachment_key"] is None:
-            row = self._send_statement(values)
-            return (None, None) if row is None else row  # (None, seq): number burnt
+            return self._batcher.submit(values)  # (None, seq): number burnt
         with self.send_engine.connect() as conn:
             # message and upload change together
             conn.exec_driver_sql("BEGIN")
@@ -513,11 +511,16 @@ class Chat:
                 raise
         return (None, None) if row is None else (row.id, row.seq)  # (None, seq): number burnt
 
-    def _send_statement(self, values: dict):
-        """_SEND_PG on a pooled connection's raw psycopg2 cursor: SQLAlchemy's execution
-        layer cost a fifth of a busy server's CPU per send. A connection that failed or
-        was interrupted (deadline) is discarded; a lost server also empties the pool, so
-        the next send connects afresh (as SQLAlchemy does for its own statements)."""
+    def _send_batch(self, room_id: int, batch: list[dict]):
+        """One room's batched sends in one statement (app/sendbatch.py)."""
+        rows = self._raw_statement(SEND_BATCH_PG, batch_params(room_id, batch))
+        return batch_results(batch, rows)
+
+    def _raw_statement(self, sql: str, params: dict) -> list[tuple]:
+        """An autocommit statement on a pooled connection's raw psycopg2 cursor: SQLAlchemy's
+        execution layer cost a fifth of a busy server's CPU per send. A connection that
+        failed or was interrupted (deadline) is discarded; a lost server also empties the
+        pool, so the next send connects afresh (as SQLAlchemy does for its own statements)."""
         try:
             raw = self.send_engine.raw_connection()
         except psycopg2.Error as exc:  # the pool connects with the driver's own errors
@@ -526,12 +529,12 @@ class Chat:
         try:
             cur = raw.cursor()
             try:
-                cur.execute(_SEND_PG_RAW, values)
-                row = cur.fetchone()
+                cur.execute(sql, params)
+                rows = cur.fetchall()
             finally:
                 cur.close()
             healthy = True
-            return row
+            return rows
         except (psycopg2.OperationalError, psycopg2.InterfaceError) as exc:
             raw.invalidate(exc)
             self.send_engine.dispose()

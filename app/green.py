@@ -38,6 +38,11 @@ def patch(mode: str) -> None:
     _mode = mode
 
 
+def cooperative() -> bool:
+    """True once patch() ran: blocking calls yield to other green threads."""
+    return _mode is not None
+
+
 def offload(fn, *args):
     """Run a blocking, GIL-releasing call (argon2) in an OS thread without stalling the hub."""
     if _mode == "eventlet":
