@@ -177,7 +177,8 @@ def steps_table(runs: list[dict]) -> list[str]:
 
 def memory_table(runs: list[dict]) -> list[str]:
     lines = [
-        "| server | connections added | RSS with the first 1,000 | RSS with all | growth per 1,000 | connect time |",
+        "| server | connections added | RSS with the first 1,000 | RSS with all "
+        "| growth per 1,000 | connect time |",
         "|---|---|---|---|---|---|",
     ]
     for r in runs:

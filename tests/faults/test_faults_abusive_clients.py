@@ -71,13 +71,13 @@ class Room:
             c.close()
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory):
+def serve_on_own_database(tmp_path_factory, name: str, **extra: str):
+    """A server on a database and Redis key space of its own, stopped and dropped after."""
     db = Database()
     db.create()
-    channel = unique("faults-abuse-")
-    env = base_env(db.url(), "redis://127.0.0.1:6379/0", channel)
-    srv = ChatServer(env, tmp_path_factory.mktemp("abuse"), "serve-abuse")
+    channel = unique(f"faults-{name}-")
+    env = base_env(db.url(), "redis://127.0.0.1:6379/0", channel, **extra)
+    srv = ChatServer(env, tmp_path_factory.mktemp(name), f"serve-{name}")
     try:
         migrate(env)
         srv.start()
@@ -87,6 +87,11 @@ def server(tmp_path_factory):
         with contextlib.suppress(Exception):
             delete_redis_keys(channel)
         db.drop()
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    yield from serve_on_own_database(tmp_path_factory, "abuse")
 
 
 @pytest.fixture
@@ -202,22 +207,9 @@ TIGHT_BACKLOG = 128 * 1024
 
 @pytest.fixture(scope="module")
 def tight_server(tmp_path_factory):
-    db = Database()
-    db.create()
-    channel = unique("faults-backlog-")
-    env = base_env(
-        db.url(), "redis://127.0.0.1:6379/0", channel, WS_BACKLOG_LIMIT=str(TIGHT_BACKLOG), LOG_LEVEL="INFO"
+    yield from serve_on_own_database(
+        tmp_path_factory, "backlog", WS_BACKLOG_LIMIT=str(TIGHT_BACKLOG), LOG_LEVEL="INFO"
     )
-    srv = ChatServer(env, tmp_path_factory.mktemp("backlog"), "serve-backlog")
-    try:
-        migrate(env)
-        srv.start()
-        yield srv
-    finally:
-        srv.stop()
-        with contextlib.suppress(Exception):
-            delete_redis_keys(channel)
-        db.drop()
 
 
 def test_a_client_too_far_behind_is_disconnected_and_catches_up(tight_server):
