@@ -61,8 +61,9 @@ redis.call('SET', KEYS[1], tostring(new_tat), 'PX', math.ceil((new_tat - now) * 
 return {granted, '0'}
 """
 
-# a lease is used within this many seconds or its rest is dropped (never given back)
-LEASE_TTL = 1.0
+# a lease is used within this many seconds or its rest is dropped (never given back): long
+# enough that a user sending a message every second or two keeps growing leases
+LEASE_TTL = 5.0
 # the largest lease: at most a quarter of the burst, so a user who stops sending right after
 # a lease was granted loses at most that much of the burst for a few intervals
 LEASE_MAX = 16
@@ -229,6 +230,7 @@ class RedisStore:
         self._gcra = self.redis.register_script(_GCRA)
         self._gcra_lease = self.redis.register_script(_GCRA_LEASE)
         self._leases: dict[str, Lease] = {}
+        self.lease_ttl = LEASE_TTL
         self._join = self.redis.register_script(_JOIN)
         self._leave = self.redis.register_script(_LEAVE)
 
@@ -294,7 +296,7 @@ class RedisStore:
 
         Events are taken from Redis in leases: one at first, and twice as many each time a
         lease was used up before it expired (up to ``LEASE_MAX`` and a quarter of the
-        burst). A lease is this process's alone and lapses after ``LEASE_TTL``, so the
+        burst). A lease is this process's alone and lapses after ``lease_ttl``, so the
         subjects' limit holds across every process: they can only get fewer events than
         the limit allows (at most a lease's rest, while it lapses), never more.
         """
@@ -315,7 +317,7 @@ class RedisStore:
             return float(wait)
         current = self._leases.get(key)  # another greenlet may have taken a lease meanwhile
         left = granted - 1 + (current.left if current is not None and now < current.expires else 0)
-        self._leases[key] = Lease(left, now + LEASE_TTL, granted)
+        self._leases[key] = Lease(left, now + self.lease_ttl, granted)
         if len(self._leases) > 50_000:
             self._leases = {k: v for k, v in self._leases.items() if v.expires > now}
         return 0.0

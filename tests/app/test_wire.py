@@ -77,3 +77,41 @@ def test_frame_header_lengths():
     assert wsdirect.ws_frame(b"a" * 125, 1)[:2] == bytes((0x81, 125))
     assert wsdirect.ws_frame(b"a" * 126, 1)[:4] == struct.pack("!BBH", 0x81, 126, 126)
     assert wsdirect.ws_frame(b"a" * 65536, 2)[:10] == struct.pack("!BBQ", 0x82, 127, 65536)
+
+
+READINESS_SCRIPT = r"""
+import sys, time
+from app import green
+green.patch("eventlet")
+import redis
+r = redis.Redis.from_url(sys.argv[1])
+r.ping()
+conn = r.connection_pool.get_connection()
+out = [conn.can_read()]             # nothing pending
+conn.send_command("PING")
+time.sleep(0.2)
+out.append(conn.can_read())         # a reply waits unread
+conn.read_response()
+out.append(conn.can_read())         # read: nothing pending again
+r.connection_pool.release(conn)
+print(out)
+"""
+
+
+def test_redis_readiness_check_under_eventlet_sees_pending_data():
+    """green.patch("eventlet") answers redis-py's zero-timeout readiness test without the
+    hub; the pool still sees a reply nobody read (so it never hands out a dirty connection)."""
+    import subprocess
+    import sys
+
+    from tests.chatlib import REDIS_BASE, ROOT
+
+    done = subprocess.run(
+        [sys.executable, "-c", READINESS_SCRIPT, REDIS_BASE],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[False, True, False]"
