@@ -230,6 +230,7 @@ class RedisStore:
         self._gcra = self.redis.register_script(_GCRA)
         self._gcra_lease = self.redis.register_script(_GCRA_LEASE)
         self._leases: dict[str, Lease] = {}
+        self._asking: dict[str, threading.Event] = {}  # subject -> its lease request in flight
         self.lease_ttl = LEASE_TTL
         self._join = self.redis.register_script(_JOIN)
         self._leave = self.redis.register_script(_LEAVE)
@@ -299,25 +300,37 @@ class RedisStore:
         burst). A lease is this process's alone and lapses after ``lease_ttl``, so the
         subjects' limit holds across every process: they can only get fewer events than
         the limit allows (at most a lease's rest, while it lapses), never more.
+
+        One request per subject is in flight at a time in a process: events that arrive
+        meanwhile (a burst fired without waiting for acks) wait for its lease instead of
+        asking Redis in parallel, which would refuse them while the lease's rest went unused.
         """
-        now = time.monotonic()
-        lease = self._leases.get(key)
-        if lease is not None and now < lease.expires:
-            if lease.left > 0:
+        while True:
+            now = time.monotonic()
+            lease = self._leases.get(key)
+            if lease is not None and now < lease.expires and lease.left > 0:
                 lease.left -= 1
                 return 0.0
+            asking = self._asking.get(key)
+            if asking is None:
+                break
+            asking.wait(10)
+        if lease is not None and now < lease.expires:
             size = min(lease.size * 2, LEASE_MAX, max(1, rate.burst // 4))
         else:
             size = 1
-        granted, wait = self._script(
-            self._gcra_lease, [self._k("rl", key)], [rate.interval, rate.burst, size]
-        )
+        asking = self._asking[key] = threading.Event()
+        try:
+            granted, wait = self._script(
+                self._gcra_lease, [self._k("rl", key)], [rate.interval, rate.burst, size]
+            )
+        finally:
+            del self._asking[key]
+            asking.set()
         granted = int(granted)
         if granted < 1:
             return float(wait)
-        current = self._leases.get(key)  # another greenlet may have taken a lease meanwhile
-        left = granted - 1 + (current.left if current is not None and now < current.expires else 0)
-        self._leases[key] = Lease(left, now + self.lease_ttl, granted)
+        self._leases[key] = Lease(granted - 1, now + self.lease_ttl, granted)
         if len(self._leases) > 50_000:
             self._leases = {k: v for k, v in self._leases.items() if v.expires > now}
         return 0.0

@@ -79,3 +79,46 @@ def test_an_unused_lease_lapses(stores):
     before = store._leases["send:4"]
     assert store.hit_leased("send:4", rate) == 0
     assert store._leases["send:4"] is not before and store._leases["send:4"].size == 1
+
+
+BURST_SCRIPT = r"""
+import sys, time, uuid
+from app import green
+green.patch(sys.argv[2])
+from app.config import Rate, load
+from app.store import RedisStore
+channel = "leases-burst-" + uuid.uuid4().hex[:10]
+store = RedisStore(load({"SECRET_KEY": "k" * 40, "REDIS_URL": sys.argv[1], "SOCKETIO_CHANNEL": channel}), "i")
+rate = Rate(count=10, period=1.0, burst=20)
+waits = []
+started = time.monotonic()
+tasks = [green.spawn(lambda: waits.append(store.hit_leased("send:1", rate))) for _ in range(60)]
+while len(waits) < 60 and time.monotonic() - started < 20:
+    green.sleep(0.01)
+elapsed = time.monotonic() - started
+store.redis.delete(channel + ":rl:send:1")
+print(sum(1 for w in waits if w == 0), len(waits), round(elapsed, 3))
+"""
+
+
+@pytest.mark.parametrize("mode", ["eventlet", "gevent"])
+def test_a_burst_fired_at_once_gets_the_whole_burst(mode):
+    """60 sends fired together (a client that does not wait for acks), each on its own green
+    thread as in the server: the burst of 20 is granted in full, none of it stranded in a
+    lease while concurrent requests were refused."""
+    import subprocess
+    import sys
+
+    from tests.chatlib import ROOT
+
+    done = subprocess.run(
+        [sys.executable, "-c", BURST_SCRIPT, REDIS_BASE, mode],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    allowed, answered, elapsed = done.stdout.split()
+    assert int(answered) == 60
+    assert 20 <= int(allowed) <= 20 + float(elapsed) * 10 + 1, done.stdout
