@@ -20,6 +20,7 @@ import threading
 from collections.abc import Callable
 
 from . import green
+from .errors import ChatError
 
 log = logging.getLogger("chat.sendbatch")
 
@@ -106,12 +107,26 @@ class SendBatcher:
         return pending.result
 
     def _flush(self, room: int) -> None:
+        running: list[_Pending] = []  # the batch whose statement is under way
+        try:
+            self._drain(room, running)
+        finally:
+            # only reached with sends left when the flusher died of something other than
+            # an error of its statement (it was killed): fail them, and let the next send
+            # start a new flusher instead of queueing behind a dead one
+            for p in running + (self._queues.pop(room, None) or []):
+                if not p.done.is_set():
+                    p.error = ChatError("unavailable", "the message may not be stored; try again")
+                    p.done.set()
+
+    def _drain(self, room: int, running: list[_Pending]) -> None:
         while True:
             queue = self._queues.get(room)
             if not queue:
                 self._queues.pop(room, None)
                 return
             batch, self._queues[room] = queue[:MAX_BATCH], queue[MAX_BATCH:]
+            running[:] = batch
             try:
                 with green.deadline(self.deadline):
                     results = self.run(room, [p.values for p in batch])

@@ -99,3 +99,46 @@ def test_a_batch_of_retries_only_takes_no_number(pg):
     cur = conn.cursor()
     cur.execute("SELECT last_seq FROM rooms WHERE id = %s", (room,))
     assert cur.fetchone()[0] == 1
+
+
+KILLED_FLUSHER_SCRIPT = r"""
+from app import green
+green.patch("eventlet")
+import greenlet
+from app.errors import ChatError
+from app.sendbatch import SendBatcher
+
+calls = []
+
+def run(room, batch):
+    calls.append(len(batch))
+    if len(calls) == 1:
+        raise greenlet.GreenletExit()  # the flusher is killed mid-statement
+    return [(k, k) for k in range(1, len(batch) + 1)]
+
+batcher = SendBatcher(run, 5.0)
+out = []
+try:
+    with green.deadline(2.0):
+        batcher.submit({"room_id": 7})
+except ChatError as exc:
+    out.append(exc.code)
+with green.deadline(2.0):
+    out.append(batcher.submit({"room_id": 7}))
+print(out)
+"""
+
+
+def test_a_killed_flusher_fails_its_sends_and_the_room_goes_on():
+    """A send whose flusher died gets `unavailable` (not a hang), and the room's next send
+    starts a new flusher instead of queueing behind the dead one."""
+    import subprocess
+    import sys
+
+    from tests.chatlib import ROOT
+
+    done = subprocess.run(
+        [sys.executable, "-c", KILLED_FLUSHER_SCRIPT], cwd=ROOT, capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "['unavailable', (1, 1)]"
