@@ -123,8 +123,7 @@ class SendBatcher:
         while True:
             queue = self._queues.get(room)
             if not queue:
-                self._queues.pop(room, None)
-                return
+                return  # _flush removes the room's (empty) queue
             batch, self._queues[room] = queue[:MAX_BATCH], queue[MAX_BATCH:]
             running[:] = batch
             try:

@@ -24,26 +24,10 @@ SESSION_TTL = 30 * 24 * 3600  # a login lasts 30 days unless logged out
 
 # Generic cell rate algorithm: one key per limited subject holding the "theoretical arrival
 # time"; allows `burst` back-to-back events, then one per `interval`. Time comes from Redis
-# so that hosts with skewed clocks agree.
+# so that hosts with skewed clocks agree. Asks for up to ARGV[3] events at once (1 for a
+# single event, more for a lease) and grants as many as the limit allows right now
+# -> {granted, seconds to wait when none}
 _GCRA = """
-local t = redis.call('TIME')
-local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
-local interval = tonumber(ARGV[1])
-local burst = tonumber(ARGV[2])
-local tat = tonumber(redis.call('GET', KEYS[1]) or '0')
-if tat < now then tat = now end
-local new_tat = tat + interval
-local excess = new_tat - now - burst * interval
-if excess > 0 then
-  return tostring(excess)
-end
-redis.call('SET', KEYS[1], tostring(new_tat), 'PX', math.ceil((new_tat - now) * 1000) + 1000)
-return '0'
-"""
-
-# The same algorithm, asking for up to ARGV[3] events at once (a lease): grants as many as
-# the limit allows right now -> {granted, seconds to wait when none}
-_GCRA_LEASE = """
 local t = redis.call('TIME')
 local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
 local interval = tonumber(ARGV[1])
@@ -228,7 +212,6 @@ class RedisStore:
         )
         self.redis = redis.Redis(connection_pool=pool)
         self._gcra = self.redis.register_script(_GCRA)
-        self._gcra_lease = self.redis.register_script(_GCRA_LEASE)
         self._leases: dict[str, Lease] = {}
         self._asking: dict[str, threading.Event] = {}  # subject -> its lease request in flight
         self.lease_ttl = LEASE_TTL
@@ -289,8 +272,8 @@ class RedisStore:
 
     # -- rate limits
     def hit(self, key: str, rate: Rate) -> float:
-        result = self._script(self._gcra, [self._k("rl", key)], [rate.interval, rate.burst])
-        return float(result)
+        granted, wait = self._script(self._gcra, [self._k("rl", key)], [rate.interval, rate.burst, 1])
+        return 0.0 if int(granted) else float(wait)
 
     def hit_leased(self, key: str, rate: Rate) -> float:
         """``hit`` for a busy subject without a Redis round trip per event.
@@ -321,9 +304,7 @@ class RedisStore:
             size = 1
         asking = self._asking[key] = threading.Event()
         try:
-            granted, wait = self._script(
-                self._gcra_lease, [self._k("rl", key)], [rate.interval, rate.burst, size]
-            )
+            granted, wait = self._script(self._gcra, [self._k("rl", key)], [rate.interval, rate.burst, size])
         finally:
             del self._asking[key]
             asking.set()

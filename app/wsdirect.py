@@ -210,15 +210,13 @@ class DirectSocket(_StockSocket):
 
     def _close_ws(self, graceful: bool) -> None:
         writer, ws = self.writer, self._ws
-        if writer.done and ws is None:
-            return
+        if ws is None:
+            return  # closed already (_ws and writer are set together, _ws cleared only here)
         self._ws = None
         if graceful:
             writer.drain(5.0, self.server.sleep)
         writer.done = True
         writer.backlog.clear()
-        if ws is None:
-            return
         if writer.flusher is None:
             # nothing is mid-frame: the close frame can go the usual way
             ws.__dict__.pop("_send", None)
