@@ -511,9 +511,9 @@ class Chat:
                 raise
         return (None, None) if row is None else (row.id, row.seq)  # (None, seq): number burnt
 
-    def _send_batch(self, room_id: int, batch: list[dict]):
-        """One room's batched sends in one statement (app/sendbatch.py)."""
-        rows = self._raw_statement(SEND_BATCH_PG, batch_params(room_id, batch))
+    def _send_batch(self, batch: list[dict]):
+        """Sends batched in one statement, whatever their rooms (app/sendbatch.py)."""
+        rows = self._raw_statement(SEND_BATCH_PG, batch_params(batch))
         return batch_results(batch, rows)
 
     def _raw_statement(self, sql: str, params: dict) -> list[tuple]:

@@ -23,6 +23,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.engine import Engine
 
+from .sendbatch import prepare_send_batch
+
 # SQLite only gives AUTOINCREMENT to INTEGER PRIMARY KEY columns.
 BigId = BigInteger().with_variant(Integer, "sqlite")
 
@@ -127,10 +129,11 @@ def make_engine(url: str, pool_size: int = 10) -> Engine:
 
 def make_send_engine(url: str, pool_size: int = 5) -> Engine:
     """The engine of the send hot path (PostgreSQL): every statement commits by itself, so
-    no isolation level is switched per checkout, and there is no ping per checkout either. A
+    no isolation level is switched per checkout, and there is no ping per checkout either.
+    Every connection prepares the send statement when it connects (app/sendbatch.py). A
     connection that died with the server fails one statement (answered `unavailable`), which
     invalidates the pool's older connections, and the next send gets a fresh one."""
-    return create_engine(
+    engine = create_engine(
         url,
         isolation_level="AUTOCOMMIT",
         pool_size=pool_size,
@@ -140,3 +143,5 @@ def make_send_engine(url: str, pool_size: int = 5) -> Engine:
         pool_recycle=1800,
         connect_args={"connect_timeout": 5, "application_name": "chat-send"},
     )
+    event.listen(engine, "connect", lambda dbapi_conn, _record: prepare_send_batch(dbapi_conn))
+    return engine

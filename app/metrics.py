@@ -32,9 +32,9 @@ class Metrics:
         with self._lock:
             self._sent += 1
 
-    def error(self) -> None:
+    def error(self, count: int = 1) -> None:
         with self._lock:
-            self._errors += 1
+            self._errors += count
 
     def flush(self) -> dict:
         with self._lock:

@@ -137,6 +137,8 @@ def create_service(config: Config) -> Service:
         engineio_logger=False,
     )
     install_ordering(manager, chat.message_by_seq)
+    if isinstance(manager, OrderedRedisManager):
+        manager.on_publish_failure = metrics.error
     app.wsgi_app = NoWebSocketCompression(app.wsgi_app)
     handlers = SocketHandlers(socketio, chat, metrics)
     handlers.register()

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import redis
@@ -17,10 +18,11 @@ from flask import request
 from flask_socketio import SocketIO
 from socketio.exceptions import ConnectionRefusedError as ConnectRefused
 
-from . import validate
+from . import green, validate
 from .actions import Chat, User
 from .errors import ChatError
 from .ordering import Reorderer
+from .publisher import Publisher
 
 log = logging.getLogger("chat.socket")
 
@@ -45,9 +47,13 @@ class OrderedRedisManager(socketio.RedisManager):
     3. When the subscription is lost and comes back, messages published meanwhile were
        missed: every local socket is disconnected so its client reconnects and re-joins
        with ``since``, which fills the gap from the database.
+    4. Under eventlet or gevent, publishing does not wait for Redis: payloads are queued and
+       written in pipelines by one green thread (app/publisher.py); a failure is logged and
+       passed to ``on_publish_failure(count)`` instead of raising ``DeliveryError``.
     """
 
     reorderer: Reorderer | None = None
+    on_publish_failure: Callable[[int], None] | None = None
 
     def emit_message(self, msg: dict | None, room: str, seq: int | None) -> None:
         """Publish a chat message with its sequence number (msg None: the number was skipped)."""
@@ -102,6 +108,9 @@ class OrderedRedisManager(socketio.RedisManager):
         super().__init__(*args, **kwargs)
         self.on_resubscribe = on_resubscribe
         self.pool_size = pool_size
+        self.publisher = None
+        if green.cooperative():
+            self.publisher = Publisher(self._publish_pipeline, self._publish_failed)
 
     def _redis_connect(self):
         # redis-py's default pool raises "Too many connections" at its limit, which would
@@ -140,16 +149,39 @@ class OrderedRedisManager(socketio.RedisManager):
         return None
 
     def _publish_or_raise(self, data):
+        if self.publisher is not None:
+            self.publisher.put(self.json.dumps(data))
+            return
+        self._with_reconnect(lambda: self.redis.publish(self.channel, self.json.dumps(data)))
+
+    def _publish_pipeline(self, payloads: list[str]) -> None:
+        def write():
+            pipe = self.redis.pipeline(transaction=False)
+            for payload in payloads:
+                pipe.publish(self.channel, payload)
+            pipe.execute()
+
+        self._with_reconnect(write)
+
+    def _with_reconnect(self, call):
+        """``call()``, once more on a new connection if it fails; DeliveryError after that."""
         last = None
         for _ in range(2):
             try:
                 if not self.connected:
                     self._redis_connect()
-                return self.redis.publish(self.channel, self.json.dumps(data))
+                return call()
             except Exception as exc:  # noqa: BLE001 - redis/valkey raise their own hierarchies
                 last = exc
                 self.connected = False
         raise DeliveryError(str(last))
+
+    def _publish_failed(self, count: int, exc: BaseException) -> None:
+        # the messages are committed: clients recover them with `since` once every
+        # process's subscription is re-established (and their sockets reset)
+        log.error("stored but not published", extra={"count": count, "error": str(exc)})
+        if self.on_publish_failure is not None:
+            self.on_publish_failure(count)
 
     def _redis_listen_with_retries(self):  # pragma: no cover - exercised by the fault tests
         retry_sleep = 0.5

@@ -1,5 +1,6 @@
 """The batched send statement (app/sendbatch.py) on a real PostgreSQL database: numbering,
-retried sends and duplicates inside one batch keep the single send's guarantees."""
+retried sends and duplicates inside one batch keep the single send's guarantees, in every
+room of a batch; and the batcher's green threads under eventlet."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from datetime import datetime
 import psycopg2
 import pytest
 
-from app.sendbatch import SEND_BATCH_PG, batch_params, batch_results
+from app.sendbatch import SEND_BATCH_PG, batch_params, batch_results, prepare_send_batch
 from tests.chatlib import BACKEND, Database
 
 pytestmark = pytest.mark.skipif(BACKEND != "postgres", reason="the statement is PostgreSQL's")
@@ -20,6 +21,7 @@ def pg():
     db.migrate()
     conn = psycopg2.connect(db.url)
     conn.autocommit = True
+    prepare_send_batch(conn)
     cur = conn.cursor()
     cur.execute(
         "INSERT INTO users (username, username_key, password_hash, created_at) VALUES"
@@ -40,14 +42,19 @@ def new_room(conn, owner: int, name: str) -> int:
     return cur.fetchone()[0]
 
 
-def send(conn, room: int, batch: list[dict]):
+def send(conn, room: int | None, batch: list[dict]):
+    """One statement; ``room`` for every message that does not name its own."""
+    batch = [{"room_id": room, **m} for m in batch]
     cur = conn.cursor()
-    cur.execute(SEND_BATCH_PG, batch_params(room, batch))
+    cur.execute(SEND_BATCH_PG, batch_params(batch))
     return batch_results(batch, cur.fetchall())
 
 
-def msg(user: int, body: str, client_id: str | None = None) -> dict:
-    return {"user_id": user, "body": body, "client_id": client_id, "created_at": datetime(2026, 1, 1)}
+def msg(user: int, body: str, client_id: str | None = None, room: int | None = None) -> dict:
+    out = {"user_id": user, "body": body, "client_id": client_id, "created_at": datetime(2026, 1, 1)}
+    if room is not None:
+        out["room_id"] = room
+    return out
 
 
 def test_a_batch_takes_consecutive_numbers_in_arrival_order(pg):
@@ -63,6 +70,72 @@ def test_a_batch_takes_consecutive_numbers_in_arrival_order(pg):
     assert cur.fetchall() == [("a", 1), ("b", 2), ("c", 3), ("d", 4)]
     cur.execute("SELECT last_seq FROM rooms WHERE id = %s", (room,))
     assert cur.fetchone()[0] == 4
+
+
+def test_a_batch_over_several_rooms_numbers_each_room_apart(pg):
+    conn, ann, bob = pg
+    red, blue = new_room(conn, ann, "batch-red"), new_room(conn, ann, "batch-blue")
+    send(conn, red, [msg(ann, "r0")])
+    results = send(
+        conn,
+        None,
+        [
+            msg(ann, "b1", room=blue),
+            msg(bob, "r1", room=red),
+            msg(ann, "b2", "dup", room=blue),
+            msg(ann, "r2", "dup", room=red),  # same client_id in another room: its own message
+            msg(bob, "b3", room=blue),
+        ],
+    )
+    assert [seq for _, seq in results] == [1, 2, 2, 3, 3]
+    assert None not in [mid for mid, _ in results]
+    cur = conn.cursor()
+    for room, bodies, last in ((red, ["r0", "r1", "r2"], 3), (blue, ["b1", "b2", "b3"], 3)):
+        cur.execute("SELECT body, seq FROM messages WHERE room_id = %s ORDER BY id", (room,))
+        assert cur.fetchall() == [(b, k) for k, b in enumerate(bodies, start=1)]
+        cur.execute("SELECT last_seq FROM rooms WHERE id = %s", (room,))
+        assert cur.fetchone()[0] == last
+
+
+def test_statements_over_the_same_rooms_in_parallel_never_deadlock(pg):
+    """Three connections send batches over random subsets of the same rooms, in random
+    orders, at once: every message is stored with a number of its own, none is refused."""
+    import random
+    import threading
+
+    conn, ann, _ = pg
+    rooms = [new_room(conn, ann, f"batch-lock-{k}") for k in range(8)]
+    errors: list[BaseException] = []
+    sent = dict.fromkeys(rooms, 0)
+    lock = threading.Lock()
+
+    def worker(seed: int):
+        rnd = random.Random(seed)
+        own = psycopg2.connect(conn.dsn)
+        own.autocommit = True
+        prepare_send_batch(own)
+        try:
+            for i in range(80):
+                subset = rnd.sample(rooms, rnd.randint(2, len(rooms)))
+                send(own, None, [msg(ann, f"{seed}-{i}", room=r) for r in subset])
+                with lock:
+                    for r in subset:
+                        sent[r] += 1
+        except BaseException as exc:
+            errors.append(exc)
+        finally:
+            own.close()
+
+    threads = [threading.Thread(target=worker, args=(seed,)) for seed in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(120)
+    assert errors == []
+    cur = conn.cursor()
+    for room in rooms:
+        cur.execute("SELECT seq FROM messages WHERE room_id = %s ORDER BY id", (room,))
+        assert [r[0] for r in cur.fetchall()] == list(range(1, sent[room] + 1))  # id order = number order
 
 
 def test_retries_and_duplicates_inside_a_batch(pg):
@@ -104,34 +177,52 @@ def test_a_batch_of_retries_only_takes_no_number(pg):
 KILLED_FLUSHER_SCRIPT = r"""
 from app import green
 green.patch("eventlet")
+import eventlet
 import greenlet
 from app.errors import ChatError
 from app.sendbatch import SendBatcher
 
 calls = []
+kill = {2}  # the statements (by number) that die mid-way, as a killed green thread does
 
-def run(room, batch):
+def run(batch):
     calls.append(len(batch))
-    if len(calls) == 1:
-        raise greenlet.GreenletExit()  # the flusher is killed mid-statement
+    eventlet.sleep(0.05)  # in flight long enough for the next sends to queue
+    if len(calls) in kill:
+        raise greenlet.GreenletExit()
     return [(k, k) for k in range(1, len(batch) + 1)]
 
-batcher = SendBatcher(run, 5.0)
+batcher = SendBatcher(run, 5.0, max_in_flight=1)
 out = []
-try:
-    with green.deadline(2.0):
-        batcher.submit({"room_id": 7})
-except ChatError as exc:
-    out.append(exc.code)
-with green.deadline(2.0):
-    out.append(batcher.submit({"room_id": 7}))
-print(out)
+
+def send(tag):
+    try:
+        with green.deadline(2.0):
+            out.append((tag, batcher.submit({"room_id": 7})))
+    except ChatError as exc:
+        out.append((tag, exc.code))
+    except greenlet.GreenletExit:
+        out.append((tag, "killed"))
+
+# 1 runs its own statement; 2 and 3 queue behind it and go together in the flusher's
+# statement, which dies: both are told `unavailable`
+first = [eventlet.spawn(send, t) for t in ("first", "second", "third")]
+for g in first:
+    g.wait()
+# the room is not left queueing behind the dead flusher: the next send runs at once
+send("after")
+# a send whose own statement is killed: the send queued behind it is still stored
+kill.add(4)
+second = [eventlet.spawn(send, t) for t in ("leader", "follower")]
+for g in second:
+    g.wait()
+print(sorted(out), calls)
 """
 
 
-def test_a_killed_flusher_fails_its_sends_and_the_room_goes_on():
-    """A send whose flusher died gets `unavailable` (not a hang), and the room's next send
-    starts a new flusher instead of queueing behind the dead one."""
+def test_a_killed_statement_fails_only_its_own_sends_and_the_room_goes_on():
+    """Sends whose flusher died get `unavailable` (not a hang); the room's next send does not
+    queue behind the dead one; sends queued behind a killed leader are still stored."""
     import subprocess
     import sys
 
@@ -141,4 +232,7 @@ def test_a_killed_flusher_fails_its_sends_and_the_room_goes_on():
         [sys.executable, "-c", KILLED_FLUSHER_SCRIPT], cwd=ROOT, capture_output=True, text=True, timeout=60
     )
     assert done.returncode == 0, done.stderr
-    assert done.stdout.strip() == "['unavailable', (1, 1)]"
+    assert done.stdout.strip() == (
+        "[('after', (1, 1)), ('first', (1, 1)), ('follower', (1, 1)), ('leader', 'killed'),"
+        " ('second', 'unavailable'), ('third', 'unavailable')] [1, 2, 1, 1, 1]"
+    )
