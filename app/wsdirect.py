@@ -11,6 +11,11 @@ saved stacks. ``DirectSocket`` replaces both with:
   socket's backlog, flushed in order by a greenlet that exists only while there is a backlog.
   The frame bytes are built once per packet object, so a broadcast encodes its frame once
   for every recipient.
+* **one write per socket per turn**: frames written to a socket while a green thread runs
+  (a burst of messages the Redis listener handles in one go, an ack and the message after
+  it) wait until that green thread gives the event loop back, then go in one ``send``: one
+  system call and one TCP segment for the lot, for this process and for the client (a
+  Node.js server gets the same from its write queue).
 * **a bounded backlog**: a client that stops reading is disconnected once
   ``BACKLOG_LIMIT`` bytes wait for it (it reconnects and re-joins with ``since``), instead
   of holding memory without bound.
@@ -45,6 +50,32 @@ BACKLOG_LIMIT = 4 * 1024 * 1024
 _StockSocket = engineio.socket.Socket
 
 
+class _EndOfTurn:
+    """Writers with corked frames, uncorked by one callback once the running green thread
+    yields to the event loop (``schedule(fn)``: run fn from the loop at its next turn)."""
+
+    schedule = None  # set by install() under eventlet
+
+    def __init__(self):
+        self.dirty: list[FrameWriter] = []
+
+    def add(self, writer: FrameWriter) -> None:
+        if not self.dirty:
+            self.schedule(self.flush)
+        self.dirty.append(writer)
+
+    def flush(self) -> None:
+        dirty, self.dirty = self.dirty, []
+        for writer in dirty:
+            try:
+                writer.uncork()
+            except Exception:  # runs in the event loop itself: never let one socket stop it
+                log.exception("socket write failed")
+
+
+_end_of_turn = _EndOfTurn()
+
+
 def frame_for(pkt: eio_packet.Packet) -> bytes:
     """The WebSocket frame carrying an engine.io packet, built once per packet object."""
     frame = pkt.__dict__.get("_ws_frame")
@@ -72,7 +103,18 @@ def ws_frame(payload: bytes, opcode: int) -> bytes:
 class FrameWriter:
     """Ordered, non-blocking writes of whole frames to one green socket."""
 
-    __slots__ = ("backlog", "done", "flusher", "limit", "on_overflow", "pending", "raw", "sock", "spawn")
+    __slots__ = (
+        "backlog",
+        "corked",
+        "done",
+        "flusher",
+        "limit",
+        "on_overflow",
+        "pending",
+        "raw",
+        "sock",
+        "spawn",
+    )
 
     def __init__(self, sock, spawn, on_overflow, limit: int = BACKLOG_LIMIT):
         self.limit = limit
@@ -84,10 +126,39 @@ class FrameWriter:
         self.flusher = None
         self.done = False
         self.on_overflow = on_overflow
+        self.corked: list | None = None  # frames waiting for the end of this turn
 
     def write(self, frame) -> None:
         if self.done:
             return
+        if self.flusher is None and _end_of_turn.schedule is not None:
+            if self.corked is None:
+                self.corked = [frame]
+                _end_of_turn.add(self)
+            else:
+                self.corked.append(frame)
+            # the limit is checked on what the kernel does not take when they are sent
+            # (a join's history can be one frame above the limit on its own)
+            self.pending += len(frame)
+            return
+        self._send(frame)
+
+    def uncork(self) -> None:
+        """Send what waited for the end of the turn, in one call."""
+        frames, self.corked = self.corked, None
+        if not frames or self.done:
+            return
+        data = frames[0] if len(frames) == 1 else b"".join(frames)
+        self.pending -= len(data)
+        self._send(data)
+
+    def _overflow(self) -> None:
+        self.done = True
+        self.backlog.clear()
+        self.corked = None
+        self.on_overflow()
+
+    def _send(self, frame) -> None:
         if self.flusher is None:
             try:
                 sent = self.raw.send(frame)
@@ -104,9 +175,7 @@ class FrameWriter:
         self.backlog.append(frame)
         self.pending += len(frame)
         if self.pending > self.limit:
-            self.done = True
-            self.backlog.clear()
-            self.on_overflow()
+            self._overflow()
 
     def _flush(self) -> None:
         try:
@@ -122,6 +191,7 @@ class FrameWriter:
 
     def drain(self, timeout: float, sleep) -> None:
         """Wait (bounded) until the backlog reached the kernel, before a close frame."""
+        self.uncork()
         deadline = time.monotonic() + timeout
         while self.flusher is not None and time.monotonic() < deadline:
             sleep(0.05)
@@ -200,6 +270,7 @@ class DirectSocket(_StockSocket):
         )
         if not abort:
             writer.write(frame_for(eio_packet.Packet(eio_packet.CLOSE)))
+            writer.uncork()
         self.closed = True
         if not abort and writer.flusher is not None:
             # the close frame waits behind a backlog: flush it without holding up the caller
@@ -217,6 +288,7 @@ class DirectSocket(_StockSocket):
             writer.drain(5.0, self.server.sleep)
         writer.done = True
         writer.backlog.clear()
+        writer.corked = None
         if writer.flusher is None:
             # nothing is mid-frame: the close frame can go the usual way
             ws.__dict__.pop("_send", None)
@@ -339,6 +411,8 @@ def install(backlog_limit: int = BACKLOG_LIMIT, eventlet: bool = False) -> None:
     DirectSocket.backlog_limit = backlog_limit
     engineio.socket.Socket = DirectSocket
     if eventlet:
+        from eventlet.hubs import get_hub
         from eventlet.websocket import RFC6455WebSocket
 
         RFC6455WebSocket._apply_mask = staticmethod(unmask)
+        _EndOfTurn.schedule = staticmethod(lambda fn: get_hub().schedule_call_global(0, fn))

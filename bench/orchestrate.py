@@ -119,33 +119,37 @@ class Bench:
 
     # ------------------------------------------------------------ shared services
 
-    def database(self, kind: str) -> str:
-        """One database per server kind per run, created on first use, dropped at the end.
+    def database(self, target: str) -> str:
+        """One database per target (server and configuration) per run, created on first
+        use, dropped at the end; with its own Redis channel (``channel``), so that targets
+        measured side by side share nothing but the machine. (Sharing them once made every
+        message of the service in one async mode reach the other mode's sockets too: twice
+        the work on the machine in every step.)
 
         ``start`` migrates it before every start of a server."""
-        if kind not in self.databases:
-            name = f"bench_{self.tag}_{kind}".replace("-", "_")
+        if target not in self.databases:
+            name = f"bench_{self.tag}_{target}".replace("-", "_")
             conn = psycopg2.connect(PG_ADMIN)
             conn.autocommit = True
             with conn.cursor() as cur:
                 cur.execute(f'CREATE DATABASE "{name}"')
             conn.close()
-            self.databases[kind] = name
-        return self.databases[kind]
+            self.databases[target] = name
+        return self.databases[target]
 
     def db_url(self, name: str) -> str:
         base = PG_ADMIN.rsplit("/", 1)[0]
         return f"{base}/{name}"
 
-    def channel(self, kind: str) -> str:
-        return f"bench-{self.tag}-{kind}"
+    def channel(self, target: str) -> str:
+        return f"bench-{self.tag}-{target}"
 
     def server_env(self, target: Target) -> dict:
         env = dict(os.environ)
         env.update(
-            DATABASE_URL=self.db_url(self.database(target.kind)),
+            DATABASE_URL=self.db_url(self.database(target.name)),
             REDIS_URL=REDIS_BASE,
-            SOCKETIO_CHANNEL=self.channel(target.kind),
+            SOCKETIO_CHANNEL=self.channel(target.name),
             SECRET_KEY=self.secret,
             **SERVICE_ENV,
         )
@@ -185,7 +189,7 @@ class Bench:
         env = self.server_env(target)
         # Migrations are idempotent; running them at every start keeps a run going when the
         # service gains a migration while the run is under way.
-        self.migrate(target.kind, self.databases[target.kind])
+        self.migrate(target.kind, self.databases[target.name])
         env.update(extra_env or {})
         procs, urls, logs = [], [], []
         for i in range(processes):
@@ -250,7 +254,7 @@ class Bench:
                 "urls": c.urls,
                 "pids": c.pids,
                 "user_prefix": f"b{self.tag[-6:]}{c.target.kind}",
-                "tokens_file": str(self.out / f"tokens-{c.target.kind}.json"),
+                "tokens_file": str(self.out / f"tokens-{c.target.name}.json"),
                 "run_tag": f"{self.tag}-{self.loadgen_runs}-{i}",
                 **c.target.plan,
             }

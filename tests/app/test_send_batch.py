@@ -138,6 +138,34 @@ def test_statements_over_the_same_rooms_in_parallel_never_deadlock(pg):
         assert [r[0] for r in cur.fetchall()] == list(range(1, sent[room] + 1))  # id order = number order
 
 
+def test_the_statement_is_planned_for_the_table_it_meets(pg):
+    """The send connections prepare the statement when `messages` may be empty; as the table
+    grows (before any ANALYZE) the duplicate lookup must stay an index probe. A plan cached
+    while the table was empty hashed the whole table in every send."""
+    conn, ann, _ = pg
+    own = psycopg2.connect(conn.dsn)
+    own.autocommit = True
+    try:
+        room = new_room(conn, ann, "batch-plan")
+        prepare_send_batch(own)
+        send(own, room, [msg(ann, "first", "p-0")])  # the plan of an (almost) empty table
+        cur = conn.cursor()
+        cur.execute(
+            "INSERT INTO messages (room_id, user_id, body, created_at, client_id, seq)"
+            " SELECT %s, %s, 'x', now(), 'g' || g, 100 + g FROM generate_series(1, 50000) g",
+            (room, ann),
+        )
+        own_cur = own.cursor()
+        own_cur.execute(
+            "EXPLAIN " + SEND_BATCH_PG, batch_params([{"room_id": room, **msg(ann, "later", "p-1")}])
+        )
+        plan = "\n".join(r[0] for r in own_cur.fetchall())
+        assert "Seq Scan on messages" not in plan, plan
+        assert "uq_messages_room_user_client" in plan, plan
+    finally:
+        own.close()
+
+
 def test_retries_and_duplicates_inside_a_batch(pg):
     conn, ann, bob = pg
     room = new_room(conn, ann, "batch-dupes")

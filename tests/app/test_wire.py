@@ -115,3 +115,50 @@ def test_redis_readiness_check_under_eventlet_sees_pending_data():
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "[False, True, False]"
+
+
+CORK_SCRIPT = r"""
+import socket
+from app import green
+green.patch("eventlet")
+import eventlet
+from app import wsdirect
+
+wsdirect.install(eventlet=True)
+# SOCK_SEQPACKET keeps every send() a record of its own: what one recv returns is one send
+a, b = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)  # green: monkey-patched
+green_a = a
+overflowed = []
+writer = wsdirect.FrameWriter(green_a, eventlet.spawn, lambda: overflowed.append(1))
+frames = [wsdirect.ws_frame(f"frame {i}".encode(), 0x1) for i in range(3)]
+for f in frames:
+    writer.write(f)
+b.setblocking(False)
+try:
+    b.recv(4096)
+    before = "sent"
+except BlockingIOError:
+    before = "held"
+eventlet.sleep(0)  # the writing green thread yields: the end of its turn
+eventlet.sleep(0.05)
+first = b.recv(4096)
+writer.write(frames[0])  # a new turn starts a new write
+eventlet.sleep(0.05)
+second = b.recv(4096)
+print(before, first == b"".join(frames), second == frames[0], overflowed)
+"""
+
+
+def test_frames_written_in_one_turn_go_out_in_one_send():
+    """Frames written to a socket while a green thread runs are held until it yields, then
+    sent with one system call in order (records of a SOCK_SEQPACKET pair show each send)."""
+    import subprocess
+    import sys
+
+    from tests.chatlib import ROOT
+
+    done = subprocess.run(
+        [sys.executable, "-c", CORK_SCRIPT], cwd=ROOT, capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "held True True []"
