@@ -32,6 +32,16 @@ REDIS_BASE = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/13")
 BACKEND = os.environ.get("CHAT_TEST_BACKEND", "postgres")
 
 
+def run_script(script: str, *args: str, timeout: float = 60) -> str:
+    """Run Python code in a process of its own (one that patches for eventlet or gevent
+    without touching the test process); its stdout, once it exited 0."""
+    done = subprocess.run(
+        [sys.executable, "-c", script, *args], cwd=ROOT, capture_output=True, text=True, timeout=timeout
+    )
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
 def engine_for(url: str, **kw):
     """SQLAlchemy 2.1 maps postgresql:// to psycopg 3; the project uses psycopg2."""
     return create_engine(url.replace("postgresql://", "postgresql+psycopg2://", 1), **kw)

@@ -6,13 +6,11 @@ does not strand what was queued."""
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 import uuid
 
 import pytest
 
-from tests.chatlib import BACKEND, REDIS_BASE, ROOT
+from tests.chatlib import BACKEND, REDIS_BASE, run_script
 
 pytestmark = pytest.mark.skipif(BACKEND != "postgres", reason="Redis is the multi-process queue")
 
@@ -102,15 +100,7 @@ print(json.dumps(out))
 
 def test_publisher_pipelines_in_order_reports_failures_and_survives_a_kill():
     channel = f"pub-{uuid.uuid4().hex[:10]}"
-    done = subprocess.run(
-        [sys.executable, "-c", SCRIPT, REDIS_BASE, channel],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    assert done.returncode == 0, done.stderr
-    out = json.loads(done.stdout.strip().splitlines()[-1])
+    out = json.loads(run_script(SCRIPT, REDIS_BASE, channel).strip().splitlines()[-1])
     assert out["burst"] is True
     assert out["burst_pipelines"] == [250]  # one write for the whole burst
     assert out["spread_once"] is True and out["spread_order_per_thread"] is True

@@ -12,7 +12,7 @@ import redis
 
 from app.config import Rate, load
 from app.store import RedisStore
-from tests.chatlib import BACKEND, REDIS_BASE
+from tests.chatlib import BACKEND, REDIS_BASE, run_script
 
 pytestmark = pytest.mark.skipif(BACKEND != "postgres", reason="the Redis store is the multi-process one")
 
@@ -106,19 +106,7 @@ def test_a_burst_fired_at_once_gets_the_whole_burst(mode):
     """60 sends fired together (a client that does not wait for acks), each on its own green
     thread as in the server: the burst of 20 is granted in full, none of it stranded in a
     lease while concurrent requests were refused."""
-    import subprocess
-    import sys
-
-    from tests.chatlib import ROOT
-
-    done = subprocess.run(
-        [sys.executable, "-c", BURST_SCRIPT, REDIS_BASE, mode],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    assert done.returncode == 0, done.stderr
-    allowed, answered, elapsed = done.stdout.split()
+    out = run_script(BURST_SCRIPT, REDIS_BASE, mode)
+    allowed, answered, elapsed = out.split()
     assert int(answered) == 60
-    assert 20 <= int(allowed) <= 20 + float(elapsed) * 10 + 1, done.stdout
+    assert 20 <= int(allowed) <= 20 + float(elapsed) * 10 + 1, out

@@ -10,7 +10,7 @@ import psycopg2
 import pytest
 
 from app.sendbatch import SEND_BATCH_PG, batch_params, batch_results, prepare_send_batch
-from tests.chatlib import BACKEND, Database
+from tests.chatlib import BACKEND, Database, run_script
 
 pytestmark = pytest.mark.skipif(BACKEND != "postgres", reason="the statement is PostgreSQL's")
 
@@ -251,16 +251,7 @@ print(sorted(out), calls)
 def test_a_killed_statement_fails_only_its_own_sends_and_the_room_goes_on():
     """Sends whose flusher died get `unavailable` (not a hang); the room's next send does not
     queue behind the dead one; sends queued behind a killed leader are still stored."""
-    import subprocess
-    import sys
-
-    from tests.chatlib import ROOT
-
-    done = subprocess.run(
-        [sys.executable, "-c", KILLED_FLUSHER_SCRIPT], cwd=ROOT, capture_output=True, text=True, timeout=60
-    )
-    assert done.returncode == 0, done.stderr
-    assert done.stdout.strip() == (
+    assert run_script(KILLED_FLUSHER_SCRIPT).strip() == (
         "[('after', (1, 1)), ('first', (1, 1)), ('follower', (1, 1)), ('leader', 'killed'),"
         " ('second', 'unavailable'), ('third', 'unavailable')] [1, 2, 1, 1, 1]"
     )

@@ -101,20 +101,9 @@ print(out)
 def test_redis_readiness_check_under_eventlet_sees_pending_data():
     """green.patch("eventlet") answers redis-py's zero-timeout readiness test without the
     hub; the pool still sees a reply nobody read (so it never hands out a dirty connection)."""
-    import subprocess
-    import sys
+    from tests.chatlib import REDIS_BASE, run_script
 
-    from tests.chatlib import REDIS_BASE, ROOT
-
-    done = subprocess.run(
-        [sys.executable, "-c", READINESS_SCRIPT, REDIS_BASE],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    assert done.returncode == 0, done.stderr
-    assert done.stdout.strip() == "[False, True, False]"
+    assert run_script(READINESS_SCRIPT, REDIS_BASE).strip() == "[False, True, False]"
 
 
 CORK_SCRIPT = r"""
@@ -152,13 +141,6 @@ print(before, first == b"".join(frames), second == frames[0], overflowed)
 def test_frames_written_in_one_turn_go_out_in_one_send():
     """Frames written to a socket while a green thread runs are held until it yields, then
     sent with one system call in order (records of a SOCK_SEQPACKET pair show each send)."""
-    import subprocess
-    import sys
+    from tests.chatlib import run_script
 
-    from tests.chatlib import ROOT
-
-    done = subprocess.run(
-        [sys.executable, "-c", CORK_SCRIPT], cwd=ROOT, capture_output=True, text=True, timeout=60
-    )
-    assert done.returncode == 0, done.stderr
-    assert done.stdout.strip() == "held True True []"
+    assert run_script(CORK_SCRIPT).strip() == "held True True []"
