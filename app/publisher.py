@@ -16,13 +16,10 @@ counted the same way: it is in the database, and clients recover it with ``since
 
 from __future__ import annotations
 
-import logging
 from collections import deque
 from collections.abc import Callable
 
 from . import green
-
-log = logging.getLogger("chat.publisher")
 
 MAX_PIPELINE = 500  # payloads written in one pipeline
 MAX_QUEUED = 20000  # payloads waiting; beyond this a publish is dropped (and counted)
@@ -51,9 +48,6 @@ class Publisher:
         if not self._running:
             self._running = True
             green.spawn(self._run)
-
-    def waiting(self) -> int:
-        return len(self._queue)
 
     def _run(self) -> None:
         try:

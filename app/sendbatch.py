@@ -23,14 +23,11 @@ same rooms wait for each other and never deadlock.
 
 from __future__ import annotations
 
-import logging
 import threading
 from collections.abc import Callable
 
 from . import green
 from .errors import ChatError
-
-log = logging.getLogger("chat.sendbatch")
 
 MAX_BATCH = 200  # sends in one statement
 MAX_IN_FLIGHT = 2  # send statements one process runs at a time

@@ -121,6 +121,7 @@ def create_service(config: Config) -> Service:
             },
             json=jsonfast,
             on_resubscribe=lambda: handlers_ref[0].reset_local_sockets(),
+            on_publish_failure=metrics.error,
         )
     socketio = SocketIO(
         app,
@@ -137,8 +138,6 @@ def create_service(config: Config) -> Service:
         engineio_logger=False,
     )
     install_ordering(manager, chat.message_by_seq)
-    if isinstance(manager, OrderedRedisManager):
-        manager.on_publish_failure = metrics.error
     app.wsgi_app = NoWebSocketCompression(app.wsgi_app)
     handlers = SocketHandlers(socketio, chat, metrics)
     handlers.register()

@@ -53,7 +53,6 @@ class OrderedRedisManager(socketio.RedisManager):
     """
 
     reorderer: Reorderer | None = None
-    on_publish_failure: Callable[[int], None] | None = None
 
     def emit_message(self, msg: dict | None, room: str, seq: int | None) -> None:
         """Publish a chat message with its sequence number (msg None: the number was skipped)."""
@@ -104,9 +103,17 @@ class OrderedRedisManager(socketio.RedisManager):
             "host_id": _ORDERED,
         }
 
-    def __init__(self, *args, on_resubscribe=None, pool_size: int = 32, **kwargs):
+    def __init__(
+        self,
+        *args,
+        on_resubscribe=None,
+        on_publish_failure: Callable[[int], None] | None = None,
+        pool_size: int = 32,
+        **kwargs,
+    ):
         super().__init__(*args, **kwargs)
         self.on_resubscribe = on_resubscribe
+        self.on_publish_failure = on_publish_failure
         self.pool_size = pool_size
         self.publisher = None
         if green.cooperative():
