@@ -41,12 +41,15 @@ def main(argv: list[str] | None = None) -> None:
     from . import green
 
     green.patch(config.async_mode)
+    from .fastpath import FastpathError
     from .server import serve
 
     try:
         serve(config, args.host, args.port)
     except ConfigError as exc:
         _fail(str(exc))
+    except FastpathError as exc:
+        _fail(f"FASTPATH: {exc}")
     except OSError as exc:
         _fail(f"--host/--port: cannot listen on {args.host}:{args.port}: {exc.strerror or exc}")
     except KeyboardInterrupt:
@@ -56,8 +59,8 @@ def main(argv: list[str] | None = None) -> None:
 def _migrate(config) -> None:
     from sqlalchemy.exc import SQLAlchemyError
 
-    from . import migrate
-    from .db import make_engine
+    from .storage import migrate
+    from .storage.engine import make_engine
 
     engine = make_engine(config.database_url)
     try:

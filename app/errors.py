@@ -1,7 +1,9 @@
-"""The one error type of the service layer: it carries the contract's error code.
+"""The service's errors: ``ChatError`` carries the contract's error code to the client.
 
-Each transport turns it into its envelope in exactly one place: ``http_api`` into
-``{"error": {...}}`` with the status below, ``sockets`` into ``{"ok": false, "error": {...}}``.
+Each transport turns it into its envelope in exactly one place: ``transport/http_api`` into
+``{"error": {...}}`` with the status below, ``transport/sockets`` into
+``{"ok": false, "error": {...}}``. Storage says a dependency is down with ``Unavailable``
+(the code ``unavailable``: worth a retry), so every layer answers an outage the same way.
 """
 
 from __future__ import annotations
@@ -48,3 +50,14 @@ def forbidden(message: str) -> ChatError:
 
 def not_found(message: str) -> ChatError:
     return ChatError("not_found", message)
+
+
+class Unavailable(ChatError):
+    """A dependency (database, Redis, S3) cannot be reached or failed; worth a retry.
+
+    ``message`` is for the client; ``detail`` (the dependency's own words) is for logs and
+    ``/readyz`` only."""
+
+    def __init__(self, message: str, detail: str = ""):
+        super().__init__("unavailable", message)
+        self.detail = detail or message

@@ -1,18 +1,22 @@
-"""Application factory and the production server (``python -m app serve``)."""
+"""The composition root: builds the service from its layers, and runs it (``python -m app serve``).
+
+storage (database, state, media) -> chat (the rules) -> delivery (to every socket, on every
+process) <- transport (HTTP API, Socket.IO events); fast paths installed first when enabled.
+"""
 
 from __future__ import annotations
 
-import contextlib
 import gc
 import logging
 import signal
-import socket
 import sys
+import time
 import uuid
 from dataclasses import dataclass
 from urllib.parse import urlparse
 
 import greenlet
+import socketio as python_socketio
 from flask import Flask
 from flask_cors import CORS
 from flask_socketio import SocketIO
@@ -20,15 +24,25 @@ from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from . import green, http_api, jsonfast, logs, migrate, wsdirect
-from .actions import Chat
+from . import fastpath, green, logs
+from .chat import Chat
+from .chat.guard import ACTION_DEADLINE
 from .config import Config, ConfigError
-from .db import make_engine, make_send_engine
+from .delivery.bus import LocalBus, RedisBus
+from .delivery.delivery import Delivery
+from .errors import Unavailable
 from .metrics import Metrics
-from .siopacket import ChatPacket
-from .sockets import OrderedLocalManager, OrderedRedisManager, SocketHandlers, install_ordering
-from .store import StoreUnavailable, make_store
-from .uploads import Media
+from .storage import migrate
+from .storage.database import Database
+from .storage.engine import make_engine, make_send_engine
+from .storage.media import Media
+from .storage.messages import MessageStore
+from .storage.send_pg import PostgresSendPath
+from .storage.send_sqlite import SqliteSendPath
+from .storage.state import make_state
+from .storage.unpersisted import UnpersistedSendPath
+from .transport import http_api, jsonfast, wsgi
+from .transport.sockets import SocketHandlers
 
 log = logging.getLogger("chat.server")
 MAX_BODY = 64 * 1024  # HTTP bodies larger than this are refused with too_large
@@ -43,35 +57,12 @@ class Service:
     app: Flask
     socketio: SocketIO
     chat: Chat
+    database: Database
+    delivery: Delivery
     sockets: SocketHandlers
     metrics: Metrics
     instance_id: str
-
-
-class NoWebSocketCompression:
-    """Drop the client's permessage-deflate offer: per delivery it costs 2.5-3x the CPU for
-    chat-sized frames (see docs/operations.md)."""
-
-    def __init__(self, wsgi_app):
-        self.wsgi_app = wsgi_app
-
-    def __call__(self, environ, start_response):
-        environ.pop("HTTP_SEC_WEBSOCKET_EXTENSIONS", None)
-        return self.wsgi_app(environ, start_response)
-
-
-def _origin_checker(allowed: tuple[str, ...]):
-    """Same origin is always allowed; other origins only when listed in CORS_ORIGINS."""
-    allowed_set = set(allowed)
-
-    def check(origin, environ):
-        if origin is None or origin in allowed_set:
-            return True
-        host = environ.get("HTTP_X_FORWARDED_HOST") or environ.get("HTTP_HOST", "")
-        parsed = urlparse(origin)
-        return parsed.netloc == host.split(",")[0].strip()
-
-    return check
+    fastpaths: fastpath.Installed
 
 
 def _media_origin(config: Config) -> str | None:
@@ -81,14 +72,28 @@ def _media_origin(config: Config) -> str | None:
     return f"{p.scheme}://{p.netloc}"
 
 
-def create_service(config: Config) -> Service:
-    instance_id = uuid.uuid4().hex[:12]
-    engine = make_engine(config.database_url, config.db_pool_size)
-    send_engine = make_send_engine(config.database_url) if config.is_postgres else None
-    store = make_store(config, instance_id)
-    chat = Chat(config, engine, store, Media(config), send_engine)
-    metrics = Metrics(config.metrics_namespace, config.app_env, instance_id)
+def _send_path(config: Config, engine):
+    """Where messages are written: chosen here, once, never by the rules."""
+    if not config.persist_messages:
+        return UnpersistedSendPath()
+    if config.is_postgres:
+        return PostgresSendPath(make_send_engine(config.database_url), ACTION_DEADLINE)
+    return SqliteSendPath(engine)
 
+
+def _bus(config: Config, metrics: Metrics):
+    if not config.redis_url:
+        return LocalBus()
+    return RedisBus(
+        config.redis_url,
+        config.socketio_channel,
+        jsonfast,
+        config.redis_pool_size,
+        on_publish_failure=metrics.error,
+    )
+
+
+def _flask_app(config: Config, chat: Chat, delivery: Delivery, metrics: Metrics) -> Flask:
     app = Flask(__name__, static_folder=None)
     app.config.update(SECRET_KEY=config.secret_key, MAX_CONTENT_LENGTH=MAX_BODY)
     app.json.sort_keys = False
@@ -104,61 +109,63 @@ def create_service(config: Config) -> Service:
             max_age=600,
         )
     app.extensions["chat"] = chat
+    app.extensions["chat_delivery"] = delivery
     app.extensions["chat_metrics"] = metrics
     http_api.install(app, _media_origin(config))
+    return app
 
-    wsdirect.install(config.ws_backlog_limit, eventlet=config.async_mode == "eventlet")
-    handlers_ref: list[SocketHandlers] = []
-    manager = OrderedLocalManager()
-    if config.redis_url:
-        manager = OrderedRedisManager(
-            config.redis_url,
-            channel=config.socketio_channel,
-            redis_options={
-                "socket_connect_timeout": 3,
-                "socket_keepalive": True,
-                "health_check_interval": 10,
-            },
-            json=jsonfast,
-            on_resubscribe=lambda: handlers_ref[0].reset_local_sockets(),
-            on_publish_failure=metrics.error,
-        )
+
+def create_service(config: Config) -> Service:
+    instance_id = uuid.uuid4().hex[:12]
+    fastpaths = fastpath.install(config.async_mode, config.fastpath, config.ws_backlog_limit)
+    metrics = Metrics(config.metrics_namespace, config.app_env, instance_id)
+
+    engine = make_engine(config.database_url, config.db_pool_size)
+    database = Database(engine)
+    store = MessageStore(engine, _send_path(config, engine))
+    state = make_state(config, instance_id)
+
+    delivery = Delivery(None, _bus(config, metrics))
+    chat = Chat(config, database, store, state, Media(config), delivery)
+    delivery.fetch = chat.messages.by_seq
+
+    app = _flask_app(config, chat, delivery, metrics)
+    socketio_options = {"serializer": fastpaths.packet_class} if fastpaths.packet_class else {}
     socketio = SocketIO(
         app,
         async_mode=config.async_mode,
-        client_manager=manager,
-        cors_allowed_origins=_origin_checker(config.cors_origins),
+        # this process's sockets only: between processes, delivery has its own channel
+        client_manager=python_socketio.Manager(),
+        cors_allowed_origins=wsgi.origin_checker(config.cors_origins),
         max_http_buffer_size=MAX_FRAME,
         ping_interval=25,
         ping_timeout=20,
         http_compression=False,
         json=jsonfast,
-        serializer=ChatPacket,
         logger=False,
         engineio_logger=False,
+        **socketio_options,
     )
-    install_ordering(manager, chat.message_by_seq)
-    app.wsgi_app = NoWebSocketCompression(app.wsgi_app)
-    handlers = SocketHandlers(socketio, chat, metrics)
+    delivery.sio = socketio.server
+    app.wsgi_app = wsgi.NoWebSocketCompression(app.wsgi_app)
+    handlers = SocketHandlers(socketio.server, chat, delivery, metrics)
     handlers.register()
-    handlers_ref.append(handlers)
-    app.extensions["chat_sockets"] = handlers
-    return Service(config, app, socketio, chat, handlers, metrics, instance_id)
+    return Service(config, app, socketio, chat, database, delivery, handlers, metrics, instance_id, fastpaths)
 
 
 def check_dependencies(service: Service) -> None:
     """Fail at start, naming the variable, when a dependency is unreachable or unmigrated."""
-    config, chat = service.config, service.chat
+    config, engine = service.config, service.database.engine
     try:
-        with chat.engine.connect() as conn:
+        with engine.connect() as conn:
             conn.execute(text("SELECT 1"))
     except SQLAlchemyError as exc:
         reason = str(getattr(exc, "orig", exc)).strip().splitlines()[0][:200]
         raise ConfigError("DATABASE_URL", f"cannot connect to the database: {reason}") from None
-    current = migrate.current_revision(chat.engine)
+    current = migrate.current_revision(engine)
     if current != migrate.head_revision():
         if config.auto_migrate:
-            migrate.upgrade(chat.engine)
+            migrate.upgrade(engine)
         else:
             raise ConfigError(
                 "DATABASE_URL",
@@ -167,21 +174,20 @@ def check_dependencies(service: Service) -> None:
             )
     if config.redis_url:
         try:
-            chat.store.ping()
-        except StoreUnavailable as exc:
-            raise ConfigError("REDIS_URL", f"cannot connect to Redis: {exc}") from None
+            service.chat.state.ping()
+        except Unavailable as exc:
+            raise ConfigError("REDIS_URL", f"cannot connect to Redis: {exc.detail}") from None
 
 
 def _housekeeping(service: Service) -> None:
     """Heartbeat, reap dead instances' presence, and write metrics, forever."""
     cfg = service.config
+    state = service.chat.state
     next_metrics = 0.0
-    import time
-
     while True:
         try:
-            service.chat.store.heartbeat()
-            gone = service.chat.store.reap_dead_instances()
+            state.heartbeat()
+            gone = state.reap_dead_instances()
             if gone:
                 log.info("reaped presence of dead instances", extra={"offline": len(gone)})
                 service.sockets.emit_offline(gone)
@@ -195,83 +201,19 @@ def _housekeeping(service: Service) -> None:
         green.sleep(min(cfg.presence_heartbeat, cfg.metrics_interval))
 
 
-MAX_CONNECTIONS = 20000  # greenlets one process serves at once (eventlet's default is 1024)
-
-
-def _listen(config: Config, host: str, port: int):
-    """Bind before anything else starts, without SO_REUSEPORT: a port in use is an error,
-    not a silent second listener."""
-    if config.async_mode == "eventlet":
-        import eventlet
-
-        return eventlet.listen((host, port), backlog=1024, reuse_port=False)
-    from gevent import socket as gsocket
-
-    sock = gsocket.socket(gsocket.AF_INET6 if ":" in host else gsocket.AF_INET)
-    sock.setsockopt(gsocket.SOL_SOCKET, gsocket.SO_REUSEADDR, 1)
-    sock.bind((host, port))
-    sock.listen(1024)
-    return sock
-
-
-def _lean_http_protocol():
-    """eventlet's HTTP protocol with small buffers and TCP_NODELAY.
-
-    A WebSocket keeps the buffers of the HTTP connection it was upgraded from for its whole
-    life; eventlet's 8 KiB read + 16 KiB write buffers were 24 KiB of every idle socket's
-    ~55 KiB. 2 KiB each serve the HTTP API as well: larger writes bypass the buffer.
-    TCP_NODELAY: a chat frame or response goes out at once instead of waiting (Nagle) for
-    the acknowledgement of the one before it.
-    """
-    import eventlet.wsgi
-
-    class LeanHttpProtocol(eventlet.wsgi.HttpProtocol):
-        rbufsize = 2048
-        wbufsize = 2048
-
-        def setup(self):
-            with contextlib.suppress(OSError, AttributeError):
-                self.request.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-            super().setup()
-
-    return LeanHttpProtocol
-
-
-def _run_http(service: Service, listener) -> None:
-    if service.config.async_mode == "eventlet":
-        import eventlet.wsgi
-
-        eventlet.wsgi.server(
-            listener,
-            service.app,
-            log_output=False,
-            max_size=MAX_CONNECTIONS,
-            debug=False,
-            keepalive=True,
-            protocol=_lean_http_protocol(),
-        )
-    else:
-        from gevent import pywsgi
-
-        pywsgi.WSGIServer(
-            listener, service.app, log=None, error_log=logging.getLogger("chat.wsgi")
-        ).serve_forever()
-
-
 def _close_gaps(service: Service) -> None:
     """Fill or skip sequence gaps that stayed open (a publish lost after its commit)."""
-    reorderer = service.socketio.server.manager.reorderer
     while True:
         green.sleep(0.25)
         try:
-            reorderer.close_gaps()
+            service.delivery.close_gaps()
         except Exception as exc:  # noqa: BLE001 - the loop must survive outages
             log.warning("closing sequence gaps failed", extra={"error": str(exc)})
 
 
 def serve(config: Config, host: str, port: int) -> None:
     logs.setup(config.log_level)
-    listener = _listen(config, host, port)
+    listener = wsgi.listen(config.async_mode, host, port)
     service = create_service(config)
     check_dependencies(service)
     logs.setup(config.log_level, service.instance_id)
@@ -279,7 +221,8 @@ def serve(config: Config, host: str, port: int) -> None:
         log.warning("SECRET_KEY is not set: a random key is used, tokens end with this process")
     if not config.persist_messages:
         log.warning("BENCH_NO_PERSIST is set: messages are NOT stored (measurement only)")
-    service.chat.store.heartbeat()
+    service.chat.state.heartbeat()
+    service.delivery.start()
     green.spawn(_housekeeping, service)
     green.spawn(_close_gaps, service)
 
@@ -299,6 +242,7 @@ def serve(config: Config, host: str, port: int) -> None:
             "async_mode": config.async_mode,
             "database": config.database_url.split(":", 1)[0],
             "queue": "redis" if config.redis_url else "in-process",
+            "fastpath": ", ".join(service.fastpaths.active) or "off",
         },
     )
     print(
@@ -310,11 +254,10 @@ def serve(config: Config, host: str, port: int) -> None:
     gc.collect()
     gc.freeze()
     try:
-        _run_http(service, listener)
+        wsgi.run(config.async_mode, service.app, listener)
     finally:
         try:
-            gone = service.chat.store.forget_instance()
-            service.sockets.emit_offline(gone)
+            service.sockets.emit_offline(service.chat.state.forget_instance())
         except Exception:  # noqa: BLE001, S110 - shutting down; the reaper covers it
             pass
         log.info("stopped")

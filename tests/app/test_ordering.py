@@ -2,7 +2,7 @@
 
 import time
 
-from app.ordering import Reorderer
+from app.delivery.ordering import Reorderer
 
 
 def make(fetch=None):

@@ -21,7 +21,7 @@ green.patch("eventlet")
 import eventlet
 import greenlet
 import redis
-from app.publisher import Publisher
+from app.delivery.publisher import Publisher
 
 url, channel = sys.argv[1], sys.argv[2]
 client = redis.Redis.from_url(url)

@@ -11,7 +11,7 @@ import pytest
 import redis
 
 from app.config import Rate, load
-from app.store import RedisStore
+from app.storage.state import RedisState
 from tests.chatlib import BACKEND, REDIS_BASE, run_script
 
 pytestmark = pytest.mark.skipif(BACKEND != "postgres", reason="the Redis store is the multi-process one")
@@ -21,7 +21,7 @@ pytestmark = pytest.mark.skipif(BACKEND != "postgres", reason="the Redis store i
 def stores():
     channel = f"leases-{uuid.uuid4().hex[:10]}"
     config = load({"SECRET_KEY": "k" * 40, "REDIS_URL": REDIS_BASE, "SOCKETIO_CHANNEL": channel})
-    made = [RedisStore(config, f"inst{i}") for i in range(3)]
+    made = [RedisState(config, f"inst{i}") for i in range(3)]
     yield made
     client = redis.Redis.from_url(REDIS_BASE)
     for key in client.scan_iter(f"{channel}:*"):
@@ -86,9 +86,9 @@ import sys, time, uuid
 from app import green
 green.patch(sys.argv[2])
 from app.config import Rate, load
-from app.store import RedisStore
+from app.storage.state import RedisState
 channel = "leases-burst-" + uuid.uuid4().hex[:10]
-store = RedisStore(load({"SECRET_KEY": "k" * 40, "REDIS_URL": sys.argv[1], "SOCKETIO_CHANNEL": channel}), "i")
+store = RedisState(load({"SECRET_KEY": "k" * 40, "REDIS_URL": sys.argv[1], "SOCKETIO_CHANNEL": channel}), "i")
 rate = Rate(count=10, period=1.0, burst=20)
 waits = []
 started = time.monotonic()

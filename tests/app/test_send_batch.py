@@ -9,7 +9,7 @@ from datetime import datetime
 import psycopg2
 import pytest
 
-from app.sendbatch import SEND_BATCH_PG, batch_params, batch_results, prepare_send_batch
+from app.storage.sendbatch import SEND_BATCH_PG, batch_params, batch_results, prepare_send_batch
 from tests.chatlib import BACKEND, Database, run_script
 
 pytestmark = pytest.mark.skipif(BACKEND != "postgres", reason="the statement is PostgreSQL's")
@@ -208,7 +208,7 @@ green.patch("eventlet")
 import eventlet
 import greenlet
 from app.errors import ChatError
-from app.sendbatch import SendBatcher
+from app.storage.sendbatch import SendBatcher
 
 calls = []
 kill = {2}  # the statements (by number) that die mid-way, as a killed green thread does

@@ -1,6 +1,6 @@
 """The service's replacements for two library hot spots give the libraries' answers.
 
-``app.wsdirect.unmask`` stands in for eventlet's ``RFC6455WebSocket._apply_mask`` and
+``app.fastpath.wsdirect.unmask`` stands in for eventlet's ``RFC6455WebSocket._apply_mask`` and
 ``ChatPacket.data_is_binary`` for python-socketio's ``Packet.data_is_binary``; each is
 checked against the library's own implementation on generated inputs, and the frames
 ``wsdirect`` writes are parsed back with eventlet's own frame reader.
@@ -17,8 +17,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from socketio.packet import Packet
 
-from app import wsdirect
-from app.siopacket import ChatPacket
+from app.fastpath import wsdirect
+from app.fastpath.siopacket import ChatPacket
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore")  # eventlet's deprecation notice on import
@@ -111,7 +111,7 @@ import socket
 from app import green
 green.patch("eventlet")
 import eventlet
-from app import wsdirect
+from app.fastpath import wsdirect
 
 wsdirect.install(eventlet=True)
 # SOCK_SEQPACKET keeps every send() a record of its own: what one recv returns is one send

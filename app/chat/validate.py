@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import re
 
-from .errors import ChatError, invalid
+from ..errors import ChatError, invalid
 
 USERNAME_RE = re.compile(r"[A-Za-z0-9_.-]{3,32}")
 ROOM_RE = re.compile(r"[a-z0-9-]{1,64}")
-BODY_MAX = 4000
+BODY_MAX = 4000  # code points after trimming surrounding whitespace
+BODY_SENT_MAX = 8000  # code points as sent, whitespace included (padding is no way around BODY_MAX)
 CLIENT_ID_MAX = 64
 FILENAME_MAX = 255
 
@@ -79,7 +80,10 @@ def room_name(data: dict, field: str = "room") -> str:
 
 
 def body(data: dict) -> str:
-    text = string(data, "body", max_len=1_000_000)
+    raw = data.get("body")
+    if isinstance(raw, str) and len(raw) > BODY_SENT_MAX:
+        raise ChatError("too_large", f"the message body is longer than {BODY_SENT_MAX} characters as sent")
+    text = string(data, "body", max_len=BODY_SENT_MAX)
     stripped = text.strip()
     if not stripped:
         raise invalid("the message body is empty")

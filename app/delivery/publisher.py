@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Callable
 
-from . import green
+from .. import green
 
 MAX_PIPELINE = 500  # payloads written in one pipeline
 MAX_QUEUED = 20000  # payloads waiting; beyond this a publish is dropped (and counted)

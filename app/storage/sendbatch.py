@@ -26,8 +26,8 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 
-from . import green
-from .errors import ChatError
+from .. import green
+from ..errors import ChatError
 
 MAX_BATCH = 200  # sends in one statement
 MAX_IN_FLIGHT = 2  # send statements one process runs at a time

@@ -1,8 +1,8 @@
-"""Alembic environment: the connection comes from ``app.migrate`` through config attributes."""
+"""Alembic environment: the connection comes from ``app.storage.migrate`` through config attributes."""
 
 from alembic import context
 
-from app.db import metadata
+from app.storage.schema import metadata
 
 connection = context.config.attributes["connection"]
 context.configure(

@@ -336,6 +336,8 @@ class DirectSocket(_StockSocket):
             self.upgraded = True
 
         writer = FrameWriter(sock, self.server.start_background_task, self._overflowed, self.backlog_limit)
+        if log.isEnabledFor(logging.DEBUG):
+            log.debug("websocket on the direct writer", extra={"sid": self.sid})
         # protocol-level frames eventlet writes itself (pong, close) keep the frame order
         ws._send = writer.write
         # what was queued before and during the upgrade goes first, in order

@@ -1,7 +1,7 @@
-"""Schema (SQLAlchemy Core) and the engine.
+"""The schema (SQLAlchemy Core).
 
-Alembic migrations in ``app/migrations`` create exactly these tables; ``tests`` check the
-two agree. PostgreSQL in production, SQLite as the embedded default.
+Alembic migrations in ``app/storage/migrations`` create exactly these tables; ``tests`` check
+the two agree. PostgreSQL in production, SQLite as the embedded default.
 """
 
 from __future__ import annotations
@@ -18,12 +18,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
-    create_engine,
-    event,
 )
-from sqlalchemy.engine import Engine
-
-from .sendbatch import prepare_send_batch
 
 # SQLite only gives AUTOINCREMENT to INTEGER PRIMARY KEY columns.
 BigId = BigInteger().with_variant(Integer, "sqlite")
@@ -57,7 +52,7 @@ rooms = Table(
     Column("owner_id", BigId, ForeignKey("users.id"), nullable=False),
     Column("created_at", DateTime, nullable=False),
     # the room's message sequence: each stored message takes the next number in the
-    # statement that inserts it (see app/ordering.py)
+    # statement that inserts it (see app/delivery/ordering.py)
     Column("last_seq", BigInteger, nullable=False, server_default="0"),
 )
 
@@ -101,47 +96,3 @@ uploads = Table(
     Column("created_at", DateTime, nullable=False),
     Column("message_id", BigId, nullable=True),
 )
-
-
-def make_engine(url: str, pool_size: int = 10) -> Engine:
-    if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
-
-        @event.listens_for(engine, "connect")
-        def _sqlite_pragmas(dbapi_conn, _record):
-            cur = dbapi_conn.cursor()
-            cur.execute("PRAGMA journal_mode=WAL")
-            cur.execute("PRAGMA foreign_keys=ON")
-            cur.execute("PRAGMA synchronous=NORMAL")
-            cur.close()
-
-        return engine
-    return create_engine(
-        url,
-        pool_size=pool_size,
-        max_overflow=pool_size,
-        pool_timeout=10,
-        pool_pre_ping=True,
-        pool_recycle=1800,
-        connect_args={"connect_timeout": 5, "application_name": "chat"},
-    )
-
-
-def make_send_engine(url: str, pool_size: int = 5) -> Engine:
-    """The engine of the send hot path (PostgreSQL): every statement commits by itself, so
-    no isolation level is switched per checkout, and there is no ping per checkout either.
-    Every connection prepares the send statement when it connects (app/sendbatch.py). A
-    connection that died with the server fails one statement (answered `unavailable`), which
-    invalidates the pool's older connections, and the next send gets a fresh one."""
-    engine = create_engine(
-        url,
-        isolation_level="AUTOCOMMIT",
-        pool_size=pool_size,
-        max_overflow=pool_size,
-        pool_timeout=10,
-        pool_pre_ping=False,
-        pool_recycle=1800,
-        connect_args={"connect_timeout": 5, "application_name": "chat-send"},
-    )
-    event.listen(engine, "connect", lambda dbapi_conn, _record: prepare_send_batch(dbapi_conn))
-    return engine

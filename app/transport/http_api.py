@@ -14,12 +14,13 @@ from pathlib import Path
 from flask import Blueprint, Flask, current_app, g, jsonify, redirect, request, send_from_directory
 from werkzeug.exceptions import HTTPException
 
-from .actions import Chat, User
-from .errors import ChatError
+from ..chat import Chat
+from ..errors import ChatError
+from ..models import User
 
 log = logging.getLogger("chat.http")
 api = Blueprint("api", __name__)
-WEB_DIST = Path(__file__).parent / "web" / "dist"
+WEB_DIST = Path(__file__).parent.parent / "web" / "dist"
 
 _HTTP_CODES = {
     400: "invalid_payload",
@@ -52,7 +53,7 @@ def current_user() -> User:
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise ChatError("unauthorized", "send 'Authorization: Bearer <token>'")
-    return chat().authenticate(token.strip())
+    return chat().accounts.authenticate(token.strip())
 
 
 def body() -> object:
@@ -67,23 +68,22 @@ def body() -> object:
 
 @api.post("/api/register")
 def register():
-    chat().check_auth_rate(request.remote_addr or "unknown")
-    user, token = chat().register(body())
+    chat().accounts.check_rate(request.remote_addr or "unknown")
+    user, token = chat().accounts.register(body())
     return jsonify({"user": user.as_dict(), "token": token}), 201
 
 
 @api.post("/api/login")
 def login():
-    chat().check_auth_rate(request.remote_addr or "unknown")
-    user, token = chat().login(body())
+    chat().accounts.check_rate(request.remote_addr or "unknown")
+    user, token = chat().accounts.login(body())
     return jsonify({"user": user.as_dict(), "token": token})
 
 
 @api.post("/api/logout")
 def logout():
     user = current_user()
-    sids = chat().logout(user)
-    current_app.extensions["chat_sockets"].disconnect_sids(sids)
+    current_app.extensions["chat_delivery"].disconnect(chat().accounts.logout(user))
     return "", 204
 
 
@@ -94,39 +94,39 @@ def me():
 
 @api.get("/api/rooms")
 def list_rooms():
-    return jsonify({"rooms": chat().list_rooms(current_user())})
+    return jsonify({"rooms": chat().rooms.visible(current_user())})
 
 
 @api.post("/api/rooms")
 def create_room():
     user = current_user()
-    return jsonify({"room": chat().create_room(user, body())}), 201
+    return jsonify({"room": chat().rooms.create(user, body())}), 201
 
 
 @api.post("/api/rooms/<name>/members")
 def add_member(name: str):
     user = current_user()
-    chat().add_member(user, name, body())
+    chat().rooms.add_member(user, name, body())
     return "", 204
 
 
 @api.get("/api/rooms/<name>/messages")
 def room_messages(name: str):
     user = current_user()
-    page, more = chat().history(user, name, request.args)
+    page, more = chat().messages.history(user, name, request.args)
     return jsonify({"messages": page, "more": more})
 
 
 @api.post("/api/uploads")
 def create_upload():
     user = current_user()
-    return jsonify({"upload": chat().create_upload(user, body())}), 201
+    return jsonify({"upload": chat().uploads.create(user, body())}), 201
 
 
 @api.get("/api/uploads/<path:key>")
 def download(key: str):
     user = current_user()
-    return redirect(chat().download_url(user, key), code=302)
+    return redirect(chat().uploads.download_url(user, key), code=302)
 
 
 @api.get("/healthz")
@@ -136,10 +136,7 @@ def healthz():
 
 @api.get("/readyz")
 def readyz():
-    c = chat()
-    checks = {"database": c.check_database()}
-    if c.config.redis_url:
-        checks["redis"] = c.check_store()
+    checks = chat().health.checks()
     ready = all(v == "ok" for v in checks.values())
     status = 200 if ready else 503
     return jsonify({"status": "ready" if ready else "unavailable", "checks": checks}), status

@@ -10,8 +10,8 @@ import boto3
 from botocore.config import Config as BotoConfig
 from botocore.exceptions import BotoCoreError, ClientError
 
-from .config import Config
-from .errors import ChatError
+from ..config import Config
+from ..errors import ChatError
 
 POST_EXPIRES = 300  # seconds a presigned POST stays usable
 GET_EXPIRES = 60  # seconds a download link stays usable

@@ -1,6 +1,6 @@
 """Shared, short-lived state: sessions, rate limits and presence.
 
-``RedisStore`` when ``REDIS_URL`` is set (every process sees the same state); ``MemoryStore``
+``RedisState`` when ``REDIS_URL`` is set (every process sees the same state); ``MemoryState``
 otherwise (one process). Both keep the same rules; every Redis key starts with the
 ``SOCKETIO_CHANNEL`` name so several deployments can share one Redis.
 
@@ -18,7 +18,8 @@ from collections import defaultdict
 
 import redis
 
-from .config import Config, Rate
+from ..config import Config, Rate
+from ..errors import Unavailable
 
 SESSION_TTL = 30 * 24 * 3600  # a login lasts 30 days unless logged out
 
@@ -88,11 +89,14 @@ return {user, 0}
 """
 
 
-class StoreUnavailable(Exception):
+class StateUnavailable(Unavailable):
     """The shared state (Redis) cannot be reached right now."""
 
+    def __init__(self, detail: str):
+        super().__init__("the session store is unavailable; try again", detail)
 
-class MemoryStore:
+
+class MemoryState:
     """Single-process state, for the embedded default."""
 
     def __init__(self, config: Config, instance_id: str):
@@ -192,7 +196,7 @@ class MemoryStore:
         """Always reachable."""
 
 
-class RedisStore:
+class RedisState:
     """State shared by every process through Redis."""
 
     def __init__(self, config: Config, instance_id: str):
@@ -230,13 +234,13 @@ class RedisStore:
             except redis.exceptions.NoScriptError:
                 return script(keys=keys, args=args)
         except redis.RedisError as exc:
-            raise StoreUnavailable(str(exc) or exc.__class__.__name__) from exc
+            raise StateUnavailable(str(exc) or exc.__class__.__name__) from exc
 
     def _call(self, fn, *args, **kwargs):
         try:
             return fn(*args, **kwargs)
         except redis.RedisError as exc:
-            raise StoreUnavailable(str(exc) or exc.__class__.__name__) from exc
+            raise StateUnavailable(str(exc) or exc.__class__.__name__) from exc
 
     # -- sessions
     def create_session(self, key: str, user: dict) -> None:
@@ -373,7 +377,7 @@ class RedisStore:
         self._call(self.redis.ping)
 
 
-def make_store(config: Config, instance_id: str):
+def make_state(config: Config, instance_id: str):
     if config.redis_url:
-        return RedisStore(config, instance_id)
-    return MemoryStore(config, instance_id)
+        return RedisState(config, instance_id)
+    return MemoryState(config, instance_id)

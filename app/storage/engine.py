@@ -1,0 +1,52 @@
+"""The database engines: one for the rules' queries, one for the PostgreSQL send path."""
+
+from __future__ import annotations
+
+from sqlalchemy import create_engine, event
+from sqlalchemy.engine import Engine
+
+from .sendbatch import prepare_send_batch
+
+
+def make_engine(url: str, pool_size: int = 10) -> Engine:
+    if url.startswith("sqlite"):
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+
+        @event.listens_for(engine, "connect")
+        def _sqlite_pragmas(dbapi_conn, _record):
+            cur = dbapi_conn.cursor()
+            cur.execute("PRAGMA journal_mode=WAL")
+            cur.execute("PRAGMA foreign_keys=ON")
+            cur.execute("PRAGMA synchronous=NORMAL")
+            cur.close()
+
+        return engine
+    return create_engine(
+        url,
+        pool_size=pool_size,
+        max_overflow=pool_size,
+        pool_timeout=10,
+        pool_pre_ping=True,
+        pool_recycle=1800,
+        connect_args={"connect_timeout": 5, "application_name": "chat"},
+    )
+
+
+def make_send_engine(url: str, pool_size: int = 5) -> Engine:
+    """The engine of the send hot path (PostgreSQL): every statement commits by itself, so
+    no isolation level is switched per checkout, and there is no ping per checkout either.
+    Every connection prepares the send statement when it connects (storage/sendbatch.py). A
+    connection that died with the server fails one statement (answered `unavailable`), which
+    invalidates the pool's older connections, and the next send gets a fresh one."""
+    engine = create_engine(
+        url,
+        isolation_level="AUTOCOMMIT",
+        pool_size=pool_size,
+        max_overflow=pool_size,
+        pool_timeout=10,
+        pool_pre_ping=False,
+        pool_recycle=1800,
+        connect_args={"connect_timeout": 5, "application_name": "chat-send"},
+    )
+    event.listen(engine, "connect", lambda dbapi_conn, _record: prepare_send_batch(dbapi_conn))
+    return engine

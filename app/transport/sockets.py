@@ -1,0 +1,196 @@
+"""Socket.IO transport: authenticate the connect, parse events, call the actions, ack.
+
+Every client-to-server event answers through its ack, ``{"ok": true, ...}`` or
+``{"ok": false, "error": {...}}``; errors become that envelope here and nowhere else. A
+malformed payload never disconnects the client. What a room hears leaves through
+``Delivery`` (app/delivery), never from here directly.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass, field
+
+from socketio.exceptions import ConnectionRefusedError as ConnectRefused
+
+from ..chat import Chat, validate
+from ..delivery.delivery import Delivery
+from ..delivery.envelope import room_key
+from ..errors import ChatError
+from ..models import User
+
+log = logging.getLogger("chat.socket")
+EVENTS = ("join", "leave", "send", "edit", "delete", "typing")
+
+
+@dataclass
+class SocketState:
+    user: User
+    rooms: set[str] = field(default_factory=set)
+
+
+class SocketHandlers:
+    def __init__(self, sio, chat: Chat, delivery: Delivery, metrics):
+        """``sio``: the python-socketio server."""
+        self.sio = sio
+        self.chat = chat
+        self.delivery = delivery
+        self.metrics = metrics
+        self.sockets: dict[str, SocketState] = {}
+        delivery.local_sids = lambda: list(self.sockets)
+
+    # ------------------------------------------------------------ wiring
+    def register(self) -> None:
+        # registered on python-socketio itself: Flask-SocketIO would push a Flask request
+        # context for every event, 13 % of the CPU of a busy server
+        self.sio.on("connect", self.on_connect, namespace="/")
+        self.sio.on("disconnect", self.on_disconnect, namespace="/")
+        for name in EVENTS:
+            self.sio.on(name, self._event(name, getattr(self, "on_" + name)), namespace="/")
+        self.sio.on("*", self.on_unknown, namespace="/")
+
+    @staticmethod
+    def on_unknown(event, _sid=None, *_args):
+        """A misspelt event is answered, so a client waiting on its ack does not wait forever."""
+        name = str(event)[:64]
+        return {"ok": False, "error": {"code": "not_found", "message": f"no event named {name!r}"}}
+
+    def _event(self, name: str, fn):
+        def handler(sid, *args):
+            started = time.perf_counter()
+            state = self.sockets.get(sid)
+            try:
+                if state is None:
+                    raise ChatError("unauthorized", "the connection is not authenticated")
+                result = fn(state, sid, args[0] if args else None)
+                out = {"ok": True, **(result or {})}
+            except ChatError as exc:
+                if exc.code == "internal":
+                    self.metrics.error()
+                out = {"ok": False, "error": exc.as_dict()}
+                if exc.retry_after is not None:
+                    out["error"]["retry_after"] = round(exc.retry_after, 3)
+                log.info("event refused", extra={"sid": sid, "event": name, "code": exc.code})
+            except Exception:
+                self.metrics.error()
+                log.exception("event failed", extra={"sid": sid, "event": name})
+                out = {"ok": False, "error": {"code": "internal", "message": "internal error"}}
+            if log.isEnabledFor(logging.DEBUG):
+                log.debug(
+                    "event",
+                    extra={
+                        "sid": sid,
+                        "event": name,
+                        "ok": out["ok"],
+                        "ms": round((time.perf_counter() - started) * 1000, 2),
+                    },
+                )
+            return out
+
+        handler.__name__ = "on_" + name
+        return handler
+
+    # ------------------------------------------------------------ connection
+    def on_connect(self, sid, _environ=None, auth=None):
+        token = auth.get("token") if isinstance(auth, dict) else None
+        try:
+            user = self.chat.accounts.authenticate(token)
+            self.chat.accounts.add_socket(user, sid)
+        except ChatError as exc:
+            # the contract's connect_error message: "unauthorized" (or "unavailable" in an outage)
+            raise ConnectRefused(exc.code) from None
+        self.sockets[sid] = SocketState(user)
+        self.metrics.connected(len(self.sockets))
+        log.info("connect", extra={"sid": sid, "user": user.username})
+
+    def on_disconnect(self, sid, reason=None):
+        state = self.sockets.pop(sid, None)
+        self.metrics.connected(len(self.sockets))
+        if state is None:
+            return
+        for name in list(state.rooms):
+            self._leave(state, sid, name)
+        try:
+            self.chat.accounts.remove_socket(state.user, sid)
+        except Exception:  # noqa: BLE001 - best effort; the key expires with the session
+            log.warning("could not unregister socket", extra={"sid": sid})
+        log.info("disconnect", extra={"sid": sid, "user": state.user.username, "reason": str(reason)})
+
+    # ------------------------------------------------------------ events
+    def on_join(self, state: SocketState, sid: str, data):
+        room, since = self.chat.messages.join_target(state.user, data)
+        # enter first, read history second, and hold this socket's live messages until its
+        # ack is out: each message reaches it once, in the history or live (delivery/ordering.py)
+        self.delivery.begin_join(room.name, sid)
+        self.sio.enter_room(sid, room_key(room.name), namespace="/")
+        try:
+            page, more, last_seq = self.chat.messages.join_page(room, since)
+        except ChatError:
+            self.delivery.forget_socket(room.name, sid)
+            if room.name not in state.rooms:
+                self.sio.leave_room(sid, room_key(room.name), namespace="/")
+            raise
+        state.rooms.add(room.name)
+        try:
+            came_online = self.chat.state.presence_join(room.name, sid, state.user.username)
+            online = self.chat.state.online(room.name)
+        except Exception as exc:  # noqa: BLE001 - presence is advisory; the join itself holds
+            log.warning("presence unavailable", extra={"sid": sid, "error": str(exc)})
+            came_online, online = False, [state.user.username]
+        if came_online:
+            self.delivery.presence(room.name, state.user.username, "online", skip_sid=sid)
+        # started last, so it runs only after this handler returned and its ack was queued
+        self.sio.start_background_task(self.delivery.end_join, room.name, sid, last_seq)
+        return {"room": room.as_dict(), "messages": page, "more": more, "online": online}
+
+    def on_leave(self, state: SocketState, sid: str, data):
+        data = validate.payload(data)
+        name = validate.room_name(data)
+        self.chat.rooms.get(name)  # an unknown room is not_found
+        self.sio.leave_room(sid, room_key(name), namespace="/")
+        self._leave(state, sid, name)
+        return {}
+
+    def _leave(self, state: SocketState, sid: str, name: str) -> None:
+        state.rooms.discard(name)
+        self.delivery.forget_socket(name, sid)
+        try:
+            user, went_offline = self.chat.state.presence_leave(name, sid)
+        except Exception as exc:  # noqa: BLE001 - the reaper cleans up if this fails
+            log.warning("presence unavailable", extra={"sid": sid, "error": str(exc)})
+            return
+        if went_offline:
+            self.delivery.presence(name, user, "offline")
+
+    def _joined_room(self, state: SocketState, data):
+        data = validate.payload(data)
+        name = validate.room_name(data)
+        room = self.chat.rooms.get(name)
+        if name not in state.rooms:
+            raise ChatError("forbidden", f"join {name!r} first")
+        return data, room
+
+    def on_send(self, state: SocketState, sid: str, data):
+        data, room = self._joined_room(state, data)
+        msg, created = self.chat.messages.send(state.user, room, data)
+        if created:
+            self.metrics.sent()
+        return {"message": msg}
+
+    def on_edit(self, state: SocketState, sid: str, data):
+        return {"message": self.chat.messages.edit(state.user, data)}
+
+    def on_delete(self, state: SocketState, sid: str, data):
+        self.chat.messages.delete(state.user, data)
+        return {}
+
+    def on_typing(self, state: SocketState, sid: str, data):
+        _, room = self._joined_room(state, data)
+        self.delivery.typing(room.name, state.user.username, skip_sid=sid)
+        return {}
+
+    # ------------------------------------------------------------ from other layers
+    def emit_offline(self, gone: list[tuple[str, str]]) -> None:
+        for room, user in gone:
+            self.delivery.presence(room, user, "offline")

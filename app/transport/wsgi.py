@@ -1,0 +1,98 @@
+"""The HTTP server under Flask and Socket.IO: listening socket, eventlet or gevent WSGI
+server, and the WSGI middleware the transports need."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import socket
+from urllib.parse import urlparse
+
+MAX_CONNECTIONS = 20000  # greenlets one process serves at once (eventlet's default is 1024)
+
+
+class NoWebSocketCompression:
+    """Drop the client's permessage-deflate offer: per delivery it costs 2.5-3x the CPU for
+    chat-sized frames (see docs/operations.md)."""
+
+    def __init__(self, wsgi_app):
+        self.wsgi_app = wsgi_app
+
+    def __call__(self, environ, start_response):
+        environ.pop("HTTP_SEC_WEBSOCKET_EXTENSIONS", None)
+        return self.wsgi_app(environ, start_response)
+
+
+def origin_checker(allowed: tuple[str, ...]):
+    """Same origin is always allowed; other origins only when listed in CORS_ORIGINS."""
+    allowed_set = set(allowed)
+
+    def check(origin, environ):
+        if origin is None or origin in allowed_set:
+            return True
+        host = environ.get("HTTP_X_FORWARDED_HOST") or environ.get("HTTP_HOST", "")
+        parsed = urlparse(origin)
+        return parsed.netloc == host.split(",")[0].strip()
+
+    return check
+
+
+def listen(async_mode: str, host: str, port: int):
+    """Bind before anything else starts, without SO_REUSEPORT: a port in use is an error,
+    not a silent second listener."""
+    if async_mode == "eventlet":
+        import eventlet
+
+        return eventlet.listen((host, port), backlog=1024, reuse_port=False)
+    from gevent import socket as gsocket
+
+    sock = gsocket.socket(gsocket.AF_INET6 if ":" in host else gsocket.AF_INET)
+    sock.setsockopt(gsocket.SOL_SOCKET, gsocket.SO_REUSEADDR, 1)
+    sock.bind((host, port))
+    sock.listen(1024)
+    return sock
+
+
+def _lean_http_protocol():
+    """eventlet's HTTP protocol with small buffers and TCP_NODELAY.
+
+    A WebSocket keeps the buffers of the HTTP connection it was upgraded from for its whole
+    life; eventlet's 8 KiB read + 16 KiB write buffers were 24 KiB of every idle socket's
+    ~55 KiB. 2 KiB each serve the HTTP API as well: larger writes bypass the buffer.
+    TCP_NODELAY: a chat frame or response goes out at once instead of waiting (Nagle) for
+    the acknowledgement of the one before it.
+    """
+    import eventlet.wsgi
+
+    class LeanHttpProtocol(eventlet.wsgi.HttpProtocol):
+        rbufsize = 2048
+        wbufsize = 2048
+
+        def setup(self):
+            with contextlib.suppress(OSError, AttributeError):
+                self.request.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            super().setup()
+
+    return LeanHttpProtocol
+
+
+def run(async_mode: str, wsgi_app, listener) -> None:
+    """Serve until the process is told to stop."""
+    if async_mode == "eventlet":
+        import eventlet.wsgi
+
+        eventlet.wsgi.server(
+            listener,
+            wsgi_app,
+            log_output=False,
+            max_size=MAX_CONNECTIONS,
+            debug=False,
+            keepalive=True,
+            protocol=_lean_http_protocol(),
+        )
+    else:
+        from gevent import pywsgi
+
+        pywsgi.WSGIServer(
+            listener, wsgi_app, log=None, error_log=logging.getLogger("chat.wsgi")
+        ).serve_forever()
