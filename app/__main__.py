@@ -57,17 +57,15 @@ def main(argv: list[str] | None = None) -> None:
 
 
 def _migrate(config) -> None:
-    from sqlalchemy.exc import SQLAlchemyError
-
+    from .errors import Unavailable
     from .storage import migrate
     from .storage.engine import make_engine
 
     engine = make_engine(config.database_url)
     try:
         before, after = migrate.upgrade(engine)
-    except SQLAlchemyError as exc:
-        reason = str(getattr(exc, "orig", exc)).strip().splitlines()[0][:200]
-        _fail(f"DATABASE_URL: cannot migrate the database: {reason}")
+    except Unavailable as exc:
+        _fail(f"DATABASE_URL: cannot migrate the database: {exc.detail}")
     if before == after:
         print(f"database is up to date (revision {after})")
     else:

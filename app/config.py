@@ -13,8 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlparse
 
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError
+from .storage.urls import database_url
 
 ASYNC_MODES = ("eventlet", "gevent")
 DEFAULT_ASYNC_MODE = "eventlet"
@@ -135,23 +134,9 @@ def _database_url(env) -> str:
     if not raw:
         return f"sqlite:///{DEFAULT_SQLITE_PATH.resolve()}"
     try:
-        url = make_url(raw)
-    except ArgumentError:
-        raise ConfigError("DATABASE_URL", "not a database URL") from None
-    backend = url.get_backend_name()
-    if backend == "postgres":
-        raise ConfigError("DATABASE_URL", "use the scheme postgresql://, not postgres://")
-    if backend not in ("postgresql", "sqlite"):
-        raise ConfigError("DATABASE_URL", f"unsupported database {backend!r} (postgresql or sqlite)")
-    if url.drivername not in ("postgresql", "postgresql+psycopg2", "sqlite", "sqlite+pysqlite"):
-        raise ConfigError("DATABASE_URL", f"unsupported driver {url.drivername!r}")
-    if backend == "postgresql" and not url.database:
-        raise ConfigError("DATABASE_URL", "names no database")
-    if url.drivername == "postgresql":
-        # SQLAlchemy 2.1 maps plain postgresql:// to psycopg 3; the service uses psycopg2,
-        # which psycogreen makes cooperative
-        url = url.set(drivername="postgresql+psycopg2")
-    return url.render_as_string(hide_password=False)
+        return database_url(raw)
+    except ValueError as exc:
+        raise ConfigError("DATABASE_URL", str(exc)) from None
 
 
 def _redis_url(env) -> str | None:

@@ -20,8 +20,6 @@ import socketio as python_socketio
 from flask import Flask
 from flask_cors import CORS
 from flask_socketio import SocketIO
-from sqlalchemy import text
-from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from . import fastpath, green, logs
@@ -155,24 +153,11 @@ def create_service(config: Config) -> Service:
 
 def check_dependencies(service: Service) -> None:
     """Fail at start, naming the variable, when a dependency is unreachable or unmigrated."""
-    config, engine = service.config, service.database.engine
     try:
-        with engine.connect() as conn:
-            conn.execute(text("SELECT 1"))
-    except SQLAlchemyError as exc:
-        reason = str(getattr(exc, "orig", exc)).strip().splitlines()[0][:200]
-        raise ConfigError("DATABASE_URL", f"cannot connect to the database: {reason}") from None
-    current = migrate.current_revision(engine)
-    if current != migrate.head_revision():
-        if config.auto_migrate:
-            migrate.upgrade(engine)
-        else:
-            raise ConfigError(
-                "DATABASE_URL",
-                f"the database is not migrated (at {current or 'nothing'}, needs "
-                f"{migrate.head_revision()}): run `python -m app migrate` or set AUTO_MIGRATE=1",
-            )
-    if config.redis_url:
+        migrate.ensure_ready(service.database.engine, service.config.auto_migrate)
+    except migrate.NotReady as exc:
+        raise ConfigError("DATABASE_URL", str(exc)) from None
+    if service.config.redis_url:
         try:
             service.chat.state.ping()
         except Unavailable as exc:

@@ -26,6 +26,8 @@ if [ "$what" = all ]; then
 fi
 step "chat service on PostgreSQL + Redis" env CHAT_TEST_BACKEND=postgres pytest tests/app
 step "chat service on SQLite, in-process queue" env CHAT_TEST_BACKEND=sqlite pytest tests/app
+step "chat service with FASTPATH=0: the stock libraries, no override (PostgreSQL + Redis)" \
+  env CHAT_TEST_BACKEND=postgres FASTPATH=0 pytest tests/app
 step "chat service events under gevent (PostgreSQL + Redis)" env CHAT_TEST_BACKEND=postgres ASYNC_MODE=gevent \
   pytest tests/app/test_socket_events.py tests/app/test_multiprocess.py
 if [ "$what" = all ]; then

@@ -149,10 +149,6 @@ class Reorderer:
         if item is not None:
             self.deliver(item, seq, skip)
 
-    def waiting(self) -> int:
-        with self._lock:
-            return sum(len(st.pending) for st in self._rooms.values())
-
     def close_gaps(self, now: float | None = None) -> int:
         """Fill or skip every gap older than gap_timeout; returns how many numbers were skipped."""
         now = time.monotonic() if now is None else now

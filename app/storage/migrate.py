@@ -8,7 +8,11 @@ from alembic import command
 from alembic.config import Config as AlembicConfig
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from sqlalchemy import text
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import SQLAlchemyError
+
+from ..errors import Unavailable
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -28,8 +32,42 @@ def current_revision(engine: Engine) -> str | None:
         return MigrationContext.configure(conn).get_current_revision()
 
 
+class NotReady(Exception):
+    """The database cannot serve: unreachable, or not migrated (the message says which)."""
+
+
+def _reason(exc: SQLAlchemyError) -> str:
+    return str(getattr(exc, "orig", exc)).strip().splitlines()[0][:200]
+
+
+def ensure_ready(engine: Engine, auto_migrate: bool) -> None:
+    """Reachable and at the head revision (migrated here when ``auto_migrate``); NotReady otherwise."""
+    try:
+        with engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+        current = current_revision(engine)
+    except SQLAlchemyError as exc:
+        raise NotReady(f"cannot connect to the database: {_reason(exc)}") from None
+    if current == head_revision():
+        return
+    if not auto_migrate:
+        raise NotReady(
+            f"the database is not migrated (at {current or 'nothing'}, needs {head_revision()}): "
+            "run `python -m app migrate` or set AUTO_MIGRATE=1"
+        )
+    upgrade(engine)
+
+
 def upgrade(engine: Engine) -> tuple[str | None, str]:
-    """Bring the database to the head revision; idempotent. Returns (before, after)."""
+    """Bring the database to the head revision; idempotent. Returns (before, after);
+    Unavailable (the reason in ``detail``) when the database refuses."""
+    try:
+        return _upgrade(engine)
+    except SQLAlchemyError as exc:
+        raise Unavailable("cannot migrate the database", _reason(exc)) from None
+
+
+def _upgrade(engine: Engine) -> tuple[str | None, str]:
     before = current_revision(engine)
     cfg = _alembic_config()
     with engine.begin() as conn:

@@ -456,10 +456,6 @@ def _yamldecode(s):
     return yaml.safe_load(s)
 
 
-def _base_dir() -> Callable[[str], Path]:
-    return lambda p: Path(p)
-
-
 def builtin_functions() -> dict[str, Callable]:
     f: dict[str, Callable] = {
         "abs": lambda x: norm(abs(num(x))),

@@ -173,7 +173,6 @@ class Run:
         if to_render:
             dest = self.scratch / "tree" / "units"
             renders = un.render_all(reader, to_render, dest, self.scratch / "tree")
-        self.units_json = [tg.unit_summary(reader, u, self.order_index(units)) for u in units]
         return units, renders
 
     def order_index(self, units: list[tg.Unit]) -> dict[str, int]:
