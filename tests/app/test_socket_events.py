@@ -188,6 +188,22 @@ def test_send_body_limits(alice, room, make_client):
     refused(a.call("send", {"room": room["name"], "body": ""}), "invalid_payload")
 
 
+def test_send_body_is_capped_as_sent_too(alice, room, make_client, stack):
+    """Padding cannot smuggle a large body past the 4000 limit on trimmed text: 8000 code
+    points as sent, whitespace included; refused sends store nothing, edits likewise."""
+    a = make_client(alice[1])
+    a.call("join", {"room": room["name"]})
+    padded = "x" * 4000 + " " * 4000
+    kept = a.call("send", {"room": room["name"], "body": padded})
+    assert kept["ok"] and kept["message"]["body"] == padded
+    before = stack.db.scalar("SELECT count(*) FROM messages")
+    refused(a.call("send", {"room": room["name"], "body": "x" + " " * 8000}), "too_large")
+    refused(a.call("send", {"room": room["name"], "body": "\n" * 8001}), "too_large")
+    refused(a.call("send", {"room": room["name"], "body": "x" + " " * 999_999}), "too_large")
+    assert stack.db.scalar("SELECT count(*) FROM messages") == before
+    refused(a.call("edit", {"id": kept["message"]["id"], "body": "y" + " " * 8000}), "too_large")
+
+
 def test_send_with_client_id_is_idempotent(alice, bob, room, make_client, stack):
     a = make_client(alice[1])
     b = make_client(bob[1])
