@@ -99,6 +99,7 @@ class Config:
     presence_heartbeat: float = 10.0
     presence_ttl: float = 30.0
     ws_backlog_limit: int = 4 * 1024 * 1024
+    fastpath: bool = True
 
     @property
     def is_postgres(self) -> bool:
@@ -249,4 +250,5 @@ def load(env: dict | None = None, *, serving: bool = True) -> Config:
         presence_heartbeat=float(_int(env, "PRESENCE_HEARTBEAT", 10, 1, 300)),
         presence_ttl=float(_int(env, "PRESENCE_TTL", 30, 2, 3600)),
         ws_backlog_limit=_int(env, "WS_BACKLOG_LIMIT", 4 * 1024 * 1024, 64 * 1024, 1024**3),
+        fastpath=_bool(env, "FASTPATH", default=True),
     )

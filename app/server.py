@@ -107,7 +107,8 @@ def create_service(config: Config) -> Service:
     app.extensions["chat_metrics"] = metrics
     http_api.install(app, _media_origin(config))
 
-    wsdirect.install(config.ws_backlog_limit, eventlet=config.async_mode == "eventlet")
+    if config.fastpath:
+        wsdirect.install(config.ws_backlog_limit, eventlet=config.async_mode == "eventlet")
     handlers_ref: list[SocketHandlers] = []
     manager = OrderedLocalManager()
     if config.redis_url:
