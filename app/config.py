@@ -99,6 +99,8 @@ class Config:
     presence_ttl: float = 30.0
     ws_backlog_limit: int = 4 * 1024 * 1024
     fastpath: bool = True
+    ping_interval: int = 25
+    ping_timeout: int = 20
 
     @property
     def is_postgres(self) -> bool:
@@ -236,4 +238,8 @@ def load(env: dict | None = None, *, serving: bool = True) -> Config:
         presence_ttl=float(_int(env, "PRESENCE_TTL", 30, 2, 3600)),
         ws_backlog_limit=_int(env, "WS_BACKLOG_LIMIT", 4 * 1024 * 1024, 64 * 1024, 1024**3),
         fastpath=_bool(env, "FASTPATH", True),
+        # a client that answers no ping is cut after interval + timeout; keep both under the
+        # load balancer's idle timeout (120 s on the ALB)
+        ping_interval=_int(env, "PING_INTERVAL", 25, 1, 300),
+        ping_timeout=_int(env, "PING_TIMEOUT", 20, 1, 300),
     )

@@ -46,6 +46,8 @@ log = logging.getLogger("chat.ws")
 # too slow for the room it is in and is disconnected (it catches up with `since`).
 # WS_BACKLOG_LIMIT sets it (install()).
 BACKLOG_LIMIT = 4 * 1024 * 1024
+# how long a close frame waits for the frames before it to reach the kernel
+CLOSE_WAIT = 5.0
 
 _StockSocket = engineio.socket.Socket
 
@@ -196,6 +198,22 @@ class FrameWriter:
         while self.flusher is not None and time.monotonic() < deadline:
             sleep(0.05)
 
+    def write_control(self, frame, timeout: float, sleep) -> None:
+        """A frame eventlet writes itself. A pong waits for the end of the turn like any
+        frame; a close frame cannot, as eventlet shuts the socket right after writing it.
+        What was written before it goes first; a client that does not take that within
+        ``timeout`` gets no close frame (one behind a half-sent chunk would corrupt the
+        stream)."""
+        if frame[0] & 0x0F != 0x8:
+            self.write(frame)
+            return
+        deadline = time.monotonic() + timeout
+        self.drain(timeout, sleep)
+        if self.flusher is not None or self.done:
+            return
+        self._send(frame)
+        self.drain(max(0.0, deadline - time.monotonic()), sleep)
+
 
 class PingTimer:
     """One greenlet sends every socket its ping when due (engine.io's heartbeat)."""
@@ -285,14 +303,15 @@ class DirectSocket(_StockSocket):
             return  # closed already (_ws and writer are set together, _ws cleared only here)
         self._ws = None
         if graceful:
-            writer.drain(5.0, self.server.sleep)
+            writer.drain(CLOSE_WAIT, self.server.sleep)
         writer.done = True
         writer.backlog.clear()
         writer.corked = None
         if writer.flusher is None:
-            # nothing is mid-frame: the close frame can go the usual way
+            # nothing is mid-frame: the close frame can go the usual way, with a status a
+            # client can tell from a dropped connection (eventlet's default has none)
             ws.__dict__.pop("_send", None)
-            ws.close()
+            ws.close(close_data=(1000, ""))
         else:
             # a chunk is half written: a close frame now would corrupt the stream; cut it
             try:
@@ -339,7 +358,7 @@ class DirectSocket(_StockSocket):
         if log.isEnabledFor(logging.DEBUG):
             log.debug("websocket on the direct writer", extra={"sid": self.sid})
         # protocol-level frames eventlet writes itself (pong, close) keep the frame order
-        ws._send = writer.write
+        ws._send = lambda frame: writer.write_control(frame, CLOSE_WAIT, self.server.sleep)
         # what was queued before and during the upgrade goes first, in order
         queue_empty = self.server.get_queue_empty_exception()
         while True:

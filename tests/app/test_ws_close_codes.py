@@ -1,0 +1,112 @@
+"""Every server-side close of a WebSocket reaches the client with its RFC 6455 close code,
+with the direct WebSocket transport (FASTPATH on, the default) as with engine.io's own.
+
+A client that only sees the TCP connection end gets 1006 (abnormal closure) and cannot tell
+a normal close from a crash, a too-big frame from a network fault.
+"""
+
+from __future__ import annotations
+
+import json
+import struct
+import time
+
+import pytest
+import requests
+import websocket
+
+from app.server import MAX_FRAME
+from tests.chatlib import register
+
+ABNORMAL = 1006  # no close frame before the connection ended (RFC 6455 section 7.1.5)
+NO_STATUS = 1005  # a close frame without a status code
+# engine.io's transport ends a session with eventlet's status-less close frame; the direct
+# transport says 1000 (normal closure)
+NORMAL = {"fastpath": 1000, "stock": NO_STATUS}
+
+
+@pytest.fixture(scope="module", params=["fastpath", "stock"])
+def transport(request, stack):
+    """(server, name): a server with the direct WebSocket transport, or with engine.io's own."""
+    return stack.server(FASTPATH="1" if request.param == "fastpath" else "0"), request.param
+
+
+def user_of(srv) -> str:
+    """A token of a user registered on that server (the embedded default keeps sessions in
+    its process)."""
+    return register(srv.url)[1]
+
+
+def open_session(base: str, token: str) -> websocket.WebSocket:
+    """A raw WebSocket past the engine.io open packet and the socket.io connect."""
+    url = base.replace("http://", "ws://") + "/socket.io/?EIO=4&transport=websocket"
+    ws = websocket.create_connection(url, timeout=10)
+    opened = ws.recv()
+    assert opened.startswith("0{"), opened
+    ws.send("40" + json.dumps({"token": token}))
+    connected = ws.recv()
+    assert connected.startswith("40"), connected
+    return ws
+
+
+def close_code(ws: websocket.WebSocket, timeout: float) -> int:
+    """The code of the close frame the server sends (answering no engine.io ping), or 1006
+    when the connection ends without one."""
+    deadline = time.monotonic() + timeout
+    ws.settimeout(1)
+    try:
+        while time.monotonic() < deadline:
+            try:
+                opcode, data = ws.recv_data(control_frame=True)
+            except websocket.WebSocketTimeoutException:
+                continue
+            if opcode == websocket.ABNF.OPCODE_CLOSE:
+                return struct.unpack("!H", data[:2])[0] if len(data) >= 2 else NO_STATUS
+        raise AssertionError(f"connection still open after {timeout}s")
+    except (websocket.WebSocketConnectionClosedException, ConnectionError):
+        return ABNORMAL
+    finally:
+        ws.shutdown()
+
+
+def test_logout_then_close_packet_closes_normally(transport):
+    """Logout ends the socket.io session ("41") and leaves the transport to the client, whose
+    engine.io close packet ("1") makes the server close the WebSocket."""
+    srv, name = transport
+    token = user_of(srv)
+    ws = open_session(srv.url, token)
+    r = requests.post(srv.url + "/api/logout", headers={"Authorization": f"Bearer {token}"}, timeout=15)
+    assert r.status_code == 204
+    assert ws.recv() == "41"
+    ws.send("1")
+    assert close_code(ws, 10) == NORMAL[name]
+
+
+def test_oversized_frame_is_closed_with_1009(transport):
+    ws = open_session(transport[0].url, user_of(transport[0]))
+    # the header alone: the server refuses on the length, and payload it never reads would
+    # still be in its receive buffer at close, which turns the FIN into a reset
+    ws.sock.sendall(struct.pack("!BBQ", 0x81, 0x80 | 127, MAX_FRAME + 1))
+    assert close_code(ws, 10) == 1009
+
+
+def test_invalid_utf8_text_is_closed_with_1011(transport):
+    """eventlet 0.41 decodes a text message once it is complete, outside the code that maps
+    decode errors to 1007: the connection fails as an internal error, 1011."""
+    ws = open_session(transport[0].url, user_of(transport[0]))
+    ws.send_frame(websocket.ABNF.create_frame(b'42["send",{"body":"\xff\xfe"}]', websocket.ABNF.OPCODE_TEXT))
+    assert close_code(ws, 10) == 1011
+
+
+def test_missed_pong_is_closed_with_a_close_frame(transport, stack):
+    """A client that stops answering pings is cut either by engine.io's ping check (the
+    transport's normal close) or, when the read timeout on its socket (ping interval + ping
+    timeout) comes round first, by eventlet as 1011; which one wins is a race of two timers.
+    Either way the client gets a close frame, never a dropped connection (1006)."""
+    name = transport[1]
+    srv = stack.server(FASTPATH="1" if name == "fastpath" else "0", PING_INTERVAL=1, PING_TIMEOUT=1)
+    try:
+        ws = open_session(srv.url, user_of(srv))
+        assert close_code(ws, 15) in (NORMAL[name], 1011)
+    finally:
+        srv.close()
