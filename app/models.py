@@ -33,8 +33,18 @@ class Room:
     id: int
     name: str
     private: bool
-    owner_id: int
-    owner: str
+    owner_id: int | None  # None for a direct message room: nobody owns it
+    owner: str | None
+    kind: str = "room"  # "room" or "dm"
+    dm_users: tuple[str, ...] = ()  # a DM's two usernames (one for a note-to-self)
 
-    def as_dict(self) -> dict:
-        return {"name": self.name, "private": self.private, "owner": self.owner}
+    @property
+    def is_dm(self) -> bool:
+        return self.kind == "dm"
+
+    def as_dict(self, viewer: str | None = None) -> dict:
+        """The contract's room object, as ``viewer`` sees it (a DM names the other side)."""
+        if self.is_dm:
+            other = next((u for u in self.dm_users if u != viewer), viewer or self.dm_users[0])
+            return {"name": self.name, "private": True, "owner": None, "kind": "dm", "dm_with": other}
+        return {"name": self.name, "private": self.private, "owner": self.owner, "kind": "room"}

@@ -49,7 +49,7 @@ class Uploads:
         up = self.db.upload(key)
         if up is None:
             raise not_found("no such upload")
-        if not self.rooms.is_member(self.rooms.by_id(up.room_id), user):
+        if not self.rooms.can_read(self.rooms.by_id(up.room_id), user):
             raise forbidden("you are not a member of this upload's room")
         return self.media.presign_get(key, up.filename, up.content_type)
 

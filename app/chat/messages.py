@@ -9,11 +9,13 @@ from __future__ import annotations
 from ..config import Config
 from ..errors import ChatError, forbidden, invalid, not_found
 from ..models import Room, User, now
+from ..storage.members import Memberships
 from ..storage.messages import MessageStore
 from . import validate
 from .events import Events
 from .guard import action
 from .media import Uploads
+from .mentions import mention_candidates
 from .rooms import Rooms
 
 HISTORY_ON_JOIN = 50
@@ -22,24 +24,38 @@ CATCH_UP_ON_JOIN = 500
 
 class Messages:
     def __init__(
-        self, config: Config, store: MessageStore, state, rooms: Rooms, uploads: Uploads, events: Events
+        self,
+        config: Config,
+        store: MessageStore,
+        state,
+        rooms: Rooms,
+        memberships: Memberships,
+        uploads: Uploads,
+        events: Events,
     ):
         self.config = config
         self.store = store
         self.state = state
         self.rooms = rooms
+        self.memberships = memberships
         self.uploads = uploads
         self.events = events
 
     @action
     def history(self, user: User, room_name: str, args) -> tuple[list[dict], bool]:
+        """A page of the room's top-level messages, or of one thread's replies."""
         before = validate.query_id(args.get("before"), "before")
         after = validate.query_id(args.get("after"), "after")
+        thread = validate.query_id(args.get("thread"), "thread")
         if before is not None and after is not None:
             raise invalid("give 'before' or 'after', not both")
         limit = validate.limit(args.get("limit"))
         room = self.rooms.accessible(user, room_name)
-        return self.store.page(room, before=before, after=after, limit=limit)
+        if thread is not None:
+            root = self.store.live(thread)
+            if root is None or root.room_id != room.id or root.thread_id is not None:
+                raise not_found(f"no thread {thread} in {room.name!r}")
+        return self.store.page(room, before=before, after=after, limit=limit, thread=thread)
 
     @action
     def join_target(self, user: User, data) -> tuple[Room, int | None]:
@@ -76,7 +92,10 @@ class Messages:
         body = validate.body(data)
         client_id = validate.client_id(data)
         attachment = validate.string(data, "attachment", required=False, max_len=255)
+        thread = validate.integer(data, "thread", required=False, low=1)
         self.check_send_rate(user)
+        if thread is not None:
+            self._check_root(room, thread)
         if attachment is not None:
             if client_id is not None:
                 # a retried send whose attachment is already taken by its first attempt
@@ -90,9 +109,11 @@ class Messages:
             "body": body,
             "client_id": client_id,
             "attachment_key": attachment,
+            "thread_id": thread,
             "created_at": now(),
         }
-        mid, seq = self.store.insert(room, user, values)
+        mentioned = self.memberships.resolve(room.id, mention_candidates(body))
+        mid, seq = self.store.insert(room, user, values, [uid for uid, _ in mentioned])
         if mid is None:
             if seq is not None:
                 self.events.message(None, room.name, seq)  # a number burnt by a lost race
@@ -102,18 +123,36 @@ class Messages:
                 # it now; receivers that delivered it already drop the repeat
                 self.events.message(first, room.name, first_seq)
             return first, False
-        msg = self.store.message_from_values(mid, room, user, values)
+        msg = self.store.message_from_values(mid, room, user, values, [name for _, name in mentioned])
         self.events.message(msg, room.name, seq)
+        if thread is not None:
+            self._root_changed(room, thread)
+        self.events.mention(room.name, msg, [uid for uid, _ in mentioned if uid != user.id])
         return msg, True
 
-    def _own_room(self, user: User, message_id: int):
+    def _check_root(self, room: Room, thread: int) -> None:
+        root = self.store.live(thread)
+        if root is None:
+            raise not_found(f"no message {thread}")
+        if root.room_id != room.id:
+            raise invalid("a reply goes to a message of the same room")
+        if root.thread_id is not None:
+            raise invalid("a reply goes to a top-level message, not to another reply")
+
+    def _root_changed(self, room: Room, root_id: int) -> None:
+        """The root's reply_count and last_reply_at moved: the room hears it."""
+        root = self.store.get(room, root_id)
+        if root is not None:
+            self.events.message_updated(root)
+
+    def readable(self, user: User, message_id: int):
         """The live message's row and its room, which the user must be able to read."""
         row = self.store.live(message_id)
         if row is None:
             raise not_found(f"no message {message_id}")
         room = self.rooms.by_id(row.room_id)
-        if not self.rooms.is_member(room, user):
-            raise forbidden("you are not a member of this room")
+        if not self.rooms.can_read(room, user):
+            raise forbidden("you may not read this room")
         return row, room
 
     @action
@@ -121,28 +160,35 @@ class Messages:
         data = validate.payload(data)
         mid = validate.integer(data, "id", low=1)
         body = validate.body(data)
-        row, room = self._own_room(user, mid)
+        row, room = self.readable(user, mid)
         if row.user_id != user.id:
             raise forbidden("you can only edit your own messages")
         self.check_send_rate(user)
-        msg = self.store.edit(room, mid, body)
-        if msg is None:
+        mentioned = self.memberships.resolve(room.id, mention_candidates(body))
+        edited = self.store.edit(room, mid, body, [uid for uid, _ in mentioned])
+        if edited is None:
             raise not_found(f"no message {mid}")
+        msg, newly = edited
         self.events.message_updated(msg)
+        self.events.mention(room.name, msg, [uid for uid in newly if uid != user.id])
         return msg
 
     @action
     def delete(self, user: User, data) -> dict:
         data = validate.payload(data)
         mid = validate.integer(data, "id", low=1)
-        row, room = self._own_room(user, mid)
+        row, room = self.readable(user, mid)
         if row.user_id != user.id and room.owner_id != user.id:
             raise forbidden("only the author or the room's owner can delete a message")
-        if not self.store.delete(mid):
+        deleted = self.store.delete(mid)
+        if deleted is None:
             raise not_found(f"no message {mid}")
-        gone = {"id": mid, "room": room.name}
-        self.events.message_deleted(gone)
-        return gone
+        ids, root = deleted
+        for gone_id in ids:  # a root takes its thread with it
+            self.events.message_deleted({"id": gone_id, "room": room.name})
+        if root is not None:
+            self._root_changed(room, root)
+        return {"id": mid, "room": room.name}
 
     @action
     def by_seq(self, room_name: str, seq: int) -> dict | None:

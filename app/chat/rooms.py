@@ -1,17 +1,19 @@
-"""Rooms: lookup, who may enter, listing, creation, members of private rooms."""
+"""Rooms: lookup, who may read them, listing with read state, creation."""
 
 from __future__ import annotations
 
-from ..errors import ChatError, forbidden, invalid, not_found
+from ..errors import ChatError, forbidden, not_found
 from ..models import Room, User
 from ..storage.database import Database, Duplicate
+from ..storage.members import Memberships
 from . import validate
 from .guard import action
 
 
 class Rooms:
-    def __init__(self, db: Database):
+    def __init__(self, db: Database, memberships: Memberships):
         self.db = db
+        self.memberships = memberships
         self._by_name: dict[str, Room] = {}  # rooms never change name, privacy or owner
 
     @action
@@ -32,21 +34,41 @@ class Rooms:
         return self.db.room_by_id(room_id)
 
     def is_member(self, room: Room, user: User) -> bool:
-        if not room.private or room.owner_id == user.id:
+        """A member of the room (v1: for a public room, anyone may read it, see ``can_read``)."""
+        if room.owner_id == user.id:
             return True
-        return self.db.is_member(room.id, user.id)
+        return self.memberships.membership(room.id, user.id) is not None
+
+    def can_read(self, room: Room, user: User) -> bool:
+        if self.memberships.is_banned(room.id, user.id):
+            return False
+        return not room.private or self.is_member(room, user)
 
     def accessible(self, user: User, name: str) -> Room:
-        """The room, when the user may read it: `forbidden` for a private room of others."""
+        """The room, when the user may read it: `forbidden` for a private room of others and
+        for a room the user is banned from."""
         room = self.get(name)
-        if not self.is_member(room, user):
+        if self.memberships.is_banned(room.id, user.id):
+            raise forbidden(f"you are banned from {name!r}")
+        if room.private and not self.is_member(room, user):
             raise forbidden(f"you are not a member of the private room {name!r}")
         return room
 
     @action
     def visible(self, user: User) -> list[dict]:
-        """Public rooms and the private rooms the user belongs to."""
-        return [room.as_dict() for room in self.db.visible_rooms(user.id)]
+        """Public rooms and the private rooms and DMs the user belongs to; rooms they are a
+        member of carry their unread and mention counts."""
+        counts = self.memberships.unread(user.id)
+        out = []
+        for room, member in self.db.visible_rooms(user.id):
+            item = room.as_dict(viewer=user.username)
+            item["member"] = member
+            if member and room.id in counts:
+                _, item["unread"], item["mentions"] = counts[room.id]
+            elif member:
+                item["unread"], item["mentions"] = 0, 0
+            out.append(item)
+        return out
 
     @action
     def create(self, user: User, data) -> dict:
@@ -58,17 +80,3 @@ class Rooms:
         except Duplicate:
             raise ChatError("conflict", f"a room named {name!r} exists") from None
         return room.as_dict()
-
-    @action
-    def add_member(self, user: User, room_name: str, data) -> None:
-        data = validate.payload(data)
-        username = validate.string(data, "username", max_len=64)
-        room = self.get(room_name)
-        if room.owner_id != user.id:
-            raise forbidden("only the room's owner can add members")
-        if not room.private:
-            raise invalid("a public room has no member list; everyone may join")
-        uid = self.db.user_id(username)
-        if uid is None:
-            raise not_found(f"no user named {username!r}")
-        self.db.add_member(room.id, uid)

@@ -99,15 +99,16 @@ def client_id(data: dict) -> str | None:
     return value
 
 
-def limit(raw, default: int = 50) -> int:
+def limit(raw, default: int = 50, high: int = 100) -> int:
     if raw is None:
         return default
+    wrong = f"'limit' must be a whole number from 1 to {high}"
     if isinstance(raw, str):
         if not raw.isdigit():
-            raise invalid("'limit' must be a whole number from 1 to 100")
+            raise invalid(wrong)
         raw = int(raw)
-    if isinstance(raw, bool) or not isinstance(raw, int) or not 1 <= raw <= 100:
-        raise invalid("'limit' must be a whole number from 1 to 100")
+    if isinstance(raw, bool) or not isinstance(raw, int) or not 1 <= raw <= high:
+        raise invalid(wrong)
     return raw
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 
-from .envelope import DISCONNECT, envelope, room_key
+from .envelope import DISCONNECT, EVICT, envelope, room_key
 from .ordering import Reorderer
 
 log = logging.getLogger("chat.delivery")
@@ -29,6 +29,7 @@ class Delivery:
         self.fetch = fetch
         self.reorderer = Reorderer(self._deliver, self._fetch_envelope, gap_timeout)
         self.local_sids: Callable[[], list[str]] = list  # set by the socket layer
+        self.evict_local: Callable[[str, int], None] = lambda room, user_id: None  # likewise
 
     def start(self) -> None:
         self.bus.start(self.receive, self.reset)
@@ -55,6 +56,36 @@ class Delivery:
     def typing(self, room: str, user: str, skip_sid: str) -> None:
         self.bus.publish(envelope("typing", {"room": room, "user": user}, room, skip_sid=skip_sid))
 
+    def member_added(self, room, username: str, user_id: int, *, others_see: bool = True) -> None:
+        """To the room's sockets (unless ``others_see`` is off: a new DM) and every socket of the
+        user, with the room as they see it."""
+        self.bus.publish(
+            envelope(
+                "member_added",
+                {"room": room.as_dict(viewer=username), "user": username},
+                room.name if others_see else None,
+                users=[user_id],
+            )
+        )
+
+    def member_removed(self, room: str, username: str, user_id: int) -> None:
+        self.bus.publish(envelope("member_removed", {"room": room, "user": username}, room, users=[user_id]))
+        self.bus.publish(envelope(EVICT, {"room": room, "user_id": user_id}))
+
+    def mention(self, room: str, msg: dict, user_ids: list[int]) -> None:
+        if user_ids:
+            self.bus.publish(envelope("mention", {"room": room, "message": msg}, users=user_ids))
+
+    def read(self, room: str, last_read: int | None, user_id: int, skip_sid: str | None = None) -> None:
+        self.bus.publish(
+            envelope("read", {"room": room, "last_read": last_read}, users=[user_id], skip_sid=skip_sid)
+        )
+
+    def reactions(self, message_id: int, room: str, reactions: list) -> None:
+        self.bus.publish(
+            envelope("reactions", {"id": message_id, "room": room, "reactions": reactions}, room)
+        )
+
     def disconnect(self, sids: list[str]) -> None:
         """Close sockets by id on whichever process holds them (logout)."""
         if sids:
@@ -67,6 +98,8 @@ class Delivery:
             for sid in env["data"]:
                 if sid in mine:
                     self._close(sid)
+        elif env["event"] == EVICT:
+            self.evict_local(env["data"]["room"], env["data"]["user_id"])
         elif env.get("seq") is not None:
             self.reorderer.push(env["room"], env["seq"], env)
         else:

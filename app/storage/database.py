@@ -41,12 +41,38 @@ def translated(fn):
 
 def room_query():
     return select(
-        rooms.c.id, rooms.c.name, rooms.c.private, rooms.c.owner_id, users.c.username.label("owner")
+        rooms.c.id,
+        rooms.c.name,
+        rooms.c.private,
+        rooms.c.owner_id,
+        users.c.username.label("owner"),
+        rooms.c.kind,
+        rooms.c.dm_key,
     ).join(users, users.c.id == rooms.c.owner_id)
 
 
-def room_from_row(row) -> Room:
+def dm_key(a: int, b: int) -> str:
+    return f"{min(a, b)}:{max(a, b)}"
+
+
+def _dm_ids(key: str) -> list[int]:
+    return sorted({int(part) for part in key.split(":")})
+
+
+def room_from_row(row, usernames: dict[int, str] | None = None) -> Room:
+    if row.kind == "dm":
+        names = tuple((usernames or {}).get(uid, "") for uid in _dm_ids(row.dm_key))
+        return Room(row.id, row.name, True, None, None, "dm", names)
     return Room(row.id, row.name, bool(row.private), row.owner_id, row.owner)
+
+
+def rooms_from_rows(conn, rows) -> list[Room]:
+    """Rooms of rows of ``room_query``, with the usernames of their DMs looked up at once."""
+    ids = {uid for row in rows if row.kind == "dm" for uid in _dm_ids(row.dm_key)}
+    names = {}
+    if ids:
+        names = dict(conn.execute(select(users.c.id, users.c.username).where(users.c.id.in_(ids))).all())
+    return [room_from_row(row, names) for row in rows]
 
 
 class Database:
@@ -89,13 +115,13 @@ class Database:
     @translated
     def room_by_name(self, name: str) -> Room | None:
         with self.engine.connect() as conn:
-            row = conn.execute(room_query().where(rooms.c.name == name)).first()
-        return None if row is None else room_from_row(row)
+            found = rooms_from_rows(conn, conn.execute(room_query().where(rooms.c.name == name)).all())
+        return found[0] if found else None
 
     @translated
     def room_by_id(self, room_id: int) -> Room:
         with self.engine.connect() as conn:
-            return room_from_row(conn.execute(room_query().where(rooms.c.id == room_id)).one())
+            return rooms_from_rows(conn, [conn.execute(room_query().where(rooms.c.id == room_id)).one()])[0]
 
     @translated
     def is_member(self, room_id: int, user_id: int) -> bool:
@@ -106,14 +132,20 @@ class Database:
         return row is not None
 
     @translated
-    def visible_rooms(self, user_id: int) -> list[Room]:
-        """Public rooms and the private rooms the user belongs to, by name."""
-        query = room_query().where(
-            (rooms.c.private.is_(False))
-            | rooms.c.id.in_(select(members.c.room_id).where(members.c.user_id == user_id))
+    def visible_rooms(self, user_id: int) -> list[tuple[Room, bool]]:
+        """(room, member) for the public rooms and the private rooms and DMs the user belongs
+        to, by name."""
+        member = members.c.user_id.isnot(None).label("member")
+        query = (
+            room_query()
+            .add_columns(member)
+            .outerjoin(members, (members.c.room_id == rooms.c.id) & (members.c.user_id == user_id))
+            .where(rooms.c.private.is_(False) | members.c.user_id.isnot(None))
+            .order_by(rooms.c.name)
         )
         with self.engine.connect() as conn:
-            return [room_from_row(r) for r in conn.execute(query.order_by(rooms.c.name)).all()]
+            rows = conn.execute(query).all()
+            return list(zip(rooms_from_rows(conn, rows), (bool(r.member) for r in rows), strict=True))
 
     @translated
     def create_room(self, name: str, private: bool, owner: User) -> Room:

@@ -18,6 +18,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    UniqueConstraint,
 )
 
 # SQLite only gives AUTOINCREMENT to INTEGER PRIMARY KEY columns.
@@ -54,10 +55,23 @@ rooms = Table(
     # the room's message sequence: each stored message takes the next number in the
     # statement that inserts it (see app/delivery/ordering.py)
     Column("last_seq", BigInteger, nullable=False, server_default="0"),
+    Column("kind", String(8), nullable=False, server_default="room"),  # "room" or "dm"
+    # a direct message room: "<lower user id>:<higher user id>", one room per pair
+    Column("dm_key", String(64), nullable=True, unique=True),
 )
 
 members = Table(
     "members",
+    metadata,
+    Column("room_id", BigId, ForeignKey("rooms.id"), primary_key=True),
+    Column("user_id", BigId, ForeignKey("users.id"), primary_key=True),
+    Column("created_at", DateTime, nullable=False),
+    # the id up to which the member has read the room (None: the room was empty)
+    Column("last_read", BigInteger, nullable=True),
+)
+
+bans = Table(
+    "bans",
     metadata,
     Column("room_id", BigId, ForeignKey("rooms.id"), primary_key=True),
     Column("user_id", BigId, ForeignKey("users.id"), primary_key=True),
@@ -77,11 +91,37 @@ messages = Table(
     Column("client_id", String(64), nullable=True),
     Column("attachment_key", String(255), nullable=True),
     Column("seq", BigInteger, nullable=True),
+    Column("thread_id", BigInteger, nullable=True),  # the root of a reply's thread
+    Column("reply_count", Integer, nullable=False, server_default="0"),
+    Column("last_reply_at", DateTime, nullable=True),
     # send is idempotent per (room, user, client_id), enforced here, not only in memory;
     # NULL client_ids never collide on PostgreSQL or SQLite
     Index("uq_messages_room_user_client", "room_id", "user_id", "client_id", unique=True),
     Index("ix_messages_room_id_id", "room_id", "id"),
     Index("uq_messages_room_seq", "room_id", "seq", unique=True),
+    Index("ix_messages_thread_id_id", "thread_id", "id"),
+    # full-text search is kept by the database itself (migration 0003): a generated tsvector
+    # column on PostgreSQL, an FTS5 table on SQLite; neither is part of this metadata
+)
+
+mentions = Table(
+    "mentions",
+    metadata,
+    Column("message_id", BigId, primary_key=True),
+    Column("user_id", BigId, primary_key=True),
+    Column("room_id", BigId, nullable=False),
+    Column("position", Integer, nullable=False),  # order of first appearance in the body
+    Index("ix_mentions_user_id_room_id_message_id", "user_id", "room_id", "message_id"),
+)
+
+reactions = Table(
+    "reactions",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("message_id", BigId, nullable=False),
+    Column("emoji", String(160), nullable=False),
+    Column("user_id", BigId, nullable=False),
+    UniqueConstraint("message_id", "emoji", "user_id"),
 )
 
 uploads = Table(

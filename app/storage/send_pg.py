@@ -1,9 +1,10 @@
 """The PostgreSQL send path: numbering and INSERT in one autocommit statement.
 
-Sends without an attachment share statements (group commit, storage/sendbatch.py) run on a
-pooled connection's raw psycopg2 cursor: SQLAlchemy's execution layer cost a fifth of a busy
-server's CPU per send. A send with an attachment runs ``_SEND_PG`` in a transaction with the
-update of its upload. The room's row lock lasts only while PostgreSQL runs the statement,
+Plain sends (no attachment, thread or mention) share statements (group commit,
+storage/sendbatch.py) run on a pooled connection's raw psycopg2 cursor: SQLAlchemy's
+execution layer cost a fifth of a busy server's CPU per send. Any other send runs
+``_SEND_PG`` in a transaction with what it changes besides (its upload, its thread root's
+counters, its mentions). The room's row lock lasts only while PostgreSQL runs the statement,
 never across a client round trip.
 """
 
@@ -15,7 +16,7 @@ from sqlalchemy.engine import Engine
 
 from ..errors import Unavailable
 from ..models import Room, User
-from .messages import attach
+from .messages import after_insert
 from .sendbatch import SEND_BATCH_PG, SendBatcher, batch_params, batch_results
 
 # Next number of the room's sequence and the INSERT in one statement. A duplicate client_id
@@ -32,8 +33,8 @@ _SEND_PG = text(
           WHERE room_id = :room_id AND user_id = :user_id AND client_id = :client_id))
       RETURNING last_seq
     ), ins AS (
-      INSERT INTO messages (room_id, user_id, body, created_at, client_id, attachment_key, seq)
-      SELECT :room_id, :user_id, :body, :created_at, :client_id, :attachment_key, last_seq FROM s
+      INSERT INTO messages (room_id, user_id, body, created_at, client_id, attachment_key, thread_id, seq)
+      SELECT :room_id, :user_id, :body, :created_at, :client_id, :attachment_key, :thread_id, last_seq FROM s
       ON CONFLICT DO NOTHING
       RETURNING id, seq
     )
@@ -47,16 +48,18 @@ class PostgresSendPath:
         self.send_engine = send_engine
         self.batcher = SendBatcher(self._run_batch, deadline)
 
-    def insert(self, room: Room, user: User, values: dict) -> tuple[int | None, int | None]:
-        if values["attachment_key"] is None:
+    def insert(
+        self, room: Room, user: User, values: dict, mention_ids: list[int]
+    ) -> tuple[int | None, int | None]:
+        if values["attachment_key"] is None and values["thread_id"] is None and not mention_ids:
             return self.batcher.submit(values)
         with self.send_engine.connect() as conn:
-            # message and upload change together
+            # the message and what it changes besides (upload, thread root, mentions) together
             conn.exec_driver_sql("BEGIN")
             try:
                 row = conn.execute(_SEND_PG, values).first()
                 if row is not None and row.id is not None:
-                    attach(conn, values["attachment_key"], row.id)
+                    after_insert(conn, values, row.id, mention_ids)
                 conn.exec_driver_sql("COMMIT")
             except BaseException:
                 conn.exec_driver_sql("ROLLBACK")

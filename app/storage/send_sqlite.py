@@ -9,7 +9,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Engine
 
 from ..models import Room, User
-from .messages import attach, existing_row
+from .messages import after_insert, existing_row
 from .schema import messages, rooms
 
 
@@ -26,7 +26,9 @@ class SqliteSendPath:
                 lock = self._locks[room_id] = threading.Lock()
             return lock
 
-    def insert(self, room: Room, user: User, values: dict) -> tuple[int | None, int | None]:
+    def insert(
+        self, room: Room, user: User, values: dict, mention_ids: list[int]
+    ) -> tuple[int | None, int | None]:
         # one process: a local lock per room orders the numbering
         with self._room_lock(room.id), self.engine.begin() as conn:
             client_id = values["client_id"]
@@ -46,5 +48,5 @@ class SqliteSendPath:
             ).scalar()
             if mid is None:
                 return None, None
-            attach(conn, values["attachment_key"], mid)
+            after_insert(conn, values, mid, mention_ids)
             return mid, seq

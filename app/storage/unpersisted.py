@@ -13,7 +13,7 @@ class UnpersistedSendPath:
     def __init__(self):
         self._ids = itertools.count(1)
 
-    def insert(self, room: Room, user: User, values: dict) -> tuple[int, None]:
+    def insert(self, room: Room, user: User, values: dict, mention_ids: list[int]) -> tuple[int, None]:
         # no sequence number: delivered in publish order, which is id order in one process
         # (nothing yields between taking the id and publishing the message)
         return next(self._ids), None

@@ -106,8 +106,47 @@ def create_room():
 @api.post("/api/rooms/<name>/members")
 def add_member(name: str):
     user = current_user()
-    chat().rooms.add_member(user, name, body())
+    chat().members.add(user, name, body())
     return "", 204
+
+
+@api.get("/api/rooms/<name>/members")
+def room_members(name: str):
+    user = current_user()
+    return jsonify({"members": chat().members.list(user, name)})
+
+
+@api.delete("/api/rooms/<name>/members/<username>")
+def remove_member(name: str, username: str):
+    chat().members.remove(current_user(), name, username)
+    return "", 204
+
+
+@api.post("/api/rooms/<name>/bans")
+def ban(name: str):
+    user = current_user()
+    chat().members.ban(user, name, body())
+    return "", 204
+
+
+@api.delete("/api/rooms/<name>/bans/<username>")
+def unban(name: str, username: str):
+    chat().members.unban(current_user(), name, username)
+    return "", 204
+
+
+@api.post("/api/dms")
+def open_dm():
+    user = current_user()
+    room, created = chat().dms.open(user, body())
+    return jsonify({"room": room}), 201 if created else 200
+
+
+@api.get("/api/search")
+def search():
+    user = current_user()
+    found, more = chat().search.search(user, request.args)
+    return jsonify({"messages": found, "more": more})
 
 
 @api.get("/api/rooms/<name>/messages")

@@ -16,12 +16,12 @@ from socketio.exceptions import ConnectionRefusedError as ConnectRefused
 
 from ..chat import Chat, validate
 from ..delivery.delivery import Delivery
-from ..delivery.envelope import room_key
+from ..delivery.envelope import room_key, user_key
 from ..errors import ChatError
 from ..models import User
 
 log = logging.getLogger("chat.socket")
-EVENTS = ("join", "leave", "send", "edit", "delete", "typing")
+EVENTS = ("join", "leave", "send", "edit", "delete", "typing", "react", "read")
 
 
 @dataclass
@@ -39,6 +39,7 @@ class SocketHandlers:
         self.metrics = metrics
         self.sockets: dict[str, SocketState] = {}
         delivery.local_sids = lambda: list(self.sockets)
+        delivery.evict_local = self.evict
 
     # ------------------------------------------------------------ wiring
     def register(self) -> None:
@@ -101,6 +102,7 @@ class SocketHandlers:
             # the contract's connect_error message: "unauthorized" (or "unavailable" in an outage)
             raise ConnectRefused(exc.code) from None
         self.sockets[sid] = SocketState(user)
+        self.sio.enter_room(sid, user_key(user.id), namespace="/")  # what is said to the user
         self.metrics.connected(len(self.sockets))
         log.info("connect", extra={"sid": sid, "user": user.username})
 
@@ -133,6 +135,13 @@ class SocketHandlers:
             raise
         state.rooms.add(room.name)
         try:
+            last_read = self.chat.members.joined(state.user, room)
+        except ChatError:
+            self.delivery.forget_socket(room.name, sid)
+            state.rooms.discard(room.name)
+            self.sio.leave_room(sid, room_key(room.name), namespace="/")
+            raise
+        try:
             came_online = self.chat.state.presence_join(room.name, sid, state.user.username)
             online = self.chat.state.online(room.name)
         except Exception as exc:  # noqa: BLE001 - presence is advisory; the join itself holds
@@ -142,7 +151,13 @@ class SocketHandlers:
             self.delivery.presence(room.name, state.user.username, "online", skip_sid=sid)
         # started last, so it runs only after this handler returned and its ack was queued
         self.sio.start_background_task(self.delivery.end_join, room.name, sid, last_seq)
-        return {"room": room.as_dict(), "messages": page, "more": more, "online": online}
+        return {
+            "room": room.as_dict(viewer=state.user.username),
+            "messages": page,
+            "more": more,
+            "online": online,
+            "last_read": last_read,
+        }
 
     def on_leave(self, state: SocketState, sid: str, data):
         data = validate.payload(data)
@@ -190,7 +205,20 @@ class SocketHandlers:
         self.delivery.typing(room.name, state.user.username, skip_sid=sid)
         return {}
 
+    def on_react(self, state: SocketState, sid: str, data):
+        return {"reactions": self.chat.reactions.react(state.user, data)}
+
+    def on_read(self, state: SocketState, sid: str, data):
+        return {"last_read": self.chat.members.read(state.user, data, sid)}
+
     # ------------------------------------------------------------ from other layers
+    def evict(self, room: str, user_id: int) -> None:
+        """The user is no longer a member: their sockets of this process leave the room."""
+        for sid, state in list(self.sockets.items()):
+            if state.user.id == user_id and room in state.rooms:
+                self.sio.leave_room(sid, room_key(room), namespace="/")
+                self._leave(state, sid, room)
+
     def emit_offline(self, gone: list[tuple[str, str]]) -> None:
         for room, user in gone:
             self.delivery.presence(room, user, "offline")

@@ -127,7 +127,7 @@ def test_create_room_makes_the_creator_owner(base, make_user):
     name = f"general-{uuid.uuid4().hex[:6]}"
     r = Api(base, token).post("/api/rooms", {"name": name, "private": False})
     assert r.status_code == 201
-    assert r.json() == {"room": {"name": name, "private": False, "owner": user["username"]}}
+    assert r.json() == {"room": {"name": name, "private": False, "owner": user["username"], "kind": "room"}}
     error_of(Api(base, token).post("/api/rooms", {"name": name, "private": True}), 409, "conflict")
 
 

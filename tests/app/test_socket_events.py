@@ -167,7 +167,11 @@ def test_send_acks_the_stored_message_and_broadcasts_it_to_everyone(alice, bob, 
     ack = a.call("send", {"room": room["name"], "body": "  hello  world \n", "client_id": "c-1"})
     assert ack["ok"] is True
     msg = ack["message"]
-    assert set(msg) == {"id", "room", "user", "body", "created_at", "edited_at", "client_id", "attachment"}
+    v1 = {"id", "room", "user", "body", "created_at", "edited_at", "client_id", "attachment"}
+    v2 = {"thread", "reply_count", "last_reply_at", "reactions", "mentions"}
+    assert set(msg) == v1 | v2
+    assert msg["thread"] is None and msg["reply_count"] == 0 and msg["last_reply_at"] is None
+    assert msg["reactions"] == [] and msg["mentions"] == []
     assert msg["room"] == room["name"] and msg["user"] == alice[0]["username"]
     assert msg["body"] == "  hello  world \n"  # stored exactly as typed
     assert ISO_Z.match(msg["created_at"]) and msg["edited_at"] is None

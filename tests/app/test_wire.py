@@ -1,6 +1,6 @@
 """The service's replacements for two library hot spots give the libraries' answers.
 
-``app.fastpath.wsdirect.unmask`` stands in for eventlet's ``RFC6455WebSocket._apply_mask`` and
+``app.fastpath.framewriter.unmask`` stands in for eventlet's ``RFC6455WebSocket._apply_mask`` and
 ``ChatPacket.data_is_binary`` for python-socketio's ``Packet.data_is_binary``; each is
 checked against the library's own implementation on generated inputs, and the frames
 ``wsdirect`` writes are parsed back with eventlet's own frame reader.
@@ -17,7 +17,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from socketio.packet import Packet
 
-from app.fastpath import wsdirect
+from app.fastpath import framewriter
 from app.fastpath.siopacket import ChatPacket
 
 with warnings.catch_warnings():
@@ -34,14 +34,14 @@ STOCK_MASK = RFC6455WebSocket.__dict__["_apply_mask"].__func__
     offset=st.integers(0, 7),
 )
 def test_unmask_matches_eventlet(data, mask, offset):
-    assert wsdirect.unmask(data, mask, length=len(data), offset=offset) == STOCK_MASK(
+    assert framewriter.unmask(data, mask, length=len(data), offset=offset) == STOCK_MASK(
         data, mask, len(data), offset
     )
-    assert wsdirect.unmask(data, mask) == STOCK_MASK(data, mask)
+    assert framewriter.unmask(data, mask) == STOCK_MASK(data, mask)
 
 
 def test_unmask_keeps_leading_zero_bytes():
-    assert wsdirect.unmask(b"\x01\x02\x03\x04\x05", (1, 2, 3, 4)) == b"\x00\x00\x00\x00\x04"
+    assert framewriter.unmask(b"\x01\x02\x03\x04\x05", (1, 2, 3, 4)) == b"\x00\x00\x00\x00\x04"
 
 
 json_values = st.recursive(
@@ -61,7 +61,7 @@ def test_binary_scan_matches_python_socketio(value):
 def test_frames_parse_back_with_eventlet(size):
     """wsdirect's frames (all three length encodings) read back as the text that was sent."""
     text = "\u00e9" * (size // 2) + "x" * (size % 2)
-    frame = wsdirect.ws_frame(text.encode(), 0x1)
+    frame = framewriter.ws_frame(text.encode(), 0x1)
     a, b = socket.socketpair()
     try:
         reader = RFC6455WebSocket(b, {}, client=True)  # a client reads unmasked frames
@@ -74,15 +74,17 @@ def test_frames_parse_back_with_eventlet(size):
 
 
 def test_frame_header_lengths():
-    assert wsdirect.ws_frame(b"a" * 125, 1)[:2] == bytes((0x81, 125))
-    assert wsdirect.ws_frame(b"a" * 126, 1)[:4] == struct.pack("!BBH", 0x81, 126, 126)
-    assert wsdirect.ws_frame(b"a" * 65536, 2)[:10] == struct.pack("!BBQ", 0x82, 127, 65536)
+    assert framewriter.ws_frame(b"a" * 125, 1)[:2] == bytes((0x81, 125))
+    assert framewriter.ws_frame(b"a" * 126, 1)[:4] == struct.pack("!BBH", 0x81, 126, 126)
+    assert framewriter.ws_frame(b"a" * 65536, 2)[:10] == struct.pack("!BBQ", 0x82, 127, 65536)
 
 
 READINESS_SCRIPT = r"""
 import sys, time
 from app import green
 green.patch("eventlet")
+from app.fastpath import redis_readiness
+redis_readiness.install()
 import redis
 r = redis.Redis.from_url(sys.argv[1])
 r.ping()
@@ -99,8 +101,8 @@ print(out)
 
 
 def test_redis_readiness_check_under_eventlet_sees_pending_data():
-    """green.patch("eventlet") answers redis-py's zero-timeout readiness test without the
-    hub; the pool still sees a reply nobody read (so it never hands out a dirty connection)."""
+    """The redis-readiness fast path answers redis-py's zero-timeout readiness test without
+    the hub; the pool still sees a reply nobody read (so it never hands out a dirty connection)."""
     from tests.chatlib import REDIS_BASE, run_script
 
     assert run_script(READINESS_SCRIPT, REDIS_BASE).strip() == "[False, True, False]"
@@ -111,15 +113,15 @@ import socket
 from app import green
 green.patch("eventlet")
 import eventlet
-from app.fastpath import wsdirect
+from app.fastpath import framewriter, wsdirect
 
 wsdirect.install(eventlet=True)
 # SOCK_SEQPACKET keeps every send() a record of its own: what one recv returns is one send
 a, b = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)  # green: monkey-patched
 green_a = a
 overflowed = []
-writer = wsdirect.FrameWriter(green_a, eventlet.spawn, lambda: overflowed.append(1))
-frames = [wsdirect.ws_frame(f"frame {i}".encode(), 0x1) for i in range(3)]
+writer = framewriter.FrameWriter(green_a, eventlet.spawn, lambda: overflowed.append(1))
+frames = [framewriter.ws_frame(f"frame {i}".encode(), 0x1) for i in range(3)]
 for f in frames:
     writer.write(f)
 b.setblocking(False)
