@@ -259,7 +259,18 @@ class SioClient:
         self.history: list[tuple[str, object]] = []
         self.sio = InOrderClient(reconnection=False)
         self.disconnected = threading.Event()
-        for name in ("message", "message_updated", "message_deleted", "presence", "typing"):
+        for name in (
+            "message",
+            "message_updated",
+            "message_deleted",
+            "presence",
+            "typing",
+            "member_added",
+            "member_removed",
+            "mention",
+            "read",
+            "reactions",
+        ):
             self.sio.on(name, self._recorder(name))
         self.sio.on("disconnect", lambda *a: self.disconnected.set())
         if connect:

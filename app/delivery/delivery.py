@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 
-from .envelope import DISCONNECT, EVICT, envelope, room_key
+from .envelope import DISCONNECT, EVICT, envelope, room_key, user_key
 from .ordering import Reorderer
 
 log = logging.getLogger("chat.delivery")
@@ -111,13 +111,13 @@ class Delivery:
         skip_sids = list(skip)
         if env.get("skip"):
             skip_sids.append(env["skip"])
-        self.sio.emit(
-            env["event"],
-            env["data"],
-            to=room_key(env["room"]),
-            skip_sid=skip_sids or None,
-            namespace=NAMESPACE,
-        )
+        to = [user_key(u) for u in env.get("users") or ()]
+        if env["room"] is not None:
+            to.append(room_key(env["room"]))
+        # a list of rooms reaches each socket once, however many of them it is in; one room
+        # goes as a name (a list costs a copy of the room's participants per emit)
+        target = to[0] if len(to) == 1 else to
+        self.sio.emit(env["event"], env["data"], to=target, skip_sid=skip_sids or None, namespace=NAMESPACE)
 
     def send_to_sid(self, sid: str, env: dict) -> None:
         """One held message to one local socket (a join's catch-up)."""

@@ -58,16 +58,16 @@ def ensure_ready(engine: Engine, auto_migrate: bool) -> None:
     upgrade(engine)
 
 
-def upgrade(engine: Engine) -> tuple[str | None, str]:
+def upgrade(engine: Engine, target: str = "head") -> tuple[str | None, str]:
     """Bring the database to the head revision; idempotent. Returns (before, after);
     Unavailable (the reason in ``detail``) when the database refuses."""
     try:
-        return _upgrade(engine)
+        return _upgrade(engine, target)
     except SQLAlchemyError as exc:
         raise Unavailable("cannot migrate the database", _reason(exc)) from None
 
 
-def _upgrade(engine: Engine) -> tuple[str | None, str]:
+def _upgrade(engine: Engine, target: str) -> tuple[str | None, str]:
     before = current_revision(engine)
     cfg = _alembic_config()
     with engine.begin() as conn:
@@ -75,5 +75,5 @@ def _upgrade(engine: Engine) -> tuple[str | None, str]:
             # two instances migrating at boot must not race each other
             conn.exec_driver_sql("SELECT pg_advisory_xact_lock(727274)")
         cfg.attributes["connection"] = conn
-        command.upgrade(cfg, "head")
-    return before, head_revision()
+        command.upgrade(cfg, target)
+    return before, current_revision(engine)
