@@ -271,6 +271,7 @@ WRONG_VALUES = st.one_of(
     st.sampled_from(["no-such-room", "UPPER", "a" * 65, -1, 0, 2**63, 2**64, True]),
 )
 _REMOVE = object()
+EMOJI = st.sampled_from(["👍", "🎉", "👀", "+1", "ok"]) | st.text(min_size=1, max_size=40)
 
 
 def valid_payloads(world: World, event: str) -> st.SearchStrategy:
@@ -280,10 +281,15 @@ def valid_payloads(world: World, event: str) -> st.SearchStrategy:
     required, optional = {
         "join": ({"room": rooms}, {"since": ids | st.integers(min_value=0, max_value=2**62)}),
         "leave": ({"room": rooms}, {}),
-        "send": ({"room": rooms, "body": VALID_BODIES}, {"client_id": st.text(min_size=1, max_size=64)}),
+        "send": (
+            {"room": rooms, "body": VALID_BODIES},
+            {"client_id": st.text(min_size=1, max_size=64), "thread": ids},
+        ),
         "edit": ({"id": ids, "body": VALID_BODIES}, {}),
         "delete": ({"id": ids}, {}),
         "typing": ({"room": rooms}, {}),
+        "react": ({"id": ids, "emoji": EMOJI, "on": st.booleans()}, {}),
+        "read": ({"room": rooms, "id": ids}, {}),
     }[event]
     return st.fixed_dictionaries(required, optional=optional)
 
@@ -305,7 +311,7 @@ def socket_payloads(world: World, event: str) -> st.SearchStrategy:
         lambda d: st.builds(
             _mutate,
             st.just(d),
-            st.sampled_from([*sorted(d), "since", "id", "attachment", "client_id", "extra"]),
+            st.sampled_from([*sorted(d), "since", "id", "attachment", "client_id", "thread", "on", "extra"]),
             st.one_of(st.just(_REMOVE), WRONG_VALUES),
         )
     )
@@ -341,6 +347,11 @@ def check_message_object(m) -> None:
     check_time(m["edited_at"], nullable=True)
     assert m["client_id"] is None or isinstance(m["client_id"], str)
     assert m["attachment"] is None or isinstance(m["attachment"], dict)
+    assert m["thread"] is None or isinstance(m["thread"], int)
+    if m["thread"] is None:
+        assert isinstance(m["reply_count"], int) and m["reply_count"] >= 0
+        check_time(m["last_reply_at"], nullable=True)
+    assert isinstance(m["reactions"], list) and isinstance(m["mentions"], list)
 
 
 def check_error(err, codes: dict[str, int] = CODES) -> str:
@@ -388,9 +399,17 @@ def check_ack(event: str, payload, ack, world: World) -> None:
             world.acked_sends[m["id"]] = m["body"]
     elif event == "delete":
         world.deleted.add(payload["id"])
+    elif event == "react":
+        assert isinstance(payload.get("emoji"), str) and isinstance(payload.get("on"), bool)
+        assert 1 <= len(payload["emoji"]) <= 32 and not any(c.isspace() for c in payload["emoji"])
+        assert isinstance(ack["reactions"], list) and len(ack["reactions"]) <= 20
+        for r in ack["reactions"]:
+            assert r["count"] == len(r["users"]) >= 1
+    elif event == "read":
+        assert isinstance(ack["last_read"], int) and ack["last_read"] >= payload["id"]
 
 
-EVENTS = ["join", "leave", "send", "edit", "delete", "typing"]
+EVENTS = ["join", "leave", "send", "edit", "delete", "typing", "react", "read"]
 
 
 @pytest.mark.parametrize("event", EVENTS)
@@ -558,6 +577,16 @@ def http_cases(world: World) -> dict[str, tuple[str, st.SearchStrategy, st.Searc
             rooms.map(lambda r: f"/api/rooms/{urllib.parse.quote(r, safe='')}/members"),
             http_bodies({"username": st.sampled_from([world.bob["user"]["username"]]) | USERNAMES}),
         ),
+        "ban": (
+            "post",
+            rooms.map(lambda r: f"/api/rooms/{urllib.parse.quote(r, safe='')}/bans"),
+            http_bodies({"username": st.sampled_from([world.bob["user"]["username"]]) | USERNAMES}),
+        ),
+        "dm": (
+            "post",
+            st.just("/api/dms"),
+            http_bodies({"username": st.sampled_from([world.bob["user"]["username"]]) | USERNAMES}),
+        ),
         "uploads": (
             "post",
             st.just("/api/uploads"),
@@ -573,7 +602,7 @@ def http_cases(world: World) -> dict[str, tuple[str, st.SearchStrategy, st.Searc
     }
 
 
-@pytest.mark.parametrize("case", ["register", "login", "create room", "add member", "uploads"])
+@pytest.mark.parametrize("case", ["register", "login", "create room", "add member", "ban", "dm", "uploads"])
 def test_fuzzed_http_bodies_never_5xx_and_errors_use_the_envelope(world: World, case: str):
     method, paths, bodies = http_cases(world)[case]
     # mostly a live token, so that the bodies reach the checks behind authentication
@@ -603,12 +632,12 @@ def test_fuzzed_history_queries_never_5xx(world: World):
         before=QUERY_VALUES,
         after=QUERY_VALUES,
         limit=QUERY_VALUES,
+        thread=QUERY_VALUES,
         tok=st.sampled_from([world.alice["token"]] * 4 + ["garbage", ""]),
     )
-    def run(room, before, after, limit, tok):
-        params = {
-            k: v for k, v in {"before": before, "after": after, "limit": limit}.items() if v is not None
-        }
+    def run(room, before, after, limit, thread, tok):
+        given_ = {"before": before, "after": after, "limit": limit, "thread": thread}
+        params = {k: v for k, v in given_.items() if v is not None}
         r = requests.get(
             f"{world.server.url}/api/rooms/{urllib.parse.quote(room, safe='')}/messages",
             params=params,
@@ -728,6 +757,39 @@ def test_a_nul_character_in_an_upload_filename_is_invalid_payload(world: World):
 # --------------------------------------------------------------------------- the database
 
 
+def test_fuzzed_search_queries_never_5xx(world: World):
+    @settings(max_examples=HTTP_EXAMPLES, **FUZZ_SETTINGS)
+    @given(
+        q=st.one_of(
+            st.none(), st.text(max_size=220), st.sampled_from(["x", "é", "&", "a:*", "'", "!!", "\\\\"])
+        ),
+        room=st.none()
+        | st.sampled_from([world.public, world.private, "no-such-room"])
+        | st.text(max_size=70),
+        before=QUERY_VALUES,
+        limit=QUERY_VALUES,
+        tok=st.sampled_from([world.alice["token"]] * 4 + ["garbage", ""]),
+    )
+    def run(q, room, before, limit, tok):
+        given_ = {"q": q, "room": room, "before": before, "limit": limit}
+        r = requests.get(
+            f"{world.server.url}/api/search",
+            params={k: v for k, v in given_.items() if v is not None},
+            headers=_auth(tok) if tok else {},
+            timeout=15,
+        )
+        check_response(r, "search")
+        if r.status_code == 200:
+            body = r.json()
+            ids = [m["id"] for m in body["messages"]]
+            assert ids == sorted(ids, reverse=True) and isinstance(body["more"], bool)
+            for m in body["messages"]:
+                check_message_object(m)
+                assert m["id"] not in world.deleted, "search found a deleted message"
+
+    run()
+
+
 def test_database_holds_only_valid_rows_after_fuzzing(world: World):
     """Runs last in this module: reads every table directly."""
     db = world.db
@@ -755,14 +817,19 @@ def test_database_holds_only_valid_rows_after_fuzzing(world: World):
     private_sends = db.query(
         "SELECT m.id FROM messages m JOIN rooms r ON r.id = m.room_id AND r.private "
         "LEFT JOIN members mb ON mb.room_id = r.id AND mb.user_id = m.user_id "
-        "WHERE mb.user_id IS NULL"
+        "LEFT JOIN bans b ON b.room_id = r.id AND b.user_id = m.user_id "
+        "WHERE mb.user_id IS NULL AND b.user_id IS NULL"
     )
+    # a member banned since keeps the messages they sent while a member
     assert not private_sends, f"messages from non-members in private rooms: {private_sends}"
 
     rows = db.query(
-        "SELECT id, body, client_id, created_at, edited_at, deleted_at, attachment_key FROM messages"
+        "SELECT id, body, client_id, created_at, edited_at, deleted_at, attachment_key, thread_id "
+        "FROM messages"
     )
-    for mid, body, client_id, created, edited, deleted, attachment in rows:
+    # deleting a root deletes its thread: its replies count as deleted too
+    deleted_ids = world.deleted | {r[0] for r in rows if r[7] in world.deleted and r[5] is not None}
+    for mid, body, client_id, created, edited, deleted, attachment, _thread in rows:
         # a deleted message may keep or blank its body; a live one must be a valid body
         assert deleted is not None or 1 <= len(body.strip()) <= 4000, (mid, len(body.strip()))
         assert len(body.strip()) <= 4000, mid
@@ -776,10 +843,10 @@ def test_database_holds_only_valid_rows_after_fuzzing(world: World):
     stored = {r[0]: r for r in rows}
     never_acked = set(stored) - set(world.acked_sends)
     assert not never_acked, f"stored but never acknowledged: {sorted(never_acked)[:20]}"
-    lost = set(world.acked_sends) - set(stored) - world.deleted
+    lost = set(world.acked_sends) - set(stored) - deleted_ids
     assert not lost, f"acknowledged but not stored: {sorted(lost)[:20]}"
     for mid, body in world.acked_sends.items():
-        if mid in stored and mid not in world.deleted:
+        if mid in stored and mid not in deleted_ids:
             assert stored[mid][1] == body, f"message {mid} stored differently from its ack"
     for mid in world.deleted:
         # a delete may remove the row or mark it; either way it must not stay live
