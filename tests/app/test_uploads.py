@@ -18,7 +18,8 @@ import boto3
 import pytest
 import requests
 
-from tests.chatlib import Api, SioClient, free_port, register
+from tests.support.client import Api, SioClient, register
+from tests.support.ports import free_port
 
 PNG = base64.b64decode(
     "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg=="
