@@ -17,6 +17,9 @@ from .services import Database, delete_redis_keys
 from .settings import BACKEND, PYTHON, REDIS_URL, ROOT, SECRET_KEY
 
 APP_SERVE = [PYTHON, "-m", "app", "serve"]
+# a few connections per process, for suites that start many: the shared PostgreSQL has 100
+# slots for everyone
+FEW_CONNECTIONS = {"DB_POOL_SIZE": "4"}
 
 
 def server_env(database_url: str, channel: str, redis_url: str | None = None, **settings) -> dict[str, str]:

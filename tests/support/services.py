@@ -71,6 +71,14 @@ class Database:
             netloc += f"{host or admin.hostname}:{port or admin.port or 5432}"
         return urlunsplit((scheme, netloc, "/" + self.name, admin.query, ""))
 
+    @property
+    def host(self) -> str:
+        return urlsplit(PG_ADMIN_URL).hostname or "127.0.0.1"
+
+    @property
+    def port(self) -> int:
+        return urlsplit(PG_ADMIN_URL).port or 5432
+
     def url_via(self, host: str | None = None, port: int | None = None) -> str:
         return self._pg_url(PG_SCHEME, host, port)
 
