@@ -26,13 +26,7 @@ def run_module(module: str, *args: str, timeout: float = 60) -> str:
 
 def migrate(env: dict[str, str]) -> None:
     proc = subprocess.run(
-        [PYTHON, "-m", "app", "migrate"],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
+        [PYTHON, "-m", "app", "migrate"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
     )
     if proc.returncode != 0:
         raise RuntimeError(f"migrate failed ({proc.returncode}): {proc.stderr[-2000:]}")
