@@ -144,15 +144,13 @@ class Stack:
         self.db.migrate()
         self.channel = unique("chattest-")
         self.log_dir = tempfile.TemporaryDirectory(prefix="chat-test-logs-")
-        self.env = server_env(
-            self.db.url,
-            self.channel,
-            REDIS_URL if backend == "postgres" else None,
+        self.redis_url = REDIS_URL if backend == "postgres" else None
+        self.settings = {
             # tests that are about the send limit start a server with the default one
-            SEND_RATE_LIMIT="1000/second",
-            LOG_LEVEL="INFO",
+            "SEND_RATE_LIMIT": "1000/second",
+            "LOG_LEVEL": "INFO",
             **env,
-        )
+        }
         self.servers: list[ServerProcess] = []
 
     @property
@@ -161,8 +159,9 @@ class Stack:
 
     def server(self, stdout=None, **env) -> ServerProcess:
         name = f"s{len(self.servers)}"
+        # the environment as it is now: a test may set variables for the servers it starts
         srv = ServerProcess(
-            {**self.env, **{k: str(v) for k, v in env.items()}},
+            server_env(self.db.url, self.channel, self.redis_url, **{**self.settings, **env}),
             Path(self.log_dir.name) / f"{name}.log",
             name,
             stdout=subprocess.DEVNULL if stdout is None else stdout,
