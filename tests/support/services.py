@@ -213,10 +213,10 @@ class PrivateRedis:
         finally:
             r.close()
 
-    def kill(self, sig: int | None = None) -> None:
+    def kill(self, sig: int = signal.SIGKILL) -> None:
         if self.proc is None or self.proc.poll() is not None:
             return
-        self.proc.send_signal(signal.SIGKILL if sig is None else sig)
+        self.proc.send_signal(sig)
         try:
             self.proc.wait(timeout=10)
         except subprocess.TimeoutExpired:
