@@ -1,7 +1,8 @@
 """The results section of docs/benchmarks.md and its plots, from one run's results.json.
 
 Only the part between the two markers is rewritten; the analysis around it is prose kept by
-hand. ``python bench/bench_report.py bench/results/<run>/results.json`` redraws from a saved run.
+hand. ``python -m bench.bench_report bench/results/<run>/results.json`` (from the repository's
+root) redraws from a saved run.
 """
 
 from __future__ import annotations
@@ -302,10 +303,9 @@ def write_docs(results: dict, docs: Path, img: Path, start: str, end: str) -> No
 
 if __name__ == "__main__":
     root = Path(__file__).resolve().parent.parent
-    saved = json.loads(Path(sys.argv[1]).read_text())
-    sys.path.insert(0, str(Path(__file__).resolve().parent))
-    from orchestrate import summarize
+    from bench.summary import summarize
 
+    saved = json.loads(Path(sys.argv[1]).read_text())
     # summarised again so a saved run is shown the way the current code reads it
     saved["summary"] = summarize(saved, "ref", list(saved["summary"]["services"]))
     write_docs(

@@ -17,405 +17,33 @@ import json
 import os
 import platform
 import re
-import secrets
-import signal
-import socket
-import statistics
 import subprocess
 import sys
 import time
-import urllib.error
-import urllib.request
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
 import psycopg2
 import redis
 
-BENCH = Path(__file__).resolve().parent
-ROOT = BENCH.parent
-PYTHON = ROOT / ".venv" / "bin" / "python"
+from bench.harness import BENCH, PYTHON, ROOT, Bench, BenchError, Target, run_dir
+from bench.plans import (
+    FANOUT_RAMP,
+    LATENCY_RATE,
+    MANYROOMS_RAMP,
+    QUICK_RAMP,
+    fanout_plan,
+    idle_plan,
+    latency_plan,
+    manyrooms_plan,
+)
+from bench.summary import summarize
+from tests.support.settings import PG_ADMIN_URL, REDIS_URL
+
 DOCS = ROOT / "docs" / "benchmarks.md"
 IMG = ROOT / "docs" / "img"
-PG_ADMIN = os.environ.get("BENCH_PG_ADMIN", "postgresql://postgres@127.0.0.1:5432/postgres")
-REDIS_BASE = os.environ.get("BENCH_REDIS", "redis://127.0.0.1:6379/0")
 MARK_START = "<!-- bench:results:start -->"
 MARK_END = "<!-- bench:results:end -->"
-
-P99_LIMIT_MS = 500
-LATENCY_RATE = 2000  # deliveries/s of the latency scenario
-# Offered fan-out loads (deliveries/s); a ramp stops at its first failing step.
-FANOUT_RAMP = [500, 1000, 2000, 3000, 4500, 6750, 10000, 15000, 22500, 34000, 50000, 75000]
-MANYROOMS_RAMP = [250, 500, 1000, 1500, 2250, 3400, 5000, 7500, 11000, 17000, 25000, 34000]
-QUICK_RAMP = [2000, 4000, 8000, 16000, 32000]
-# Measurement settings that differ from production defaults, stated in the report.
-SERVICE_ENV = {
-    "SEND_RATE_LIMIT": "1000000/second",
-    # PostgreSQL's 100 connections are shared by every test suite on the machine
-    "DB_POOL_SIZE": "4",
-    "AUTH_RATE_LIMIT": "100000/minute",
-    "LOG_LEVEL": "WARNING",
-}
-
-
-class BenchError(Exception):
-    """The benchmark could not run (a server did not start, the load generator failed)."""
-
-
-@dataclass
-class Target:
-    """One server under test: the service in one async mode, or the reference."""
-
-    name: str
-    kind: str  # "svc" or "ref"
-    label: str
-    env: dict = field(default_factory=dict)
-    plan: dict = field(default_factory=dict)  # load-plan settings for this target only
-
-    def variant(self, suffix: str, label: str, env: dict | None = None, plan=None) -> Target:
-        """The same server in another configuration, measured side by side with this one."""
-        return Target(
-            f"{self.name}-{suffix}",
-            self.kind,
-            f"{self.label}, {label}",
-            {**self.env, **(env or {})},
-            {**self.plan, **(plan or {})},
-        )
-
-
-@dataclass
-class Cluster:
-    target: Target
-    procs: list
-    urls: list
-    logs: list
-
-    @property
-    def pids(self) -> list[int]:
-        return [p.pid for p in self.procs]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def log(msg: str) -> None:
-    print(f"[bench] {msg}", file=sys.stderr, flush=True)
-
-
-class Bench:
-    def __init__(self, mode: str, out: Path, tag: str):
-        self.mode = mode
-        self.out = out
-        self.tag = tag
-        self.databases: dict[str, str] = {}
-        self.clusters: list[Cluster] = []
-        self.loadgen_runs = 0
-        self.secret = secrets.token_hex(32)
-        self.started = 0  # clusters started so far; names their log files
-
-    # ------------------------------------------------------------ shared services
-
-    def database(self, target: str) -> str:
-        """One database per target (server and configuration) per run, created on first
-        use, dropped at the end; with its own Redis channel (``channel``), so that targets
-        measured side by side share nothing but the machine. (Sharing them once made every
-        message of the service in one async mode reach the other mode's sockets too: twice
-        the work on the machine in every step.)
-
-        ``start`` migrates it before every start of a server."""
-        if target not in self.databases:
-            name = f"bench_{self.tag}_{target}".replace("-", "_")
-            conn = psycopg2.connect(PG_ADMIN)
-            conn.autocommit = True
-            with conn.cursor() as cur:
-                cur.execute(f'CREATE DATABASE "{name}"')
-            conn.close()
-            self.databases[target] = name
-        return self.databases[target]
-
-    def db_url(self, name: str) -> str:
-        base = PG_ADMIN.rsplit("/", 1)[0]
-        return f"{base}/{name}"
-
-    def channel(self, target: str) -> str:
-        return f"bench-{self.tag}-{target}"
-
-    def server_env(self, target: Target) -> dict:
-        env = dict(os.environ)
-        env.update(
-            DATABASE_URL=self.db_url(self.database(target.name)),
-            REDIS_URL=REDIS_BASE,
-            SOCKETIO_CHANNEL=self.channel(target.name),
-            SECRET_KEY=self.secret,
-            **SERVICE_ENV,
-        )
-        env.update(target.env)
-        return env
-
-    def migrate(self, kind: str, name: str) -> None:
-        env = dict(os.environ, DATABASE_URL=self.db_url(name), REDIS_URL=REDIS_BASE)
-        env["SECRET_KEY"] = self.secret
-        if kind == "ref":
-            cmd = ["node", str(BENCH / "reference" / "server.js"), "migrate"]
-        else:
-            cmd = [str(PYTHON), "-m", "app", "migrate"]
-        res = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
-        if res.returncode != 0:
-            raise BenchError(f"migrate {kind}: {res.stderr.strip()[-500:]}")
-
-    def cleanup(self) -> None:
-        for cluster in list(self.clusters):
-            self.stop(cluster)
-        if self.databases:
-            conn = psycopg2.connect(PG_ADMIN)
-            conn.autocommit = True
-            with conn.cursor() as cur:
-                for name in self.databases.values():
-                    cur.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-            conn.close()
-        client = redis.Redis.from_url(REDIS_BASE)
-        # Only this run's keys: every key both servers write starts with the run's channel.
-        for key in client.scan_iter(match=f"bench-{self.tag}-*", count=1000):
-            client.delete(key)
-        client.close()
-
-    # ------------------------------------------------------------ servers
-
-    def start(self, target: Target, processes: int, extra_env: dict | None = None) -> Cluster:
-        env = self.server_env(target)
-        # Migrations are idempotent; running them at every start keeps a run going when the
-        # service gains a migration while the run is under way.
-        self.migrate(target.kind, self.databases[target.name])
-        env.update(extra_env or {})
-        procs, urls, logs = [], [], []
-        for i in range(processes):
-            port = free_port()
-            if target.kind == "ref":
-                cmd = ["node", str(BENCH / "reference" / "server.js"), "serve"]
-            else:
-                cmd = [str(PYTHON), "-m", "app", "serve"]
-            cmd += ["--host", "127.0.0.1", "--port", str(port)]
-            log_path = self.out / f"{target.name}-{self.started}-{i}.log"
-            fh = log_path.open("w")
-            procs.append(subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=fh, stderr=subprocess.STDOUT))
-            fh.close()
-            urls.append(f"http://127.0.0.1:{port}")
-            logs.append(log_path)
-        cluster = Cluster(target, procs, urls, logs)
-        self.clusters.append(cluster)
-        self.started += 1
-        deadline = time.monotonic() + 60
-        for proc, url, log_path in zip(procs, urls, logs, strict=True):
-            while True:
-                if proc.poll() is not None:
-                    self.stop(cluster)
-                    tail = log_path.read_text()[-800:]
-                    raise BenchError(f"{target.name} exited with {proc.returncode}: {tail}")
-                with contextlib.suppress(urllib.error.URLError, ConnectionError, TimeoutError):
-                    # url is always http://127.0.0.1:<port> of a server started here
-                    with urllib.request.urlopen(f"{url}/readyz", timeout=2) as res:  # noqa: S310
-                        if res.status == 200:
-                            break
-                if time.monotonic() > deadline:
-                    self.stop(cluster)
-                    raise BenchError(f"{target.name} at {url} not ready within 60 s")
-                time.sleep(0.2)
-        log(f"{target.label}: {processes} process(es) ready, pids {cluster.pids}")
-        return cluster
-
-    def stop(self, cluster: Cluster) -> None:
-        for proc in cluster.procs:
-            if proc.poll() is None:
-                proc.send_signal(signal.SIGTERM)
-        for proc in cluster.procs:
-            try:
-                proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait(timeout=10)
-        if cluster in self.clusters:
-            self.clusters.remove(cluster)
-
-    # ------------------------------------------------------------ load generator
-
-    def plan(self, clusters: list[Cluster], scenario: str, plan: dict) -> dict:
-        """The load generator's whole plan: the scenario's part plus the servers and users.
-
-        With several clusters the load generator alternates their steps (see loadgen.js).
-        """
-        self.loadgen_runs += 1
-        targets = [
-            {
-                "server": c.target.name,
-                "urls": c.urls,
-                "pids": c.pids,
-                "user_prefix": f"b{self.tag[-6:]}{c.target.kind}",
-                "tokens_file": str(self.out / f"tokens-{c.target.name}.json"),
-                "run_tag": f"{self.tag}-{self.loadgen_runs}-{i}",
-                **c.target.plan,
-            }
-            for i, c in enumerate(clusters)
-        ]
-        return {
-            "scenario": scenario,
-            "password": "bench-password-1",
-            "p99_limit_ms": P99_LIMIT_MS,
-            "drain_ms": 3000,
-            "ack_timeout_ms": 10000,
-            **plan,
-            "targets": targets,
-        }
-
-    def loadgen(self, clusters: Cluster | list[Cluster], scenario: str, plan: dict) -> list[dict]:
-        """Runs one load plan against one or several clusters; one result per cluster."""
-        clusters = [clusters] if isinstance(clusters, Cluster) else clusters
-        full = self.plan(clusters, scenario, plan)
-        names = "-".join(c.target.name for c in clusters)
-        plan_path = self.out / f"plan-{self.loadgen_runs}-{scenario}-{names}.json"
-        plan_path.write_text(json.dumps(full, indent=1))
-        # stderr (progress) goes straight to the terminal; stdout carries the one JSON result
-        res = subprocess.run(
-            ["node", str(BENCH / "loadgen.js"), str(plan_path)],
-            cwd=BENCH,
-            stdout=subprocess.PIPE,
-            text=True,
-            timeout=900,
-        )
-        lines = [line for line in res.stdout.splitlines() if line.startswith("{")]
-        if res.returncode != 0 or not lines:
-            detail = lines[-1] if lines else f"exit {res.returncode}, no result"
-            raise BenchError(f"load generator ({names} {scenario}) failed: {detail}")
-        results = json.loads(lines[-1])["runs"]
-        for result, cluster in zip(results, clusters, strict=True):
-            result["label"] = cluster.target.label
-            result["processes"] = len(cluster.procs)
-        return results
-
-
-# ---------------------------------------------------------------- scenarios
-
-
-def ramp_steps(levels: list[int], room_size: int, duration: float) -> list[dict]:
-    return [{"sends_per_s": d / room_size, "duration_s": duration} for d in levels]
-
-
-def fanout_plan(levels: list[int], duration: float, users: int, refine: int = 2) -> dict:
-    return {
-        "users": users,
-        "rooms": ["fanout"],
-        "clients": 100,
-        "steps": ramp_steps(levels, 100, duration),
-        "stop_on_fail": True,
-        "refine": refine,
-    }
-
-
-def latency_plan(windows: int, seconds: float, users: int) -> dict:
-    """Fixed load in several short windows; the servers' windows alternate (see fixed_load)."""
-    return {
-        "users": users,
-        "rooms": ["latency"],
-        "clients": 100,
-        "steps": [{"sends_per_s": LATENCY_RATE / 100, "duration_s": seconds}] * windows,
-    }
-
-
-def fixed_load(run: dict) -> dict:
-    """One figure per measure from the windows of a fixed-load run.
-
-    Latency percentiles are the median over the windows, so one stall of the shared machine
-    during one server's window does not decide the comparison; CPU per delivery is the total
-    CPU over the total deliveries.
-    """
-    steps = run["steps"]
-    lat = {
-        k: statistics.median(s["latency_ms"][k] for s in steps if s["latency_ms"][k] is not None)
-        for k in ("p50", "p95", "p99")
-    }
-    delivered = sum(s["delivered"] for s in steps)
-    cpu = sum(s["server_cpu_s"] for s in steps)
-    return {
-        "latency_ms": {k: round(v, 1) for k, v in lat.items()},
-        "cpu_us_per_delivery": round(cpu / delivered * 1e6, 1) if delivered else None,
-        "windows": len(steps),
-        "lost": sum(s["lost"] for s in steps),
-        "duplicated": sum(s["duplicated"] for s in steps),
-    }
-
-
-def manyrooms_plan(levels: list[int], duration: float, users: int, refine: int = 2) -> dict:
-    return {
-        "users": users,
-        "rooms": [f"many-{i}" for i in range(50)],
-        "clients": 500,
-        "steps": ramp_steps(levels, 10, duration),
-        "stop_on_fail": True,
-        "refine": refine,
-    }
-
-
-def idle_plan(users: int) -> dict:
-    return {
-        "mode": "idle",
-        "users": users,
-        "rooms": [f"idle-{i}" for i in range(20)],
-        "clients": 1000,
-        "settle_ms": 3000,
-        "connect_concurrency": 40,
-    }
-
-
-def best_step(result: dict) -> dict | None:
-    """The highest sustained load: the passing step with the most deliveries per second."""
-    passing = [s for s in result.get("steps", []) if s["pass"]]
-    return max(passing, key=lambda s: s["delivered_per_s"]) if passing else None
-
-
-def sustained(result: dict) -> int:
-    step = best_step(result)
-    return step["delivered_per_s"] if step else 0
-
-
-def capped(run: dict) -> bool:
-    """Every step passed: the ramp's top was reached, so the sustained rate is a lower bound."""
-    steps = run.get("steps", [])
-    return bool(steps) and all(s["pass"] for s in steps)
-
-
-def integrity(results: list[dict]) -> dict:
-    """Lost, duplicated and reordered deliveries summed over every step of every run."""
-    total = {
-        "lost": 0,
-        "late": 0,
-        "duplicated": 0,
-        "reordered": 0,
-        "malformed": 0,
-        "ack_errors": 0,
-        "steps": 0,
-    }
-    for r in results:
-        for s in r.get("steps", []):
-            total["steps"] += 1
-            total["lost"] += s["lost"]
-            total["late"] += s.get("late_deliveries", 0)
-            total["malformed"] += s.get("malformed", 0)
-            total["duplicated"] += s["duplicated"]
-            total["reordered"] += s["reordered"]
-            total["ack_errors"] += sum(s["ack_errors"].values())
-    return total
-
-
-def ratio(a: float | None, b: float | None) -> float | None:
-    """a / b; None when either is missing or the reference is not positive (a figure such
-    as memory growth can come out zero or negative on a garbage-collected runtime, and a
-    ratio against it means nothing)."""
-    if a is None or b is None or b <= 0:
-        return None
-    return round(a / b, 3)
 
 
 def targets(async_modes: list[str]) -> tuple[Target, list[Target]]:
@@ -428,15 +56,6 @@ def targets(async_modes: list[str]) -> tuple[Target, list[Target]]:
         if m != "none"  # reference only: for checking the bench itself
     ]
     return ref, svcs
-
-
-def run_dir() -> tuple[Path, str]:
-    """A fresh results folder and the tag that names this run's databases and Redis keys."""
-    now = datetime.now(UTC)
-    tag = now.strftime("%H%M%S") + f"-{os.getpid() % 10000}"
-    out = BENCH / "results" / now.strftime("%Y%m%dT%H%M%SZ")
-    out.mkdir(parents=True, exist_ok=True)
-    return out, tag
 
 
 def run(mode: str, async_modes: list[str], only: set[str] | None) -> dict:
@@ -525,89 +144,6 @@ def run(mode: str, async_modes: list[str], only: set[str] | None) -> dict:
     return results
 
 
-def by_server(runs: list[dict]) -> dict[str, dict]:
-    return {r["server"]: r for r in runs}
-
-
-def summarize(results: dict, ref: str, svcs: list[str]) -> dict:
-    sc = results["scenarios"]
-    summary: dict = {"services": {}}
-    for svc in svcs:
-        s: dict = {}
-        if "fanout" in sc and svc in by_server(sc["fanout"]):
-            f = by_server(sc["fanout"])
-            s["fanout"] = {
-                "service": sustained(f[svc]),
-                "reference": sustained(f[ref]),
-                "capped": [name for name in (svc, ref) if capped(f[name])],
-                "ratio": ratio(sustained(f[svc]), sustained(f[ref])),
-                "target": 0.8,
-            }
-        if "latency" in sc and svc in by_server(sc["latency"]):
-            lat = by_server(sc["latency"])
-            a, b = fixed_load(lat[svc]), fixed_load(lat[ref])
-            s["latency"] = {
-                "service": a["latency_ms"],
-                "reference": b["latency_ms"],
-                "p99_ratio": ratio(a["latency_ms"]["p99"], b["latency_ms"]["p99"]),
-                "p99_target": 1.5,
-                "cpu_us_per_delivery": [a["cpu_us_per_delivery"], b["cpu_us_per_delivery"]],
-                "cpu_ratio": ratio(a["cpu_us_per_delivery"], b["cpu_us_per_delivery"]),
-                "cpu_target": 1.5,
-            }
-        if "manyrooms" in sc and svc in by_server(sc["manyrooms"]):
-            m = by_server(sc["manyrooms"])
-            s["manyrooms"] = {
-                "service": sustained(m[svc]),
-                "reference": sustained(m[ref]),
-                "ratio": ratio(sustained(m[svc]), sustained(m[ref])),
-                "target": 0.6,
-            }
-        if "memory" in sc and {svc, f"{svc}-1p"} & set(by_server(sc["memory"])):
-            mem = by_server(sc["memory"])
-            # measured on one process: the runs carry the one-process variant's name
-            a, b = (mem.get(f"{n}-1p", mem.get(n))["rss_per_1000_bytes"] for n in (svc, ref))
-            s["memory"] = {"service": a, "reference": b, "ratio": ratio(a, b), "target": 1.5}
-        if "scaling" in sc and svc in by_server(sc["scaling"]):
-            sc_runs = by_server(sc["scaling"])
-            s["scaling"] = {
-                "service": ratio(sustained(sc_runs[svc]), sustained(sc_runs[f"{svc}-1p"])),
-                "reference": ratio(sustained(sc_runs[ref]), sustained(sc_runs[f"{ref}-1p"])),
-                "service_1proc": sustained(sc_runs[f"{svc}-1p"]),
-                "service_2proc": sustained(sc_runs[svc]),
-                "reference_1proc": sustained(sc_runs[f"{ref}-1p"]),
-                "reference_2proc": sustained(sc_runs[ref]),
-            }
-        if "persistence" in sc and svc in by_server(sc["persistence"]):
-            runs = by_server(sc["persistence"])
-            cost = {}
-            for name in (svc, ref):
-                off, on = sustained(runs[f"{name}-nodb"]), sustained(runs[name])
-                cost[name] = round(1 - on / off, 3) if off else None
-            s["persistence"] = {
-                "service_cost": cost[svc],
-                "reference_cost": cost[ref],
-                "service_without_db": sustained(runs[f"{svc}-nodb"]),
-                "service_with_db": sustained(runs[svc]),
-                "reference_without_db": sustained(runs[f"{ref}-nodb"]),
-                "reference_with_db": sustained(runs[ref]),
-                "target": 0.10,
-            }
-            lat = by_server(sc.get("latency-persistence", []))
-            if svc in lat and f"{svc}-nodb" in lat:
-                a = fixed_load(lat[svc])["cpu_us_per_delivery"]
-                b = fixed_load(lat[f"{svc}-nodb"])["cpu_us_per_delivery"]
-                s["persistence"]["cpu_us_per_delivery"] = [a, b]
-                s["persistence"]["cpu_cost"] = round(1 - b / a, 3) if a and b else None
-        summary["services"][svc] = s
-    all_runs = [r for runs in sc.values() for r in runs]
-    summary["integrity"] = {
-        name: integrity([r for r in all_runs if r["server"] in (name,) or r["server"].startswith(f"{name}-")])
-        for name in [ref, *svcs]
-    }
-    return summary
-
-
 # ---------------------------------------------------------------- machine and versions
 
 
@@ -647,14 +183,14 @@ def machine_info() -> dict:
     py_pkgs = json.loads(py.stdout) if py.returncode == 0 else {}
     pg_version = ""
     with contextlib.suppress(psycopg2.Error):
-        conn = psycopg2.connect(PG_ADMIN)
+        conn = psycopg2.connect(PG_ADMIN_URL)
         with conn.cursor() as cur:
             cur.execute("SHOW server_version")
             pg_version = cur.fetchone()[0]
         conn.close()
     redis_version = ""
     with contextlib.suppress(redis.RedisError):
-        redis_version = redis.Redis.from_url(REDIS_BASE).info("server")["redis_version"]
+        redis_version = redis.Redis.from_url(REDIS_URL).info("server")["redis_version"]
     return {
         "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
         "cpu": cpu,
@@ -770,7 +306,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-docs", action="store_true", help="do not rewrite docs/ (--full)")
     args = parser.parse_args(argv)
     if args.profile:
-        from profile_service import profile
+        from bench.profile_service import profile  # py-spy's driver, only for --profile
 
         mode = (args.async_modes or "default").split(",")[0]
         return profile(args.rate, args.seconds, mode, args.scenario)
@@ -790,7 +326,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"bench: stopped early: {results['error']}", file=sys.stderr)
         return 1
     if mode == "full" and not args.no_docs:
-        from bench_report import write_docs
+        from bench.bench_report import write_docs  # matplotlib, only when docs are written
 
         write_docs(results, DOCS, IMG, MARK_START, MARK_END)
         print(f"wrote {DOCS.relative_to(ROOT)} and plots under {IMG.relative_to(ROOT)}/")

@@ -17,6 +17,9 @@ import time
 from collections import Counter
 from pathlib import Path
 
+from bench.harness import BENCH, ROOT, Bench, Target, log, run_dir
+from bench.plans import fanout_plan, manyrooms_plan
+
 # Stages of one message's path, matched against "function (file:line)" frames. A sample
 # counts once for every stage that appears anywhere on its stack.
 STAGES = [
@@ -124,17 +127,6 @@ def render(summary: dict, title: str) -> str:
 
 
 def profile(rate: int, seconds: int, async_mode: str, scenario: str = "fanout") -> int:
-    from orchestrate import (
-        BENCH,
-        ROOT,
-        Bench,
-        Target,
-        fanout_plan,
-        log,
-        manyrooms_plan,
-        run_dir,
-    )
-
     make_plan = manyrooms_plan if scenario == "manyrooms" else fanout_plan
 
     py_spy = shutil.which("py-spy", path=str(ROOT / ".venv" / "bin")) or shutil.which("py-spy")

@@ -4,16 +4,14 @@ from __future__ import annotations
 
 import shutil
 import subprocess
-import sys
 import uuid
 from pathlib import Path
 
 import pytest
 
-BENCH = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(BENCH))
+from bench import harness
 
-import orchestrate  # noqa: E402 - bench/ is not a package; its path is added just above
+BENCH = harness.BENCH
 
 
 @pytest.fixture(scope="session")
@@ -36,6 +34,6 @@ def node_modules() -> Path:
 @pytest.fixture
 def bench(tmp_path, node_modules):
     """A Bench with its own results folder, databases and Redis prefix, cleaned up after."""
-    b = orchestrate.Bench("test", tmp_path, f"t{uuid.uuid4().hex[:10]}")
+    b = harness.Bench("test", tmp_path, f"t{uuid.uuid4().hex[:10]}")
     yield b
     b.cleanup()

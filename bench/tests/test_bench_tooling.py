@@ -10,13 +10,15 @@ import subprocess
 import time
 import urllib.request
 
-import bench_report as report
-import orchestrate
-import profile_service
 import psycopg2
 import pytest
 
-BENCH = orchestrate.BENCH
+from bench import bench_report as report
+from bench import harness, orchestrate, profile_service
+from bench.summary import summarize, sustained
+from tests.support.ports import free_port
+
+BENCH = harness.BENCH
 
 
 def small_plan(**extra) -> dict:
@@ -32,7 +34,7 @@ def small_plan(**extra) -> dict:
 
 
 def test_reference_delivers_every_acknowledged_message_once_across_two_processes(bench):
-    ref = orchestrate.Target("ref", "ref", "reference")
+    ref = harness.Target("ref", "ref", "reference")
     cluster = bench.start(ref, 2)
     result = bench.loadgen(cluster, "check", small_plan())[0]
     step = result["steps"][0]
@@ -52,10 +54,10 @@ def test_reference_delivers_every_acknowledged_message_once_across_two_processes
 
 
 def test_reference_send_is_stored_before_the_ack_and_idempotent_by_client_id(bench):
-    ref = orchestrate.Target("ref", "ref", "reference")
+    ref = harness.Target("ref", "ref", "reference")
     cluster = bench.start(ref, 1)
     bench.loadgen(cluster, "check", small_plan(clients=4))
-    url = bench.db_url(bench.databases["ref"])
+    url = bench.databases["ref"].dsn
     with psycopg2.connect(url) as conn, conn.cursor() as cur:
         cur.execute("SELECT count(*), count(DISTINCT client_id) FROM messages")
         total, distinct = cur.fetchone()
@@ -66,7 +68,7 @@ def test_reference_send_is_stored_before_the_ack_and_idempotent_by_client_id(ben
 def run_with_stall(bench, steps: int, resume_after_first_step: bool) -> list[dict]:
     """Load on two reference processes; the second one is stopped (SIGSTOP) once the sockets
     have joined, and resumed either after the first step or only after the run."""
-    cluster = bench.start(orchestrate.Target("ref", "ref", "reference"), 2)
+    cluster = bench.start(harness.Target("ref", "ref", "reference"), 2)
     spec = {"sends_per_s": 20, "duration_s": 2.0}
     plan = bench.plan(
         [cluster],
@@ -115,7 +117,7 @@ def test_deliveries_after_the_drain_are_late_not_lost(bench):
 
 
 def test_duplicated_deliveries_are_counted(bench, tmp_path):
-    port = orchestrate.free_port()
+    port = free_port()
     server = subprocess.Popen(["node", str(BENCH / "tests" / "dup_server.js"), str(port)])
     try:
         deadline = time.monotonic() + 20
@@ -128,8 +130,8 @@ def test_duplicated_deliveries_are_counted(bench, tmp_path):
                 if time.monotonic() > deadline:
                     raise
                 time.sleep(0.2)
-        cluster = orchestrate.Cluster(
-            orchestrate.Target("dup", "dup", "duplicating server"),
+        cluster = harness.Cluster(
+            harness.Target("dup", "dup", "duplicating server"),
             [server],
             [f"http://127.0.0.1:{port}"],
             [],
@@ -147,8 +149,8 @@ def test_duplicated_deliveries_are_counted(bench, tmp_path):
 
 
 def test_server_that_cannot_start_is_reported_with_its_output(bench):
-    broken = orchestrate.Target("ref", "ref", "reference", {"REDIS_URL": "redis://127.0.0.1:1/0"})
-    with pytest.raises(orchestrate.BenchError, match="exited with 2"):
+    broken = harness.Target("ref", "ref", "reference", {"REDIS_URL": "redis://127.0.0.1:1/0"})
+    with pytest.raises(harness.BenchError, match="exited with 2"):
         bench.start(broken, 1)
     assert bench.clusters == []
 
@@ -176,8 +178,8 @@ def step(offered, delivered, ok=True, lost=0, dup=0, reordered=0, cpu=50.0, p99=
 
 def test_sustained_rate_is_the_best_passing_step_not_the_last():
     run = {"steps": [step(1000, 990), step(4000, 3900), step(8000, 5000, ok=False), step(6000, 5800)]}
-    assert orchestrate.sustained(run) == 5800
-    assert orchestrate.sustained({"steps": [step(1000, 500, ok=False)]}) == 0
+    assert sustained(run) == 5800
+    assert sustained({"steps": [step(1000, 500, ok=False)]}) == 0
 
 
 def test_summary_compares_each_service_with_the_reference():
@@ -193,7 +195,7 @@ def test_summary_compares_each_service_with_the_reference():
             ],
         }
     }
-    summary = orchestrate.summarize(results, "ref", ["svc"])
+    summary = summarize(results, "ref", ["svc"])
     fanout = summary["services"]["svc"]["fanout"]
     assert (fanout["service"], fanout["reference"]) == (3960, 9900)
     assert fanout["ratio"] == pytest.approx(0.4)
@@ -234,7 +236,7 @@ def test_docs_section_is_replaced_between_the_markers_and_prose_is_kept(tmp_path
         {"server": "svc", "processes": 2, "steps": [step(1000, 990), step(2000, 1200, ok=False)]},
     ]
     results = {"machine": machine, "elapsed_s": 60.0, "scenarios": {"fanout": runs}}
-    results["summary"] = orchestrate.summarize(results, "ref", ["svc"])
+    results["summary"] = summarize(results, "ref", ["svc"])
     report.write_docs(results, docs, tmp_path / "docs" / "img", "<!-- s -->", "<!-- e -->")
     text = docs.read_text()
     assert "old" not in text
@@ -279,7 +281,7 @@ def test_scaling_and_persistence_compare_variants_measured_side_by_side():
             ],
         }
     }
-    summary = orchestrate.summarize(results, "ref", ["svc"])
+    summary = summarize(results, "ref", ["svc"])
     scaling = summary["services"]["svc"]["scaling"]
     assert scaling["service"] == pytest.approx(2.0)
     assert scaling["reference"] == pytest.approx(5900 / 3950, abs=1e-3)

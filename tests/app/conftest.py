@@ -2,7 +2,8 @@ import contextlib
 
 import pytest
 
-from tests.chatlib import Api, SioClient, Stack, register
+from tests.support.client import Api, SioClient, register
+from tests.support.server import Stack
 
 
 @pytest.fixture(scope="session")

@@ -7,7 +7,7 @@ rooms every logged-in user is a member; `test_public_room_is_open_to_every_user`
 import pytest
 import socketio
 
-from tests.chatlib import Api, SioClient, register
+from tests.support.client import Api, SioClient, register
 
 
 @pytest.fixture(scope="module")

@@ -3,7 +3,6 @@ in a running server, and off (stock libraries) with FASTPATH=0."""
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -11,6 +10,9 @@ from pathlib import Path
 import pytest
 
 from app import fastpath
+from tests.support.client import SioClient, register
+from tests.support.ports import free_port
+from tests.support.server import server_env
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -55,12 +57,11 @@ runpy.run_module("app", run_name="__main__", alter_sys=True)
 
 
 def _start_with_renamed_hook(stack, **env):
-    from tests.chatlib import free_port
 
     return subprocess.run(
         [sys.executable, "-c", RENAMED_HOOK, "serve", "--host", "127.0.0.1", "--port", str(free_port())],
         cwd=ROOT,
-        env={**os.environ, **stack.env, **env},
+        env=server_env(stack.db.url, stack.channel, stack.redis_url, **{**stack.settings, **env}),
         capture_output=True,
         text=True,
         timeout=60,
@@ -80,8 +81,6 @@ def test_a_renamed_hook_stops_the_server_at_start_with_one_clear_line(stack):
 def _direct_writer_used(stack, **env) -> bool:
     srv = stack.server(LOG_LEVEL="DEBUG", ASYNC_MODE="eventlet", **env)
     try:
-        from tests.chatlib import SioClient, register
-
         _, token = register(srv.url)  # sessions of the embedded default live in its process
         client = SioClient(srv.url, token)
         try:

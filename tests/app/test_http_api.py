@@ -5,7 +5,7 @@ import uuid
 import pytest
 import requests
 
-from tests.chatlib import Api
+from tests.support.client import Api
 
 
 def error_of(resp, status, code):

@@ -7,7 +7,7 @@ HUGE = "x" * 200_000
 
 @pytest.fixture(scope="module")
 def setup(server):
-    from tests.chatlib import Api, SioClient, register
+    from tests.support.client import Api, SioClient, register
 
     user, token = register(server.url)
     room = Api(server.url, token).post("/api/rooms", {"name": f"mal-{user['id']}"}).json()["room"]["name"]

@@ -6,7 +6,8 @@ import uuid
 
 import pytest
 
-from tests.chatlib import BACKEND, Api, SioClient, register
+from tests.support.client import Api, SioClient, register
+from tests.support.settings import BACKEND
 
 pytestmark = pytest.mark.skipif(BACKEND != "postgres", reason="several processes need PostgreSQL and Redis")
 
@@ -156,7 +157,7 @@ def test_presence_of_a_process_killed_without_goodbye_expires(stack, clients):
     assert b.call("join", {"room": room})["ok"]
     a.wait_for("presence", lambda d: d["status"] == "online")
     started = time.monotonic()
-    victim.kill()
+    victim.kill9()
     ev = a.wait_for("presence", lambda d: d["status"] == "offline", timeout=15)
     assert ev == {"room": room, "user": bob["username"], "status": "offline"}
     assert time.monotonic() - started < 3 + 1 + 3  # ttl + heartbeat + slack

@@ -6,7 +6,7 @@ import time
 import pytest
 import requests
 
-from tests.chatlib import Api, SioClient, register
+from tests.support.client import Api, SioClient, register
 
 
 @pytest.fixture(scope="module")

@@ -12,7 +12,8 @@ import redis
 
 from app.config import Rate, load
 from app.storage.state import RedisState
-from tests.chatlib import BACKEND, REDIS_BASE, run_script
+from tests.support.processes import run_module
+from tests.support.settings import BACKEND, REDIS_URL
 
 pytestmark = pytest.mark.skipif(BACKEND != "postgres", reason="the Redis store is the multi-process one")
 
@@ -20,10 +21,10 @@ pytestmark = pytest.mark.skipif(BACKEND != "postgres", reason="the Redis store i
 @pytest.fixture
 def stores():
     channel = f"leases-{uuid.uuid4().hex[:10]}"
-    config = load({"SECRET_KEY": "k" * 40, "REDIS_URL": REDIS_BASE, "SOCKETIO_CHANNEL": channel})
+    config = load({"SECRET_KEY": "k" * 40, "REDIS_URL": REDIS_URL, "SOCKETIO_CHANNEL": channel})
     made = [RedisState(config, f"inst{i}") for i in range(3)]
     yield made
-    client = redis.Redis.from_url(REDIS_BASE)
+    client = redis.Redis.from_url(REDIS_URL)
     for key in client.scan_iter(f"{channel}:*"):
         client.delete(key)
 
@@ -81,32 +82,12 @@ def test_an_unused_lease_lapses(stores):
     assert store._leases["send:4"] is not before and store._leases["send:4"].size == 1
 
 
-BURST_SCRIPT = r"""
-import sys, time, uuid
-from app import green
-green.patch(sys.argv[2])
-from app.config import Rate, load
-from app.storage.state import RedisState
-channel = "leases-burst-" + uuid.uuid4().hex[:10]
-store = RedisState(load({"SECRET_KEY": "k" * 40, "REDIS_URL": sys.argv[1], "SOCKETIO_CHANNEL": channel}), "i")
-rate = Rate(count=10, period=1.0, burst=20)
-waits = []
-started = time.monotonic()
-tasks = [green.spawn(lambda: waits.append(store.hit_leased("send:1", rate))) for _ in range(60)]
-while len(waits) < 60 and time.monotonic() - started < 20:
-    green.sleep(0.01)
-elapsed = time.monotonic() - started
-store.redis.delete(channel + ":rl:send:1")
-print(sum(1 for w in waits if w == 0), len(waits), round(elapsed, 3))
-"""
-
-
 @pytest.mark.parametrize("mode", ["eventlet", "gevent"])
 def test_a_burst_fired_at_once_gets_the_whole_burst(mode):
     """60 sends fired together (a client that does not wait for acks), each on its own green
     thread as in the server: the burst of 20 is granted in full, none of it stranded in a
     lease while concurrent requests were refused."""
-    out = run_script(BURST_SCRIPT, REDIS_BASE, mode)
+    out = run_module("tests.support.scripts.lease_burst", REDIS_URL, mode)
     allowed, answered, elapsed = out.split()
     assert int(answered) == 60
     assert 20 <= int(allowed) <= 20 + float(elapsed) * 10 + 1, out

@@ -10,14 +10,16 @@ import psycopg2
 import pytest
 
 from app.storage.sendbatch import SEND_BATCH_PG, batch_params, batch_results, prepare_send_batch
-from tests.chatlib import BACKEND, Database, run_script
+from tests.support.processes import run_module
+from tests.support.services import Database
+from tests.support.settings import BACKEND
 
 pytestmark = pytest.mark.skipif(BACKEND != "postgres", reason="the statement is PostgreSQL's")
 
 
 @pytest.fixture(scope="module")
 def pg():
-    db = Database()
+    db = Database().create()
     db.migrate()
     conn = psycopg2.connect(db.url)
     conn.autocommit = True
@@ -202,56 +204,10 @@ def test_a_batch_of_retries_only_takes_no_number(pg):
     assert cur.fetchone()[0] == 1
 
 
-KILLED_FLUSHER_SCRIPT = r"""
-from app import green
-green.patch("eventlet")
-import eventlet
-import greenlet
-from app.errors import ChatError
-from app.storage.sendbatch import SendBatcher
-
-calls = []
-kill = {2}  # the statements (by number) that die mid-way, as a killed green thread does
-
-def run(batch):
-    calls.append(len(batch))
-    eventlet.sleep(0.05)  # in flight long enough for the next sends to queue
-    if len(calls) in kill:
-        raise greenlet.GreenletExit()
-    return [(k, k) for k in range(1, len(batch) + 1)]
-
-batcher = SendBatcher(run, 5.0, max_in_flight=1)
-out = []
-
-def send(tag):
-    try:
-        with green.deadline(2.0):
-            out.append((tag, batcher.submit({"room_id": 7})))
-    except ChatError as exc:
-        out.append((tag, exc.code))
-    except greenlet.GreenletExit:
-        out.append((tag, "killed"))
-
-# 1 runs its own statement; 2 and 3 queue behind it and go together in the flusher's
-# statement, which dies: both are told `unavailable`
-first = [eventlet.spawn(send, t) for t in ("first", "second", "third")]
-for g in first:
-    g.wait()
-# the room is not left queueing behind the dead flusher: the next send runs at once
-send("after")
-# a send whose own statement is killed: the send queued behind it is still stored
-kill.add(4)
-second = [eventlet.spawn(send, t) for t in ("leader", "follower")]
-for g in second:
-    g.wait()
-print(sorted(out), calls)
-"""
-
-
 def test_a_killed_statement_fails_only_its_own_sends_and_the_room_goes_on():
     """Sends whose flusher died get `unavailable` (not a hang); the room's next send does not
     queue behind the dead one; sends queued behind a killed leader are still stored."""
-    assert run_script(KILLED_FLUSHER_SCRIPT).strip() == (
+    assert run_module("tests.support.scripts.killed_flusher").strip() == (
         "[('after', (1, 1)), ('first', (1, 1)), ('follower', (1, 1)), ('leader', 'killed'),"
         " ('second', 'unavailable'), ('third', 'unavailable')] [1, 2, 1, 1, 1]"
     )

@@ -6,7 +6,7 @@ import time
 import pytest
 import socketio
 
-from tests.chatlib import Api, SioClient, register
+from tests.support.client import Api, SioClient, register
 
 ISO_Z = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$")
 

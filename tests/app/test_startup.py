@@ -7,7 +7,10 @@ import time
 import pytest
 import requests
 
-from tests.chatlib import BACKEND, PYTHON, ROOT, Database, Server, free_port
+from tests.support.ports import free_port
+from tests.support.server import ServerProcess
+from tests.support.services import Database
+from tests.support.settings import BACKEND, PYTHON, ROOT
 
 
 def run_app(*args, env=None, timeout=60):
@@ -66,7 +69,7 @@ def test_serve_refuses_an_unmigrated_database_with_a_clear_message(tmp_path):
 
 
 def test_migrate_is_idempotent_and_auto_migrate_lets_serve_start():
-    db = Database(BACKEND)
+    db = Database(BACKEND).create()
     try:
         first = run_app("migrate", env={"DATABASE_URL": db.url})
         assert first.returncode == 0 and "migrated" in first.stdout, first.stderr
@@ -74,7 +77,7 @@ def test_migrate_is_idempotent_and_auto_migrate_lets_serve_start():
         assert again.returncode == 0 and "up to date" in again.stdout
     finally:
         db.drop()
-    db = Database(BACKEND)
+    db = Database(BACKEND).create()
     try:
         env = {
             "DATABASE_URL": db.url,
@@ -82,7 +85,7 @@ def test_migrate_is_idempotent_and_auto_migrate_lets_serve_start():
             "AUTO_MIGRATE": "1",
             "SOCKETIO_CHANNEL": db.name,
         }
-        srv = Server(env).start()
+        srv = ServerProcess({**os.environ, **env}).start()
         try:
             assert requests.get(srv.url + "/readyz").status_code == 200
         finally:

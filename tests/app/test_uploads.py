@@ -7,69 +7,40 @@ stored object when it is attached to a message.
 
 import base64
 import json
-import os
-import subprocess
-import sys
 import time
 from datetime import UTC, datetime
-from pathlib import Path
 
-import boto3
 import pytest
 import requests
 
-from tests.chatlib import Api, SioClient, free_port, register
+from tests.support.client import Api, SioClient, register
+from tests.support.services import MotoS3
+from tests.support.settings import AWS_ENV
 
 PNG = base64.b64decode(
     "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg=="
 )
-AWS_ENV = {
-    "AWS_ACCESS_KEY_ID": "testing",
-    "AWS_SECRET_ACCESS_KEY": "testing",
-    "AWS_DEFAULT_REGION": "us-east-1",
-}
 
 
 @pytest.fixture(scope="module")
 def s3(tmp_path_factory):
-    port = free_port()
-    moto = Path(sys.executable).with_name("moto_server")
-    log = tmp_path_factory.mktemp("moto") / "moto.log"
-    with log.open("w") as fh:
-        proc = subprocess.Popen([str(moto), "-H", "127.0.0.1", "-p", str(port)], stdout=fh, stderr=fh)
-    endpoint = f"http://127.0.0.1:{port}"
-    for _ in range(100):
-        try:
-            requests.get(endpoint, timeout=1)
-            break
-        except requests.RequestException:
-            time.sleep(0.1)
-    client = boto3.client(
-        "s3",
-        endpoint_url=endpoint,
-        **{k.lower(): v for k, v in AWS_ENV.items() if k != "AWS_DEFAULT_REGION"},
-        region_name="us-east-1",
-    )
-    bucket = "chat-media-test"
-    client.create_bucket(Bucket=bucket)
-    yield endpoint, bucket, client
-    proc.terminate()
-    proc.wait(10)
+    moto = MotoS3(tmp_path_factory.mktemp("moto"))
+    moto.start()
+    try:
+        moto.create_bucket()
+        yield moto.url, moto.bucket, moto.client()
+    finally:
+        moto.stop()
 
 
 @pytest.fixture(scope="module")
 def media_server(stack, s3):
     endpoint, bucket, _ = s3
-    old = {k: os.environ.get(k) for k in AWS_ENV}
-    os.environ.update(AWS_ENV)
-    srv = stack.server(MEDIA_BUCKET=bucket, AWS_ENDPOINT_URL_S3=endpoint, UPLOAD_MAX_BYTES=1_000_000)
+    srv = stack.server(
+        **AWS_ENV, MEDIA_BUCKET=bucket, AWS_ENDPOINT_URL_S3=endpoint, UPLOAD_MAX_BYTES=1_000_000
+    )
     yield srv
     srv.close()
-    for k, v in old.items():
-        if v is None:
-            os.environ.pop(k, None)
-        else:
-            os.environ[k] = v
 
 
 @pytest.fixture

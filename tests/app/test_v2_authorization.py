@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.chatlib import Api, SioClient, register
+from tests.support.client import Api, SioClient, register
 
 
 @pytest.fixture(scope="module")

@@ -10,7 +10,9 @@ from argon2 import PasswordHasher
 from sqlalchemy import text
 
 from app.storage import migrate
-from tests.chatlib import Api, Database, Server, SioClient
+from tests.support.client import Api, SioClient
+from tests.support.server import ServerProcess, server_env
+from tests.support.services import Database
 
 NOW = datetime(2026, 11, 30, 12, 0, 0)
 
@@ -70,7 +72,7 @@ def login_token(base: str, username: str) -> str:
 
 
 def test_a_v1_database_upgrades_in_place_without_losing_anything(stack):
-    db = Database(stack.backend)
+    db = Database(stack.backend).create()
     try:
         assert migrate.upgrade(db.engine, "0002")[1] == "0002"
         fill_v1(db)
@@ -82,7 +84,8 @@ def test_a_v1_database_upgrades_in_place_without_losing_anything(stack):
         assert after == before
         assert db.scalar("SELECT last_read FROM members WHERE room_id = 2 AND user_id = 2") == 4
         assert db.scalar("SELECT kind FROM rooms WHERE id = 1") == "room"
-        srv = Server({**stack.env, "DATABASE_URL": db.url}, name="v1db").start()
+        env = server_env(db.url, stack.channel, stack.redis_url, **stack.settings)
+        srv = ServerProcess(env, name="v1db").start()
         try:
             alice = login_token(srv.url, "alice")
             api = Api(srv.url, alice)

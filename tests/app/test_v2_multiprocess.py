@@ -7,7 +7,8 @@ import uuid
 
 import pytest
 
-from tests.chatlib import BACKEND, Api, SioClient, register
+from tests.support.client import Api, SioClient, register
+from tests.support.settings import BACKEND
 
 pytestmark = pytest.mark.skipif(BACKEND != "postgres", reason="several processes need PostgreSQL and Redis")
 

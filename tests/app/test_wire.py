@@ -1,6 +1,6 @@
 """The service's replacements for two library hot spots give the libraries' answers.
 
-``app.fastpath.framewriter.unmask`` stands in for eventlet's ``RFC6455WebSocket._apply_mask`` and
+``app.framewriter.unmask`` stands in for eventlet's ``RFC6455WebSocket._apply_mask`` and
 ``ChatPacket.data_is_binary`` for python-socketio's ``Packet.data_is_binary``; each is
 checked against the library's own implementation on generated inputs, and the frames
 ``wsdirect`` writes are parsed back with eventlet's own frame reader.
@@ -79,70 +79,18 @@ def test_frame_header_lengths():
     assert framewriter.ws_frame(b"a" * 65536, 2)[:10] == struct.pack("!BBQ", 0x82, 127, 65536)
 
 
-READINESS_SCRIPT = r"""
-import sys, time
-from app import green
-green.patch("eventlet")
-from app.fastpath import redis_readiness
-redis_readiness.install()
-import redis
-r = redis.Redis.from_url(sys.argv[1])
-r.ping()
-conn = r.connection_pool.get_connection()
-out = [conn.can_read()]             # nothing pending
-conn.send_command("PING")
-time.sleep(0.2)
-out.append(conn.can_read())         # a reply waits unread
-conn.read_response()
-out.append(conn.can_read())         # read: nothing pending again
-r.connection_pool.release(conn)
-print(out)
-"""
-
-
 def test_redis_readiness_check_under_eventlet_sees_pending_data():
     """The redis-readiness fast path answers redis-py's zero-timeout readiness test without
     the hub; the pool still sees a reply nobody read (so it never hands out a dirty connection)."""
-    from tests.chatlib import REDIS_BASE, run_script
+    from tests.support.processes import run_module
+    from tests.support.settings import REDIS_URL
 
-    assert run_script(READINESS_SCRIPT, REDIS_BASE).strip() == "[False, True, False]"
-
-
-CORK_SCRIPT = r"""
-import socket
-from app import green
-green.patch("eventlet")
-import eventlet
-from app.fastpath import framewriter, wsdirect
-
-wsdirect.install(eventlet=True)
-# SOCK_SEQPACKET keeps every send() a record of its own: what one recv returns is one send
-a, b = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)  # green: monkey-patched
-green_a = a
-overflowed = []
-writer = framewriter.FrameWriter(green_a, eventlet.spawn, lambda: overflowed.append(1))
-frames = [framewriter.ws_frame(f"frame {i}".encode(), 0x1) for i in range(3)]
-for f in frames:
-    writer.write(f)
-b.setblocking(False)
-try:
-    b.recv(4096)
-    before = "sent"
-except BlockingIOError:
-    before = "held"
-eventlet.sleep(0)  # the writing green thread yields: the end of its turn
-eventlet.sleep(0.05)
-first = b.recv(4096)
-writer.write(frames[0])  # a new turn starts a new write
-eventlet.sleep(0.05)
-second = b.recv(4096)
-print(before, first == b"".join(frames), second == frames[0], overflowed)
-"""
+    assert run_module("tests.support.scripts.redis_readiness", REDIS_URL).strip() == "[False, True, False]"
 
 
 def test_frames_written_in_one_turn_go_out_in_one_send():
     """Frames written to a socket while a green thread runs are held until it yields, then
     sent with one system call in order (records of a SOCK_SEQPACKET pair show each send)."""
-    from tests.chatlib import run_script
+    from tests.support.processes import run_module
 
-    assert run_script(CORK_SCRIPT).strip() == "held True True []"
+    assert run_module("tests.support.scripts.cork").strip() == "held True True []"

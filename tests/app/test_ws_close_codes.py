@@ -16,7 +16,7 @@ import requests
 import websocket
 
 from app.server import MAX_FRAME
-from tests.chatlib import register
+from tests.support.client import register
 
 ABNORMAL = 1006  # no close frame before the connection ended (RFC 6455 section 7.1.5)
 NO_STATUS = 1005  # a close frame without a status code

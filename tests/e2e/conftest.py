@@ -15,24 +15,28 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.client import Api
+from tests.support.ports import unique
+from tests.support.processes import migrate, stop_processes
+from tests.support.proxy import FailoverProxy
+from tests.support.pytest_hooks import pytest_runtest_makereport  # noqa: F401 - a hook of this suite
+from tests.support.server import ServerProcess, server_env
+from tests.support.services import Database, MotoS3, redis_channel, temp_database
+from tests.support.settings import CHROMIUM, REDIS_URL, ROOT
+
 from .people import Person
-from .support import (
-    CHROMIUM,
-    CHROMIUM_ARGS,
-    REPO,
-    WEB_DIST,
-    Api,
-    ChatServer,
-    Database,
-    FailoverProxy,
-    MotoS3,
-    delete_redis_keys,
-    migrate,
-    server_env,
-    stop_processes,
-    tail,
-    unique,
-)
+
+WEB_DIST = ROOT / "app" / "web" / "dist"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 
 
 class Cluster:
@@ -43,15 +47,17 @@ class Cluster:
         self.log_dir = log_dir
         self.moto = moto
         self.tag = tag
-        self.servers: list[ChatServer] = []
+        self.servers: list[ServerProcess] = []
         self.proxies: list[FailoverProxy] = []
 
-    def start_server(self, name: str) -> ChatServer:
+    def start_server(self, name: str) -> ServerProcess:
         return self.start_servers(name)[0]
 
-    def start_servers(self, *names: str) -> list[ChatServer]:
+    def start_servers(self, *names: str) -> list[ServerProcess]:
         """Starts the processes together (their start-up is mostly imports) and waits for all."""
-        servers = [ChatServer(self.env, self.log_dir, f"{self.tag}-{n}") for n in names]
+        servers = [
+            ServerProcess(self.env, self.log_dir / f"{self.tag}-{n}.log", f"{self.tag}-{n}") for n in names
+        ]
         self.servers.extend(servers)
         for server in servers:
             server.launch()
@@ -59,7 +65,7 @@ class Cluster:
             server.wait_ready()
         return servers
 
-    def proxy(self, *servers: ChatServer, block_websockets: bool = False) -> FailoverProxy:
+    def proxy(self, *servers: ServerProcess, block_websockets: bool = False) -> FailoverProxy:
         """A front door that sends new connections to the first of `servers` that accepts."""
         proxy = FailoverProxy([s.port for s in servers], block_websockets=block_websockets)
         proxy.start()
@@ -71,7 +77,7 @@ class Cluster:
         return Api(self.servers[0].url)
 
     def logs(self) -> str:
-        return "\n".join(f"----- {s.name} (port {s.port}) -----\n{tail(s.log)}" for s in self.servers)
+        return "\n".join(f"----- {s.name} (port {s.port}) -----\n{s.logs(4000)}" for s in self.servers)
 
 
 @pytest.fixture(scope="session")
@@ -80,7 +86,7 @@ def built_client() -> Path:
     index = WEB_DIST / "index.html"
     if not index.exists():
         proc = subprocess.run(
-            ["bash", str(REPO / "scripts" / "setup-web.sh")],
+            ["bash", str(ROOT / "scripts" / "setup-web.sh")],
             capture_output=True,
             text=True,
             timeout=600,
@@ -99,22 +105,14 @@ def e2e_dir(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="session")
 def database() -> Iterator[Database]:
-    db = Database()
-    db.create()
-    try:
+    with temp_database("e2e_") as db:
         yield db
-    finally:
-        db.drop()
 
 
 @pytest.fixture(scope="session")
 def channel() -> Iterator[str]:
-    name = unique("e2e-")
-    try:
+    with redis_channel("e2e-") as name:
         yield name
-    finally:
-        with contextlib.suppress(Exception):
-            delete_redis_keys(name)
 
 
 @pytest.fixture(scope="session")
@@ -130,7 +128,7 @@ def moto(e2e_dir: Path) -> Iterator[MotoS3]:
 
 @pytest.fixture(scope="session")
 def env(database: Database, channel: str, moto: MotoS3, built_client: Path) -> dict[str, str]:
-    environment = server_env(database.url, channel, moto)
+    environment = server_env(database.url, channel, REDIS_URL, **moto.env())
     migrate(environment)
     return environment
 
@@ -212,11 +210,3 @@ def _server_logs_on_failure(request):
     rep = getattr(request.node, "rep_call", None)
     if rep is not None and rep.failed and "stack" in request.fixturenames:
         print("\n" + request.getfixturevalue("stack").logs())
-
-
-@pytest.hookimpl(wrapper=True, tryfirst=True)
-def pytest_runtest_makereport(item, call):
-    rep = yield
-    if rep.when == "call":
-        item.rep_call = rep
-    return rep

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from playwright.sync_api import Browser, Page, expect
 
-from .support import PASSWORD
+from tests.support.client import PASSWORD
 
 TIMEOUT_MS = 15_000
 

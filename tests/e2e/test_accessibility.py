@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from playwright.sync_api import expect
 
-from .support import REPO, unique
+from tests.support.ports import unique
+from tests.support.settings import ROOT
 
-AXE = REPO / "app" / "web" / "node_modules" / "axe-core" / "axe.min.js"
+AXE = ROOT / "app" / "web" / "node_modules" / "axe-core" / "axe.min.js"
 
 
 def axe_violations(person) -> list[dict]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import requests
 from playwright.sync_api import expect
 
-from .support import unique
+from tests.support.ports import unique
 
 
 def test_sign_up_then_sign_in_again_in_a_new_tab(stack, people):

@@ -6,7 +6,7 @@ import time
 
 from playwright.sync_api import expect
 
-from .support import unique, wait_until
+from tests.support.ports import unique, wait_until
 
 
 def test_two_users_on_two_processes_see_every_message_once_in_order(stack, people):
@@ -150,7 +150,7 @@ def test_edit_and_delete_own_messages_reach_the_other_user(stack, people):
 def test_history_loads_older_pages_when_scrolling_up(stack, people):
     api = stack.api()
     owner = unique("hist")
-    token = api.register(owner)
+    token = api.register(owner)["token"]
     room = unique("history-")
     api.create_room(token, room)
     bodies = [f"old message {i:03d}" for i in range(105)]

@@ -8,7 +8,7 @@ import subprocess
 
 import pytest
 
-from .support import REPO
+from tests.support.settings import ROOT
 
 
 def test_client_unit_tests_pass():
@@ -17,7 +17,7 @@ def test_client_unit_tests_pass():
         pytest.fail("node is missing: install Node.js 20 (Debian: apt-get install nodejs npm)")
     proc = subprocess.run(
         [node, "--test", "test/"],
-        cwd=REPO / "app" / "web",
+        cwd=ROOT / "app" / "web",
         capture_output=True,
         text=True,
         timeout=120,

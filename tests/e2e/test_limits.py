@@ -6,7 +6,9 @@ import re
 
 from playwright.sync_api import expect
 
-from .support import PASSWORD, unique
+from tests.support.client import PASSWORD
+from tests.support.ports import unique
+
 from .test_uploads import attach_with_picker
 
 

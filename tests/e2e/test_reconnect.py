@@ -7,7 +7,7 @@ import time
 
 from playwright.sync_api import expect
 
-from .support import unique
+from tests.support.ports import unique
 
 
 def test_killed_process_client_reconnects_to_the_other_and_shows_messages_sent_meanwhile(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from playwright.sync_api import expect
 
-from .support import unique
+from tests.support.ports import unique
 
 ATTACK = "<img src=x onerror=alert(1)>"
 

@@ -14,10 +14,12 @@ from pathlib import Path
 
 from playwright.sync_api import expect
 
-from .support import REPO, unique
+from tests.support.ports import unique
+from tests.support.settings import ROOT
+
 from .test_uploads import attach_with_picker
 
-DOCS_IMG = REPO / "docs" / "img"
+DOCS_IMG = ROOT / "docs" / "img"
 
 
 def banner_png(width: int, height: int) -> bytes:

@@ -3,7 +3,7 @@ falls back to HTTP long-polling and the chat works the same."""
 
 from __future__ import annotations
 
-from .support import unique
+from tests.support.ports import unique
 
 
 def test_chat_works_over_long_polling_when_websockets_are_blocked(stack, people):

@@ -8,7 +8,7 @@ import zlib
 
 from playwright.sync_api import expect
 
-from .support import unique
+from tests.support.ports import unique
 
 
 def png(width: int, height: int, rgb: tuple[int, int, int]) -> bytes:

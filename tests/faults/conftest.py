@@ -3,43 +3,30 @@ processes, and everything it started is stopped by PID at teardown."""
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
-from .support import (
-    FIGURES,
-    ChatServer,
-    Database,
-    PrivateRedis,
-    base_env,
-    delete_redis_keys,
-    migrate,
-    unique,
-)
+from tests.support.measure import FIGURES
+from tests.support.processes import migrate, stop_processes
+from tests.support.pytest_hooks import pytest_runtest_makereport  # noqa: F401 - a hook of this suite
+from tests.support.server import FEW_CONNECTIONS, ServerProcess, server_env
+from tests.support.services import Database, PrivateRedis, redis_channel, temp_database
+from tests.support.settings import REDIS_URL
 
 
 @pytest.fixture
 def database() -> Iterator[Database]:
-    db = Database()
-    db.create()
-    try:
+    with temp_database("faults_") as db:
         yield db
-    finally:
-        db.drop()
 
 
 @pytest.fixture
 def channel() -> Iterator[str]:
     """SOCKETIO_CHANNEL of this test: it also prefixes every key the service writes to Redis."""
-    name = unique("faults-")
-    try:
+    with redis_channel("faults-") as name:
         yield name
-    finally:
-        with contextlib.suppress(Exception):
-            delete_redis_keys(name)
 
 
 @pytest.fixture
@@ -53,43 +40,32 @@ def private_redis(tmp_path: Path) -> Iterator[PrivateRedis]:
 
 
 @pytest.fixture
-def server_factory(tmp_path: Path, request) -> Iterator[Callable[..., ChatServer]]:
+def server_factory(tmp_path: Path, request) -> Iterator[Callable[..., ServerProcess]]:
     """Starts chat servers on free ports; stops them all (by PID) when the test ends and
     prints their logs when it failed."""
-    started: list[ChatServer] = []
+    started: list[ServerProcess] = []
 
-    def make(env: dict[str, str], name: str, start: bool = True) -> ChatServer:
-        server = ChatServer(env, tmp_path, name)
+    def make(env: dict[str, str], name: str, start: bool = True) -> ServerProcess:
+        server = ServerProcess(env, tmp_path / f"{name}.log", name)
         started.append(server)
         if start:
             server.start()
         return server
 
     yield make
-    for s in started:  # all at once: each may take seconds to drain
-        s.terminate()
-    for s in started:
-        s.stop()
+    stop_processes([s.proc for s in started], grace=5)
     rep = getattr(request.node, "rep_call", None)
     if rep is not None and rep.failed:
         for s in started:
-            print(f"\n----- log of {s.name} (port {s.port}) -----\n{s.log_tail()}")
+            print(f"\n----- log of {s.name} (port {s.port}) -----\n{s.logs(4000)}")
 
 
 @pytest.fixture
 def pg_redis_env(database: Database, channel: str) -> dict[str, str]:
     """The environment of a server on this test's database and the shared Redis, migrated."""
-    env = base_env(database.url(), "redis://127.0.0.1:6379/0", channel)
+    env = server_env(database.url, channel, REDIS_URL, **FEW_CONNECTIONS)
     migrate(env)
     return env
-
-
-@pytest.hookimpl(wrapper=True, tryfirst=True)
-def pytest_runtest_makereport(item, call):
-    rep = yield
-    if rep.when == "call":
-        item.rep_call = rep
-    return rep
 
 
 def pytest_terminal_summary(terminalreporter) -> None:

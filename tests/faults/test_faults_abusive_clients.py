@@ -23,21 +23,13 @@ import pytest
 import requests
 import websocket
 
-from .support import (
-    Api,
-    ChatClient,
-    ChatServer,
-    Database,
-    RawSocketIO,
-    base_env,
-    delete_redis_keys,
-    migrate,
-    percentile,
-    record_figure,
-    tcp_queues,
-    unique,
-    wait_until,
-)
+from tests.support.client import Api, ChatClient, RawSocketIO, tcp_queues
+from tests.support.measure import percentile, record_figure
+from tests.support.ports import unique, wait_until
+from tests.support.processes import migrate
+from tests.support.server import FEW_CONNECTIONS, ServerProcess, server_env
+from tests.support.services import Database, delete_redis_keys
+from tests.support.settings import REDIS_URL, ROOT
 
 # 3,900 CJK characters: at the 4,000 limit, and 3 bytes each in UTF-8 (6 when the JSON
 # encoder escapes them), so a few hundred messages overflow the kernel's socket buffers
@@ -50,7 +42,7 @@ LATENCY_FLOOR = 5.0
 
 
 class Room:
-    def __init__(self, server: ChatServer, api: Api) -> None:
+    def __init__(self, server: ServerProcess, api: Api) -> None:
         self.server = server
         self.api = api
         self.name = unique("abuse-")
@@ -73,11 +65,10 @@ class Room:
 
 def serve_on_own_database(tmp_path_factory, name: str, **extra: str):
     """A server on a database and Redis key space of its own, stopped and dropped after."""
-    db = Database()
-    db.create()
+    db = Database(prefix="faults_").create()
     channel = unique(f"faults-{name}-")
-    env = base_env(db.url(), "redis://127.0.0.1:6379/0", channel, **extra)
-    srv = ChatServer(env, tmp_path_factory.mktemp(name), f"serve-{name}")
+    env = server_env(db.url, channel, REDIS_URL, **FEW_CONNECTIONS, **extra)
+    srv = ServerProcess(env, tmp_path_factory.mktemp(name) / f"serve-{name}.log", f"serve-{name}")
     try:
         migrate(env)
         srv.start()
@@ -102,7 +93,7 @@ def room(server):
     finally:
         r.close()
         if not server.alive():
-            print(server.log_tail())
+            print(server.logs(4000))
 
 
 def stream(sender: ChatClient, n: int, interval: float, tag: str, body: str = "x" * 200):
@@ -225,8 +216,8 @@ def test_a_client_too_far_behind_is_disconnected_and_catches_up(tight_server):
         assert stalled.call("join", {"room": room.name}).get("ok")
         fill = stream(room.sender, 350, 0.02, "fill", BODY)
         latencies(room.watchers, fill)  # every member got every message, in order
-        assert wait_until(lambda: "client too slow" in tight_server.log_tail(20000), 10), (
-            "the server did not drop the client too far behind:\n" + tight_server.log_tail()
+        assert wait_until(lambda: "client too slow" in tight_server.logs(20000), 10), (
+            "the server did not drop the client too far behind:\n" + tight_server.logs(4000)
         )
         got, _, closed = drain(stalled, set(fill), 20)
         assert closed, "the stalled client is still connected"
@@ -270,35 +261,6 @@ def drain(raw: RawSocketIO, wanted: set[int], timeout: float) -> tuple[list[int]
     return got, nbytes, False
 
 
-# The token-less connects run in a process of their own, so that their work does not take
-# the GIL from the members whose latency the test measures.
-FLOOD_SCRIPT = r"""
-import json, sys, threading, websocket
-url, n, workers = sys.argv[1], int(sys.argv[2]), 4
-out, lock = [], threading.Lock()
-def work(w):
-    for k in range(w, n, workers):
-        try:
-            ws = websocket.create_connection(url, timeout=10)
-        except Exception as exc:
-            with lock: out.append("handshake failed: " + repr(exc))
-            continue
-        try:
-            ws.recv()
-            ws.send("40" + (json.dumps({"token": "forged-%d" % k}) if k % 2 else ""))
-            pkt = ws.recv()
-            while pkt == "2" or not pkt.startswith(("40", "44")):
-                pkt = ws.recv()
-            with lock: out.append(pkt)
-        except Exception:
-            with lock: out.append("closed")
-        finally:
-            ws.close()
-threads = [threading.Thread(target=work, args=(w,)) for w in range(workers)]
-[t.start() for t in threads]
-[t.join() for t in threads]
-print(json.dumps(out))
-"""
 FLOOD_CONNECTS = 200
 
 
@@ -315,7 +277,8 @@ def test_connection_flood_is_refused_without_harming_others(server, room):
             idle.append(s)
         ws_url = server.url.replace("http://", "ws://") + "/socket.io/?EIO=4&transport=websocket"
         flood = subprocess.Popen(
-            [sys.executable, "-c", FLOOD_SCRIPT, ws_url, str(FLOOD_CONNECTS)],
+            [sys.executable, "-m", "tests.support.scripts.connect_flood", ws_url, str(FLOOD_CONNECTS)],
+            cwd=ROOT,
             stdout=subprocess.PIPE,
             text=True,
         )

@@ -13,32 +13,22 @@ from __future__ import annotations
 import contextlib
 import json
 import re
-import subprocess
-import sys
 import urllib.parse
 from datetime import datetime
-from pathlib import Path
 
-import boto3
 import pytest
 import requests
 import socketio
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
-from .support import (
-    Api,
-    ChatClient,
-    ChatServer,
-    Database,
-    base_env,
-    delete_redis_keys,
-    free_port,
-    migrate,
-    record_figure,
-    unique,
-    wait_until,
-)
+from tests.support.client import Api, ChatClient
+from tests.support.measure import record_figure
+from tests.support.ports import unique
+from tests.support.processes import migrate
+from tests.support.server import FEW_CONNECTIONS, ServerProcess, server_env
+from tests.support.services import Database, MotoS3, delete_redis_keys
+from tests.support.settings import REDIS_URL
 
 SOCKET_EXAMPLES = 300  # per event; 6 events
 HTTP_EXAMPLES = 200  # per endpoint; 7 endpoints
@@ -85,7 +75,7 @@ class World:
     """The running service and the users, rooms and messages the fuzzer aims at."""
 
     def __init__(self) -> None:
-        self.server: ChatServer
+        self.server: ServerProcess
         self.db: Database
         self.api: Api
         self.alice: dict
@@ -111,40 +101,15 @@ class World:
 def world(tmp_path_factory) -> World:
     tmp = tmp_path_factory.mktemp("fuzz")
     w = World()
-    w.db = Database()
-    w.db.create()
+    w.db = Database(prefix="faults_").create()
     channel = unique("faults-fuzz-")
-    moto_port = free_port()
-    moto = subprocess.Popen(
-        [str(Path(sys.executable).parent / "moto_server"), "-H", "127.0.0.1", "-p", str(moto_port)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )
-    aws = {
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_DEFAULT_REGION": "us-east-1",
-    }
+    moto = MotoS3(tmp)
     try:
-        assert wait_until(lambda: _answers(f"http://127.0.0.1:{moto_port}/"), 30, 0.1)
-        bucket = unique("faults-media-")
-        boto3.client(
-            "s3",
-            endpoint_url=f"http://127.0.0.1:{moto_port}",
-            region_name="us-east-1",
-            **_keys(aws),
-        ).create_bucket(Bucket=bucket)
-        env = base_env(
-            w.db.url(),
-            "redis://127.0.0.1:6379/0",
-            channel,
-            MEDIA_BUCKET=bucket,
-            AWS_ENDPOINT_URL_S3=f"http://127.0.0.1:{moto_port}",
-            **aws,
-        )
+        moto.start()
+        moto.create_bucket()
+        env = server_env(w.db.url, channel, REDIS_URL, **FEW_CONNECTIONS, **moto.env())
         migrate(env)
-        w.server = ChatServer(env, tmp, "serve-fuzz")
+        w.server = ServerProcess(env, tmp / "serve-fuzz.log", "serve-fuzz")
         w.server.start()
         w.api = Api(w.server.url)
         w.alice = w.api.register(unique("alice"))
@@ -182,29 +147,10 @@ def world(tmp_path_factory) -> World:
     finally:
         with contextlib.suppress(Exception):
             w.server.stop()
-        moto.terminate()
-        with contextlib.suppress(subprocess.TimeoutExpired):
-            moto.wait(10)
-        if moto.poll() is None:
-            moto.kill()
+        moto.stop()
         with contextlib.suppress(Exception):
             delete_redis_keys(channel)
         w.db.drop()
-
-
-def _keys(aws: dict) -> dict:
-    return {
-        "aws_access_key_id": aws["AWS_ACCESS_KEY_ID"],
-        "aws_secret_access_key": aws["AWS_SECRET_ACCESS_KEY"],
-    }
-
-
-def _answers(url: str) -> bool:
-    try:
-        requests.get(url, timeout=1)
-        return True
-    except requests.RequestException:
-        return False
 
 
 def _auth(token: str) -> dict:

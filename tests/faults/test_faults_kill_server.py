@@ -12,7 +12,9 @@ import time
 
 import socketio
 
-from .support import Api, ChatClient, duplicates, record_figure, unique, wait_until
+from tests.support.client import Api, ChatClient
+from tests.support.measure import duplicates, record_figure
+from tests.support.ports import unique, wait_until
 
 USERS = 6
 MESSAGES_PER_USER = 80

@@ -15,16 +15,13 @@ import pytest
 import requests
 import socketio
 
-from .support import (
-    Api,
-    ChatClient,
-    TcpProxy,
-    base_env,
-    migrate,
-    record_figure,
-    unique,
-    wait_until,
-)
+from tests.support.client import Api, ChatClient
+from tests.support.measure import record_figure
+from tests.support.ports import unique, wait_until
+from tests.support.processes import migrate
+from tests.support.proxy import TcpProxy
+from tests.support.server import FEW_CONNECTIONS, server_env
+from tests.support.settings import REDIS_URL
 
 OUTAGE_SENDS = 8
 ACK_BOUND = 10.0
@@ -36,9 +33,11 @@ MIN_OUTAGE = 3.0
 def proxied_server(server_factory, database, channel):
     proxy = TcpProxy(database.host, database.port)
     proxy.start()
-    env = base_env(database.url(), "redis://127.0.0.1:6379/0", channel)
+    env = server_env(database.url, channel, REDIS_URL, **FEW_CONNECTIONS)
     migrate(env)
-    server = server_factory(base_env(database.url(port=proxy.port), env["REDIS_URL"], channel), "serve")
+    server = server_factory(
+        server_env(database.url_via(port=proxy.port), channel, REDIS_URL, **FEW_CONNECTIONS), "serve"
+    )
     try:
         yield server, proxy
     finally:

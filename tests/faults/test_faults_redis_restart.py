@@ -15,16 +15,11 @@ import time
 import requests
 import socketio
 
-from .support import (
-    Api,
-    ChatClient,
-    base_env,
-    duplicates,
-    migrate,
-    record_figure,
-    unique,
-    wait_until,
-)
+from tests.support.client import Api, ChatClient
+from tests.support.measure import duplicates, record_figure
+from tests.support.ports import unique, wait_until
+from tests.support.processes import migrate
+from tests.support.server import FEW_CONNECTIONS, server_env
 
 USERS = 4
 SEND_INTERVAL = 0.05
@@ -95,7 +90,7 @@ def cross_process_delivery_works(sender: ChatClient, receiver: ChatClient, tag: 
 def test_redis_restart_recovers_and_keeps_every_acknowledged_message(
     private_redis, database, channel, server_factory
 ):
-    env = base_env(database.url(), private_redis.url, channel)
+    env = server_env(database.url, channel, private_redis.url, **FEW_CONNECTIONS)
     migrate(env)
     a = server_factory(env, "serve-a")
     b = server_factory(env, "serve-b")
