@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import time
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -20,7 +20,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
-from .policy import Plan, Policy, PolicyError, Rules, Snapshot, decide, parse_policy
+from .policy import MANAGED_TAG, Plan, Policy, PolicyError, Rules, Snapshot, decide, parse_policy
 
 SERVICE = "snapshot-pruner"
 NAMESPACE = os.environ.get("POWERTOOLS_METRICS_NAMESPACE", "Chat/Ops")
@@ -49,6 +49,7 @@ class Settings:
     policy: Policy
     retention_tag: str
     keep_tag: str
+    managed_tag: tuple[str, str]
     max_deletions: int
     dry_run: bool
 
@@ -66,11 +67,15 @@ class Settings:
             raise ConfigError("MAX_DELETIONS_PER_RUN must be a whole number") from exc
         if cap < 0:
             raise ConfigError("MAX_DELETIONS_PER_RUN must be >= 0")
+        key, sep, value = environ.get("MANAGED_TAG", "=".join(MANAGED_TAG)).partition("=")
+        if not (sep and key.strip() and value.strip()):
+            raise ConfigError("MANAGED_TAG must be key=value (the tag IAM also requires to delete)")
         return cls(
             env=environ.get("ENV", ""),
             policy=policy,
             retention_tag=environ.get("RETENTION_TAG", "snapshot-retention"),
             keep_tag=environ.get("KEEP_TAG", "keep"),
+            managed_tag=(key.strip(), value.strip()),
             max_deletions=cap,
             dry_run=environ.get("DRY_RUN", "false").strip().lower() in ("1", "true", "yes"),
         )
@@ -87,7 +92,7 @@ class Settings:
         requested = event.get("max_deletions")
         if isinstance(requested, int) and not isinstance(requested, bool) and requested >= 0:
             cap = requested if dry_run else min(cap, requested)
-        return Settings(self.env, self.policy, self.retention_tag, self.keep_tag, cap, dry_run)
+        return replace(self, max_deletions=cap, dry_run=dry_run)
 
 
 @logger.inject_lambda_context(clear_state=True)
@@ -114,6 +119,7 @@ def prune(rds: Any, account: str, settings: Settings, *, deadline: float | None 
         per_source=per_source,
         unreadable_sources=unreadable,
         keep_tag=settings.keep_tag,
+        managed_tag=settings.managed_tag,
         max_deletions=settings.max_deletions,
     )
     plan = decide(snapshots, rules)
