@@ -4,12 +4,13 @@ import copy
 import hashlib
 import hmac
 import json
+import time
 from types import SimpleNamespace
 
 import boto3
 import pytest
 from botocore.exceptions import ClientError
-from lambda_support import ACCOUNT, REGION, Answer, LambdaContext, load_event, metric_values
+from lambda_support import ACCOUNT, REGION, Answer, LambdaContext, load_event, metric_values, receiver_ca
 
 PREFIX = "chat-test/alarm-router/"
 ALARM = "chat-prod-app-cpu-high"
@@ -73,6 +74,7 @@ def router(aws, endpoints, monkeypatch):
         "HTTP_MAX_ATTEMPTS": "3",
         "HTTP_BACKOFF_BASE_SECONDS": "0.01",
         "HTTP_BACKOFF_CAP_SECONDS": "0.05",
+        "RECEIVER_CA_BUNDLE": receiver_ca().ca_file,
     }.items():
         monkeypatch.setenv(key, value)
     monkeypatch.delenv("ROUTES_PARAMETER", raising=False)
@@ -109,6 +111,15 @@ def sns_event(**changes):
     message.update(changes)
     event["Records"][0]["Sns"]["Message"] = json.dumps(message)
     return event
+
+
+def use_rules(router, rules):
+    """Routing rules from SSM, as an operator would override the bundled ones."""
+    boto3.client("ssm").put_parameter(
+        Name="/chat-test/alarm-router/routes", Value=json.dumps(rules), Type="String", Overwrite=True
+    )
+    router.monkeypatch.setenv("ROUTES_PARAMETER", "/chat-test/alarm-router/routes")
+    router.handler.reset()
 
 
 def outcomes(result):
@@ -229,7 +240,9 @@ def test_routes_from_ssm_replace_the_bundled_rules(router):
     assert outcomes(result) == [("hook", "trigger", "delivered")]
     (request,) = router.webhook.requests
     assert request["json"]["alarm"]["alarm_type"] == "composite"
-    expected = hmac.new(b"sign-me", request["raw"], hashlib.sha256).hexdigest()
+    stamp = request["headers"]["X-Alarm-Router-Timestamp"]
+    assert abs(int(stamp) - time.time()) < 60
+    expected = hmac.new(b"sign-me", stamp.encode() + b"." + request["raw"], hashlib.sha256).hexdigest()
     assert request["headers"]["X-Alarm-Router-Signature"] == f"sha256={expected}"
     assert router.slack.requests == [] and router.pagerduty.requests == []
 
@@ -311,3 +324,33 @@ def test_a_dead_letter_for_an_unknown_receiver_or_without_its_alarm_is_refused(r
     incomplete = router.invoke({**letter, "alarm": {"name": ALARM}})
     assert incomplete["alarms"] == 0 and incomplete["rejected"][0].startswith("incomplete dead letter")
     assert len(router.pagerduty.requests) == pages
+
+
+def test_a_webhook_secret_without_an_hmac_key_is_dead_lettered_unsent(router):
+    boto3.client("secretsmanager").put_secret_value(
+        SecretId=PREFIX + "webhook", SecretString=json.dumps({"url": router.webhook.url})
+    )
+    use_rules(
+        router,
+        {"receivers": {"hook": {"type": "webhook", "secret": "webhook"}}, "route": {"receivers": ["hook"]}},
+    )
+    result = router.invoke(load_event("sns_metric_alarm"))
+    assert outcomes(result) == [("hook", "trigger", "failed")]
+    assert router.webhook.requests == []
+    (letter,) = router.dead_letters()
+    assert "hmac_key" in letter["error"]
+
+
+def test_a_receiver_url_over_plain_http_is_refused(router):
+    boto3.client("secretsmanager").put_secret_value(
+        SecretId=PREFIX + "slack",
+        SecretString=json.dumps({"webhook_url": router.slack.url.replace("https://", "http://")}),
+    )
+    result = router.invoke(load_event("sns_metric_alarm"))
+    assert ("slack", "trigger", "failed") in outcomes(result)
+    assert router.slack.requests == []
+    assert "not https" in router.dead_letters()[0]["error"]
+
+
+def test_the_tracer_patches_the_aws_sdk_only_never_http_client(router):
+    assert router.handler.tracer._config["patch_modules"] == ["botocore"]

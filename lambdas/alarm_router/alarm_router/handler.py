@@ -11,6 +11,7 @@ import hashlib
 import hmac
 import json
 import os
+import ssl
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -55,7 +56,9 @@ SERVICE = "alarm-router"
 NAMESPACE = os.environ.get("POWERTOOLS_METRICS_NAMESPACE", "Chat/Ops")
 logger = Logger(service=SERVICE)
 metrics = Metrics(namespace=NAMESPACE, service=SERVICE)
-tracer = Tracer(service=SERVICE)
+# AWS SDK calls only: patching http.client would put every receiver URL - a Slack webhook's
+# path is its secret - into X-Ray.
+tracer = Tracer(service=SERVICE, patch_modules=["botocore"])
 
 # boto3 calls: short timeouts and adaptive retries, so a throttled or slow AWS API does not
 # eat the whole invocation.
@@ -80,6 +83,7 @@ class Settings:
     idempotency_ttl: int
     cache_seconds: int
     retry: RetryPolicy
+    ca_bundle: str | None = None
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | os._Environ[str] = os.environ) -> Settings:
@@ -106,6 +110,7 @@ class Settings:
             idempotency_ttl=ttl,
             cache_seconds=cache,
             retry=retry,
+            ca_bundle=environ.get("RECEIVER_CA_BUNDLE") or None,
         )
 
 
@@ -132,6 +137,12 @@ class Runtime:
     @cached_property
     def sqs(self) -> Any:
         return boto3.client("sqs", config=BOTO_CONFIG)
+
+    @cached_property
+    def tls(self) -> ssl.SSLContext | None:
+        """Receivers' certificates checked against a private CA bundle when one is set."""
+        bundle = self.settings.ca_bundle
+        return ssl.create_default_context(cafile=bundle) if bundle else None
 
     @cached_property
     def idempotency_config(self) -> IdempotencyConfig:
@@ -344,29 +355,36 @@ def _send(rt: Runtime, alarm: Alarm, delivery: Delivery) -> int:
     secret = rt.secret(receiver.secret or "")
     if receiver.type == "slack":
         url = _required(secret, "webhook_url", receiver.secret)
-        result = post_json(url, payloads.slack(alarm, action), policy, deadline=deadline)
+        result = post_json(url, payloads.slack(alarm, action), policy, deadline=deadline, tls=rt.tls)
     elif receiver.type == "pagerduty":
         key = _required(secret, "routing_key", receiver.secret)
         url = secret.get("url") or payloads.PAGERDUTY_URL
-        result = post_json(url, payloads.pagerduty(alarm, action, key), policy, deadline=deadline)
+        result = post_json(url, payloads.pagerduty(alarm, action, key), policy, deadline=deadline, tls=rt.tls)
     else:
         url = _required(secret, "url", receiver.secret)
-        key = secret.get("hmac_key")
+        key = _required(secret, "hmac_key", receiver.secret)
         extra = secret.get("headers") or {}
         result = post_json(
             url,
             payloads.webhook(alarm, action),
             policy,
             headers={str(k): str(v) for k, v in extra.items()},
-            signer=(lambda body: {"X-Alarm-Router-Signature": sign(key, body)}) if key else None,
+            signer=lambda body: signature_headers(key, body, int(time.time())),
             deadline=deadline,
+            tls=rt.tls,
         )
     return result.attempts
 
 
-def sign(key: str, body: bytes) -> str:
-    """What a webhook receiver recomputes to trust the request: HMAC-SHA256 of the body."""
-    return "sha256=" + hmac.new(key.encode(), body, hashlib.sha256).hexdigest()
+def signature_headers(key: str, body: bytes, timestamp: int) -> dict[str, str]:
+    """What a webhook receiver checks: HMAC-SHA256 of `timestamp.body`, and a recent timestamp.
+
+    Signing the timestamp with the body means a captured request cannot be replayed later: the
+    receiver refuses a timestamp more than five minutes from its own clock.
+    """
+    signed = f"{timestamp}.".encode() + body
+    digest = hmac.new(key.encode(), signed, hashlib.sha256).hexdigest()
+    return {"X-Alarm-Router-Timestamp": str(timestamp), "X-Alarm-Router-Signature": f"sha256={digest}"}
 
 
 def replay(rt: Runtime, message: dict[str, Any]) -> dict[str, Any]:
