@@ -10,7 +10,15 @@ from types import SimpleNamespace
 import boto3
 import pytest
 from botocore.exceptions import ClientError
-from lambda_support import ACCOUNT, REGION, Answer, LambdaContext, load_event, metric_values, receiver_ca
+from lambda_support import (
+    ACCOUNT,
+    REGION,
+    Answer,
+    LambdaContext,
+    load_event,
+    metric_values,
+    receiver_ca,
+)
 
 PREFIX = "chat-test/alarm-router/"
 ALARM = "chat-prod-app-cpu-high"
@@ -354,3 +362,66 @@ def test_a_receiver_url_over_plain_http_is_refused(router):
 
 def test_the_tracer_patches_the_aws_sdk_only_never_http_client(router):
     assert router.handler.tracer._config["patch_modules"] == ["botocore"]
+
+
+def with_stray_record(message, message_id="stray-1"):
+    """The SNS sample plus a second record whose Message is `message`."""
+    event = load_event("sns_metric_alarm")
+    stray = copy.deepcopy(event["Records"][0])
+    stray["Sns"].update(Message=message, MessageId=message_id)
+    event["Records"].append(stray)
+    return event, stray
+
+
+def test_a_record_that_is_not_json_is_logged_and_dead_lettered_whole(router, capsys, caplog):
+    event, stray = with_stray_record("disk full on db-1 (typed by hand)" + " x" * 3000)
+    result = router.invoke(event)
+    assert ("pagerduty", "trigger", "delivered") in outcomes(result)  # the alarm still goes out
+    assert result["rejected"] == ["record 1 (stray-1): SNS message is not JSON"]
+    (letter,) = router.dead_letters()
+    assert letter["kind"] == "alarm-router.unparsed"
+    assert letter["reason"] == "record 1 (stray-1): SNS message is not JSON"
+    assert letter["event"] == {"Records": [stray]}
+    assert letter["ids"]["MessageId"] == "stray-1"
+    (line,) = [r for r in caplog.records if r.getMessage() == "not an alarm notification: dead-lettered"]
+    assert line.MessageId == "stray-1" and line.TopicArn == stray["Sns"]["TopicArn"]
+    assert line.content.startswith('{"Records"') and len(line.content) == 2000
+    assert line.content_chars > 6000
+    assert metric_values(capsys.readouterr().out, "UnrecognizedEvents") == [1]
+
+
+def test_an_event_of_an_unknown_type_is_dead_lettered_and_the_invocation_succeeds(router):
+    event = {"id": "ev-1", "source": "aws.ec2", "detail-type": "EC2 Instance State-change", "detail": {}}
+    result = router.invoke(event)
+    assert result["alarms"] == 0 and result["rejected"]
+    (letter,) = router.dead_letters()
+    assert letter["event"] == event and letter["ids"] == {
+        "id": "ev-1",
+        "source": "aws.ec2",
+        "detail-type": "EC2 Instance State-change",
+    }
+
+
+def test_a_set_aside_record_replayed_after_a_fix_is_routed(router):
+    event, _ = with_stray_record('"{\\"double\\": \\"encoded\\"}"')
+    router.invoke(event)
+    (letter,) = router.dead_letters()
+    router.invoke(letter)  # not fixed yet: back on the queue, unchanged
+    (again,) = router.dead_letters()
+    assert again["event"] == letter["event"]
+    # The publisher is fixed and the operator puts the real message in the letter.
+    fixed = sns_event(AlarmName="chat-prod-fixed", AlarmArn=ALARM_ARN.replace(ALARM, "chat-prod-fixed"))
+    again["event"]["Records"][0]["Sns"]["Message"] = fixed["Records"][0]["Sns"]["Message"]
+    result = router.invoke(again)
+    assert result["alarms"] == 1 and ("slack", "trigger", "delivered") in outcomes(result)
+    assert router.dead_letters() == []
+
+
+def test_a_record_too_large_for_the_queue_is_kept_cut_and_not_replayed(router):
+    router.monkeypatch.setattr(router.handler, "DLQ_MAX_CHARS", 500)
+    event, _ = with_stray_record("y" * 2000)
+    router.invoke(event)
+    (letter,) = router.dead_letters()
+    assert letter["event"] is None and len(letter["content_cut"]) == 500
+    result = router.invoke(letter)
+    assert "not replayable" in result["rejected"][0]

@@ -41,7 +41,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from . import payloads
 from .alarm import Alarm
 from .delivery import DeliveryFailed, RetryPolicy, post_json
-from .normalize import UnrecognizedEvent, normalize_event
+from .normalize import Rejected, UnrecognizedEvent, identifiers, normalize_event
 from .routing import (
     Delivery,
     RoutingConfigError,
@@ -64,6 +64,11 @@ tracer = Tracer(service=SERVICE, patch_modules=["botocore"])
 # eat the whole invocation.
 BOTO_CONFIG = Config(connect_timeout=3, read_timeout=5, retries={"max_attempts": 5, "mode": "adaptive"})
 DEAD_LETTER_KIND = "alarm-router.delivery-failed"
+UNPARSED_KIND = "alarm-router.unparsed"
+# A rejected record's content in the log line (the DLQ message carries all of it).
+LOGGED_CHARS = 2000
+# SQS takes 256 KiB per message; what is larger is kept cut (and then cannot be replayed).
+DLQ_MAX_CHARS = 250_000
 # Time kept back at the end of an invocation to dead-letter what could not be delivered.
 DEADLINE_MARGIN_SECONDS = 3.0
 
@@ -269,15 +274,19 @@ def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         rt.idempotency_config.register_lambda_context(context)
     if isinstance(event, dict) and event.get("kind") == DEAD_LETTER_KIND:
         return replay(rt, event)
+    if isinstance(event, dict) and event.get("kind") == UNPARSED_KIND:
+        return replay_unparsed(rt, event)
+    return handle(rt, event)
+
+
+def handle(rt: Runtime, event: Any) -> dict[str, Any]:
+    """Every alarm in the event routed; every record that is not one set aside on the DLQ."""
     try:
         alarms, rejected = normalize_event(event)
     except UnrecognizedEvent as exc:
-        logger.error("event is not an alarm notification", extra={"error": str(exc)})
-        metrics.add_metric(name="UnrecognizedEvents", unit=MetricUnit.Count, value=1)
-        return {"alarms": 0, "rejected": [str(exc)], "results": []}
-    for reason in rejected:
-        logger.warning("record is not an alarm notification", extra={"error": reason})
-        metrics.add_metric(name="UnrecognizedEvents", unit=MetricUnit.Count, value=1)
+        alarms, rejected = [], [Rejected(str(exc), event, identifiers(event))]
+    for item in rejected:
+        set_aside(rt, item)
     results = []
     rules = _invocation.rules = rt.rules() if alarms else None
     for raw in alarms:
@@ -303,7 +312,7 @@ def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
             result = {**result, "duplicate": True}
         results.append(result)
     logger.remove_keys(["alarm", "alarm_state"])
-    return {"alarms": len(alarms), "rejected": rejected, "results": results}
+    return {"alarms": len(alarms), "rejected": [str(r) for r in rejected], "results": results}
 
 
 def process_alarm(rt: Runtime, *, alarm: dict[str, Any]) -> dict[str, Any]:
@@ -416,10 +425,46 @@ def replay(rt: Runtime, message: dict[str, Any]) -> dict[str, Any]:
     return {"alarms": 1, "rejected": [], "results": [result]}
 
 
-def dead_letter(rt: Runtime, alarm: Alarm, delivery: Delivery, error: DeliveryFailed) -> None:
+def set_aside(rt: Runtime, item: Rejected) -> None:
+    """A record that is not an alarm: logged (cut) with its identifiers, and dead-lettered whole."""
+    text = json.dumps(item.event, default=str)
+    logger.error(
+        "not an alarm notification: dead-lettered",
+        extra={"error": item.reason, **item.ids, "content": text[:LOGGED_CHARS], "content_chars": len(text)},
+    )
+    metrics.add_metric(name="UnrecognizedEvents", unit=MetricUnit.Count, value=1)
+    message: dict[str, Any] = {
+        "kind": UNPARSED_KIND,
+        "reason": item.reason,
+        "ids": item.ids,
+        "received_at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "event": item.event,
+    }
+    if len(text) > DLQ_MAX_CHARS:
+        message["event"] = None
+        message["content_cut"] = text[:DLQ_MAX_CHARS]
+    _to_dlq(rt, message, "the record that is not an alarm")
+
+
+def replay_unparsed(rt: Runtime, letter: dict[str, Any]) -> dict[str, Any]:
+    """Run a set-aside event again (after a fix to the router or to the publisher)."""
+    metrics.add_metric(name="Replays", unit=MetricUnit.Count, value=1)
+    if letter.get("event") is None:
+        reason = "dead letter was cut to fit the queue: its content is in content_cut, not replayable"
+        logger.error("dead letter cannot be replayed", extra={"error": reason, **(letter.get("ids") or {})})
+        return {"alarms": 0, "rejected": [reason], "results": []}
+    return handle(rt, letter["event"])
+
+
+def _to_dlq(rt: Runtime, message: dict[str, Any], what: str) -> None:
     if not rt.settings.dlq_url:
-        logger.error("no DLQ_URL: the failed delivery is only in this log")
+        logger.error(f"no DLQ_URL: {what} is only in this log", extra={"dead_letter": message})
         return
+    # If even this fails the invocation fails: Lambda retries it and keeps the event.
+    rt.sqs.send_message(QueueUrl=rt.settings.dlq_url, MessageBody=json.dumps(message, default=str))
+
+
+def dead_letter(rt: Runtime, alarm: Alarm, delivery: Delivery, error: DeliveryFailed) -> None:
     message = {
         "kind": DEAD_LETTER_KIND,
         "receiver": delivery.receiver.name,
@@ -432,8 +477,7 @@ def dead_letter(rt: Runtime, alarm: Alarm, delivery: Delivery, error: DeliveryFa
         "failed_at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "alarm": alarm.to_dict(),
     }
-    # If even this fails the invocation fails: Lambda retries it and keeps the event.
-    rt.sqs.send_message(QueueUrl=rt.settings.dlq_url, MessageBody=json.dumps(message))
+    _to_dlq(rt, message, "the failed delivery")
 
 
 def _required(secret: dict[str, Any], key: str, name: str | None) -> str:
