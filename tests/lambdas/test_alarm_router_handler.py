@@ -61,6 +61,15 @@ def router(aws, endpoints, monkeypatch):
         AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
         BillingMode="PAY_PER_REQUEST",
     )
+    boto3.client("dynamodb").create_table(
+        TableName="chat-test-alarm-router-state",
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
+        AttributeDefinitions=[
+            {"AttributeName": "pk", "AttributeType": "S"},
+            {"AttributeName": "sk", "AttributeType": "S"},
+        ],
+        BillingMode="PAY_PER_REQUEST",
+    )
     boto3.client("cloudwatch").put_metric_alarm(
         AlarmName=ALARM,
         Namespace="AWS/EC2",
@@ -78,6 +87,7 @@ def router(aws, endpoints, monkeypatch):
         "EMAIL_TOPIC_ARN": topic,
         "DLQ_URL": dlq,
         "IDEMPOTENCY_TABLE": "chat-test-alarm-router-idempotency",
+        "STATE_TABLE": "chat-test-alarm-router-state",
         "HTTP_TIMEOUT_SECONDS": "0.3",
         "HTTP_MAX_ATTEMPTS": "3",
         "HTTP_BACKOFF_BASE_SECONDS": "0.01",
