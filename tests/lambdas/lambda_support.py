@@ -16,6 +16,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
+import boto3
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
@@ -211,3 +212,34 @@ def metric_values(captured: str, name: str, **dimensions: str) -> list[float]:
         value = blob[name]
         values.extend(value if isinstance(value, list) else [value])
     return values
+
+
+# ---- the alarm router's world: secrets, queues, tables, an alarm in CloudWatch -------------
+
+ROUTER_PREFIX = "chat-test/alarm-router/"
+ALARM = "chat-prod-app-cpu-high"
+ALARM_ARN = f"arn:aws:cloudwatch:{REGION}:{ACCOUNT}:alarm:{ALARM}"
+
+
+def sns_event(**changes):
+    """The SNS sample with fields of the CloudWatch message changed."""
+    event = load_event("sns_metric_alarm")
+    message = json.loads(event["Records"][0]["Sns"]["Message"])
+    message.update(changes)
+    event["Records"][0]["Sns"]["Message"] = json.dumps(message)
+    return event
+
+
+def use_rules(router, rules):
+    """Routing rules from SSM, as an operator would override the bundled ones."""
+    boto3.client("ssm").put_parameter(
+        Name="/chat-test/alarm-router/routes", Value=json.dumps(rules), Type="String", Overwrite=True
+    )
+    router.monkeypatch.setenv("ROUTES_PARAMETER", "/chat-test/alarm-router/routes")
+    router.handler.reset()
+
+
+def outcomes(result):
+    return sorted(
+        (d["receiver"], d["action"], d["outcome"]) for r in result["results"] for d in r["deliveries"]
+    )

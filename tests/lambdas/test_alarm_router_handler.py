@@ -5,145 +5,23 @@ import hashlib
 import hmac
 import json
 import time
-from types import SimpleNamespace
 
 import boto3
 import pytest
 from botocore.exceptions import ClientError
 from lambda_support import (
     ACCOUNT,
+    ALARM,
+    ALARM_ARN,
     REGION,
     Answer,
-    LambdaContext,
     load_event,
     metric_values,
-    receiver_ca,
+    outcomes,
+    sns_event,
+    use_rules,
 )
-
-PREFIX = "chat-test/alarm-router/"
-ALARM = "chat-prod-app-cpu-high"
-ALARM_ARN = f"arn:aws:cloudwatch:{REGION}:{ACCOUNT}:alarm:{ALARM}"
-
-
-@pytest.fixture
-def router(aws, endpoints, monkeypatch):
-    from alarm_router import handler
-
-    secrets = boto3.client("secretsmanager")
-    secrets.create_secret(
-        Name=PREFIX + "slack", SecretString=json.dumps({"webhook_url": endpoints["slack"].url})
-    )
-    secrets.create_secret(
-        Name=PREFIX + "pagerduty",
-        SecretString=json.dumps({"routing_key": "R0UT1NGKEY", "url": endpoints["pagerduty"].url}),
-    )
-    secrets.create_secret(
-        Name=PREFIX + "webhook",
-        SecretString=json.dumps({"url": endpoints["webhook"].url, "hmac_key": "sign-me"}),
-    )
-    sqs = boto3.client("sqs")
-    dlq = sqs.create_queue(QueueName="chat-test-alarm-router-dlq")["QueueUrl"]
-    inbox = sqs.create_queue(QueueName="chat-test-oncall-inbox")["QueueUrl"]
-    inbox_arn = sqs.get_queue_attributes(QueueUrl=inbox, AttributeNames=["QueueArn"])["Attributes"][
-        "QueueArn"
-    ]
-    sns = boto3.client("sns")
-    topic = sns.create_topic(Name="chat-test-oncall-email")["TopicArn"]
-    sns.subscribe(
-        TopicArn=topic,
-        Protocol="sqs",
-        Endpoint=inbox_arn,
-        Attributes={"RawMessageDelivery": "true"},
-    )
-    boto3.client("dynamodb").create_table(
-        TableName="chat-test-alarm-router-idempotency",
-        KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
-        AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
-        BillingMode="PAY_PER_REQUEST",
-    )
-    boto3.client("dynamodb").create_table(
-        TableName="chat-test-alarm-router-state",
-        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
-        AttributeDefinitions=[
-            {"AttributeName": "pk", "AttributeType": "S"},
-            {"AttributeName": "sk", "AttributeType": "S"},
-        ],
-        BillingMode="PAY_PER_REQUEST",
-    )
-    boto3.client("cloudwatch").put_metric_alarm(
-        AlarmName=ALARM,
-        Namespace="AWS/EC2",
-        MetricName="CPUUtilization",
-        Statistic="Average",
-        Period=300,
-        EvaluationPeriods=1,
-        Threshold=80.0,
-        ComparisonOperator="GreaterThanThreshold",
-        Tags=[{"Key": "Env", "Value": "prod"}, {"Key": "Severity", "Value": "critical"}],
-    )
-    for key, value in {
-        "ENV": "dev",
-        "SECRET_PREFIX": PREFIX,
-        "EMAIL_TOPIC_ARN": topic,
-        "DLQ_URL": dlq,
-        "IDEMPOTENCY_TABLE": "chat-test-alarm-router-idempotency",
-        "STATE_TABLE": "chat-test-alarm-router-state",
-        "HTTP_TIMEOUT_SECONDS": "0.3",
-        "HTTP_MAX_ATTEMPTS": "3",
-        "HTTP_BACKOFF_BASE_SECONDS": "0.01",
-        "HTTP_BACKOFF_CAP_SECONDS": "0.05",
-        "RECEIVER_CA_BUNDLE": receiver_ca().ca_file,
-    }.items():
-        monkeypatch.setenv(key, value)
-    monkeypatch.delenv("ROUTES_PARAMETER", raising=False)
-    handler.reset()
-
-    def invoke(event):
-        return handler.lambda_handler(event, LambdaContext())
-
-    def dead_letters():
-        answer = sqs.receive_message(QueueUrl=dlq, MaxNumberOfMessages=10)
-        return [json.loads(m["Body"]) for m in answer.get("Messages", [])]
-
-    def emails():
-        answer = sqs.receive_message(QueueUrl=inbox, MaxNumberOfMessages=10)
-        return [m["Body"] for m in answer.get("Messages", [])]
-
-    yield SimpleNamespace(
-        handler=handler,
-        invoke=invoke,
-        dead_letters=dead_letters,
-        emails=emails,
-        slack=endpoints["slack"],
-        pagerduty=endpoints["pagerduty"],
-        webhook=endpoints["webhook"],
-        monkeypatch=monkeypatch,
-    )
-    handler.reset()
-
-
-def sns_event(**changes):
-    """The SNS sample with fields of the CloudWatch message changed."""
-    event = load_event("sns_metric_alarm")
-    message = json.loads(event["Records"][0]["Sns"]["Message"])
-    message.update(changes)
-    event["Records"][0]["Sns"]["Message"] = json.dumps(message)
-    return event
-
-
-def use_rules(router, rules):
-    """Routing rules from SSM, as an operator would override the bundled ones."""
-    boto3.client("ssm").put_parameter(
-        Name="/chat-test/alarm-router/routes", Value=json.dumps(rules), Type="String", Overwrite=True
-    )
-    router.monkeypatch.setenv("ROUTES_PARAMETER", "/chat-test/alarm-router/routes")
-    router.handler.reset()
-
-
-def outcomes(result):
-    return sorted(
-        (d["receiver"], d["action"], d["outcome"]) for r in result["results"] for d in r["deliveries"]
-    )
+from lambda_support import ROUTER_PREFIX as PREFIX
 
 
 def test_a_prod_critical_alarm_reaches_pagerduty_slack_and_email(router, capsys):

@@ -238,15 +238,17 @@ def after_flush(group: Group, done: Flush, now: float) -> Group | None:
     """
     members = dict(group.members)
     notified = {a: t for a, t in group.notified.items() if a in members}
+    said = done.notification is not None
     for arn, member in done.sent.items():
         current = members.get(arn)
-        if current is None or current.timestamp != member.timestamp:
-            continue  # changed while we were sending: the newer state is still to be said
-        if member.state == RESOLVED:
-            members.pop(arn)
-            notified.pop(arn, None)
-        elif done.notification is not None:
+        # A member that changed while we were sending keeps its newer state, still to be said.
+        unchanged = current is not None and current.timestamp == member.timestamp
+        if member.state == FIRING and said:
             notified[arn] = member.timestamp
+        elif member.state == RESOLVED and (said or not group.send_resolved):
+            notified.pop(arn, None)
+            if unchanged:
+                members.pop(arn)
     for arn, member in list(members.items()):
         if member.state == RESOLVED and arn not in notified:
             members.pop(arn)  # resolved before anyone was told: nothing to say
