@@ -341,3 +341,13 @@ def test_a_bad_managed_tag_setting_stops_the_run(rds, monkeypatch):
     seed("chat-db-a", 3)
     with pytest.raises(handler.ConfigError, match="MANAGED_TAG"):
         run(monkeypatch, MANAGED_TAG="managed-by")
+
+
+def test_a_public_snapshot_is_never_deleted_and_reported_as_public(rds, monkeypatch):
+    ids = seed("chat-db-a", 5, every=timedelta(days=1))
+    rds.modify_db_snapshot_attribute(
+        DBSnapshotIdentifier=ids[0], AttributeName="restore", ValuesToAdd=["all"]
+    )
+    report = run(monkeypatch, RETENTION_POLICY="last=1", MAX_DELETIONS_PER_RUN="100")
+    assert ids[0] in instance_ids(rds)
+    assert report["skipped"]["public (restore=all): left for a person to look at"] == 1

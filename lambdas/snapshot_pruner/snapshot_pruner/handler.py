@@ -216,15 +216,20 @@ def _snapshot(item: dict[str, Any], kind: str, ident: str, source: str | None) -
     )
 
 
-def is_shared(rds: Any, snapshot: Snapshot) -> bool:
-    """Shared with another account (or public): its restore attribute names someone."""
+def sharing(rds: Any, snapshot: Snapshot) -> str | None:
+    """Why the snapshot is restorable outside this account (public, or shared), or None."""
     if snapshot.kind == "instance":
         answer = rds.describe_db_snapshot_attributes(DBSnapshotIdentifier=snapshot.id)
         attrs = answer["DBSnapshotAttributesResult"]["DBSnapshotAttributes"]
     else:
         answer = rds.describe_db_cluster_snapshot_attributes(DBClusterSnapshotIdentifier=snapshot.id)
         attrs = answer["DBClusterSnapshotAttributesResult"]["DBClusterSnapshotAttributes"]
-    return any(a.get("AttributeName") == "restore" and a.get("AttributeValues") for a in attrs)
+    restorers = {
+        v for a in attrs if a.get("AttributeName") == "restore" for v in a.get("AttributeValues") or []
+    }
+    if "all" in restorers:
+        return "public (restore=all): left for a person to look at"
+    return "shared with another account" if restorers else None
 
 
 def carry_out(
@@ -237,8 +242,9 @@ def carry_out(
             plan.skip.extend((s, "out of time this run") for s in plan.delete[index:])
             break
         try:
-            if is_shared(rds, snapshot):
-                plan.skip.append((snapshot, "shared with another account"))
+            shared = sharing(rds, snapshot)
+            if shared:
+                plan.skip.append((snapshot, shared))
                 continue
             if not settings.dry_run:
                 if snapshot.kind == "instance":
