@@ -16,7 +16,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from .alarm import Alarm
-from .routing import InhibitRule, Matcher, Route, label_value, load_matcher
+from .routing import InhibitRule, Matcher, Route, RoutingRules, label_value, load_matcher, match_routes
 
 FIRING, RESOLVED = "firing", "resolved"
 # A muted group is looked at again this often, so an expired silence or a resolved inhibiting
@@ -128,6 +128,35 @@ def transition(alarm: Alarm, route: Route) -> str | None:
     if alarm.state == "INSUFFICIENT_DATA":
         return FIRING if route.insufficient_data == "notify" else None
     return RESOLVED
+
+
+@dataclass(frozen=True)
+class Target:
+    """A receiver an alarm state change goes to, through which route, and what it means there."""
+
+    receiver: str
+    route: Route
+    change: str  # firing | resolved
+
+
+def targets(alarm: Alarm, rules: RoutingRules) -> tuple[list[Target], list[tuple[str, str]]]:
+    """The routing decision for one state change, and the routes that take nothing (and why).
+
+    A receiver reached through several routes is reached once, through the first.
+    """
+    found: list[Target] = []
+    skipped: list[tuple[str, str]] = []
+    reached: set[str] = set()
+    for route in match_routes(alarm, rules):
+        change = transition(alarm, route)
+        if change is None:
+            skipped.append((route.name, "INSUFFICIENT_DATA ignored on this route"))
+            continue
+        for name in route.receivers:
+            if name not in reached:
+                reached.add(name)
+                found.append(Target(name, route, change))
+    return found, skipped
 
 
 def new_group(receiver: str, route: Route, alarm: Alarm) -> Group:

@@ -53,7 +53,7 @@ from .grouping import (
     notification_from_dict,
     notification_to_dict,
     single,
-    transition,
+    targets,
 )
 from .normalize import Rejected, UnrecognizedEvent, identifiers, normalize_event
 from .routing import (
@@ -62,7 +62,6 @@ from .routing import (
     RoutingRules,
     env_of,
     load_rules,
-    match_routes,
     severity_of,
 )
 from .state import DynamoTable, MemoryTable, State
@@ -358,23 +357,15 @@ def process_alarm(rt: Runtime, *, alarm: dict[str, Any]) -> dict[str, Any]:
     rules = _invocation.rules or rt.rules()
     now = clock()
     rt.state.set_firing(current)
+    found, skipped = targets(current, rules)
+    for route, reason in skipped:
+        logger.info("route sends nothing", extra={"route": route, "reason": reason})
     touched: list[str] = []
-    reached: set[str] = set()
-    for route in match_routes(current, rules):
-        change = transition(current, route)
-        if change is None:
-            logger.info(
-                "route sends nothing", extra={"route": route.name, "reason": "INSUFFICIENT_DATA ignored"}
-            )
-            continue
-        for name in route.receivers:
-            if name in reached:
-                continue  # a receiver reached through two routes hears about the alarm once
-            reached.add(name)
-            gid, _ = group_id(name, route, current)
-            fresh = new_group(name, route, current)
-            rt.state.update_group(gid, lambda g, f=fresh, c=change: admit(g or f, current, c, now) or g)
-            touched.append(gid)
+    for target in found:
+        gid, _ = group_id(target.receiver, target.route, current)
+        fresh = new_group(target.receiver, target.route, current)
+        rt.state.update_group(gid, lambda g, f=fresh, c=target.change: admit(g or f, current, c, now) or g)
+        touched.append(gid)
     outcomes = flush_groups(rt, rules, touched)
     return {"alarm": current.name, "state": current.state, "deliveries": outcomes}
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import fnmatch
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from .alarm import SEVERITIES, Alarm
@@ -133,21 +133,6 @@ def parse_interval(value: Any, where: str) -> int:
     return hours * 3600 + minutes * 60 + seconds
 
 
-@dataclass(frozen=True)
-class Delivery:
-    """One notification to send: which receiver, trigger or resolve, and the route that chose it."""
-
-    receiver: Receiver
-    action: str  # trigger | resolve
-    route: str
-
-
-@dataclass(frozen=True)
-class Plan:
-    deliveries: tuple[Delivery, ...]
-    skipped: tuple[tuple[str, str], ...] = field(default=())  # (route, reason)
-
-
 def load_rules(document: Any) -> RoutingRules:
     """Validate a routing document (the JSON shipped with the function or from SSM)."""
     if not isinstance(document, dict):
@@ -178,39 +163,6 @@ def match_routes(alarm: Alarm, rules: RoutingRules) -> list[Route]:
     """The routes an alarm ends up in (at least the root)."""
     found = _walk(rules.root, alarm)
     return found or [rules.root]
-
-
-def plan(alarm: Alarm, rules: RoutingRules) -> Plan:
-    """Which receivers get what for this alarm state change: the whole routing decision."""
-    deliveries: dict[tuple[str, str], Delivery] = {}
-    skipped: list[tuple[str, str]] = []
-    for route in match_routes(alarm, rules):
-        action, reason = decide(alarm, route)
-        if action is None:
-            skipped.append((route.name, reason))
-            continue
-        for name in route.receivers:
-            # A receiver reached through two routes still hears about the alarm once.
-            deliveries.setdefault((name, action), Delivery(rules.receivers[name], action, route.name))
-    return Plan(tuple(deliveries.values()), tuple(skipped))
-
-
-def decide(alarm: Alarm, route: Route) -> tuple[str | None, str]:
-    """trigger, resolve or nothing (with the reason) for one route."""
-    if alarm.state == "ALARM":
-        return "trigger", "alarm"
-    if alarm.state == "INSUFFICIENT_DATA":
-        if route.insufficient_data == "notify":
-            return "trigger", "insufficient data notified on this route"
-        return None, "INSUFFICIENT_DATA ignored on this route"
-    # OK
-    if not route.send_resolved:
-        return None, "resolved notifications are off on this route"
-    if alarm.previous_state == "ALARM":
-        return "resolve", "OK after ALARM"
-    if alarm.previous_state == "INSUFFICIENT_DATA" and route.insufficient_data == "notify":
-        return "resolve", "OK after a notified INSUFFICIENT_DATA"
-    return None, f"nothing to resolve: OK after {alarm.previous_state}"
 
 
 def _walk(route: Route, alarm: Alarm) -> list[Route]:
