@@ -28,6 +28,7 @@ from lambda_support import (  # noqa: E402
     Answer,
     Endpoint,
     LambdaContext,
+    put_alarm,
     receiver_ca,
 )
 
@@ -121,17 +122,7 @@ def router(aws, endpoints, monkeypatch):
         ],
         BillingMode="PAY_PER_REQUEST",
     )
-    boto3.client("cloudwatch").put_metric_alarm(
-        AlarmName=ALARM,
-        Namespace="AWS/EC2",
-        MetricName="CPUUtilization",
-        Statistic="Average",
-        Period=300,
-        EvaluationPeriods=1,
-        Threshold=80.0,
-        ComparisonOperator="GreaterThanThreshold",
-        Tags=[{"Key": "Env", "Value": "prod"}, {"Key": "Severity", "Value": "critical"}],
-    )
+    put_alarm(ALARM, {"Env": "prod", "Severity": "critical"})
     for key, value in {
         "ENV": "dev",
         "SECRET_PREFIX": ROUTER_PREFIX,

@@ -243,3 +243,31 @@ def outcomes(result):
     return sorted(
         (d["receiver"], d["action"], d["outcome"]) for r in result["results"] for d in r["deliveries"]
     )
+
+
+def retention_policies(max_count: int, months: int, days: int):
+    """Hypothesis strategy: retention policies with every rule up to the given sizes."""
+    from hypothesis import strategies as st
+    from snapshot_pruner.policy import Duration, Policy
+
+    counts = st.integers(min_value=0, max_value=max_count)
+    within = st.builds(
+        Duration, st.integers(0, 2), st.integers(0, months), st.integers(0, days), st.integers(0, 48)
+    )
+    rules = {name: counts for name in ("last", "hourly", "daily", "weekly", "monthly", "yearly")}
+    return st.builds(Policy, within=within, **rules)
+
+
+def put_alarm(name: str, tags: dict[str, str], namespace: str = "AWS/EC2", metric: str = "CPUUtilization"):
+    """A metric alarm in (moto's) CloudWatch, so the router finds its tags."""
+    boto3.client("cloudwatch").put_metric_alarm(
+        AlarmName=name,
+        Namespace=namespace,
+        MetricName=metric,
+        Statistic="Average",
+        Period=300,
+        EvaluationPeriods=1,
+        Threshold=80.0,
+        ComparisonOperator="GreaterThanThreshold",
+        Tags=[{"Key": k, "Value": v} for k, v in tags.items()],
+    )

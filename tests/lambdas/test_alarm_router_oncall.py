@@ -10,7 +10,7 @@ from types import SimpleNamespace
 
 import boto3
 import pytest
-from lambda_support import ACCOUNT, REGION, LambdaContext, metric_values, use_rules
+from lambda_support import ACCOUNT, REGION, LambdaContext, metric_values, put_alarm, use_rules
 
 T0 = 1_800_000_000.0  # 2027-01-15T08:00:00Z
 STATE_TABLE = "chat-test-alarm-router-state"
@@ -48,26 +48,16 @@ def oncall(router):
     use_rules(router, RULES)
     now = [T0]
     router.monkeypatch.setattr(router.handler, "clock", lambda: now[0])
-    cloudwatch = boto3.client("cloudwatch")
     made = set()
 
     def alarm(name, state="ALARM", *, at, cluster="main", severity="critical", old=None):
         """One alarm state change, published by CloudWatch at `at` seconds after T0."""
         if name not in made:
-            cloudwatch.put_metric_alarm(
-                AlarmName=name,
-                Namespace="AWS/RDS",
-                MetricName="DatabaseConnections",
-                Statistic="Average",
-                Period=60,
-                EvaluationPeriods=1,
-                Threshold=1.0,
-                ComparisonOperator="GreaterThanThreshold",
-                Tags=[
-                    {"Key": "Env", "Value": "prod"},
-                    {"Key": "Severity", "Value": severity},
-                    {"Key": "Cluster", "Value": cluster},
-                ],
+            put_alarm(
+                name,
+                {"Env": "prod", "Severity": severity, "Cluster": cluster},
+                "AWS/RDS",
+                "DatabaseConnections",
             )
             made.add(name)
         now[0] = T0 + at

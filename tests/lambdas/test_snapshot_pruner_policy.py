@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from lambda_support import retention_policies
 from snapshot_pruner.policy import (
     MANAGED_TAG,
     Duration,
@@ -142,23 +143,7 @@ def test_unreadable_policies_are_refused(bad):
 
 # ---- properties -------------------------------------------------------------------------
 
-counts = st.integers(min_value=0, max_value=6)
-policies = st.builds(
-    Policy,
-    last=counts,
-    hourly=counts,
-    daily=counts,
-    weekly=counts,
-    monthly=counts,
-    yearly=counts,
-    within=st.builds(
-        Duration,
-        years=st.integers(0, 2),
-        months=st.integers(0, 14),
-        days=st.integers(0, 40),
-        hours=st.integers(0, 48),
-    ),
-)
+policies = retention_policies(6, months=14, days=40)
 snapshot_sets = st.lists(
     st.tuples(
         st.sampled_from([("instance", "a"), ("instance", "b"), ("cluster", "a")]),

@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from lambda_support import retention_policies
 from snapshot_pruner.policy import MANAGED_TAG, Duration, Policy, Snapshot, add_date, keep_reasons
 
 T0 = datetime(2023, 1, 1, tzinfo=UTC)
@@ -121,17 +122,7 @@ histories = st.one_of(
     st.lists(st.integers(0, 24 * 900), min_size=1, max_size=80, unique=True),
     st.lists(st.integers(0, 900).map(lambda d: d * 24), min_size=1, max_size=80, unique=True),
 )
-counts = st.integers(min_value=0, max_value=5)
-policies = st.builds(
-    Policy,
-    last=counts,
-    hourly=counts,
-    daily=counts,
-    weekly=counts,
-    monthly=counts,
-    yearly=counts,
-    within=st.builds(Duration, st.integers(0, 2), st.integers(0, 15), st.integers(0, 62), st.integers(0, 48)),
-).filter(Policy.keeps_something)
+policies = retention_policies(5, months=15, days=62).filter(Policy.keeps_something)
 
 
 @settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])

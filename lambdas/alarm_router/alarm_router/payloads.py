@@ -69,11 +69,7 @@ def slack(alarm: Alarm, action: str) -> dict[str, Any]:
 
 def pagerduty(alarm: Alarm, action: str, routing_key: str) -> dict[str, Any]:
     """An Events API v2 event: ALARM triggers, OK resolves, one incident per alarm."""
-    event: dict[str, Any] = {
-        "routing_key": routing_key,
-        "event_action": action,
-        "dedup_key": dedup_key(alarm),
-    }
+    event = _pagerduty_event(routing_key, action, dedup_key(alarm))
     if action == "resolve":
         return event
     links = [{"href": alarm.console_url, "text": "Alarm in the CloudWatch console"}]
@@ -108,6 +104,11 @@ def pagerduty(alarm: Alarm, action: str, routing_key: str) -> dict[str, Any]:
     event["client"] = CLIENT
     event["client_url"] = alarm.console_url
     return event
+
+
+def _pagerduty_event(routing_key: str, action: str, dedup: str) -> dict[str, Any]:
+    """All a resolve carries; a trigger adds the payload."""
+    return {"routing_key": routing_key, "event_action": action, "dedup_key": dedup}
 
 
 def dedup_key(alarm: Alarm) -> str:
@@ -239,11 +240,7 @@ def slack_group(
 def pagerduty_group(
     group: Group, firing: tuple[Alarm, ...], resolved: tuple[Alarm, ...], action: str, routing_key: str
 ) -> dict[str, Any]:
-    event: dict[str, Any] = {
-        "routing_key": routing_key,
-        "event_action": action,
-        "dedup_key": group_dedup_key(group),
-    }
+    event = _pagerduty_event(routing_key, action, group_dedup_key(group))
     if action == "resolve":
         return event
     worst = min((SEVERITY_ORDER.index(a.severity) for a in firing if a.severity in SEVERITY_ORDER), default=2)
