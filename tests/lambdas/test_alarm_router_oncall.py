@@ -271,3 +271,16 @@ def test_a_silence_must_say_why_and_match_something(oncall):
         )
         == 2
     )
+
+
+def test_a_group_whose_receiver_was_removed_from_the_rules_is_dead_lettered(oncall):
+    storm(oncall, count=2)
+    rules = {**RULES, "receivers": {"slack": RULES["receivers"]["slack"]}}
+    rules["route"] = {"receivers": ["slack"]}
+    use_rules(oncall.router, rules)
+    oncall.router.monkeypatch.setattr(oncall.router.handler, "clock", lambda: oncall.now[0])
+    result = oncall.tick(31)
+    assert [(d["receiver"], d["outcome"]) for d in result["deliveries"]] == [("pagerduty", "failed")]
+    (letter,) = oncall.router.dead_letters()
+    assert letter["error"] == "receiver no longer in the routing rules"
+    assert len(letter["notification"]["firing"]) == 2

@@ -401,7 +401,18 @@ def flush_groups(rt: Runtime, rules: RoutingRules, gids: list[str]) -> list[dict
             if done.notification is not None:
                 receiver = rules.receivers.get(group.receiver)
                 if receiver is None:
-                    logger.error("group's receiver no longer in the routing rules", extra={"group": gid})
+                    # The rules changed under a waiting group: keep what it had to say.
+                    gone = Receiver(name=group.receiver, type="removed")
+                    failure = DeliveryFailed(
+                        "receiver no longer in the routing rules", attempts=0, status=None, retryable=False
+                    )
+                    logger.error(
+                        "group's receiver no longer in the routing rules, dead-lettered", extra={"group": gid}
+                    )
+                    dead_letter(rt, done.notification, gone, failure)
+                    outcomes.append(
+                        {"receiver": gone.name, "action": done.notification.action, "outcome": "failed"}
+                    )
                 else:
                     outcome = deliver(rt, done.notification, receiver)
                     outcomes.append(outcome)
