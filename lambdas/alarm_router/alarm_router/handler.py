@@ -1,8 +1,10 @@
-"""Lambda entry point: gather the alarm and its context, carry out the routing plan, report.
+"""Lambda entry point: gather the alarm and its context, carry out what `grouping` decides, report.
 
-Deliveries that still fail after retries go to the dead-letter queue with the alarm, so an
-on-call engineer can see and replay them; the function itself only fails when even that is
-impossible, and then Lambda's own retries and on-failure queue take over.
+An alarm state change joins the groups of the receivers its routes name; groups that are due are
+flushed at once, the others by the scheduled tick. Deliveries that still fail after retries, and
+records that are not alarms, go to the dead-letter queue whole, so an on-call engineer can see
+and replay them; the function itself only fails when even that is impossible, and then Lambda's
+own retries and on-failure queue take over.
 """
 
 from __future__ import annotations
