@@ -313,3 +313,12 @@ def test_a_record_too_large_for_the_queue_is_kept_cut_and_not_replayed(router):
     assert letter["event"] is None and len(letter["content_cut"]) == 500
     result = router.invoke(letter)
     assert "not replayable" in result["rejected"][0]
+
+
+def test_without_a_state_table_each_alarm_is_still_sent_at_once(router):
+    router.monkeypatch.delenv("STATE_TABLE")
+    router.handler.reset()
+    result = router.invoke(load_event("sns_metric_alarm"))
+    assert ("pagerduty", "trigger", "delivered") in outcomes(result)
+    ok = sns_event(NewStateValue="OK", OldStateValue="ALARM", StateChangeTime="2026-11-26T10:20:41.100+0000")
+    assert ("pagerduty", "resolve", "delivered") in outcomes(router.invoke(ok))
