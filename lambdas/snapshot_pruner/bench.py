@@ -69,13 +69,16 @@ def main() -> int:
         backend = rds_backends[ACCOUNT][REGION]
         start = datetime(2024, 1, 1, tzinfo=UTC)
         per_source = args.snapshots // 5
+        managed = [{"Key": policy.MANAGED_TAG[0], "Value": policy.MANAGED_TAG[1]}]
         seeded = time.monotonic()
         for n in range(args.snapshots):
             which, i = divmod(n, per_source) if n < per_source * 5 else (4, n - per_source * 4)
             if which < 4:
-                snap = backend.create_db_snapshot(sources[which], f"bench-db-{which}-{i:06d}")
+                snap = backend.create_db_snapshot(sources[which], f"bench-db-{which}-{i:06d}", tags=managed)
             else:
-                snap = backend.create_db_cluster_snapshot("bench-aurora", f"bench-aurora-{i:06d}")
+                snap = backend.create_db_cluster_snapshot(
+                    "bench-aurora", f"bench-aurora-{i:06d}", tags=managed
+                )
             snap.created = start + i * timedelta(hours=6)
         seeded = time.monotonic() - seeded
 
@@ -92,6 +95,7 @@ def main() -> int:
                 per_source=per_policy,
                 unreadable_sources=unreadable,
                 keep_tag=settings.keep_tag,
+                managed_tag=settings.managed_tag,
                 max_deletions=settings.max_deletions,
             ),
         )

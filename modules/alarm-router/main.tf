@@ -109,6 +109,14 @@ resource "aws_sqs_queue_policy" "dlq" {
           Condition = { ArnEquals = { "aws:SourceArn" = var.alarm_topic_arn } }
         },
         {
+          Sid       = "TickScheduleDeadLetters"
+          Effect    = "Allow"
+          Principal = { Service = "events.amazonaws.com" }
+          Action    = "sqs:SendMessage"
+          Resource  = aws_sqs_queue.dlq.arn
+          Condition = { ArnEquals = { "aws:SourceArn" = aws_cloudwatch_event_rule.tick.arn } }
+        },
+        {
           Sid       = "DenyInsecureTransport"
           Effect    = "Deny"
           Principal = "*"
@@ -161,6 +169,44 @@ resource "aws_dynamodb_table" "idempotency" {
   }
 
   tags = merge(local.tags, { Name = "${var.name}-alarm-router-idempotency" })
+}
+
+# ---------------------------------------------------------------------------
+# Shared state: notification groups, firing alarms (for inhibition) and silences
+# ---------------------------------------------------------------------------
+resource "aws_dynamodb_table" "state" {
+  name                        = "${var.name}-alarm-router-state"
+  billing_mode                = "PAY_PER_REQUEST"
+  hash_key                    = "pk"
+  range_key                   = "sk"
+  deletion_protection_enabled = var.deletion_protection
+
+  attribute {
+    name = "pk"
+    type = "S"
+  }
+  attribute {
+    name = "sk"
+    type = "S"
+  }
+
+  # Groups and firing alarms expire 14 days after their last change, silences a week after
+  # their end (the code never relies on the deletion: an ended silence mutes nothing).
+  ttl {
+    attribute_name = "expires_at"
+    enabled        = true
+  }
+
+  server_side_encryption {
+    enabled     = true
+    kms_key_arn = local.kms_key_arn
+  }
+
+  point_in_time_recovery {
+    enabled = true
+  }
+
+  tags = merge(local.tags, { Name = "${var.name}-alarm-router-state" })
 }
 
 # ---------------------------------------------------------------------------
@@ -286,6 +332,13 @@ resource "aws_iam_role_policy" "router" {
           Resource = aws_dynamodb_table.idempotency.arn
         },
         {
+          # Conditional writes on a version: no scan, no batch, no table-level action.
+          Sid      = "GroupsSilencesAndFiringAlarms"
+          Effect   = "Allow"
+          Action   = ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:DeleteItem", "dynamodb:Query"]
+          Resource = aws_dynamodb_table.state.arn
+        },
+        {
           # Env and Severity come from the alarm's tags.
           Sid      = "ReadAlarmTags"
           Effect   = "Allow"
@@ -331,6 +384,7 @@ resource "aws_lambda_function" "router" {
       DLQ_URL                      = aws_sqs_queue.dlq.url
       IDEMPOTENCY_TABLE            = aws_dynamodb_table.idempotency.name
       IDEMPOTENCY_TTL_SECONDS      = tostring(var.idempotency_ttl_seconds)
+      STATE_TABLE                  = aws_dynamodb_table.state.name
       HTTP_TIMEOUT_SECONDS         = tostring(var.http_timeout_seconds)
       HTTP_MAX_ATTEMPTS            = tostring(var.http_max_attempts)
       POWERTOOLS_SERVICE_NAME      = "alarm-router"
@@ -417,6 +471,40 @@ resource "aws_lambda_permission" "alarm_state" {
   function_name = aws_lambda_function.router.function_name
   principal     = "events.amazonaws.com"
   source_arn    = aws_cloudwatch_event_rule.alarm_state[0].arn
+}
+
+# ---------------------------------------------------------------------------
+# The tick: flushes groups that are due (group_wait, group_interval, repeat_interval, silences
+# that ended). Missing one tick only delays; the next one finds the same due groups.
+# ---------------------------------------------------------------------------
+resource "aws_cloudwatch_event_rule" "tick" {
+  name                = "${var.name}-alarm-router-tick"
+  description         = "Flushes the ${var.name} alarm router's due notification groups"
+  schedule_expression = var.tick_schedule_expression
+  tags                = local.tags
+}
+
+resource "aws_cloudwatch_event_target" "tick" {
+  rule  = aws_cloudwatch_event_rule.tick.name
+  arn   = aws_lambda_function.router.arn
+  input = jsonencode({ kind = "alarm-router.tick" })
+
+  retry_policy {
+    maximum_event_age_in_seconds = 120
+    maximum_retry_attempts       = 2
+  }
+
+  dead_letter_config {
+    arn = aws_sqs_queue.dlq.arn
+  }
+}
+
+resource "aws_lambda_permission" "tick" {
+  statement_id  = "TickScheduleInvokes"
+  action        = "lambda:InvokeFunction"
+  function_name = aws_lambda_function.router.function_name
+  principal     = "events.amazonaws.com"
+  source_arn    = aws_cloudwatch_event_rule.tick.arn
 }
 
 # ---------------------------------------------------------------------------

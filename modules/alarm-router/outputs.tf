@@ -67,3 +67,8 @@ output "powertools_layer_arn" {
   description = "The Powertools layer the function runs with."
   value       = local.powertools_layer_arn
 }
+
+output "state_table_name" {
+  description = "DynamoDB table of notification groups, firing alarms and silences (`python -m alarm_router.silences --table <this>`)."
+  value       = aws_dynamodb_table.state.name
+}

@@ -217,8 +217,19 @@ variable "idempotency_ttl_seconds" {
   }
 }
 
+variable "tick_schedule_expression" {
+  description = "How often the router flushes due notification groups (group_wait, group_interval and repeat_interval are rounded up to it)."
+  type        = string
+  default     = "rate(1 minute)"
+
+  validation {
+    condition     = can(regex("^rate\\(([1-5] minutes?)\\)$", var.tick_schedule_expression))
+    error_message = "tick_schedule_expression must be rate(1 minute) to rate(5 minutes): group timings are rounded up to it."
+  }
+}
+
 variable "deletion_protection" {
-  description = "Protect the idempotency table from deletion (prod); dev turns it off to tear down freely."
+  description = "Protect the idempotency and state tables from deletion (prod); dev turns it off to tear down freely."
   type        = bool
   default     = true
 }

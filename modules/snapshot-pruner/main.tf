@@ -200,10 +200,13 @@ resource "aws_iam_role_policy" "pruner" {
         ]
       },
       {
-        Sid      = "DeleteOwnManualSnapshots"
-        Effect   = "Allow"
-        Action   = ["rds:DeleteDBSnapshot", "rds:DeleteDBClusterSnapshot"]
-        Resource = ["${local.rds_arn}:snapshot:*", "${local.rds_arn}:cluster-snapshot:*"]
+        # Opt-in: only snapshots carrying the managed tag, so an operator's own snapshot
+        # (untagged) survives even a bug in the code's own check.
+        Sid       = "DeleteOwnManualSnapshots"
+        Effect    = "Allow"
+        Action    = ["rds:DeleteDBSnapshot", "rds:DeleteDBClusterSnapshot"]
+        Resource  = ["${local.rds_arn}:snapshot:*", "${local.rds_arn}:cluster-snapshot:*"]
+        Condition = { StringEquals = { "aws:ResourceTag/${var.managed_tag.key}" = var.managed_tag.value } }
       },
       {
         # Belt and braces behind the code's own checks: automated (rds:) and AWS Backup
@@ -250,6 +253,7 @@ resource "aws_lambda_function" "pruner" {
       RETENTION_POLICY             = local.retention_policy
       RETENTION_TAG                = var.retention_tag
       KEEP_TAG                     = var.keep_tag
+      MANAGED_TAG                  = "${var.managed_tag.key}=${var.managed_tag.value}"
       MAX_DELETIONS_PER_RUN        = tostring(var.max_deletions_per_run)
       DRY_RUN                      = tostring(var.dry_run)
       POWERTOOLS_SERVICE_NAME      = "snapshot-pruner"

@@ -29,7 +29,7 @@ variable "tags" {
 # --- the retention policy ----------------------------------------------------------
 
 variable "retention" {
-  description = "Default retention policy, in the spirit of `restic forget`: keep the `last` N snapshots, the newest of each of the last N hours/days/ISO weeks/months/years, and all taken `within` a duration (`30d`, `1y6m`, `12h`; `0` for none) of the newest. A DB instance or cluster overrides any of these with its `retention_tag`."
+  description = "Default retention policy, in the spirit of `restic forget`: keep the `last` N snapshots, the newest of each of the last N hours/days/ISO weeks/months/years, and all taken strictly after the newest one's time minus `within` (`30d`, `1y6m`, `12h`; `0` for none; months and years are calendar months and years, as restic counts them). A DB instance or cluster overrides any of these with its `retention_tag`."
   type = object({
     last    = optional(number, 3)
     hourly  = optional(number, 0)
@@ -71,6 +71,20 @@ variable "keep_tag" {
   validation {
     condition     = can(regex("^[A-Za-z0-9_.:/=+@-]{1,128}$", var.keep_tag))
     error_message = "keep_tag must be a valid tag key."
+  }
+}
+
+variable "managed_tag" {
+  description = "Only snapshots carrying this tag (key and value) are ever pruned; the role may delete no other. Tag the snapshots the pruner manages when creating them (`--tags Key=managed-by,Value=chat-snapshot-pruner`)."
+  type = object({
+    key   = optional(string, "managed-by")
+    value = optional(string, "chat-snapshot-pruner")
+  })
+  default = {}
+
+  validation {
+    condition     = can(regex("^[A-Za-z0-9_.:/=+@-]{1,128}$", var.managed_tag.key)) && can(regex("^[A-Za-z0-9_.:/+@ -]{1,256}$", var.managed_tag.value)) && var.managed_tag.key != var.keep_tag
+    error_message = "managed_tag must be a valid tag key and value, and its key must differ from keep_tag."
   }
 }
 

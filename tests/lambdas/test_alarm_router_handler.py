@@ -4,117 +4,24 @@ import copy
 import hashlib
 import hmac
 import json
-from types import SimpleNamespace
+import time
 
 import boto3
 import pytest
 from botocore.exceptions import ClientError
-from lambda_support import ACCOUNT, REGION, Answer, LambdaContext, load_event, metric_values
-
-PREFIX = "chat-test/alarm-router/"
-ALARM = "chat-prod-app-cpu-high"
-ALARM_ARN = f"arn:aws:cloudwatch:{REGION}:{ACCOUNT}:alarm:{ALARM}"
-
-
-@pytest.fixture
-def router(aws, endpoints, monkeypatch):
-    from alarm_router import handler
-
-    secrets = boto3.client("secretsmanager")
-    secrets.create_secret(
-        Name=PREFIX + "slack", SecretString=json.dumps({"webhook_url": endpoints["slack"].url})
-    )
-    secrets.create_secret(
-        Name=PREFIX + "pagerduty",
-        SecretString=json.dumps({"routing_key": "R0UT1NGKEY", "url": endpoints["pagerduty"].url}),
-    )
-    secrets.create_secret(
-        Name=PREFIX + "webhook",
-        SecretString=json.dumps({"url": endpoints["webhook"].url, "hmac_key": "sign-me"}),
-    )
-    sqs = boto3.client("sqs")
-    dlq = sqs.create_queue(QueueName="chat-test-alarm-router-dlq")["QueueUrl"]
-    inbox = sqs.create_queue(QueueName="chat-test-oncall-inbox")["QueueUrl"]
-    inbox_arn = sqs.get_queue_attributes(QueueUrl=inbox, AttributeNames=["QueueArn"])["Attributes"][
-        "QueueArn"
-    ]
-    sns = boto3.client("sns")
-    topic = sns.create_topic(Name="chat-test-oncall-email")["TopicArn"]
-    sns.subscribe(
-        TopicArn=topic,
-        Protocol="sqs",
-        Endpoint=inbox_arn,
-        Attributes={"RawMessageDelivery": "true"},
-    )
-    boto3.client("dynamodb").create_table(
-        TableName="chat-test-alarm-router-idempotency",
-        KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
-        AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
-        BillingMode="PAY_PER_REQUEST",
-    )
-    boto3.client("cloudwatch").put_metric_alarm(
-        AlarmName=ALARM,
-        Namespace="AWS/EC2",
-        MetricName="CPUUtilization",
-        Statistic="Average",
-        Period=300,
-        EvaluationPeriods=1,
-        Threshold=80.0,
-        ComparisonOperator="GreaterThanThreshold",
-        Tags=[{"Key": "Env", "Value": "prod"}, {"Key": "Severity", "Value": "critical"}],
-    )
-    for key, value in {
-        "ENV": "dev",
-        "SECRET_PREFIX": PREFIX,
-        "EMAIL_TOPIC_ARN": topic,
-        "DLQ_URL": dlq,
-        "IDEMPOTENCY_TABLE": "chat-test-alarm-router-idempotency",
-        "HTTP_TIMEOUT_SECONDS": "0.3",
-        "HTTP_MAX_ATTEMPTS": "3",
-        "HTTP_BACKOFF_BASE_SECONDS": "0.01",
-        "HTTP_BACKOFF_CAP_SECONDS": "0.05",
-    }.items():
-        monkeypatch.setenv(key, value)
-    monkeypatch.delenv("ROUTES_PARAMETER", raising=False)
-    handler.reset()
-
-    def invoke(event):
-        return handler.lambda_handler(event, LambdaContext())
-
-    def dead_letters():
-        answer = sqs.receive_message(QueueUrl=dlq, MaxNumberOfMessages=10)
-        return [json.loads(m["Body"]) for m in answer.get("Messages", [])]
-
-    def emails():
-        answer = sqs.receive_message(QueueUrl=inbox, MaxNumberOfMessages=10)
-        return [m["Body"] for m in answer.get("Messages", [])]
-
-    yield SimpleNamespace(
-        handler=handler,
-        invoke=invoke,
-        dead_letters=dead_letters,
-        emails=emails,
-        slack=endpoints["slack"],
-        pagerduty=endpoints["pagerduty"],
-        webhook=endpoints["webhook"],
-        monkeypatch=monkeypatch,
-    )
-    handler.reset()
-
-
-def sns_event(**changes):
-    """The SNS sample with fields of the CloudWatch message changed."""
-    event = load_event("sns_metric_alarm")
-    message = json.loads(event["Records"][0]["Sns"]["Message"])
-    message.update(changes)
-    event["Records"][0]["Sns"]["Message"] = json.dumps(message)
-    return event
-
-
-def outcomes(result):
-    return sorted(
-        (d["receiver"], d["action"], d["outcome"]) for r in result["results"] for d in r["deliveries"]
-    )
+from lambda_support import (
+    ACCOUNT,
+    ALARM,
+    ALARM_ARN,
+    REGION,
+    Answer,
+    load_event,
+    metric_values,
+    outcomes,
+    sns_event,
+    use_rules,
+)
+from lambda_support import ROUTER_PREFIX as PREFIX
 
 
 def test_a_prod_critical_alarm_reaches_pagerduty_slack_and_email(router, capsys):
@@ -229,7 +136,9 @@ def test_routes_from_ssm_replace_the_bundled_rules(router):
     assert outcomes(result) == [("hook", "trigger", "delivered")]
     (request,) = router.webhook.requests
     assert request["json"]["alarm"]["alarm_type"] == "composite"
-    expected = hmac.new(b"sign-me", request["raw"], hashlib.sha256).hexdigest()
+    stamp = request["headers"]["X-Alarm-Router-Timestamp"]
+    assert abs(int(stamp) - time.time()) < 60
+    expected = hmac.new(b"sign-me", stamp.encode() + b"." + request["raw"], hashlib.sha256).hexdigest()
     assert request["headers"]["X-Alarm-Router-Signature"] == f"sha256={expected}"
     assert router.slack.requests == [] and router.pagerduty.requests == []
 
@@ -311,3 +220,105 @@ def test_a_dead_letter_for_an_unknown_receiver_or_without_its_alarm_is_refused(r
     incomplete = router.invoke({**letter, "alarm": {"name": ALARM}})
     assert incomplete["alarms"] == 0 and incomplete["rejected"][0].startswith("incomplete dead letter")
     assert len(router.pagerduty.requests) == pages
+
+
+def test_a_webhook_secret_without_an_hmac_key_is_dead_lettered_unsent(router):
+    boto3.client("secretsmanager").put_secret_value(
+        SecretId=PREFIX + "webhook", SecretString=json.dumps({"url": router.webhook.url})
+    )
+    use_rules(
+        router,
+        {"receivers": {"hook": {"type": "webhook", "secret": "webhook"}}, "route": {"receivers": ["hook"]}},
+    )
+    result = router.invoke(load_event("sns_metric_alarm"))
+    assert outcomes(result) == [("hook", "trigger", "failed")]
+    assert router.webhook.requests == []
+    (letter,) = router.dead_letters()
+    assert "hmac_key" in letter["error"]
+
+
+def test_a_receiver_url_over_plain_http_is_refused(router):
+    boto3.client("secretsmanager").put_secret_value(
+        SecretId=PREFIX + "slack",
+        SecretString=json.dumps({"webhook_url": router.slack.url.replace("https://", "http://")}),
+    )
+    result = router.invoke(load_event("sns_metric_alarm"))
+    assert ("slack", "trigger", "failed") in outcomes(result)
+    assert router.slack.requests == []
+    assert "not https" in router.dead_letters()[0]["error"]
+
+
+def test_the_tracer_patches_the_aws_sdk_only_never_http_client(router):
+    assert router.handler.tracer._config["patch_modules"] == ["botocore"]
+
+
+def with_stray_record(message, message_id="stray-1"):
+    """The SNS sample plus a second record whose Message is `message`."""
+    event = load_event("sns_metric_alarm")
+    stray = copy.deepcopy(event["Records"][0])
+    stray["Sns"].update(Message=message, MessageId=message_id)
+    event["Records"].append(stray)
+    return event, stray
+
+
+def test_a_record_that_is_not_json_is_logged_and_dead_lettered_whole(router, capsys, caplog):
+    event, stray = with_stray_record("disk full on db-1 (typed by hand)" + " x" * 3000)
+    result = router.invoke(event)
+    assert ("pagerduty", "trigger", "delivered") in outcomes(result)  # the alarm still goes out
+    assert result["rejected"] == ["record 1 (stray-1): SNS message is not JSON"]
+    (letter,) = router.dead_letters()
+    assert letter["kind"] == "alarm-router.unparsed"
+    assert letter["reason"] == "record 1 (stray-1): SNS message is not JSON"
+    assert letter["event"] == {"Records": [stray]}
+    assert letter["ids"]["MessageId"] == "stray-1"
+    (line,) = [r for r in caplog.records if r.getMessage() == "not an alarm notification: dead-lettered"]
+    assert line.MessageId == "stray-1" and line.TopicArn == stray["Sns"]["TopicArn"]
+    assert line.content.startswith('{"Records"') and len(line.content) == 2000
+    assert line.content_chars > 6000
+    assert metric_values(capsys.readouterr().out, "UnrecognizedEvents") == [1]
+
+
+def test_an_event_of_an_unknown_type_is_dead_lettered_and_the_invocation_succeeds(router):
+    event = {"id": "ev-1", "source": "aws.ec2", "detail-type": "EC2 Instance State-change", "detail": {}}
+    result = router.invoke(event)
+    assert result["alarms"] == 0 and result["rejected"]
+    (letter,) = router.dead_letters()
+    assert letter["event"] == event and letter["ids"] == {
+        "id": "ev-1",
+        "source": "aws.ec2",
+        "detail-type": "EC2 Instance State-change",
+    }
+
+
+def test_a_set_aside_record_replayed_after_a_fix_is_routed(router):
+    event, _ = with_stray_record('"{\\"double\\": \\"encoded\\"}"')
+    router.invoke(event)
+    (letter,) = router.dead_letters()
+    router.invoke(letter)  # not fixed yet: back on the queue, unchanged
+    (again,) = router.dead_letters()
+    assert again["event"] == letter["event"]
+    # The publisher is fixed and the operator puts the real message in the letter.
+    fixed = sns_event(AlarmName="chat-prod-fixed", AlarmArn=ALARM_ARN.replace(ALARM, "chat-prod-fixed"))
+    again["event"]["Records"][0]["Sns"]["Message"] = fixed["Records"][0]["Sns"]["Message"]
+    result = router.invoke(again)
+    assert result["alarms"] == 1 and ("slack", "trigger", "delivered") in outcomes(result)
+    assert router.dead_letters() == []
+
+
+def test_a_record_too_large_for_the_queue_is_kept_cut_and_not_replayed(router):
+    router.monkeypatch.setattr(router.handler, "DLQ_MAX_CHARS", 500)
+    event, _ = with_stray_record("y" * 2000)
+    router.invoke(event)
+    (letter,) = router.dead_letters()
+    assert letter["event"] is None and len(letter["content_cut"]) == 500
+    result = router.invoke(letter)
+    assert "not replayable" in result["rejected"][0]
+
+
+def test_without_a_state_table_each_alarm_is_still_sent_at_once(router):
+    router.monkeypatch.delenv("STATE_TABLE")
+    router.handler.reset()
+    result = router.invoke(load_event("sns_metric_alarm"))
+    assert ("pagerduty", "trigger", "delivered") in outcomes(result)
+    ok = sns_event(NewStateValue="OK", OldStateValue="ALARM", StateChangeTime="2026-11-26T10:20:41.100+0000")
+    assert ("pagerduty", "resolve", "delivered") in outcomes(router.invoke(ok))

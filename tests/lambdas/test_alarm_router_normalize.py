@@ -114,7 +114,10 @@ def test_a_record_that_is_not_an_alarm_is_rejected_and_the_rest_kept():
     event["Records"].append(stray)
     alarms, rejected = normalize_event(event)
     assert [a.name for a in alarms] == ["chat-prod-app-cpu-high"]
-    assert rejected == ["record 1 (stray-1): SNS message is not JSON"]
+    assert [str(r) for r in rejected] == ["record 1 (stray-1): SNS message is not JSON"]
+    (kept,) = rejected
+    assert kept.event == {"Records": [stray]}  # replayable as an event of its own
+    assert kept.ids["MessageId"] == "stray-1" and kept.ids["TopicArn"].startswith("arn:aws:sns:")
 
 
 def test_an_event_of_another_kind_is_unrecognized():

@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 from alarm_router.alarm import Alarm
-from alarm_router.routing import RoutingConfigError, decide, load_rules, match_routes, plan
+from alarm_router.grouping import FIRING, RESOLVED, admit, after_flush, flush, new_group, targets
+from alarm_router.routing import RoutingConfigError, load_rules, match_routes
 
 BUNDLED = Path(__file__).resolve().parents[2] / "lambdas/alarm_router/alarm_router/routes.json"
 
@@ -78,6 +79,7 @@ RULES = {
         ],
     },
 }
+RULES_LOADED = load_rules(RULES)
 
 
 def names(routes):
@@ -85,18 +87,18 @@ def names(routes):
 
 
 def receivers(alarm, rules):
-    return sorted((d.receiver.name, d.action) for d in plan(alarm, rules).deliveries)
+    return sorted((t.receiver, t.change) for t in targets(alarm, rules)[0])
 
 
 def test_the_bundled_rules_load_and_page_prod_critical():
     rules = load_rules(json.loads(BUNDLED.read_text()))
     assert receivers(make_alarm(), rules) == [
-        ("email", "trigger"),
-        ("pagerduty", "trigger"),
-        ("slack", "trigger"),
+        ("email", "firing"),
+        ("pagerduty", "firing"),
+        ("slack", "firing"),
     ]
     dev = make_alarm(env="dev", severity="warning")
-    assert receivers(dev, rules) == [("slack", "trigger")]
+    assert receivers(dev, rules) == [("slack", "firing")]
 
 
 def test_first_match_stops_unless_continue():
@@ -112,7 +114,7 @@ def test_unmatched_alarms_take_the_default_route():
     rules = load_rules(RULES)
     alarm = make_alarm(env="staging", severity="warning")
     assert names(match_routes(alarm, rules)) == ["route"]
-    assert receivers(alarm, rules) == [("slack", "trigger")]
+    assert receivers(alarm, rules) == [("slack", "firing")]
 
 
 def test_nested_routes_inherit_receivers_and_first_child_wins():
@@ -120,7 +122,7 @@ def test_nested_routes_inherit_receivers_and_first_child_wins():
     db = make_alarm(namespace="AWS/RDS")
     # db-prod-critical matches first, has no receivers of its own: it inherits slack-db.
     assert names(match_routes(db, rules)) == ["db-prod-critical"]
-    assert receivers(db, rules) == [("slack-db", "trigger")]
+    assert receivers(db, rules) == [("slack-db", "firing")]
     db_staging = make_alarm(namespace="AWS/RDS", env="staging")
     assert names(match_routes(db_staging, rules)) == ["db-pages"]
     # No child matches a warning: the db route itself is the result.
@@ -142,24 +144,44 @@ def test_a_receiver_reached_twice_is_notified_once():
     doc["route"]["routes"][1]["receivers"] = ["pagerduty", "slack"]
     rules = load_rules(doc)
     # prod-page (pagerduty, slack) continues into prod-rest (slack): slack once.
-    assert receivers(make_alarm(), rules) == [("pagerduty", "trigger"), ("slack", "trigger")]
+    assert receivers(make_alarm(), rules) == [("pagerduty", "firing"), ("slack", "firing")]
 
 
-def test_ok_after_alarm_resolves_and_ok_after_ok_sends_nothing():
-    rules = load_rules(RULES)
-    route = rules.root
-    assert decide(make_alarm(state="OK", previous_state="ALARM"), route)[0] == "resolve"
-    action, reason = decide(make_alarm(state="OK", previous_state="OK"), route)
-    assert action is None and "nothing to resolve" in reason
-    assert decide(make_alarm(state="OK", previous_state="INSUFFICIENT_DATA"), route)[0] is None
+def sent(route, *alarms):
+    """What one receiver's group on `route` sends for a sequence of state changes, flushed each."""
+    group, said = None, []
+    for at, alarm in enumerate(alarms):
+        (target,) = [t for t in targets(alarm, RULES_LOADED)[0] if t.route == route][:1] or [None]
+        if target is not None:
+            group = admit(group or new_group("r", route, alarm), alarm, target.change, at) or group
+        if group is None:
+            continue
+        done = flush(group, at, silences=[], firing={}, inhibit_rules=())
+        if done.notification is not None:
+            said.append(done.notification.action)
+        group = after_flush(group, done, at)
+    return said
+
+
+def test_ok_resolves_what_was_notified_and_nothing_else():
+    route = RULES_LOADED.root
+    fired = make_alarm(env="staging", severity="warning", timestamp="2026-11-26T10:00:00.000Z")
+    ok = replace(fired, state="OK", previous_state="ALARM", timestamp="2026-11-26T10:05:00.000Z")
+    assert sent(route, fired, ok) == ["trigger", "resolve"]
+    assert sent(route, ok) == []  # OK after OK: nothing was notified, nothing to resolve
+    # ALARM, INSUFFICIENT_DATA (ignored on this route: the alarm stays open), OK: resolved.
+    gap = replace(fired, state="INSUFFICIENT_DATA", timestamp="2026-11-26T10:02:00.000Z")
+    assert sent(route, fired, gap, ok) == ["trigger", "resolve"]
+    # OK after INSUFFICIENT_DATA that was never notified: silent.
+    assert sent(route, gap, replace(ok, previous_state="INSUFFICIENT_DATA")) == []
 
 
 def test_send_resolved_false_keeps_a_route_quiet_on_ok():
-    rules = load_rules(RULES)
-    ok = make_alarm(state="OK", previous_state="ALARM")
-    # prod-page resolves its PagerDuty incident; prod-rest does not send a resolved note.
-    assert receivers(ok, rules) == [("pagerduty", "resolve")]
-    assert ("prod-rest", "resolved notifications are off on this route") in plan(ok, rules).skipped
+    ok = make_alarm(state="OK", previous_state="ALARM", timestamp="2026-11-26T10:05:00.000Z")
+    assert receivers(ok, RULES_LOADED) == [("pagerduty", RESOLVED), ("slack", RESOLVED)]
+    prod_rest = next(r for r in RULES_LOADED.root.routes if r.name == "prod-rest")
+    assert prod_rest.send_resolved is False
+    assert sent(prod_rest, make_alarm(timestamp="2026-11-26T10:00:00.000Z"), ok) == ["trigger"]
 
 
 def test_insufficient_data_is_configurable_per_route():
@@ -167,9 +189,9 @@ def test_insufficient_data_is_configurable_per_route():
     gap = make_alarm(env="dev", severity="info", state="INSUFFICIENT_DATA")
     assert receivers(gap, rules) == []  # default route ignores it
     tagged = replace(gap, tags={"Team": "chat", "Notify": "x"})
-    assert receivers(tagged, rules) == [("email", "trigger")]
+    assert receivers(tagged, rules) == [("email", FIRING)]
     back = replace(tagged, state="OK", previous_state="INSUFFICIENT_DATA")
-    assert receivers(back, rules) == [("email", "resolve")]
+    assert receivers(back, rules) == [("email", RESOLVED)]
 
 
 @pytest.mark.parametrize(

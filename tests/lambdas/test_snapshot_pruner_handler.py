@@ -13,7 +13,8 @@ T0 = datetime(2025, 1, 1, tzinfo=UTC)
 @pytest.fixture
 def rds(aws, monkeypatch):
     monkeypatch.setenv("MOTO_RDS_SNAPSHOT_LIMIT", "20000")
-    for key in ("RETENTION_POLICY", "DRY_RUN", "MAX_DELETIONS_PER_RUN", "KEEP_TAG", "RETENTION_TAG"):
+    settings = ("RETENTION_POLICY", "DRY_RUN", "MAX_DELETIONS_PER_RUN", "KEEP_TAG", "RETENTION_TAG")
+    for key in (*settings, "MANAGED_TAG"):
         monkeypatch.delenv(key, raising=False)
     client = boto3.client("rds", region_name=REGION)
     for name, tags in (
@@ -45,15 +46,18 @@ def backend():
     return rds_backends[ACCOUNT][REGION]
 
 
-def seed(source, count, *, kind="instance", every=timedelta(hours=6), start=T0, prefix=None):
+MANAGED = [{"Key": "managed-by", "Value": "chat-snapshot-pruner"}]
+
+
+def seed(source, count, *, kind="instance", every=timedelta(hours=6), start=T0, prefix=None, tags=MANAGED):
     """Many snapshots straight into moto's RDS model (the API would take minutes), dated."""
     made = []
     for i in range(count):
         ident = f"{prefix or source}-{i:05d}"
         if kind == "instance":
-            snap = backend().create_db_snapshot(source, ident)
+            snap = backend().create_db_snapshot(source, ident, tags=list(tags))
         else:
-            snap = backend().create_db_cluster_snapshot(source, ident)
+            snap = backend().create_db_cluster_snapshot(source, ident, tags=list(tags))
         snap.created = start + i * every
         made.append(ident)
     return made
@@ -319,3 +323,31 @@ def test_the_log_line_lists_at_most_200_snapshots_and_counts_all(rds, monkeypatc
     (logged,) = [r for r in caplog.records if r.getMessage() == "snapshot pruning report"]
     assert len(logged.report["would_delete"]) == 200
     assert logged.report["would_delete_count"] == 259
+
+
+@pytest.mark.parametrize("policy", ["last=1", "daily=1", "weekly=1", "monthly=1", "yearly=1", "within=1h"])
+def test_an_operators_untagged_snapshot_survives_every_policy(rds, monkeypatch, policy):
+    managed = seed("chat-db-a", 20, every=timedelta(days=1))
+    (operator,) = seed("chat-db-a", 1, start=T0 - timedelta(days=900), prefix="pre-migration", tags=[])
+    report = run(monkeypatch, RETENTION_POLICY=policy, MAX_DELETIONS_PER_RUN="100")
+    assert operator in instance_ids(rds)
+    assert report["skipped"]["not managed by the pruner (no managed-by=chat-snapshot-pruner tag)"] == 1
+    assert managed[0] not in instance_ids(rds)
+
+
+def test_a_bad_managed_tag_setting_stops_the_run(rds, monkeypatch):
+    from snapshot_pruner import handler
+
+    seed("chat-db-a", 3)
+    with pytest.raises(handler.ConfigError, match="MANAGED_TAG"):
+        run(monkeypatch, MANAGED_TAG="managed-by")
+
+
+def test_a_public_snapshot_is_never_deleted_and_reported_as_public(rds, monkeypatch):
+    ids = seed("chat-db-a", 5, every=timedelta(days=1))
+    rds.modify_db_snapshot_attribute(
+        DBSnapshotIdentifier=ids[0], AttributeName="restore", ValuesToAdd=["all"]
+    )
+    report = run(monkeypatch, RETENTION_POLICY="last=1", MAX_DELETIONS_PER_RUN="100")
+    assert ids[0] in instance_ids(rds)
+    assert report["skipped"]["public (restore=all): left for a person to look at"] == 1

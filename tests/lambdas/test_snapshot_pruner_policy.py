@@ -1,11 +1,15 @@
 """The retention policy: examples, parsing, and properties that must hold for any input."""
 
+from dataclasses import astuple
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from lambda_support import retention_policies
 from snapshot_pruner.policy import (
+    MANAGED_TAG,
+    Duration,
     Policy,
     PolicyError,
     Rules,
@@ -21,6 +25,7 @@ T0 = datetime(2026, 1, 1, tzinfo=UTC)
 
 
 def snap(n, hours, source="db-a", kind="instance", **kw):
+    kw["tags"] = (MANAGED_TAG, *kw.get("tags", ()))
     return Snapshot(
         id=f"{source}-{n:05d}",
         arn=f"arn:aws:rds:us-east-1:{kw.pop('owner', ACCOUNT)}:snapshot:{source}-{n:05d}",
@@ -47,9 +52,11 @@ def test_daily_keeps_the_newest_snapshot_of_each_of_the_last_days():
 
 def test_last_weekly_monthly_and_within_combine():
     snaps = [snap(i, i * 24) for i in range(100)]  # one a day for 100 days
-    kept = keep_reasons(snaps, Policy(last=2, weekly=2, monthly=3, within=timedelta(days=3)))
+    kept = keep_reasons(snaps, Policy(last=2, weekly=2, monthly=3, within=Duration(days=3)))
     newest = snaps[-1].created
-    assert {s.id for s in snaps if newest - s.created <= timedelta(days=3)} <= set(kept)
+    assert {s.id for s in snaps if newest - s.created < timedelta(days=3)} <= set(kept)
+    # The window's limit itself is outside it, as in restic (`time.After`, strictly newer).
+    assert "within" not in kept.get("db-a-00096", [])
     assert "last" in kept["db-a-00098"]
     # Monthly: newest of April, March, February 2026 (day 99 is 10 April).
     assert "monthly" in kept["db-a-00058"]  # 28 February
@@ -108,9 +115,10 @@ def test_instance_and_cluster_sources_of_the_same_name_are_distinct():
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
-        ("30d", timedelta(days=30)),
-        ("1y6m", timedelta(days=365 + 180)),
-        ("2w12h", timedelta(days=14, hours=12)),
+        ("30d", Duration(days=30)),
+        ("1y6m", Duration(years=1, months=6)),
+        ("2w12h", Duration(days=14, hours=12)),
+        ("1y2m3d4h", Duration(1, 2, 3, 4)),
     ],
 )
 def test_durations_use_restic_units(text, expected):
@@ -120,10 +128,11 @@ def test_durations_use_restic_units(text, expected):
 def test_policy_specs_override_only_what_they_name():
     base = parse_policy("last=3,daily=7,weekly=4,monthly=12")
     assert parse_policy("daily=14 ; within=30d", base) == Policy(
-        last=3, daily=14, weekly=4, monthly=12, within=timedelta(days=30)
+        last=3, daily=14, weekly=4, monthly=12, within=Duration(days=30)
     )
     assert parse_policy("keep-yearly=2").yearly == 2
-    assert Policy(last=3, within=timedelta(days=30)).spec().endswith("within=30d")
+    assert Policy(last=3, within=Duration(days=30)).spec().endswith("within=30d")
+    assert Policy(within=Duration(1, 2, 0, 5)).spec().endswith("within=1y2m5h")
 
 
 @pytest.mark.parametrize("bad", ["daily", "daily=-1", "daily=many", "fortnightly=2", "within=soon"])
@@ -134,17 +143,7 @@ def test_unreadable_policies_are_refused(bad):
 
 # ---- properties -------------------------------------------------------------------------
 
-counts = st.integers(min_value=0, max_value=6)
-policies = st.builds(
-    Policy,
-    last=counts,
-    hourly=counts,
-    daily=counts,
-    weekly=counts,
-    monthly=counts,
-    yearly=counts,
-    within=st.integers(min_value=0, max_value=24 * 60).map(lambda h: timedelta(hours=h)),
-)
+policies = retention_policies(6, months=14, days=40)
 snapshot_sets = st.lists(
     st.tuples(
         st.sampled_from([("instance", "a"), ("instance", "b"), ("cluster", "a")]),
@@ -163,7 +162,7 @@ snapshot_sets = st.lists(
             created=T0 + timedelta(hours=hours),
             snapshot_type=kind,
             owner=ACCOUNT,
-            tags=(("keep", ""),) if keep else (),
+            tags=(MANAGED_TAG, ("keep", "")) if keep else (MANAGED_TAG,),
         )
         for i, (source, hours, kind, keep) in enumerate(items)
     ]
@@ -175,7 +174,7 @@ PROPERTY = settings(max_examples=150, deadline=None, suppress_health_check=[Heal
 @given(snapshot_sets, policies)
 def test_property_never_deletes_the_newest_eligible_snapshot_of_a_source(snaps, policy):
     plan = decide(snaps, rules(policy))
-    eligible = [s for s in snaps if s.snapshot_type == "manual" and not s.tags]
+    eligible = [s for s in snaps if s.snapshot_type == "manual" and len(s.tags) == 1]
     for key in {s.source_key for s in eligible}:
         newest = max((s for s in eligible if s.source_key == key), key=lambda s: (s.created, s.id))
         assert newest.id not in plan.deleted_ids()
@@ -185,7 +184,7 @@ def test_property_never_deletes_the_newest_eligible_snapshot_of_a_source(snaps, 
 @given(snapshot_sets, policies)
 def test_property_never_deletes_an_ineligible_snapshot(snaps, policy):
     deleted = decide(snaps, rules(policy)).deleted_ids()
-    assert not any(s.id in deleted for s in snaps if s.snapshot_type != "manual" or s.tags)
+    assert not any(s.id in deleted for s in snaps if s.snapshot_type != "manual" or len(s.tags) > 1)
 
 
 @PROPERTY
@@ -199,8 +198,13 @@ def test_property_deleting_twice_deletes_nothing_more(snaps, policy):
 @PROPERTY
 @given(snapshot_sets, policies, policies)
 def test_property_more_retention_never_deletes_more(snaps, one, two):
-    smaller = Policy(*(min(getattr(one, f), getattr(two, f)) for f in Policy.__dataclass_fields__))
-    larger = Policy(*(max(getattr(one, f), getattr(two, f)) for f in Policy.__dataclass_fields__))
+    def pick(choose):
+        names = [f for f in Policy.__dataclass_fields__ if f != "within"]
+        counts = {f: choose(getattr(one, f), getattr(two, f)) for f in names}
+        parts = (choose(a, b) for a, b in zip(astuple(one.within), astuple(two.within), strict=True))
+        return Policy(**counts, within=Duration(*parts))
+
+    smaller, larger = pick(min), pick(max)
     assert larger.covers(smaller)
     assert decide(snaps, rules(larger)).deleted_ids() <= decide(snaps, rules(smaller)).deleted_ids()
 

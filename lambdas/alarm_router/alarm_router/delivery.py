@@ -1,9 +1,14 @@
-"""HTTP delivery with a timeout on every call and retries with backoff and jitter."""
+"""HTTP delivery with a timeout on every call and retries with backoff and jitter.
+
+HTTPS only, and a redirect is an error, not followed: a receiver URL is a secret, and a
+redirect would carry the body (and its signature) to a host nobody configured.
+"""
 
 from __future__ import annotations
 
 import json
 import random
+import ssl
 import time
 import urllib.error
 import urllib.request
@@ -38,6 +43,18 @@ class DeliveryFailed(Exception):
         self.retryable = retryable
 
 
+class _RefuseRedirects(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, req, fp, code, msg, headers, newurl):
+        return None  # urllib then raises the 3xx as an HTTPError
+
+
+def opener(tls: ssl.SSLContext | None = None) -> urllib.request.OpenerDirector:
+    """An opener that verifies certificates (against `tls`'s CAs when given) and never redirects."""
+    return urllib.request.build_opener(
+        _RefuseRedirects(), urllib.request.HTTPSHandler(context=tls or ssl.create_default_context())
+    )
+
+
 def backoff_delay(attempt: int, policy: RetryPolicy, rand: Callable[[], float]) -> float:
     """Full jitter: a random wait up to base * 2^(attempt-1), capped."""
     ceiling = min(policy.backoff_cap, policy.backoff_base * (2 ** (attempt - 1)))
@@ -52,16 +69,19 @@ def post_json(
     headers: dict[str, str] | None = None,
     signer: Callable[[bytes], dict[str, str]] | None = None,
     deadline: float | None = None,
+    tls: ssl.SSLContext | None = None,
     sleep: Callable[[float], None] = time.sleep,
     rand: Callable[[], float] = random.random,
 ) -> DeliveryResult:
     """POST JSON; retries on 429, 5xx, timeouts and connection errors; never past `deadline`.
 
     `deadline` is a time.monotonic() value: the Lambda's own end, minus a margin, so a retry
-    never starts that the function could not finish.
+    never starts that the function could not finish. `tls` replaces the system CAs (a private
+    CA, or a test's own).
     """
-    if not url.startswith(("https://", "http://")):
-        raise DeliveryFailed("receiver URL is not http(s)", attempts=0, status=None, retryable=False)
+    if not url.lower().startswith("https://"):
+        raise DeliveryFailed("receiver URL is not https://", attempts=0, status=None, retryable=False)
+    client = opener(tls)
     body = json.dumps(payload).encode()
     all_headers = {"Content-Type": "application/json", "User-Agent": USER_AGENT, **(headers or {})}
     if signer is not None:
@@ -77,16 +97,18 @@ def post_json(
             if timeout <= 0.05:
                 break
         retry_after: float | None = None
-        # The scheme is checked above: only http(s) URLs from the receiver's own secret.
+        # The scheme is checked above: only https URLs from the receiver's own secret.
         request = urllib.request.Request(  # noqa: S310
             url, data=body, headers=all_headers, method="POST"
         )
         try:
-            with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310
+            with client.open(request, timeout=timeout) as response:
                 return DeliveryResult(status=response.status, attempts=attempt)
         except urllib.error.HTTPError as exc:
             last_status = exc.code
             last_error = f"HTTP {exc.code}: {_snippet(exc)}"
+            if 300 <= exc.code < 400:
+                last_error = f"HTTP {exc.code}: redirect to {exc.headers.get('Location')!r} refused"
             if exc.code != 429 and exc.code < 500:
                 raise DeliveryFailed(last_error, attempts=attempt, status=exc.code, retryable=False) from exc
             retry_after = _retry_after(exc.headers.get("Retry-After"))

@@ -1,8 +1,10 @@
-"""Lambda entry point: gather the alarm and its context, carry out the routing plan, report.
+"""Lambda entry point: gather the alarm and its context, carry out what `grouping` decides, report.
 
-Deliveries that still fail after retries go to the dead-letter queue with the alarm, so an
-on-call engineer can see and replay them; the function itself only fails when even that is
-impossible, and then Lambda's own retries and on-failure queue take over.
+An alarm state change joins the groups of the receivers its routes name; groups that are due are
+flushed at once, the others by the scheduled tick. Deliveries that still fail after retries, and
+records that are not alarms, go to the dead-letter queue whole, so an on-call engineer can see
+and replay them; the function itself only fails when even that is impossible, and then Lambda's
+own retries and on-failure queue take over.
 """
 
 from __future__ import annotations
@@ -11,7 +13,9 @@ import hashlib
 import hmac
 import json
 import os
+import ssl
 import time
+import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import cached_property
@@ -40,29 +44,55 @@ from botocore.exceptions import BotoCoreError, ClientError
 from . import payloads
 from .alarm import Alarm
 from .delivery import DeliveryFailed, RetryPolicy, post_json
-from .normalize import UnrecognizedEvent, normalize_event
+from .grouping import (
+    Notification,
+    Silence,
+    admit,
+    after_flush,
+    flush,
+    group_id,
+    new_group,
+    notification_from_dict,
+    notification_to_dict,
+    single,
+    targets,
+)
+from .normalize import Rejected, UnrecognizedEvent, identifiers, normalize_event
 from .routing import (
-    Delivery,
+    Receiver,
     RoutingConfigError,
     RoutingRules,
     env_of,
     load_rules,
-    plan,
     severity_of,
 )
+from .state import DynamoTable, MemoryTable, State
 
 SERVICE = "alarm-router"
 NAMESPACE = os.environ.get("POWERTOOLS_METRICS_NAMESPACE", "Chat/Ops")
 logger = Logger(service=SERVICE)
 metrics = Metrics(namespace=NAMESPACE, service=SERVICE)
-tracer = Tracer(service=SERVICE)
+# AWS SDK calls only: patching http.client would put every receiver URL - a Slack webhook's
+# path is its secret - into X-Ray.
+tracer = Tracer(service=SERVICE, patch_modules=["botocore"])
 
 # boto3 calls: short timeouts and adaptive retries, so a throttled or slow AWS API does not
 # eat the whole invocation.
 BOTO_CONFIG = Config(connect_timeout=3, read_timeout=5, retries={"max_attempts": 5, "mode": "adaptive"})
 DEAD_LETTER_KIND = "alarm-router.delivery-failed"
+TICK_KIND = "alarm-router.tick"
+UNPARSED_KIND = "alarm-router.unparsed"
+# A rejected record's content in the log line (the DLQ message carries all of it).
+LOGGED_CHARS = 2000
+# SQS takes 256 KiB per message; what is larger is kept cut (and then cannot be replayed).
+DLQ_MAX_CHARS = 250_000
 # Time kept back at the end of an invocation to dead-letter what could not be delivered.
 DEADLINE_MARGIN_SECONDS = 3.0
+
+
+def clock() -> float:
+    """Wall-clock seconds: group timings and silences are in real time (tests move it)."""
+    return time.time()
 
 
 class ConfigError(RuntimeError):
@@ -77,9 +107,11 @@ class Settings:
     email_topic_arn: str | None
     dlq_url: str | None
     idempotency_table: str | None
+    state_table: str | None
     idempotency_ttl: int
     cache_seconds: int
     retry: RetryPolicy
+    ca_bundle: str | None = None
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | os._Environ[str] = os.environ) -> Settings:
@@ -103,9 +135,11 @@ class Settings:
             email_topic_arn=environ.get("EMAIL_TOPIC_ARN") or None,
             dlq_url=environ.get("DLQ_URL") or None,
             idempotency_table=environ.get("IDEMPOTENCY_TABLE") or None,
+            state_table=environ.get("STATE_TABLE") or None,
             idempotency_ttl=ttl,
             cache_seconds=cache,
             retry=retry,
+            ca_bundle=environ.get("RECEIVER_CA_BUNDLE") or None,
         )
 
 
@@ -132,6 +166,22 @@ class Runtime:
     @cached_property
     def sqs(self) -> Any:
         return boto3.client("sqs", config=BOTO_CONFIG)
+
+    @cached_property
+    def state(self) -> State:
+        if not self.settings.state_table:
+            logger.warning(
+                "STATE_TABLE unset: groups, silences and inhibitions last one execution environment"
+            )
+            return State(MemoryTable(), clock=lambda: clock())
+        client = boto3.client("dynamodb", config=BOTO_CONFIG)
+        return State(DynamoTable(client, self.settings.state_table), clock=lambda: clock())
+
+    @cached_property
+    def tls(self) -> ssl.SSLContext | None:
+        """Receivers' certificates checked against a private CA bundle when one is set."""
+        bundle = self.settings.ca_bundle
+        return ssl.create_default_context(cafile=bundle) if bundle else None
 
     @cached_property
     def idempotency_config(self) -> IdempotencyConfig:
@@ -258,15 +308,21 @@ def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         rt.idempotency_config.register_lambda_context(context)
     if isinstance(event, dict) and event.get("kind") == DEAD_LETTER_KIND:
         return replay(rt, event)
+    if isinstance(event, dict) and event.get("kind") == UNPARSED_KIND:
+        return replay_unparsed(rt, event)
+    if isinstance(event, dict) and event.get("kind") == TICK_KIND:
+        return tick(rt)
+    return handle(rt, event)
+
+
+def handle(rt: Runtime, event: Any) -> dict[str, Any]:
+    """Every alarm in the event routed; every record that is not one set aside on the DLQ."""
     try:
         alarms, rejected = normalize_event(event)
     except UnrecognizedEvent as exc:
-        logger.error("event is not an alarm notification", extra={"error": str(exc)})
-        metrics.add_metric(name="UnrecognizedEvents", unit=MetricUnit.Count, value=1)
-        return {"alarms": 0, "rejected": [str(exc)], "results": []}
-    for reason in rejected:
-        logger.warning("record is not an alarm notification", extra={"error": reason})
-        metrics.add_metric(name="UnrecognizedEvents", unit=MetricUnit.Count, value=1)
+        alarms, rejected = [], [Rejected(str(exc), event, identifiers(event))]
+    for item in rejected:
+        set_aside(rt, item)
     results = []
     rules = _invocation.rules = rt.rules() if alarms else None
     for raw in alarms:
@@ -292,48 +348,115 @@ def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
             result = {**result, "duplicate": True}
         results.append(result)
     logger.remove_keys(["alarm", "alarm_state"])
-    return {"alarms": len(alarms), "rejected": rejected, "results": results}
+    return {"alarms": len(alarms), "rejected": [str(r) for r in rejected], "results": results}
 
 
 def process_alarm(rt: Runtime, *, alarm: dict[str, Any]) -> dict[str, Any]:
-    """Deliver one alarm state change to every receiver its routes name."""
+    """Put one alarm state change into the groups of every receiver its routes name, and flush
+    the groups that are due at once (every group of a route without group_wait)."""
     _invocation.fresh = True
     current = Alarm.from_dict(alarm)
-    decided = plan(current, _invocation.rules or rt.rules())
-    for route, reason in decided.skipped:
+    rules = _invocation.rules or rt.rules()
+    now = clock()
+    rt.state.set_firing(current)
+    found, skipped = targets(current, rules)
+    for route, reason in skipped:
         logger.info("route sends nothing", extra={"route": route, "reason": reason})
-    outcomes = []
-    for delivery in decided.deliveries:
-        outcome = deliver(rt, current, delivery)
-        outcomes.append(outcome)
-        _count(delivery.receiver.name, outcome["outcome"])
+    touched: list[str] = []
+    for target in found:
+        gid, _ = group_id(target.receiver, target.route, current)
+        fresh = new_group(target.receiver, target.route, current)
+        rt.state.update_group(gid, lambda g, f=fresh, c=target.change: admit(g or f, current, c, now) or g)
+        touched.append(gid)
+    outcomes = flush_groups(rt, rules, touched)
     return {"alarm": current.name, "state": current.state, "deliveries": outcomes}
 
 
-def deliver(rt: Runtime, alarm: Alarm, delivery: Delivery) -> dict[str, Any]:
-    receiver = delivery.receiver
-    base = {"receiver": receiver.name, "type": receiver.type, "action": delivery.action}
+def tick(rt: Runtime) -> dict[str, Any]:
+    """The scheduled run: flush every group that is due (group_wait, group_interval, repeats,
+    muted alarms looked at again)."""
+    due = rt.state.due_groups(clock())
+    outcomes = flush_groups(rt, rt.rules(), due)
+    metrics.add_metric(name="GroupsFlushed", unit=MetricUnit.Count, value=len(due))
+    return {"tick": True, "due": len(due), "deliveries": outcomes}
+
+
+def flush_groups(rt: Runtime, rules: RoutingRules, gids: list[str]) -> list[dict[str, Any]]:
+    outcomes: list[dict[str, Any]] = []
+    owner = str(uuid.uuid4())
+    context: tuple[list[Silence], dict[str, Alarm]] | None = None
+    for gid in gids:
+        group = rt.state.claim(gid, owner)
+        if group is None:
+            continue  # not due, or being flushed by another invocation
+        now = clock()
+        try:
+            if context is None:
+                context = (rt.state.silences(), rt.state.firing())
+            done = flush(
+                group, now, silences=context[0], firing=context[1], inhibit_rules=rules.inhibit_rules
+            )
+            for arn, why in done.muted.items():
+                logger.info("alarm muted", extra={"group": gid, "alarm_arn": arn, "reason": why})
+                kind = "Silenced" if why.startswith("silenced") else "Inhibited"
+                metrics.add_metric(name=f"Alarms{kind}", unit=MetricUnit.Count, value=1)
+            if done.notification is not None:
+                receiver = rules.receivers.get(group.receiver)
+                if receiver is None:
+                    # The rules changed under a waiting group: keep what it had to say.
+                    gone = Receiver(name=group.receiver, type="removed")
+                    failure = DeliveryFailed(
+                        "receiver no longer in the routing rules", attempts=0, status=None, retryable=False
+                    )
+                    logger.error(
+                        "group's receiver no longer in the routing rules, dead-lettered", extra={"group": gid}
+                    )
+                    dead_letter(rt, done.notification, gone, failure)
+                    outcomes.append(
+                        {"receiver": gone.name, "action": done.notification.action, "outcome": "failed"}
+                    )
+                else:
+                    outcome = deliver(rt, done.notification, receiver)
+                    outcomes.append(outcome)
+                    _count(receiver.name, outcome["outcome"])
+        except BaseException:
+            rt.state.release(gid, owner)
+            raise
+        rt.state.finish(gid, owner, lambda g, done=done, now=now: after_flush(g, done, now))
+    return outcomes
+
+
+def deliver(rt: Runtime, notification: Notification, receiver: Receiver) -> dict[str, Any]:
+    group = notification.group
+    base = {
+        "receiver": receiver.name,
+        "type": receiver.type,
+        "action": notification.action,
+        "group": group.id,
+        "alarms": len(notification.alarms),
+    }
+    if notification.repeat:
+        base["repeat"] = True
     try:
-        attempts = _send(rt, alarm, delivery)
+        attempts = _send(rt, notification, receiver)
     except DeliveryFailed as exc:
         logger.error(
             "delivery failed, dead-lettered",
             extra={**base, "error": str(exc), "attempts": exc.attempts, "status": exc.status},
         )
-        dead_letter(rt, alarm, delivery, exc)
+        dead_letter(rt, notification, receiver, exc)
         return {**base, "outcome": "failed", "error": str(exc), "attempts": exc.attempts}
     logger.info("delivered", extra={**base, "attempts": attempts})
     return {**base, "outcome": "delivered", "attempts": attempts}
 
 
-def _send(rt: Runtime, alarm: Alarm, delivery: Delivery) -> int:
-    receiver, action = delivery.receiver, delivery.action
+def _send(rt: Runtime, notification: Notification, receiver: Receiver) -> int:
     policy, deadline = rt.settings.retry, _invocation.deadline
     if receiver.type == "email":
         topic = receiver.topic_arn or rt.settings.email_topic_arn
         if not topic:
             raise DeliveryFailed("no email topic configured", attempts=0, status=None, retryable=False)
-        subject, body = payloads.email(alarm, action)
+        subject, body = payloads.render("email", notification)
         try:
             rt.sns.publish(TopicArn=topic, Subject=subject, Message=body)
         except (ClientError, BotoCoreError) as exc:
@@ -344,40 +467,52 @@ def _send(rt: Runtime, alarm: Alarm, delivery: Delivery) -> int:
     secret = rt.secret(receiver.secret or "")
     if receiver.type == "slack":
         url = _required(secret, "webhook_url", receiver.secret)
-        result = post_json(url, payloads.slack(alarm, action), policy, deadline=deadline)
+        result = post_json(url, payloads.render("slack", notification), policy, deadline=deadline, tls=rt.tls)
     elif receiver.type == "pagerduty":
         key = _required(secret, "routing_key", receiver.secret)
         url = secret.get("url") or payloads.PAGERDUTY_URL
-        result = post_json(url, payloads.pagerduty(alarm, action, key), policy, deadline=deadline)
+        body = payloads.render("pagerduty", notification, routing_key=key)
+        result = post_json(url, body, policy, deadline=deadline, tls=rt.tls)
     else:
         url = _required(secret, "url", receiver.secret)
-        key = secret.get("hmac_key")
+        key = _required(secret, "hmac_key", receiver.secret)
         extra = secret.get("headers") or {}
         result = post_json(
             url,
-            payloads.webhook(alarm, action),
+            payloads.render("webhook", notification),
             policy,
             headers={str(k): str(v) for k, v in extra.items()},
-            signer=(lambda body: {"X-Alarm-Router-Signature": sign(key, body)}) if key else None,
+            signer=lambda body: signature_headers(key, body, int(time.time())),
             deadline=deadline,
+            tls=rt.tls,
         )
     return result.attempts
 
 
-def sign(key: str, body: bytes) -> str:
-    """What a webhook receiver recomputes to trust the request: HMAC-SHA256 of the body."""
-    return "sha256=" + hmac.new(key.encode(), body, hashlib.sha256).hexdigest()
+def signature_headers(key: str, body: bytes, timestamp: int) -> dict[str, str]:
+    """What a webhook receiver checks: HMAC-SHA256 of `timestamp.body`, and a recent timestamp.
+
+    Signing the timestamp with the body means a captured request cannot be replayed later: the
+    receiver refuses a timestamp more than five minutes from its own clock.
+    """
+    signed = f"{timestamp}.".encode() + body
+    digest = hmac.new(key.encode(), signed, hashlib.sha256).hexdigest()
+    return {"X-Alarm-Router-Timestamp": str(timestamp), "X-Alarm-Router-Signature": f"sha256={digest}"}
 
 
 def replay(rt: Runtime, message: dict[str, Any]) -> dict[str, Any]:
     """Deliver a dead-lettered notification again, to its one receiver, on purpose.
 
     The alarm state was already handled (and is remembered as such), so this bypasses the
-    duplicate check; a receiver still failing puts the notification back in the DLQ.
+    duplicate check and the groups; a receiver still failing puts it back in the DLQ.
     """
     try:
-        alarm = Alarm.from_dict(message["alarm"])
         name, action = message["receiver"], message["action"]
+        if "notification" in message:
+            notification = notification_from_dict(message["notification"])
+        else:
+            alarm = Alarm.from_dict(message["alarm"])
+            notification = single(name, str(message.get("route") or "replay"), alarm, action)
     except (KeyError, TypeError) as exc:
         logger.error("dead letter to replay is incomplete", extra={"error": str(exc)})
         metrics.add_metric(name="UnrecognizedEvents", unit=MetricUnit.Count, value=1)
@@ -388,34 +523,72 @@ def replay(rt: Runtime, message: dict[str, Any]) -> dict[str, Any]:
         reason = f"receiver {name!r} is not in the routing rules" if receiver is None else "bad action"
         logger.error("dead letter cannot be replayed", extra={"receiver": name, "error": reason})
         return {"alarms": 0, "rejected": [reason], "results": []}
-    logger.append_keys(alarm=alarm.name, alarm_state=alarm.state)
-    delivery = Delivery(receiver, action, str(message.get("route") or "replay"))
-    outcome = deliver(rt, alarm, delivery)
+    first = notification.alarms[0]
+    logger.append_keys(alarm=first.name, alarm_state=first.state)
+    outcome = deliver(rt, notification, receiver)
     _count(receiver.name, outcome["outcome"])
     metrics.add_metric(name="Replays", unit=MetricUnit.Count, value=1)
     logger.remove_keys(["alarm", "alarm_state"])
-    result = {"alarm": alarm.name, "state": alarm.state, "deliveries": [outcome], "replay": True}
-    return {"alarms": 1, "rejected": [], "results": [result]}
+    result = {"alarm": first.name, "state": first.state, "deliveries": [outcome], "replay": True}
+    return {"alarms": len(notification.alarms), "rejected": [], "results": [result]}
 
 
-def dead_letter(rt: Runtime, alarm: Alarm, delivery: Delivery, error: DeliveryFailed) -> None:
+def set_aside(rt: Runtime, item: Rejected) -> None:
+    """A record that is not an alarm: logged (cut) with its identifiers, and dead-lettered whole."""
+    text = json.dumps(item.event, default=str)
+    logger.error(
+        "not an alarm notification: dead-lettered",
+        extra={"error": item.reason, **item.ids, "content": text[:LOGGED_CHARS], "content_chars": len(text)},
+    )
+    metrics.add_metric(name="UnrecognizedEvents", unit=MetricUnit.Count, value=1)
+    message: dict[str, Any] = {
+        "kind": UNPARSED_KIND,
+        "reason": item.reason,
+        "ids": item.ids,
+        "received_at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "event": item.event,
+    }
+    if len(text) > DLQ_MAX_CHARS:
+        message["event"] = None
+        message["content_cut"] = text[:DLQ_MAX_CHARS]
+    _to_dlq(rt, message, "the record that is not an alarm")
+
+
+def replay_unparsed(rt: Runtime, letter: dict[str, Any]) -> dict[str, Any]:
+    """Run a set-aside event again (after a fix to the router or to the publisher)."""
+    metrics.add_metric(name="Replays", unit=MetricUnit.Count, value=1)
+    if letter.get("event") is None:
+        reason = "dead letter was cut to fit the queue: its content is in content_cut, not replayable"
+        logger.error("dead letter cannot be replayed", extra={"error": reason, **(letter.get("ids") or {})})
+        return {"alarms": 0, "rejected": [reason], "results": []}
+    return handle(rt, letter["event"])
+
+
+def _to_dlq(rt: Runtime, message: dict[str, Any], what: str) -> None:
     if not rt.settings.dlq_url:
-        logger.error("no DLQ_URL: the failed delivery is only in this log")
+        logger.error(f"no DLQ_URL: {what} is only in this log", extra={"dead_letter": message})
         return
-    message = {
+    # If even this fails the invocation fails: Lambda retries it and keeps the event.
+    rt.sqs.send_message(QueueUrl=rt.settings.dlq_url, MessageBody=json.dumps(message, default=str))
+
+
+def dead_letter(rt: Runtime, notification: Notification, receiver: Receiver, error: DeliveryFailed) -> None:
+    message: dict[str, Any] = {
         "kind": DEAD_LETTER_KIND,
-        "receiver": delivery.receiver.name,
-        "receiver_type": delivery.receiver.type,
-        "action": delivery.action,
-        "route": delivery.route,
+        "receiver": receiver.name,
+        "receiver_type": receiver.type,
+        "action": notification.action,
+        "route": notification.group.route,
         "error": str(error),
         "status": error.status,
         "attempts": error.attempts,
         "failed_at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
-        "alarm": alarm.to_dict(),
     }
-    # If even this fails the invocation fails: Lambda retries it and keeps the event.
-    rt.sqs.send_message(QueueUrl=rt.settings.dlq_url, MessageBody=json.dumps(message))
+    if notification.group.grouped:
+        message["notification"] = notification_to_dict(notification)
+    else:
+        message["alarm"] = notification.alarms[0].to_dict()
+    _to_dlq(rt, message, "the failed delivery")
 
 
 def _required(secret: dict[str, Any], key: str, name: str | None) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -17,23 +18,52 @@ class UnrecognizedEvent(ValueError):
     """The input is neither an SNS alarm notification nor an alarm state-change event."""
 
 
-def normalize_event(event: dict[str, Any]) -> tuple[list[Alarm], list[str]]:
-    """All alarms carried by one Lambda event, plus a reason for each record that is not one."""
+@dataclass(frozen=True)
+class Rejected:
+    """A record (or a whole event) that is not an alarm, kept so it can be inspected and replayed.
+
+    `event` is a Lambda event of its own: the one record wrapped as an SNS event, or the event.
+    """
+
+    reason: str
+    event: Any
+    ids: dict[str, str]
+
+    def __str__(self) -> str:
+        return self.reason
+
+
+def identifiers(event: Any) -> dict[str, str]:
+    """What names a rejected event in logs: SNS message and topic, or EventBridge id and type."""
+    if not isinstance(event, dict):
+        return {}
+    records = event.get("Records")
+    if isinstance(records, list) and len(records) == 1 and isinstance(records[0], dict):
+        sns = records[0].get("Sns") if isinstance(records[0].get("Sns"), dict) else {}
+        return {k: str(sns[k]) for k in ("MessageId", "TopicArn", "Subject") if sns.get(k)}
+    return {k: str(event[k]) for k in ("id", "source", "detail-type", "account") if event.get(k)}
+
+
+def normalize_event(event: dict[str, Any]) -> tuple[list[Alarm], list[Rejected]]:
+    """All alarms carried by one Lambda event, plus each record that is not one and why."""
     if not isinstance(event, dict):
         raise UnrecognizedEvent("event is not a JSON object")
     if event.get("detail-type") == EVENTBRIDGE_DETAIL_TYPE:
         return [from_eventbridge(event)], []
     records = event.get("Records")
     if isinstance(records, list) and records:
-        alarms, rejected = [], []
+        alarms: list[Alarm] = []
+        rejected: list[Rejected] = []
         for index, record in enumerate(SNSEvent(event).records):
+            alone = {"Records": [record.raw_event]}
             if not isinstance(record.raw_event, dict) or not isinstance(record.raw_event.get("Sns"), dict):
-                rejected.append(f"record {index}: not an SNS record")
+                rejected.append(Rejected(f"record {index}: not an SNS record", alone, {}))
                 continue
             try:
                 alarms.append(from_sns_message(record.sns.message or ""))
             except UnrecognizedEvent as exc:
-                rejected.append(f"record {index} ({record.sns.message_id or '?'}): {exc}")
+                reason = f"record {index} ({record.sns.message_id or '?'}): {exc}"
+                rejected.append(Rejected(reason, alone, identifiers(alone)))
         return alarms, rejected
     raise UnrecognizedEvent("neither SNS records nor a 'CloudWatch Alarm State Change' event")
 

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import hashlib
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .alarm import Alarm
+
+if TYPE_CHECKING:
+    from .grouping import Group, Notification
 
 # Slack attachment colours: red while firing, amber for missing data, green once resolved.
 COLOURS = {"ALARM": "#d62728", "INSUFFICIENT_DATA": "#f2a900", "OK": "#2eb886"}
@@ -66,11 +69,7 @@ def slack(alarm: Alarm, action: str) -> dict[str, Any]:
 
 def pagerduty(alarm: Alarm, action: str, routing_key: str) -> dict[str, Any]:
     """An Events API v2 event: ALARM triggers, OK resolves, one incident per alarm."""
-    event: dict[str, Any] = {
-        "routing_key": routing_key,
-        "event_action": action,
-        "dedup_key": dedup_key(alarm),
-    }
+    event = _pagerduty_event(routing_key, action, dedup_key(alarm))
     if action == "resolve":
         return event
     links = [{"href": alarm.console_url, "text": "Alarm in the CloudWatch console"}]
@@ -105,6 +104,11 @@ def pagerduty(alarm: Alarm, action: str, routing_key: str) -> dict[str, Any]:
     event["client"] = CLIENT
     event["client_url"] = alarm.console_url
     return event
+
+
+def _pagerduty_event(routing_key: str, action: str, dedup: str) -> dict[str, Any]:
+    """All a resolve carries; a trigger adds the payload."""
+    return {"routing_key": routing_key, "event_action": action, "dedup_key": dedup}
 
 
 def dedup_key(alarm: Alarm) -> str:
@@ -186,3 +190,124 @@ def _cut(text: str, limit: int, ellipsis: str = "…") -> str:
 
 def _epoch(timestamp: str) -> float:
     return datetime.fromisoformat(timestamp.replace("Z", "+00:00")).timestamp()
+
+
+# ---- grouped notifications (a route with group_by) ---------------------------------------
+
+# Alarms listed one by one in a Slack message or an email; the rest are counted.
+LISTED_ALARMS = 20
+SEVERITY_ORDER = ("critical", "error", "warning", "info")
+
+
+def group_headline(group: Group, firing: tuple[Alarm, ...], resolved: tuple[Alarm, ...], action: str) -> str:
+    alarms = firing + resolved
+    env = alarms[0].env if alarms and all(a.env == alarms[0].env for a in alarms) else ""
+    where = ", ".join(f"{k}={v}" for k, v in sorted(group.labels.items()) if v) or group.route
+    if action == "resolve":
+        state = f"RESOLVED: {len(resolved)} alarm{'s' if len(resolved) != 1 else ''}"
+    else:
+        state = f"ALARM: {len(firing)} firing"
+        if resolved:
+            state += f", {len(resolved)} resolved"
+    return f"{'[' + env + '] ' if env else ''}{state} ({where})"
+
+
+def group_dedup_key(group: Group) -> str:
+    """One PagerDuty incident per group: the alarms of a group are its alerts, resolved together."""
+    return f"alarm-router/group/{group.id}"
+
+
+def slack_group(
+    group: Group, firing: tuple[Alarm, ...], resolved: tuple[Alarm, ...], action: str
+) -> dict[str, Any]:
+    title = group_headline(group, firing, resolved, action)
+    listed = [(a, "trigger") for a in firing] + [(a, "resolve") for a in resolved]
+    attachments = [
+        {
+            "color": COLOURS["OK"] if act == "resolve" else COLOURS[alarm.state],
+            "title": headline(alarm, act),
+            "title_link": alarm.console_url,
+            "text": _slack_escape(alarm.reason),
+            "footer": f"{alarm.alarm_type} alarm · {alarm.timestamp}",
+        }
+        for alarm, act in listed[:LISTED_ALARMS]
+    ]
+    if len(listed) > LISTED_ALARMS:
+        attachments.append({"text": f"…and {len(listed) - LISTED_ALARMS} more in the group"})
+    return {"text": title, "attachments": attachments}
+
+
+def pagerduty_group(
+    group: Group, firing: tuple[Alarm, ...], resolved: tuple[Alarm, ...], action: str, routing_key: str
+) -> dict[str, Any]:
+    event = _pagerduty_event(routing_key, action, group_dedup_key(group))
+    if action == "resolve":
+        return event
+    worst = min((SEVERITY_ORDER.index(a.severity) for a in firing if a.severity in SEVERITY_ORDER), default=2)
+    first = firing[0]
+    event["payload"] = {
+        "summary": _cut(
+            group_headline(group, firing, resolved, action) + ": " + ", ".join(a.name for a in firing), 1024
+        ),
+        "source": f"{first.account}/{first.region}",
+        "severity": SEVERITY_ORDER[worst],
+        "timestamp": max(a.timestamp for a in firing),
+        "component": first.namespace or "cloudwatch",
+        "group": first.env or None,
+        "class": "alarm group",
+        "custom_details": {
+            "group": group.labels,
+            "route": group.route,
+            "firing": {a.name: a.reason for a in firing},
+            "resolved": [a.name for a in resolved],
+        },
+    }
+    event["links"] = [{"href": a.console_url, "text": a.name} for a in firing[:LISTED_ALARMS]]
+    event["client"] = CLIENT
+    event["client_url"] = first.console_url
+    return event
+
+
+def email_group(
+    group: Group, firing: tuple[Alarm, ...], resolved: tuple[Alarm, ...], action: str
+) -> tuple[str, str]:
+    title = group_headline(group, firing, resolved, action)
+    subject = _cut(title.encode("ascii", "replace").decode(), 99, "...")
+    lines = [title, ""]
+    for word, alarms in (("FIRING", firing), ("RESOLVED", resolved)):
+        for alarm in alarms[:LISTED_ALARMS]:
+            lines.append(f"{word:<9} {alarm.name}: {alarm.reason}")
+            lines.append(f"          {alarm.console_url}")
+        if len(alarms) > LISTED_ALARMS:
+            lines.append(f"...and {len(alarms) - LISTED_ALARMS} more {word.lower()}")
+    return subject.replace("\n", " "), "\n".join(lines) + "\n"
+
+
+def webhook_group(
+    group: Group, firing: tuple[Alarm, ...], resolved: tuple[Alarm, ...], action: str, repeat: bool
+) -> dict[str, Any]:
+    """The generic webhook for a group: version 2, every alarm of the group."""
+    return {
+        "version": "2",
+        "action": action,
+        "summary": group_headline(group, firing, resolved, action),
+        "group": {"id": group.id, "receiver": group.receiver, "route": group.route, "labels": group.labels},
+        "repeat": repeat,
+        "firing": [a.to_dict() for a in firing],
+        "resolved": [a.to_dict() for a in resolved],
+    }
+
+
+def render(kind: str, notification: Notification, routing_key: str = "") -> Any:
+    """The payload of one receiver type for a notification: a group's or a single alarm's."""
+    n = notification
+    if n.group.grouped:
+        if kind == "pagerduty":
+            return pagerduty_group(n.group, n.firing, n.resolved, n.action, routing_key)
+        if kind == "webhook":
+            return webhook_group(n.group, n.firing, n.resolved, n.action, n.repeat)
+        return {"slack": slack_group, "email": email_group}[kind](n.group, n.firing, n.resolved, n.action)
+    alarm = n.alarms[0]
+    if kind == "pagerduty":
+        return pagerduty(alarm, n.action, routing_key)
+    return {"slack": slack, "email": email, "webhook": webhook}[kind](alarm, n.action)

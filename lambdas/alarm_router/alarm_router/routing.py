@@ -4,12 +4,17 @@ A route matches on env, severity, alarm name (glob patterns), metric namespace a
 tree is walked from the root: the first matching child is entered and, unless it says
 `continue`, its siblings are not tried; a node no child of which matches is itself the result.
 Children inherit their parent's receivers and settings. The root is the default route.
+
+As in Alertmanager, a route may group its alarms (`group_by`, `group_wait`, `group_interval`),
+re-send what still fires (`repeat_interval`), and top-level `inhibit_rules` mute target alarms
+while a matching source alarm fires. What happens with the groups is in `grouping`.
 """
 
 from __future__ import annotations
 
 import fnmatch
-from dataclasses import dataclass, field
+import re
+from dataclasses import dataclass
 from typing import Any
 
 from .alarm import SEVERITIES, Alarm
@@ -17,6 +22,7 @@ from .alarm import SEVERITIES, Alarm
 RECEIVER_TYPES = ("slack", "pagerduty", "email", "webhook")
 INSUFFICIENT_DATA_MODES = ("ignore", "notify")
 _MATCH_KEYS = ("env", "severity", "alarm_name", "namespace", "tags")
+_TIMING_KEYS = ("group_wait", "group_interval", "repeat_interval")
 _ROUTE_KEYS = {
     "name",
     "match",
@@ -25,7 +31,16 @@ _ROUTE_KEYS = {
     "routes",
     "insufficient_data",
     "send_resolved",
+    "group_by",
+    *_TIMING_KEYS,
 }
+# What group_by and an inhibit rule's `equal` may name; `tags.<Key>` names a tag.
+LABELS = ("env", "severity", "alarm_name", "namespace", "alarm_type", "account", "region")
+_DURATION = re.compile(r"^(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$")
+# Alertmanager's defaults for a grouped route; a route without group_by sends each alarm alone,
+# at once, as before grouping existed.
+GROUPED_TIMING = {"group_wait": 30, "group_interval": 300, "repeat_interval": 4 * 3600}
+ALONE_TIMING = {"group_wait": 0, "group_interval": 0, "repeat_interval": 4 * 3600}
 
 
 class RoutingConfigError(ValueError):
@@ -76,6 +91,20 @@ class Route:
     insufficient_data: str = "ignore"
     send_resolved: bool = True
     routes: tuple[Route, ...] = ()
+    group_by: tuple[str, ...] | None = None  # None: every alarm is a group of its own
+    group_wait: int = 0  # seconds
+    group_interval: int = 0
+    repeat_interval: int = ALONE_TIMING["repeat_interval"]  # 0: never repeat
+
+
+@dataclass(frozen=True)
+class InhibitRule:
+    """While an alarm matching `source` fires, alarms matching `target` with the same `equal`
+    labels are muted (never the source alarm itself)."""
+
+    source: Matcher
+    target: Matcher
+    equal: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -83,28 +112,32 @@ class RoutingRules:
     receivers: dict[str, Receiver]
     root: Route
     default_severity: str = "warning"
+    inhibit_rules: tuple[InhibitRule, ...] = ()
 
 
-@dataclass(frozen=True)
-class Delivery:
-    """One notification to send: which receiver, trigger or resolve, and the route that chose it."""
-
-    receiver: Receiver
-    action: str  # trigger | resolve
-    route: str
+def label_value(alarm: Alarm, name: str) -> str:
+    """One label of an alarm, for grouping and inhibition; an absent one is empty."""
+    if name.startswith("tags."):
+        return alarm.tags.get(name[5:], "")
+    return str(getattr(alarm, {"alarm_name": "name"}.get(name, name)) or "")
 
 
-@dataclass(frozen=True)
-class Plan:
-    deliveries: tuple[Delivery, ...]
-    skipped: tuple[tuple[str, str], ...] = field(default=())  # (route, reason)
+def parse_interval(value: Any, where: str) -> int:
+    """`30s`, `5m`, `1h30m` or a number of seconds."""
+    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+        return value
+    match = _DURATION.match(value) if isinstance(value, str) and value else None
+    if not match:
+        raise RoutingConfigError(f"{where}: {value!r} is not a duration such as 30s, 5m, 4h or 1h30m")
+    hours, minutes, seconds = (int(g or 0) for g in match.groups())
+    return hours * 3600 + minutes * 60 + seconds
 
 
 def load_rules(document: Any) -> RoutingRules:
     """Validate a routing document (the JSON shipped with the function or from SSM)."""
     if not isinstance(document, dict):
         raise RoutingConfigError("routing rules: the document must be a JSON object")
-    unknown = set(document) - {"receivers", "route", "defaults"}
+    unknown = set(document) - {"receivers", "route", "defaults", "inhibit_rules"}
     if unknown:
         raise RoutingConfigError(f"routing rules: unknown top-level keys {sorted(unknown)}")
     receivers = _load_receivers(document.get("receivers"))
@@ -120,46 +153,16 @@ def load_rules(document: Any) -> RoutingRules:
     if not root_doc.get("receivers"):
         raise RoutingConfigError("route.receivers: the root (default) route needs a receiver")
     root = _load_route(root_doc, "route", receivers, parent=None)
-    return RoutingRules(receivers=receivers, root=root, default_severity=default_severity)
+    inhibit = _load_inhibit_rules(document.get("inhibit_rules") or [])
+    return RoutingRules(
+        receivers=receivers, root=root, default_severity=default_severity, inhibit_rules=inhibit
+    )
 
 
 def match_routes(alarm: Alarm, rules: RoutingRules) -> list[Route]:
     """The routes an alarm ends up in (at least the root)."""
     found = _walk(rules.root, alarm)
     return found or [rules.root]
-
-
-def plan(alarm: Alarm, rules: RoutingRules) -> Plan:
-    """Which receivers get what for this alarm state change: the whole routing decision."""
-    deliveries: dict[tuple[str, str], Delivery] = {}
-    skipped: list[tuple[str, str]] = []
-    for route in match_routes(alarm, rules):
-        action, reason = decide(alarm, route)
-        if action is None:
-            skipped.append((route.name, reason))
-            continue
-        for name in route.receivers:
-            # A receiver reached through two routes still hears about the alarm once.
-            deliveries.setdefault((name, action), Delivery(rules.receivers[name], action, route.name))
-    return Plan(tuple(deliveries.values()), tuple(skipped))
-
-
-def decide(alarm: Alarm, route: Route) -> tuple[str | None, str]:
-    """trigger, resolve or nothing (with the reason) for one route."""
-    if alarm.state == "ALARM":
-        return "trigger", "alarm"
-    if alarm.state == "INSUFFICIENT_DATA":
-        if route.insufficient_data == "notify":
-            return "trigger", "insufficient data notified on this route"
-        return None, "INSUFFICIENT_DATA ignored on this route"
-    # OK
-    if not route.send_resolved:
-        return None, "resolved notifications are off on this route"
-    if alarm.previous_state == "ALARM":
-        return "resolve", "OK after ALARM"
-    if alarm.previous_state == "INSUFFICIENT_DATA" and route.insufficient_data == "notify":
-        return "resolve", "OK after a notified INSUFFICIENT_DATA"
-    return None, f"nothing to resolve: OK after {alarm.previous_state}"
 
 
 def _walk(route: Route, alarm: Alarm) -> list[Route]:
@@ -222,13 +225,23 @@ def _load_route(doc: Any, where: str, receivers: dict[str, Receiver], parent: Ro
     cont = doc.get("continue", False)
     if not isinstance(send_resolved, bool) or not isinstance(cont, bool):
         raise RoutingConfigError(f"{where}: continue and send_resolved are true or false")
+    group_by = doc.get("group_by", parent.group_by if parent else None)
+    if group_by is not None:
+        group_by = _label_names(group_by, f"{where}.group_by")
+    defaults = GROUPED_TIMING if group_by is not None else ALONE_TIMING
+    timing = {}
+    for key in _TIMING_KEYS:
+        inherited = getattr(parent, key) if parent and parent.group_by == group_by else defaults[key]
+        timing[key] = parse_interval(doc[key], f"{where}.{key}") if key in doc else inherited
     route = Route(
         name=str(doc.get("name") or where),
-        matcher=_load_matcher(doc.get("match") or {}, f"{where}.match"),
+        matcher=load_matcher(doc.get("match") or {}, f"{where}.match"),
         receivers=tuple(names),
         continue_=cont,
         insufficient_data=mode,
         send_resolved=send_resolved,
+        group_by=group_by,
+        **timing,
     )
     children = doc.get("routes") or []
     if not isinstance(children, list):
@@ -239,7 +252,37 @@ def _load_route(doc: Any, where: str, receivers: dict[str, Receiver], parent: Ro
     return Route(**{**route.__dict__, "routes": loaded})
 
 
-def _load_matcher(doc: Any, where: str) -> Matcher:
+def _label_names(value: Any, where: str) -> tuple[str, ...]:
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise RoutingConfigError(f"{where}: must be a list of labels")
+    for name in value:
+        if name not in LABELS and not (name.startswith("tags.") and len(name) > 5):
+            raise RoutingConfigError(f"{where}: {name!r} is not one of {list(LABELS)} or tags.<Key>")
+    return tuple(value)
+
+
+def _load_inhibit_rules(doc: Any) -> tuple[InhibitRule, ...]:
+    if not isinstance(doc, list):
+        raise RoutingConfigError("inhibit_rules: must be a list")
+    rules = []
+    for index, item in enumerate(doc):
+        where = f"inhibit_rules[{index}]"
+        if not isinstance(item, dict) or set(item) - {"source_match", "target_match", "equal"}:
+            raise RoutingConfigError(f"{where}: an object of source_match, target_match and equal")
+        if not item.get("source_match") or not item.get("target_match"):
+            raise RoutingConfigError(f"{where}: source_match and target_match are both required")
+        rules.append(
+            InhibitRule(
+                source=load_matcher(item["source_match"], f"{where}.source_match"),
+                target=load_matcher(item["target_match"], f"{where}.target_match"),
+                equal=_label_names(item.get("equal") or [], f"{where}.equal"),
+            )
+        )
+    return tuple(rules)
+
+
+def load_matcher(doc: Any, where: str) -> Matcher:
+    """A matcher as routes, inhibit rules and silences write it."""
     if not isinstance(doc, dict):
         raise RoutingConfigError(f"{where}: must be an object")
     unknown = set(doc) - set(_MATCH_KEYS)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import time
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -20,7 +20,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
-from .policy import Plan, Policy, PolicyError, Rules, Snapshot, decide, parse_policy
+from .policy import MANAGED_TAG, Plan, Policy, PolicyError, Rules, Snapshot, decide, parse_policy
 
 SERVICE = "snapshot-pruner"
 NAMESPACE = os.environ.get("POWERTOOLS_METRICS_NAMESPACE", "Chat/Ops")
@@ -49,6 +49,7 @@ class Settings:
     policy: Policy
     retention_tag: str
     keep_tag: str
+    managed_tag: tuple[str, str]
     max_deletions: int
     dry_run: bool
 
@@ -66,11 +67,15 @@ class Settings:
             raise ConfigError("MAX_DELETIONS_PER_RUN must be a whole number") from exc
         if cap < 0:
             raise ConfigError("MAX_DELETIONS_PER_RUN must be >= 0")
+        key, sep, value = environ.get("MANAGED_TAG", "=".join(MANAGED_TAG)).partition("=")
+        if not (sep and key.strip() and value.strip()):
+            raise ConfigError("MANAGED_TAG must be key=value (the tag IAM also requires to delete)")
         return cls(
             env=environ.get("ENV", ""),
             policy=policy,
             retention_tag=environ.get("RETENTION_TAG", "snapshot-retention"),
             keep_tag=environ.get("KEEP_TAG", "keep"),
+            managed_tag=(key.strip(), value.strip()),
             max_deletions=cap,
             dry_run=environ.get("DRY_RUN", "false").strip().lower() in ("1", "true", "yes"),
         )
@@ -87,7 +92,7 @@ class Settings:
         requested = event.get("max_deletions")
         if isinstance(requested, int) and not isinstance(requested, bool) and requested >= 0:
             cap = requested if dry_run else min(cap, requested)
-        return Settings(self.env, self.policy, self.retention_tag, self.keep_tag, cap, dry_run)
+        return replace(self, max_deletions=cap, dry_run=dry_run)
 
 
 @logger.inject_lambda_context(clear_state=True)
@@ -114,6 +119,7 @@ def prune(rds: Any, account: str, settings: Settings, *, deadline: float | None 
         per_source=per_source,
         unreadable_sources=unreadable,
         keep_tag=settings.keep_tag,
+        managed_tag=settings.managed_tag,
         max_deletions=settings.max_deletions,
     )
     plan = decide(snapshots, rules)
@@ -210,15 +216,20 @@ def _snapshot(item: dict[str, Any], kind: str, ident: str, source: str | None) -
     )
 
 
-def is_shared(rds: Any, snapshot: Snapshot) -> bool:
-    """Shared with another account (or public): its restore attribute names someone."""
+def sharing(rds: Any, snapshot: Snapshot) -> str | None:
+    """Why the snapshot is restorable outside this account (public, or shared), or None."""
     if snapshot.kind == "instance":
         answer = rds.describe_db_snapshot_attributes(DBSnapshotIdentifier=snapshot.id)
         attrs = answer["DBSnapshotAttributesResult"]["DBSnapshotAttributes"]
     else:
         answer = rds.describe_db_cluster_snapshot_attributes(DBClusterSnapshotIdentifier=snapshot.id)
         attrs = answer["DBClusterSnapshotAttributesResult"]["DBClusterSnapshotAttributes"]
-    return any(a.get("AttributeName") == "restore" and a.get("AttributeValues") for a in attrs)
+    restorers = {
+        v for a in attrs if a.get("AttributeName") == "restore" for v in a.get("AttributeValues") or []
+    }
+    if "all" in restorers:
+        return "public (restore=all): left for a person to look at"
+    return "shared with another account" if restorers else None
 
 
 def carry_out(
@@ -231,8 +242,9 @@ def carry_out(
             plan.skip.extend((s, "out of time this run") for s in plan.delete[index:])
             break
         try:
-            if is_shared(rds, snapshot):
-                plan.skip.append((snapshot, "shared with another account"))
+            shared = sharing(rds, snapshot)
+            if shared:
+                plan.skip.append((snapshot, shared))
                 continue
             if not settings.dry_run:
                 if snapshot.kind == "instance":

@@ -2,9 +2,11 @@
 
 The policy follows `restic forget`: keep the last N snapshots, the newest snapshot of each of
 the last N hours, days, ISO weeks, months and years (buckets counted among the snapshots that
-exist, not calendar slots), and every snapshot taken within a duration of the newest one.
+exist, not calendar slots), and every snapshot taken strictly after the newest one's time minus
+a calendar duration (years and months added as dates, as Go's `time.AddDate` does).
 A snapshot kept by any rule is kept. Whatever the policy says, the newest eligible snapshot of
-every source is kept, and only eligible snapshots are ever considered for deletion.
+every source is kept, and only eligible snapshots - manual, of this account, carrying the
+managed-by tag - are ever considered for deletion.
 """
 
 from __future__ import annotations
@@ -12,8 +14,10 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import astuple, dataclass, field, fields, replace
 from datetime import datetime, timedelta
+
+MANAGED_TAG = ("managed-by", "chat-snapshot-pruner")
 
 BUCKETS: dict[str, Callable[[datetime], object]] = {
     "hourly": lambda t: (t.year, t.month, t.day, t.hour),
@@ -23,11 +27,46 @@ BUCKETS: dict[str, Callable[[datetime], object]] = {
     "yearly": lambda t: t.year,
 }
 _DURATION = re.compile(r"(\d+)([yYmwdh])")
-_UNIT_HOURS = {"y": 365 * 24, "m": 30 * 24, "w": 7 * 24, "d": 24, "h": 1}
 
 
 class PolicyError(ValueError):
     """A retention policy or policy tag that cannot be read."""
+
+
+@dataclass(frozen=True)
+class Duration:
+    """restic's `--keep-within` duration: calendar years and months, then days and hours."""
+
+    years: int = 0
+    months: int = 0
+    days: int = 0
+    hours: int = 0
+
+    def __bool__(self) -> bool:
+        return any((self.years, self.months, self.days, self.hours))
+
+    def covers(self, other: Duration) -> bool:
+        # add_date is monotonic in each argument, so a larger part never ends the window later.
+        return all(getattr(self, f.name) >= getattr(other, f.name) for f in fields(self))
+
+    def limit(self, newest: datetime) -> datetime:
+        """The window's limit: snapshots strictly after it are kept (restic's `After`)."""
+        start = add_date(newest, -self.years, -self.months, -self.days)
+        return start - timedelta(hours=self.hours)
+
+    def text(self) -> str:
+        parts = [f"{n}{u}" for n, u in zip(astuple(self), "ymdh", strict=True) if n]
+        return "".join(parts) or "0"
+
+
+def add_date(t: datetime, years: int, months: int, days: int) -> datetime:
+    """Go's `t.AddDate(years, months, days)`: the month overflows into the year, then the day
+    overflows into the following months (31 March minus one month is 3 March, or 2 March in a
+    leap year); the time of day is unchanged. Times here are UTC, so no offset moves."""
+    month0 = t.month - 1 + months
+    year = t.year + years + month0 // 12
+    first = t.replace(year=year, month=month0 % 12 + 1, day=1)
+    return first + timedelta(days=t.day - 1 + days)
 
 
 @dataclass(frozen=True)
@@ -38,36 +77,42 @@ class Policy:
     weekly: int = 0
     monthly: int = 0
     yearly: int = 0
-    within: timedelta = timedelta(0)
+    within: Duration = Duration()
 
     def covers(self, other: Policy) -> bool:
         """True when this policy keeps at least as much as `other` on every rule."""
-        return all(getattr(self, f.name) >= getattr(other, f.name) for f in fields(self))
+        counts = [f.name for f in fields(self) if f.name != "within"]
+        return all(getattr(self, n) >= getattr(other, n) for n in counts) and self.within.covers(other.within)
 
     def keeps_something(self) -> bool:
         return any(getattr(self, f.name) for f in fields(self))
 
     def spec(self) -> str:
         parts = [f"{f.name}={getattr(self, f.name)}" for f in fields(self) if f.name != "within"]
-        hours = int(self.within.total_seconds() // 3600)
-        parts.append(f"within={hours // 24}d" if hours % 24 == 0 else f"within={hours}h")
+        parts.append(f"within={self.within.text()}")
         return ",".join(parts)
 
 
-def parse_duration(text: str) -> timedelta:
-    """`1y6m`, `30d`, `2w`, `12h`: restic's units (a month is 30 days, a year 365)."""
+def parse_duration(text: str) -> Duration:
+    """`1y6m`, `30d`, `2w`, `12h`: restic's units, kept apart (a month is a calendar month).
+
+    `w` is this project's shorthand for 7 days; restic itself knows y, m, d and h.
+    """
     text = text.strip()
     if text in ("", "0"):
-        return timedelta(0)
-    pos, hours = 0, 0
+        return Duration()
+    pos, parts = 0, dict.fromkeys("ymdh", 0)
     for match in _DURATION.finditer(text):
         if match.start() != pos:
             break
-        hours += int(match.group(1)) * _UNIT_HOURS[match.group(2).lower()]
+        unit, number = match.group(2).lower(), int(match.group(1))
+        if unit == "w":
+            unit, number = "d", number * 7
+        parts[unit] += number
         pos = match.end()
     if pos != len(text):
         raise PolicyError(f"duration {text!r}: use numbers with y, m, w, d, h (e.g. 1y6m, 30d)")
-    return timedelta(hours=hours)
+    return Duration(parts["y"], parts["m"], parts["d"], parts["h"])
 
 
 def parse_policy(spec: str, base: Policy | None = None) -> Policy:
@@ -119,6 +164,7 @@ class Rules:
     per_source: dict[tuple[str, str], Policy] = field(default_factory=dict)
     unreadable_sources: dict[tuple[str, str], str] = field(default_factory=dict)
     keep_tag: str = "keep"
+    managed_tag: tuple[str, str] = MANAGED_TAG
     max_deletions: int | None = None
 
 
@@ -144,6 +190,8 @@ def ineligible_reason(snapshot: Snapshot, rules: Rules) -> str | None:
         return f"status {snapshot.status}"
     if snapshot.created is None:
         return "no creation time"
+    if rules.managed_tag not in snapshot.tags:
+        return "not managed by the pruner (no {}={} tag)".format(*rules.managed_tag)
     if any(key == rules.keep_tag for key, _ in snapshot.tags):
         return f"tagged {rules.keep_tag}"
     if snapshot.source_key in rules.unreadable_sources:
@@ -173,8 +221,9 @@ def keep_reasons(snapshots: list[Snapshot], policy: Policy) -> dict[str, list[st
                 last_bucket = bucket
                 budget -= 1
     if policy.within:
+        limit = policy.within.limit(newest)
         for snap in ordered:
-            if newest - snap.created <= policy.within:
+            if snap.created > limit:
                 reasons[snap.id].append("within")
     return reasons
 

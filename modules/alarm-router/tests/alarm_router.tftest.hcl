@@ -238,6 +238,39 @@ run "data_at_rest_is_encrypted" {
   }
 }
 
+run "group_state_and_the_tick" {
+  command = plan
+
+  assert {
+    condition     = aws_dynamodb_table.state.hash_key == "pk" && aws_dynamodb_table.state.range_key == "sk" && aws_dynamodb_table.state.deletion_protection_enabled
+    error_message = "the state table is keyed pk/sk and protected in prod"
+  }
+  assert {
+    condition     = aws_dynamodb_table.state.ttl[0].enabled && aws_dynamodb_table.state.ttl[0].attribute_name == "expires_at"
+    error_message = "groups, firing alarms and silences expire through TTL"
+  }
+  assert {
+    condition     = aws_dynamodb_table.state.server_side_encryption[0].enabled && aws_dynamodb_table.state.server_side_encryption[0].kms_key_arn == aws_lambda_function.router.kms_key_arn
+    error_message = "the state table is encrypted with the module's key"
+  }
+  assert {
+    condition     = aws_lambda_function.router.environment[0].variables["STATE_TABLE"] == "chat-prod-alarm-router-state"
+    error_message = "the function is given its state table"
+  }
+  assert {
+    condition     = toset(one([for s in jsondecode(aws_iam_role_policy.router.policy).Statement : s.Action if s.Sid == "GroupsSilencesAndFiringAlarms"])) == toset(["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:DeleteItem", "dynamodb:Query"])
+    error_message = "state access is item reads, conditional writes and queries only"
+  }
+  assert {
+    condition     = aws_cloudwatch_event_rule.tick.schedule_expression == "rate(1 minute)" && jsondecode(aws_cloudwatch_event_target.tick.input).kind == "alarm-router.tick"
+    error_message = "the tick runs every minute with the tick event"
+  }
+  assert {
+    condition     = aws_cloudwatch_event_target.tick.dead_letter_config[0].arn == aws_sqs_queue.dlq.arn
+    error_message = "undeliverable ticks are dead-lettered"
+  }
+}
+
 run "router_health_alarms_bypass_the_router" {
   command = plan
 

@@ -144,6 +144,14 @@ run "deletes_only_the_accounts_snapshots_and_never_protected_ones" {
     condition     = one([for s in jsondecode(aws_iam_role_policy.pruner.policy).Statement : s.Condition if s.Sid == "NeverDeleteTaggedToKeep" && s.Effect == "Deny"]) == { Null = { "aws:ResourceTag/keep" = "false" } }
     error_message = "snapshots tagged keep are denied"
   }
+  assert {
+    condition     = one([for s in jsondecode(aws_iam_role_policy.pruner.policy).Statement : s.Condition if s.Sid == "DeleteOwnManualSnapshots" && s.Effect == "Allow"]) == { StringEquals = { "aws:ResourceTag/managed-by" = "chat-snapshot-pruner" } }
+    error_message = "the role deletes only snapshots tagged managed-by=chat-snapshot-pruner"
+  }
+  assert {
+    condition     = aws_lambda_function.pruner.environment[0].variables["MANAGED_TAG"] == "managed-by=chat-snapshot-pruner"
+    error_message = "the code enforces the same managed tag as the role"
+  }
 }
 
 run "failures_reach_on_call_through_the_monitoring_topic" {
