@@ -151,7 +151,7 @@ def _redis_url(env) -> str | None:
     try:
         parsed.port  # noqa: B018 - raises on a malformed port
         db = parsed.path.lstrip("/")
-        if db and not db.isdigit():
+        if db and not (db.isascii() and db.isdigit()):
             raise ValueError(db)
     except ValueError:
         raise ConfigError("REDIS_URL", "malformed port or database index") from None

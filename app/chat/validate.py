@@ -99,12 +99,18 @@ def client_id(data: dict) -> str | None:
     return value
 
 
+def ascii_digits(raw: str) -> bool:
+    """'0'-'9' only: str.isdigit() also accepts superscripts ('¹') that int() refuses, and
+    int() accepts other scripts' digits ('٣') that no client means as an id."""
+    return raw.isascii() and raw.isdigit()
+
+
 def limit(raw, default: int = 50, high: int = 100) -> int:
     if raw is None:
         return default
     wrong = f"'limit' must be a whole number from 1 to {high}"
     if isinstance(raw, str):
-        if not raw.isdigit():
+        if not ascii_digits(raw):
             raise invalid(wrong)
         raw = int(raw)
     if isinstance(raw, bool) or not isinstance(raw, int) or not 1 <= raw <= high:
@@ -115,6 +121,6 @@ def limit(raw, default: int = 50, high: int = 100) -> int:
 def query_id(raw: str | None, field: str) -> int | None:
     if raw is None:
         return None
-    if not raw.isdigit() or len(raw) > 18:
+    if not ascii_digits(raw) or len(raw) > 18:
         raise invalid(f"'{field}' must be a message id")
     return int(raw)

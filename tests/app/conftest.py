@@ -34,6 +34,16 @@ def make_user(base):
 
 
 @pytest.fixture
+def alice(make_user):
+    return make_user()
+
+
+@pytest.fixture
+def bob(make_user):
+    return make_user()
+
+
+@pytest.fixture
 def api(base):
     return lambda token=None: Api(base, token)
 

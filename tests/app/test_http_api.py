@@ -236,6 +236,11 @@ def test_history_pages_with_before_and_after_ascending(base, room_with_messages)
         {"before": "x"},
         {"after": "1.5"},
         {"before": 5, "after": 1},
+        # digits str.isdigit() accepts but int() refuses, and other scripts' digits
+        {"before": "\u00b9"},
+        {"after": "\u0663"},
+        {"limit": "\u00b2"},
+        {"thread": "\u00b9"},
     ],
 )
 def test_history_rejects_bad_queries(base, room_with_messages, params):

@@ -6,25 +6,9 @@ import time
 import pytest
 import socketio
 
-from tests.support.client import Api, SioClient, register
+from tests.support.client import Api, SioClient, refused, register
 
 ISO_Z = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$")
-
-
-def refused(ack, code):
-    assert ack["ok"] is False, ack
-    assert ack["error"]["code"] == code, ack
-    assert ack["error"]["message"]
-
-
-@pytest.fixture
-def alice(make_user):
-    return make_user()
-
-
-@pytest.fixture
-def bob(make_user):
-    return make_user()
 
 
 @pytest.fixture

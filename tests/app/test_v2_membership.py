@@ -5,10 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-
-def refused(ack, code):
-    assert ack["ok"] is False, ack
-    assert ack["error"]["code"] == code, ack
+from tests.support.client import refused
 
 
 def status(resp, code):

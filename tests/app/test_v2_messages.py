@@ -4,20 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-
-def refused(ack, code):
-    assert ack["ok"] is False, ack
-    assert ack["error"]["code"] == code, ack
-
-
-@pytest.fixture
-def alice(make_user):
-    return make_user()
-
-
-@pytest.fixture
-def bob(make_user):
-    return make_user()
+from tests.support.client import refused
 
 
 @pytest.fixture

@@ -8,16 +8,6 @@ import uuid
 import pytest
 
 
-@pytest.fixture
-def alice(make_user):
-    return make_user()
-
-
-@pytest.fixture
-def bob(make_user):
-    return make_user()
-
-
 def send(client, room, body, **extra):
     ack = client.call("send", {"room": room, "body": body, **extra})
     assert ack["ok"], ack
@@ -96,7 +86,16 @@ def test_only_what_the_caller_may_read(alice, bob, make_user, room_factory, api,
 
 @pytest.mark.parametrize(
     "params",
-    [{}, {"q": ""}, {"q": "   "}, {"q": "x" * 201}, {"q": "a", "limit": "0"}, {"q": "a", "limit": "51"}],
+    [
+        {},
+        {"q": ""},
+        {"q": "   "},
+        {"q": "x" * 201},
+        {"q": "a", "limit": "0"},
+        {"q": "a", "limit": "51"},
+        {"q": "a", "before": "\u00b9"},
+        {"q": "a", "limit": "\u0665"},
+    ],
 )
 def test_bad_search_queries_are_invalid(alice, api, params):
     r = api(alice[1]).get("/api/search", params=params)

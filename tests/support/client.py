@@ -407,3 +407,10 @@ def tcp_queues(local_port: int, remote_port: int) -> tuple[int, int] | None:
             tx, rx = queues.split(":")
             return int(tx, 16), int(rx, 16)
     return None
+
+
+def refused(ack: dict, code: str) -> None:
+    """An ack in the contract's error envelope, with that code and a message."""
+    assert ack["ok"] is False, ack
+    assert ack["error"]["code"] == code, ack
+    assert ack["error"]["message"]
