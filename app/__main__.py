@@ -22,6 +22,11 @@ def main(argv: list[str] | None = None) -> None:
     serve_p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     serve_p.add_argument("--port", type=int, default=8000, help="port to listen on (default 8000)")
     sub.add_parser("migrate", help="apply database migrations (idempotent)")
+    sub.add_parser(
+        "roles",
+        help="create or update the chat_migrate and chat_app database roles (PostgreSQL; "
+        "run with the master user's DATABASE_URL; idempotent)",
+    )
     args = parser.parse_args(argv)
 
     # configuration is read before anything heavy is imported, and the event loop is
@@ -35,6 +40,9 @@ def main(argv: list[str] | None = None) -> None:
 
     if args.command == "migrate":
         _migrate(config)
+        return
+    if args.command == "roles":
+        _roles(config)
         return
     if not 0 < args.port < 65536:
         _fail(f"--port: {args.port} is not a TCP port")
@@ -61,7 +69,7 @@ def _migrate(config) -> None:
     from .storage import migrate
     from .storage.engine import make_engine
 
-    engine = make_engine(config.database_url)
+    engine = make_engine(config.database_url, iam_region=config.database_iam_region)
     try:
         before, after = migrate.upgrade(engine)
     except Unavailable as exc:
@@ -70,6 +78,20 @@ def _migrate(config) -> None:
         print(f"database is up to date (revision {after})")
     else:
         print(f"database migrated from {before or 'empty'} to {after}")
+
+
+def _roles(config) -> None:
+    from .errors import Unavailable
+    from .storage import roles
+    from .storage.engine import make_engine
+
+    if not config.is_postgres:
+        _fail("DATABASE_URL: database roles are PostgreSQL's; SQLite has none")
+    try:
+        roles.apply(make_engine(config.database_url, iam_region=config.database_iam_region))
+    except Unavailable as exc:
+        _fail(f"DATABASE_URL: cannot create the roles: {exc.detail}")
+    print("database roles chat_migrate and chat_app are up to date")
 
 
 if __name__ == "__main__":

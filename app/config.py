@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlparse
 
-from .storage.urls import database_url
+from .storage.urls import check_iam_auth_url, database_url
 
 ASYNC_MODES = ("eventlet", "gevent")
 DEFAULT_ASYNC_MODE = "eventlet"
@@ -101,6 +101,7 @@ class Config:
     fastpath: bool = True
     ping_interval: int = 25
     ping_timeout: int = 20
+    database_iam_region: str | None = None
 
     @property
     def is_postgres(self) -> bool:
@@ -139,6 +140,20 @@ def _database_url(env) -> str:
         return database_url(raw)
     except ValueError as exc:
         raise ConfigError("DATABASE_URL", str(exc)) from None
+
+
+def _database_iam_region(env, url: str) -> str | None:
+    """The region RDS IAM tokens are signed for, or None when the URL's password is used."""
+    if not _bool(env, "DATABASE_IAM_AUTH"):
+        return None
+    try:
+        check_iam_auth_url(url)
+    except ValueError as exc:
+        raise ConfigError("DATABASE_IAM_AUTH", str(exc)) from None
+    region = (env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or "").strip()
+    if not region:
+        raise ConfigError("AWS_REGION", "required with DATABASE_IAM_AUTH=1: tokens are signed for one region")
+    return region
 
 
 def _redis_url(env) -> str | None:
@@ -213,6 +228,7 @@ def load(env: dict | None = None, *, serving: bool = True) -> Config:
 
     return Config(
         database_url=database_url,
+        database_iam_region=_database_iam_region(env, database_url),
         redis_url=_redis_url(env),
         secret_key=secret,
         secret_key_generated=generated,

@@ -75,7 +75,9 @@ def _send_path(config: Config, engine):
     if not config.persist_messages:
         return UnpersistedSendPath()
     if config.is_postgres:
-        return PostgresSendPath(make_send_engine(config.database_url), ACTION_DEADLINE)
+        return PostgresSendPath(
+            make_send_engine(config.database_url, iam_region=config.database_iam_region), ACTION_DEADLINE
+        )
     return SqliteSendPath(engine)
 
 
@@ -118,7 +120,7 @@ def create_service(config: Config) -> Service:
     fastpaths = fastpath.install(config.async_mode, config.fastpath, config.ws_backlog_limit)
     metrics = Metrics(config.metrics_namespace, config.app_env, instance_id)
 
-    engine = make_engine(config.database_url, config.db_pool_size)
+    engine = make_engine(config.database_url, config.db_pool_size, config.database_iam_region)
     database = Database(engine)
     store = MessageStore(engine, _send_path(config, engine))
     state = make_state(config, instance_id)

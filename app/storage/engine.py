@@ -8,7 +8,25 @@ from sqlalchemy.engine import Engine
 from .sendbatch import prepare_send_batch
 
 
-def make_engine(url: str, pool_size: int = 10) -> Engine:
+def use_iam_tokens(engine: Engine, region: str) -> None:
+    """Every new connection authenticates with an RDS IAM token (valid 15 minutes, so a
+    token is made per connection, never cached): the instance role's credentials sign it
+    locally with SigV4, no network call. The URL names the user; it has no password."""
+    import boto3  # only deployments on RDS need it at connect time
+
+    rds = boto3.session.Session(region_name=region).client("rds")
+
+    @event.listens_for(engine, "do_connect")
+    def _token(_dialect, _record, _cargs, cparams):
+        cparams["password"] = rds.generate_db_auth_token(
+            DBHostname=cparams["host"],
+            Port=int(cparams.get("port") or 5432),
+            DBUsername=cparams["user"],
+            Region=region,
+        )
+
+
+def make_engine(url: str, pool_size: int = 10, iam_region: str | None = None) -> Engine:
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
 
@@ -21,7 +39,7 @@ def make_engine(url: str, pool_size: int = 10) -> Engine:
             cur.close()
 
         return engine
-    return create_engine(
+    engine = create_engine(
         url,
         pool_size=pool_size,
         max_overflow=pool_size,
@@ -30,9 +48,12 @@ def make_engine(url: str, pool_size: int = 10) -> Engine:
         pool_recycle=1800,
         connect_args={"connect_timeout": 5, "application_name": "chat"},
     )
+    if iam_region:
+        use_iam_tokens(engine, iam_region)
+    return engine
 
 
-def make_send_engine(url: str, pool_size: int = 5) -> Engine:
+def make_send_engine(url: str, pool_size: int = 5, iam_region: str | None = None) -> Engine:
     """The engine of the send hot path (PostgreSQL): every statement commits by itself, so
     no isolation level is switched per checkout, and there is no ping per checkout either.
     Every connection prepares the send statement when it connects (storage/sendbatch.py). A
@@ -49,4 +70,6 @@ def make_send_engine(url: str, pool_size: int = 5) -> Engine:
         connect_args={"connect_timeout": 5, "application_name": "chat-send"},
     )
     event.listen(engine, "connect", lambda dbapi_conn, _record: prepare_send_batch(dbapi_conn))
+    if iam_region:
+        use_iam_tokens(engine, iam_region)
     return engine

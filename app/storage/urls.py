@@ -26,3 +26,15 @@ def database_url(raw: str) -> str:
         # which psycogreen makes cooperative
         url = url.set(drivername="postgresql+psycopg2")
     return url.render_as_string(hide_password=False)
+
+
+def check_iam_auth_url(url: str) -> None:
+    """With IAM database authentication the URL names the user and no password: the
+    password of each new connection is a 15-minute token signed for that user."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "postgresql":
+        raise ValueError("needs a postgresql:// DATABASE_URL (RDS)")
+    if not parsed.username:
+        raise ValueError("DATABASE_URL must name the database user (postgresql://chat_app@host/db)")
+    if parsed.password:
+        raise ValueError("DATABASE_URL must not carry a password: each connection gets a token")
