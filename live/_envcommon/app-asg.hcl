@@ -60,6 +60,7 @@ dependency "postgres" {
     port                   = 5432
     database_name          = "chat"
     master_user_secret_arn = "arn:aws:secretsmanager:us-west-2:123456789012:secret:rds!db-mock-AbCdEf"
+    instance_resource_id   = "db-MOCKRESOURCEID0123456789"
     kms_key_arn            = "arn:aws:kms:us-west-2:123456789012:key/00000000-0000-0000-0000-000000000002"
   }
 }
@@ -99,9 +100,14 @@ inputs = {
   alb_arn_suffix          = dependency.alb.outputs.alb_arn_suffix
   target_group_arn_suffix = dependency.alb.outputs.target_group_arn_suffix
 
-  database_host         = dependency.postgres.outputs.address
-  database_port         = dependency.postgres.outputs.port
-  database_name         = dependency.postgres.outputs.database_name
+  database_host = dependency.postgres.outputs.address
+  database_port = dependency.postgres.outputs.port
+  database_name = dependency.postgres.outputs.database_name
+  # IAM database authentication as chat_app / chat_migrate (docs/runbook.md, "Database
+  # roles"); an environment sets app.database_iam_auth = false only for its first deploy,
+  # before `python -m app roles` has run, or for break-glass: the master secret is then read.
+  database_iam_auth     = try(local.env.app.database_iam_auth, true)
+  database_resource_id  = dependency.postgres.outputs.instance_resource_id
   database_secret_arn   = dependency.postgres.outputs.master_user_secret_arn
   redis_url             = dependency.redis.outputs.redis_url
   redis_auth_secret_arn = dependency.redis.outputs.auth_token_secret_arn

@@ -15,14 +15,32 @@ locals {
   ssm_path_arn   = "arn:${local.partition}:ssm:${local.region}:${local.account_id}:parameter/${var.name}/app"
   log_group_name = "/${var.name}/app"
 
+  # The database roles of app/storage/roles.sql; with IAM authentication the
+  # instances log in as these users with tokens and never see a password.
+  database_users = { serve = "chat_app", migrate = "chat_migrate" }
+  database_login = var.database_iam_auth ? {
+    DATABASE_IAM_AUTH     = "1"
+    DATABASE_USER         = local.database_users.serve
+    DATABASE_MIGRATE_USER = local.database_users.migrate
+    } : var.database_secret_arn == null ? {} : {
+    DATABASE_SECRET_ARN = var.database_secret_arn
+  }
+  database_user_arns = var.database_iam_auth && var.database_resource_id != null ? [
+    for user in values(local.database_users) :
+    "arn:${local.partition}:rds-db:${local.region}:${local.account_id}:dbuser:${var.database_resource_id}/${user}"
+  ] : []
+  readable_secrets = compact([
+    var.database_iam_auth ? "" : var.database_secret_arn,
+    var.redis_auth_secret_arn,
+  ])
+
   # Everything the service reads at boot. Secrets are referenced by ARN
   # (<X>_SECRET_ARN) and resolved on the instance, never stored here.
-  app_config = merge(var.extra_environment, {
+  app_config = merge(var.extra_environment, local.database_login, {
     APP_ENV               = var.environment
     DATABASE_HOST         = var.database_host
     DATABASE_PORT         = tostring(var.database_port)
     DATABASE_NAME         = var.database_name
-    DATABASE_SECRET_ARN   = var.database_secret_arn
     REDIS_URL             = var.redis_url
     REDIS_AUTH_SECRET_ARN = var.redis_auth_secret_arn
     SECRET_KEY_SECRET_ARN = aws_secretsmanager_secret.secret_key.arn
@@ -208,13 +226,20 @@ data "aws_iam_policy_document" "app" {
   }
 
   statement {
-    sid     = "ReadOwnSecrets"
-    actions = ["secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"]
-    resources = [
-      var.database_secret_arn,
-      var.redis_auth_secret_arn,
-      aws_secretsmanager_secret.secret_key.arn,
-    ]
+    sid       = "ReadOwnSecrets"
+    actions   = ["secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"]
+    resources = concat(local.readable_secrets, [aws_secretsmanager_secret.secret_key.arn])
+  }
+
+  # IAM database authentication: a token for the service's two database users,
+  # on this database only. Absent when the master secret is used instead.
+  dynamic "statement" {
+    for_each = var.database_iam_auth ? [1] : []
+    content {
+      sid       = "ConnectAsServiceDatabaseUsers"
+      actions   = ["rds-db:connect"]
+      resources = local.database_user_arns
+    }
   }
 
   statement {
@@ -383,6 +408,15 @@ resource "aws_launch_template" "app" {
 
   lifecycle {
     create_before_destroy = true
+
+    precondition {
+      condition     = !var.database_iam_auth || var.database_resource_id != null
+      error_message = "database_iam_auth needs database_resource_id (postgres module output instance_resource_id)."
+    }
+    precondition {
+      condition     = var.database_iam_auth || var.database_secret_arn != null
+      error_message = "database_iam_auth = false needs database_secret_arn (postgres module output master_user_secret_arn)."
+    }
   }
 
   depends_on = [aws_ssm_parameter.app, aws_secretsmanager_secret_version.secret_key]

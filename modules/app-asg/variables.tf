@@ -202,12 +202,31 @@ variable "database_name" {
   }
 }
 
-variable "database_secret_arn" {
-  description = "Secret with the database credentials as JSON {username, password}: the RDS-managed master secret (postgres module output master_user_secret_arn)."
+variable "database_iam_auth" {
+  description = "Connect to PostgreSQL with RDS IAM authentication tokens: the service as chat_app (rows only), migrations as chat_migrate (the schema's owner), and the instances cannot read the master secret. Needs database_resource_id and the roles created once with `python -m app roles` (docs/runbook.md). false: connect as the user of database_secret_arn (the master user), for the first deploy before the roles exist or for break-glass."
+  type        = bool
+  default     = true
+  nullable    = false
+}
+
+variable "database_resource_id" {
+  description = "RDS instance resource ID (postgres module output instance_resource_id): names the database users the instances may connect as (rds-db:connect). Required when database_iam_auth is true."
   type        = string
+  default     = null
 
   validation {
-    condition     = can(regex("^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:[0-9]{12}:secret:.+$", var.database_secret_arn))
+    condition     = var.database_resource_id == null || can(regex("^db-[A-Z0-9]+$", var.database_resource_id))
+    error_message = "database_resource_id must be an RDS resource ID such as db-ABCDEFGHIJKLMNOPQRSTUVWXYZ."
+  }
+}
+
+variable "database_secret_arn" {
+  description = "Secret with the database credentials as JSON {username, password}: the RDS-managed master secret (postgres module output master_user_secret_arn). Used only when database_iam_auth is false; required then."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.database_secret_arn == null || can(regex("^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:[0-9]{12}:secret:.+$", var.database_secret_arn))
     error_message = "database_secret_arn must be a Secrets Manager secret ARN."
   }
 }

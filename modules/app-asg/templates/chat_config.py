@@ -3,9 +3,12 @@
 Reads every SSM parameter under one path (the service's settings) and, for each parameter
 named ``<X>_SECRET_ARN``, the secret it points to, then writes a systemd EnvironmentFile:
 
-- ``DATABASE_SECRET_ARN`` (RDS-managed JSON ``{username, password}``) together with
-  ``DATABASE_HOST``, ``DATABASE_PORT`` and ``DATABASE_NAME`` becomes ``DATABASE_URL``
-  (TLS verified against the RDS CA bundle);
+- with ``DATABASE_IAM_AUTH=1``, ``DATABASE_USER`` (``--role serve``) or
+  ``DATABASE_MIGRATE_USER`` (``--role migrate``) together with ``DATABASE_HOST``,
+  ``DATABASE_PORT`` and ``DATABASE_NAME`` becomes a ``DATABASE_URL`` without a password: the
+  service signs an IAM token for each connection (TLS verified against the RDS CA bundle);
+- otherwise ``DATABASE_SECRET_ARN`` (RDS-managed JSON ``{username, password}``) with the
+  same pieces becomes ``DATABASE_URL`` (the master user: first deploy or break-glass);
 - ``REDIS_AUTH_SECRET_ARN`` (plain token) is put into ``REDIS_URL`` as its password;
 - any other ``<X>_SECRET_ARN`` becomes ``<X>`` (``SECRET_KEY_SECRET_ARN`` -> ``SECRET_KEY``).
 
@@ -26,6 +29,8 @@ from urllib.parse import quote, urlsplit, urlunsplit
 
 SECRET_SUFFIX = "_SECRET_ARN"  # noqa: S105 - a parameter name suffix, not a secret
 DATABASE_PARTS = ("DATABASE_HOST", "DATABASE_PORT", "DATABASE_NAME")
+DATABASE_USERS = {"serve": "DATABASE_USER", "migrate": "DATABASE_MIGRATE_USER"}
+ROLES = tuple(DATABASE_USERS)
 
 
 class ConfigFetchError(Exception):
@@ -46,21 +51,35 @@ def read_parameters(ssm, path: str) -> dict[str, str]:
     return found
 
 
-def database_url(params: dict[str, str], secret: str, ca_bundle: str) -> str:
+def _database_address(params: dict[str, str], beside: str, ca_bundle: str) -> str:
     missing = [name for name in DATABASE_PARTS if not params.get(name)]
     if missing:
-        raise ConfigFetchError(f"{', '.join(missing)} missing beside DATABASE_SECRET_ARN")
+        raise ConfigFetchError(f"{', '.join(missing)} missing beside {beside}")
+    return (
+        f"@{params['DATABASE_HOST']}:{params['DATABASE_PORT']}/{params['DATABASE_NAME']}"
+        f"?sslmode=verify-full&sslrootcert={quote(ca_bundle, safe='/')}"
+    )
+
+
+def database_url(params: dict[str, str], secret: str, ca_bundle: str) -> str:
+    address = _database_address(params, "DATABASE_SECRET_ARN", ca_bundle)
     try:
         creds = json.loads(secret)
         user, password = creds["username"], creds["password"]
     except (ValueError, KeyError, TypeError):
         raise ConfigFetchError("DATABASE_SECRET_ARN: secret is not JSON with username and password") from None
     # RDS-generated passwords contain URL delimiters; quote everything.
-    return (
-        f"postgresql://{quote(user, safe='')}:{quote(password, safe='')}"
-        f"@{params['DATABASE_HOST']}:{params['DATABASE_PORT']}/{params['DATABASE_NAME']}"
-        f"?sslmode=verify-full&sslrootcert={quote(ca_bundle, safe='/')}"
-    )
+    return f"postgresql://{quote(user, safe='')}:{quote(password, safe='')}{address}"
+
+
+def iam_database_url(params: dict[str, str], role: str, ca_bundle: str) -> str:
+    """The passwordless URL of ``role``'s database user; the service adds a token per connection."""
+    if "DATABASE_SECRET_ARN" in params:
+        raise ConfigFetchError("DATABASE_SECRET_ARN and DATABASE_IAM_AUTH=1 exclude each other")
+    user = params.get(DATABASE_USERS[role], "")
+    if not user:
+        raise ConfigFetchError(f"{DATABASE_USERS[role]} missing beside DATABASE_IAM_AUTH=1")
+    return f"postgresql://{quote(user, safe='')}{_database_address(params, 'DATABASE_IAM_AUTH=1', ca_bundle)}"
 
 
 def redis_url_with_token(url: str | None, token: str) -> str:
@@ -74,10 +93,15 @@ def redis_url_with_token(url: str | None, token: str) -> str:
 
 
 def build_environment(
-    params: dict[str, str], get_secret: Callable[[str], str], ca_bundle: str
+    params: dict[str, str], get_secret: Callable[[str], str], ca_bundle: str, role: str = "serve"
 ) -> dict[str, str]:
-    """The service's environment from the parameters; ``get_secret`` reads one secret ARN."""
+    """The environment of ``role`` (``serve`` or ``migrate``) from the parameters;
+    ``get_secret`` reads one secret ARN."""
     env = dict(params)
+    if env.get("DATABASE_IAM_AUTH") == "1":
+        env["DATABASE_URL"] = iam_database_url(env, role, ca_bundle)
+    for name in DATABASE_USERS.values():
+        env.pop(name, None)
     secrets = {
         name[: -len(SECRET_SUFFIX)]: env.pop(name) for name in sorted(params) if name.endswith(SECRET_SUFFIX)
     }
@@ -125,6 +149,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--region", required=True)
     parser.add_argument("--output", required=True, help="EnvironmentFile to write (mode 0600)")
     parser.add_argument("--ca-bundle", required=True, help="RDS CA bundle for sslrootcert")
+    parser.add_argument(
+        "--role", choices=ROLES, default="serve", help="whose database user: the service's or migrations'"
+    )
     args = parser.parse_args(argv)
 
     import boto3
@@ -142,7 +169,7 @@ def main(argv: list[str] | None = None) -> int:
 
     try:
         params = read_parameters(ssm, args.path)
-        env = build_environment(params, get_secret, args.ca_bundle)
+        env = build_environment(params, get_secret, args.ca_bundle, args.role)
         write_private(args.output, render(env))
     except (ClientError, BotoCoreError) as exc:
         print(f"chat-config: SSM {args.path}: {exc}", file=sys.stderr)

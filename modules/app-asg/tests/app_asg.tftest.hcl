@@ -56,6 +56,7 @@ variables {
   target_group_arn_suffix = "targetgroup/chat-test-app/0123456789abcdef"
   database_host           = "chat-test-postgres.abc.eu-west-1.rds.amazonaws.com"
   database_secret_arn     = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:rds!db-1234"
+  database_resource_id    = "db-ABCDEFGHIJKLMNOPQRSTUV0123"
   redis_url               = "rediss://master.chat-test-redis.abc.euw1.cache.amazonaws.com:6379/0"
   redis_auth_secret_arn   = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:chat-test/redis/auth-token-abc"
   secret_kms_key_arns     = ["arn:aws:kms:eu-west-1:123456789012:key/postgres", "arn:aws:kms:eu-west-1:123456789012:key/redis"]
@@ -132,7 +133,8 @@ run "settings_are_stored_encrypted_under_the_app_path" {
 
   assert {
     condition = toset(keys(aws_ssm_parameter.app)) == toset([
-      "APP_ENV", "DATABASE_HOST", "DATABASE_PORT", "DATABASE_NAME", "DATABASE_SECRET_ARN",
+      "APP_ENV", "DATABASE_HOST", "DATABASE_PORT", "DATABASE_NAME",
+      "DATABASE_IAM_AUTH", "DATABASE_USER", "DATABASE_MIGRATE_USER",
       "REDIS_URL", "REDIS_AUTH_SECRET_ARN", "SECRET_KEY_SECRET_ARN", "MEDIA_BUCKET",
       "CORS_ORIGINS", "PROXY_HOPS", "SOCKETIO_CHANNEL", "METRICS_NAMESPACE",
     ])
@@ -243,9 +245,20 @@ run "instance_role_grants_only_what_the_service_does" {
   }
   assert {
     condition = toset(one([for s in data.aws_iam_policy_document.app.statement : s if s.sid == "ReadOwnSecrets"]).resources) == toset([
-      var.database_secret_arn, var.redis_auth_secret_arn, aws_secretsmanager_secret.secret_key.arn,
+      var.redis_auth_secret_arn, aws_secretsmanager_secret.secret_key.arn,
     ])
-    error_message = "The role may read only the database, Redis and SECRET_KEY secrets."
+    error_message = "With IAM database authentication the role may read only the Redis and SECRET_KEY secrets: never the master secret."
+  }
+  assert {
+    condition = toset(one([for s in data.aws_iam_policy_document.app.statement : s if s.sid == "ConnectAsServiceDatabaseUsers"]).resources) == toset([
+      "arn:aws:rds-db:eu-west-1:123456789012:dbuser:db-ABCDEFGHIJKLMNOPQRSTUV0123/chat_app",
+      "arn:aws:rds-db:eu-west-1:123456789012:dbuser:db-ABCDEFGHIJKLMNOPQRSTUV0123/chat_migrate",
+    ]) && toset(one([for s in data.aws_iam_policy_document.app.statement : s if s.sid == "ConnectAsServiceDatabaseUsers"]).actions) == toset(["rds-db:connect"])
+    error_message = "rds-db:connect must name this database's chat_app and chat_migrate users only."
+  }
+  assert {
+    condition     = aws_ssm_parameter.app["DATABASE_IAM_AUTH"].value == "1" && aws_ssm_parameter.app["DATABASE_USER"].value == "chat_app" && aws_ssm_parameter.app["DATABASE_MIGRATE_USER"].value == "chat_migrate"
+    error_message = "The service must log in as chat_app and migrate as chat_migrate, with IAM tokens."
   }
   assert {
     condition     = toset(one([for s in data.aws_iam_policy_document.app.statement : s if s.sid == "MediaObjects"]).resources) == toset(["arn:aws:s3:::chat-test-media-abc/*"])
@@ -329,4 +342,42 @@ run "rejects_max_below_min" {
   }
 
   expect_failures = [var.max_size]
+}
+
+run "master_secret_mode_for_the_first_deploy_or_break_glass" {
+  command = apply
+
+  variables {
+    database_iam_auth = false
+  }
+
+  assert {
+    condition     = aws_ssm_parameter.app["DATABASE_SECRET_ARN"].value == var.database_secret_arn && !contains(keys(aws_ssm_parameter.app), "DATABASE_IAM_AUTH")
+    error_message = "Without IAM authentication the instances read the master secret by ARN."
+  }
+  assert {
+    condition     = contains(one([for s in data.aws_iam_policy_document.app.statement : s if s.sid == "ReadOwnSecrets"]).resources, var.database_secret_arn) && length([for s in data.aws_iam_policy_document.app.statement : s if s.sid == "ConnectAsServiceDatabaseUsers"]) == 0
+    error_message = "Without IAM authentication: the master secret is readable and no rds-db:connect is granted."
+  }
+}
+
+run "iam_auth_needs_the_database_resource_id" {
+  command = plan
+
+  variables {
+    database_resource_id = null
+  }
+
+  expect_failures = [aws_launch_template.app]
+}
+
+run "master_secret_mode_needs_the_secret" {
+  command = plan
+
+  variables {
+    database_iam_auth   = false
+    database_secret_arn = null
+  }
+
+  expect_failures = [aws_launch_template.app]
 }

@@ -362,3 +362,65 @@ def test_the_service_accepts_what_the_fetcher_writes(monkeypatch):
     assert config.proxy_hops == 2 and config.app_env == "prod"
     assert config.cors_origins == ("https://chat.example.com",)
     assert config.secret_key == "k" * 64
+
+
+IAM_PARAMS = {
+    **{k: v for k, v in BASE_PARAMS.items() if k != "DATABASE_SECRET_ARN"},
+    "DATABASE_IAM_AUTH": "1",
+    "DATABASE_USER": "chat_app",
+    "DATABASE_MIGRATE_USER": "chat_migrate",
+}
+
+
+@pytest.mark.parametrize(("role", "user"), [("serve", "chat_app"), ("migrate", "chat_migrate")])
+def test_iam_auth_gives_each_role_its_user_and_no_password(role, user):
+    env = chat_config.build_environment(IAM_PARAMS, secrets_from(BASE_SECRETS), CA, role)
+    assert env["DATABASE_URL"] == (
+        f"postgresql://{user}@db.example.internal:5432/chat?sslmode=verify-full&sslrootcert={CA}"
+    )
+    assert env["DATABASE_IAM_AUTH"] == "1"
+    assert not {"DATABASE_USER", "DATABASE_MIGRATE_USER", "DATABASE_HOST"} & set(env)
+
+
+@pytest.mark.parametrize(
+    ("params", "message"),
+    [
+        (
+            {**IAM_PARAMS, "DATABASE_SECRET_ARN": "arn:db"},
+            "DATABASE_SECRET_ARN and DATABASE_IAM_AUTH=1 exclude",
+        ),
+        ({k: v for k, v in IAM_PARAMS.items() if k != "DATABASE_USER"}, "DATABASE_USER missing"),
+        (
+            {k: v for k, v in IAM_PARAMS.items() if k != "DATABASE_PORT"},
+            "DATABASE_PORT missing beside DATABASE_IAM",
+        ),
+    ],
+)
+def test_iam_auth_misconfiguration_is_named(params, message):
+    with pytest.raises(chat_config.ConfigFetchError, match=message):
+        chat_config.build_environment(params, secrets_from(BASE_SECRETS), CA)
+
+
+def test_migrations_fetch_their_own_user():
+    text = TEMPLATE.read_text()
+    migrate_unit = text[text.index("chat-migrate.service <<UNIT") :]
+    migrate_unit = migrate_unit[: migrate_unit.index("UNIT\n", len("chat-migrate.service <<UNIT"))]
+    assert "--role migrate" in migrate_unit
+    assert text.count("--role migrate") == 1  # the service and the refresh use the service's user
+
+
+def test_the_service_accepts_what_the_fetcher_writes_with_iam_auth(monkeypatch):
+    monkeypatch.syspath_prepend(str(MODULE.parents[1]))
+    app_config = pytest.importorskip("app.config")
+    sqlalchemy_url = pytest.importorskip("sqlalchemy.engine.url")
+    secrets = dict(BASE_SECRETS, **{"arn:key": "k" * 64})
+    env = parse_environment_file(
+        chat_config.render(chat_config.build_environment(IAM_PARAMS, secrets_from(secrets), CA))
+    )
+    env["AWS_REGION"] = REGION  # /etc/chat/chat.conf
+
+    config = app_config.load(env)
+
+    url = sqlalchemy_url.make_url(config.database_url)
+    assert url.username == "chat_app" and url.password is None
+    assert config.database_iam_region == REGION
