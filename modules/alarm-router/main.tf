@@ -12,7 +12,7 @@ locals {
   function_name = "${var.name}-alarm-router"
   log_group     = "/aws/lambda/${local.function_name}"
   secret_prefix = "${var.name}/alarm-router/"
-  kms_key_arn   = var.kms_key_arn != null ? var.kms_key_arn : aws_kms_key.router[0].arn
+  kms_key_arn   = var.kms_key_arn != null ? var.kms_key_arn : module.key[0].arn
   source_dir    = var.source_dir != null ? var.source_dir : "${path.module}/../../lambdas/alarm_router"
   powertools_layer_arn = var.powertools_layer_arn != null ? var.powertools_layer_arn : (
     "arn:${local.partition}:lambda:${local.region}:017000801446:layer:AWSLambdaPowertoolsPythonV3-python311-${var.architecture}:${var.powertools_layer_version}"
@@ -24,63 +24,32 @@ locals {
 # ---------------------------------------------------------------------------
 # Encryption key (unless one is given)
 # ---------------------------------------------------------------------------
-resource "aws_kms_key" "router" {
-  count = var.kms_key_arn == null ? 1 : 0
+module "key" {
+  source = "../kms-key"
+  count  = var.kms_key_arn == null ? 1 : 0
 
-  description             = "${var.name} alarm router: logs, environment, DLQ, idempotency, secrets, email topic"
-  enable_key_rotation     = true
-  deletion_window_in_days = 30
-  tags                    = merge(local.tags, { Name = "${var.name}-alarm-router" })
-
-  policy = jsonencode({
-    Version = "2012-10-17"
-    Statement = [
-      {
-        Sid       = "AccountAdministersAndDelegatesThroughIam"
-        Effect    = "Allow"
-        Principal = { AWS = "arn:${local.partition}:iam::${local.account_id}:root" }
-        Action = [
-          "kms:CancelKeyDeletion", "kms:Create*", "kms:Decrypt", "kms:Delete*", "kms:Describe*",
-          "kms:Disable*", "kms:Enable*", "kms:Encrypt", "kms:GenerateDataKey*", "kms:Get*",
-          "kms:List*", "kms:Put*", "kms:ReEncrypt*", "kms:Revoke*", "kms:RotateKeyOnDemand",
-          "kms:ScheduleKeyDeletion", "kms:TagResource", "kms:UntagResource", "kms:Update*",
-        ]
-        # In a key policy "*" means this key; PutKeyPolicy accepts nothing else.
-        Resource = "*"
-      },
-      {
-        Sid       = "CloudWatchLogsEncryptsTheFunctionLogGroup"
-        Effect    = "Allow"
-        Principal = { Service = "logs.${local.region}.amazonaws.com" }
-        Action    = ["kms:Decrypt", "kms:Describe*", "kms:Encrypt", "kms:GenerateDataKey*", "kms:ReEncrypt*"]
-        # In a key policy "*" means this key; PutKeyPolicy accepts nothing else.
-        Resource = "*"
-        Condition = {
-          ArnEquals = {
-            "kms:EncryptionContext:aws:logs:arn" = "arn:${local.partition}:logs:${local.region}:${local.account_id}:log-group:${local.log_group}"
-          }
-        }
-      },
-      {
-        # SNS (subscription redrive), EventBridge (target DLQ) and CloudWatch alarms (email topic)
-        # write to the encrypted queue and topic with their own service identities.
-        Sid       = "ServicesWriteToTheEncryptedQueueAndTopic"
-        Effect    = "Allow"
-        Principal = { Service = ["sns.amazonaws.com", "events.amazonaws.com", "cloudwatch.amazonaws.com"] }
-        Action    = ["kms:Decrypt", "kms:GenerateDataKey*"]
-        # In a key policy "*" means this key; PutKeyPolicy accepts nothing else.
-        Resource  = "*"
-        Condition = { StringEquals = { "aws:SourceAccount" = local.account_id } }
-      },
-    ]
-  })
+  alias          = "${var.name}-alarm-router"
+  description    = "${var.name} alarm router: logs, environment, DLQ, idempotency, secrets, email topic"
+  log_group_arns = ["arn:${local.partition}:logs:${local.region}:${local.account_id}:log-group:${local.log_group}"]
+  service_grants = [{
+    # SNS (subscription redrive), EventBridge (target DLQ) and CloudWatch alarms (email topic)
+    # write to the encrypted queue and topic with their own service identities.
+    sid        = "ServicesWriteToTheEncryptedQueueAndTopic"
+    services   = ["sns.amazonaws.com", "events.amazonaws.com", "cloudwatch.amazonaws.com"]
+    actions    = ["kms:Decrypt", "kms:GenerateDataKey"]
+    conditions = [{ test = "StringEquals", variable = "aws:SourceAccount", values = [local.account_id] }]
+  }]
+  tags = merge(local.tags, { Name = "${var.name}-alarm-router" })
 }
 
-resource "aws_kms_alias" "router" {
-  count = var.kms_key_arn == null ? 1 : 0
+moved {
+  from = aws_kms_key.router[0]
+  to   = module.key[0].aws_kms_key.this
+}
 
-  name          = "alias/${var.name}-alarm-router"
-  target_key_id = aws_kms_key.router[0].key_id
+moved {
+  from = aws_kms_alias.router[0]
+  to   = module.key[0].aws_kms_alias.this
 }
 
 # ---------------------------------------------------------------------------

@@ -93,65 +93,30 @@ locals {
 
 # --- KMS: the app's parameters, its SECRET_KEY and its log group -------------
 
-data "aws_iam_policy_document" "key" {
-  #checkov:skip=CKV_AWS_111:This is a KMS key policy, where the resource "*" means this key only; the account statement is what lets IAM policies grant use of the key.
-  #checkov:skip=CKV_AWS_356:This is a KMS key policy: "*" is the only resource a key policy accepts and names the key itself.
-  statement {
-    sid       = "AccountAdministersKey"
-    actions   = local.kms_account_actions
-    resources = ["*"]
+module "key" {
+  source = "../kms-key"
 
-    principals {
-      type        = "AWS"
-      identifiers = ["arn:${local.partition}:iam::${local.account_id}:root"]
-    }
-  }
-
-  statement {
-    sid = "CloudWatchLogsEncryptsAppLogs"
-    actions = [
-      "kms:Decrypt",
-      "kms:DescribeKey",
-      "kms:Encrypt",
-      "kms:GenerateDataKey",
-      "kms:GenerateDataKeyWithoutPlaintext",
-      "kms:ReEncryptFrom",
-      "kms:ReEncryptTo",
-    ]
-    resources = ["*"]
-
-    principals {
-      type        = "Service"
-      identifiers = ["logs.${local.region}.amazonaws.com"]
-    }
-
-    condition {
-      test     = "ArnLike"
-      variable = "kms:EncryptionContext:aws:logs:arn"
-      values   = ["arn:${local.partition}:logs:${local.region}:${local.account_id}:log-group:${local.log_group_name}"]
-    }
-  }
+  alias          = "${var.name}/app"
+  description    = "${var.name}: chat service parameters, SECRET_KEY and logs"
+  log_group_arns = ["arn:${local.partition}:logs:${local.region}:${local.account_id}:log-group:${local.log_group_name}"]
+  tags           = var.tags
 }
 
-resource "aws_kms_key" "app" {
-  description             = "${var.name}: chat service parameters, SECRET_KEY and logs"
-  enable_key_rotation     = true
-  deletion_window_in_days = 30
-  policy                  = data.aws_iam_policy_document.key.json
-
-  tags = var.tags
+moved {
+  from = aws_kms_key.app
+  to   = module.key.aws_kms_key.this
 }
 
-resource "aws_kms_alias" "app" {
-  name          = "alias/${var.name}/app"
-  target_key_id = aws_kms_key.app.key_id
+moved {
+  from = aws_kms_alias.app
+  to   = module.key.aws_kms_alias.this
 }
 
 resource "aws_cloudwatch_log_group" "app" {
   #checkov:skip=CKV_AWS_338:Retention is the variable log_retention_days, whose default (365 days) passes this check and is asserted by the module tests; an environment may keep logs for less to save cost.
   name              = local.log_group_name
   retention_in_days = var.log_retention_days
-  kms_key_id        = aws_kms_key.app.arn
+  kms_key_id        = module.key.arn
 
   tags = var.tags
 }
@@ -168,7 +133,7 @@ resource "aws_secretsmanager_secret" "secret_key" {
   #checkov:skip=CKV2_AWS_57:Rotating SECRET_KEY ends every session; it is rotated deliberately through secret_key_version, not on a schedule.
   name_prefix             = "${var.name}/app/secret-key-"
   description             = "${var.name}: SECRET_KEY of the chat service (signs tokens)"
-  kms_key_id              = aws_kms_key.app.arn
+  kms_key_id              = module.key.arn
   recovery_window_in_days = 7
 
   tags = var.tags
@@ -188,7 +153,7 @@ resource "aws_ssm_parameter" "app" {
   name        = "${local.ssm_path}${each.key}"
   description = "${var.name}: chat service setting ${each.key}"
   type        = "SecureString"
-  key_id      = aws_kms_key.app.arn
+  key_id      = module.key.arn
   value       = local.app_config[each.key]
   tier        = "Standard"
 
@@ -245,7 +210,7 @@ data "aws_iam_policy_document" "app" {
   statement {
     sid       = "DecryptOwnParametersAndSecrets"
     actions   = ["kms:Decrypt"]
-    resources = concat([aws_kms_key.app.arn], var.secret_kms_key_arns)
+    resources = concat([module.key.arn], var.secret_kms_key_arns)
 
     condition {
       test     = "StringEquals"

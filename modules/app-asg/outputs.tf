@@ -40,7 +40,7 @@ output "log_group_arn" {
 
 output "kms_key_arn" {
   description = "KMS key of the service's parameters, SECRET_KEY secret and log group."
-  value       = aws_kms_key.app.arn
+  value       = module.key.arn
 }
 
 output "ssm_parameter_path" {

@@ -6,33 +6,22 @@ locals {
   partition  = data.aws_partition.current.partition
 }
 
-data "aws_iam_policy_document" "key" {
-  #checkov:skip=CKV_AWS_111:This is a KMS key policy, where the resource "*" means this key only; the account statement is what lets IAM policies grant use of the key.
-  #checkov:skip=CKV_AWS_356:This is a KMS key policy: "*" is the only resource a key policy accepts and names the key itself.
-  statement {
-    sid       = "AccountAdministersKey"
-    actions   = local.kms_account_actions
-    resources = ["*"]
+module "key" {
+  source = "../kms-key"
 
-    principals {
-      type        = "AWS"
-      identifiers = ["arn:${local.partition}:iam::${local.account_id}:root"]
-    }
-  }
+  alias       = "${var.name}/artifacts"
+  description = "${var.name}: release artifacts"
+  tags        = var.tags
 }
 
-resource "aws_kms_key" "artifacts" {
-  description             = "${var.name}: release artifacts"
-  enable_key_rotation     = true
-  deletion_window_in_days = 30
-  policy                  = data.aws_iam_policy_document.key.json
-
-  tags = var.tags
+moved {
+  from = aws_kms_key.artifacts
+  to   = module.key.aws_kms_key.this
 }
 
-resource "aws_kms_alias" "artifacts" {
-  name          = "alias/${var.name}/artifacts"
-  target_key_id = aws_kms_key.artifacts.key_id
+moved {
+  from = aws_kms_alias.artifacts
+  to   = module.key.aws_kms_alias.this
 }
 
 resource "aws_s3_bucket" "artifacts" {
@@ -76,7 +65,7 @@ resource "aws_s3_bucket_server_side_encryption_configuration" "artifacts" {
   rule {
     apply_server_side_encryption_by_default {
       sse_algorithm     = "aws:kms"
-      kms_master_key_id = aws_kms_key.artifacts.arn
+      kms_master_key_id = module.key.arn
     }
     bucket_key_enabled = true
   }
@@ -185,7 +174,7 @@ data "aws_iam_policy_document" "read_releases" {
   statement {
     sid       = "DecryptReleases"
     actions   = ["kms:Decrypt"]
-    resources = [aws_kms_key.artifacts.arn]
+    resources = [module.key.arn]
   }
 }
 
@@ -212,6 +201,6 @@ data "aws_iam_policy_document" "publish_releases" {
   statement {
     sid       = "EncryptReleases"
     actions   = ["kms:GenerateDataKey", "kms:Decrypt"]
-    resources = [aws_kms_key.artifacts.arn]
+    resources = [module.key.arn]
   }
 }

@@ -10,7 +10,7 @@ output "bucket_arn" {
 
 output "kms_key_arn" {
   description = "KMS key encrypting the releases; readers need kms:Decrypt on it (app-asg module input artifacts_kms_key_arn)."
-  value       = aws_kms_key.artifacts.arn
+  value       = module.key.arn
 }
 
 output "releases_prefix" {

@@ -11,7 +11,7 @@ locals {
   log_bucket_name = "${var.name}-media-logs-${local.account_id}-${local.region}"
   create_kms_key  = var.kms_key_arn == null
   create_log      = var.access_log_bucket == null
-  kms_key_arn     = local.create_kms_key ? aws_kms_key.media[0].arn : var.kms_key_arn
+  kms_key_arn     = local.create_kms_key ? module.key[0].arn : var.kms_key_arn
   log_bucket      = local.create_log ? aws_s3_bucket.access_logs[0].id : var.access_log_bucket
 
   tags = merge(var.tags, { Name = "${var.name}-media" })
@@ -20,39 +20,26 @@ locals {
 # ---------------------------------------------------------------------------
 # Encryption key
 # ---------------------------------------------------------------------------
-resource "aws_kms_key" "media" {
-  count = local.create_kms_key ? 1 : 0
-
-  description             = "${var.name} chat media uploads"
-  enable_key_rotation     = true
-  deletion_window_in_days = var.kms_key_deletion_window_days
-  tags                    = local.tags
+module "key" {
+  source = "../kms-key"
+  count  = local.create_kms_key ? 1 : 0
 
   # The account administers the key; principals use it only through their IAM policies
   # (the app role gets `app_access_policy_json`).
-  policy = jsonencode({
-    Version = "2012-10-17"
-    Statement = [{
-      Sid       = "AccountAdministersAndDelegatesThroughIam"
-      Effect    = "Allow"
-      Principal = { AWS = "arn:${local.partition}:iam::${local.account_id}:root" }
-      Action = [
-        "kms:CancelKeyDeletion", "kms:Create*", "kms:Decrypt", "kms:Delete*", "kms:Describe*",
-        "kms:Disable*", "kms:Enable*", "kms:Encrypt", "kms:GenerateDataKey*", "kms:Get*",
-        "kms:List*", "kms:Put*", "kms:ReEncrypt*", "kms:Revoke*", "kms:RotateKeyOnDemand",
-        "kms:ScheduleKeyDeletion", "kms:TagResource", "kms:UntagResource", "kms:Update*",
-      ]
-      # In a key policy "*" means this key; PutKeyPolicy accepts nothing else.
-      Resource = "*"
-    }]
-  })
+  alias                   = "${var.name}-media"
+  description             = "${var.name} chat media uploads"
+  deletion_window_in_days = var.kms_key_deletion_window_days
+  tags                    = local.tags
 }
 
-resource "aws_kms_alias" "media" {
-  count = local.create_kms_key ? 1 : 0
+moved {
+  from = aws_kms_key.media[0]
+  to   = module.key[0].aws_kms_key.this
+}
 
-  name          = "alias/${var.name}-media"
-  target_key_id = aws_kms_key.media[0].key_id
+moved {
+  from = aws_kms_alias.media[0]
+  to   = module.key[0].aws_kms_alias.this
 }
 
 # ---------------------------------------------------------------------------

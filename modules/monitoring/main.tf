@@ -108,61 +108,34 @@ locals {
 # ---------------------------------------------------------------------------
 # Encryption key for the alarm topic and the log groups
 # ---------------------------------------------------------------------------
-resource "aws_kms_key" "monitoring" {
-  description             = "${var.name} alarm topic and log groups"
-  enable_key_rotation     = true
-  deletion_window_in_days = var.kms_key_deletion_window_days
-  tags                    = merge(local.tags, { Name = "${var.name}-monitoring" })
+module "key" {
+  source = "../kms-key"
 
-  policy = jsonencode({
-    Version = "2012-10-17"
-    Statement = [
-      {
-        Sid       = "AccountAdministersAndDelegatesThroughIam"
-        Effect    = "Allow"
-        Principal = { AWS = "arn:${local.partition}:iam::${local.account_id}:root" }
-        Action = [
-          "kms:CancelKeyDeletion", "kms:Create*", "kms:Decrypt", "kms:Delete*", "kms:Describe*",
-          "kms:Disable*", "kms:Enable*", "kms:Encrypt", "kms:GenerateDataKey*", "kms:Get*",
-          "kms:List*", "kms:Put*", "kms:ReEncrypt*", "kms:Revoke*", "kms:RotateKeyOnDemand",
-          "kms:ScheduleKeyDeletion", "kms:TagResource", "kms:UntagResource", "kms:Update*",
-        ]
-        # In a key policy "*" means this key; PutKeyPolicy accepts nothing else.
-        Resource = "*"
-      },
-      {
-        # CloudWatch alarms publish to an encrypted topic with the alarm service's own identity.
-        Sid       = "CloudWatchAlarmsPublishToTheEncryptedTopic"
-        Effect    = "Allow"
-        Principal = { Service = "cloudwatch.amazonaws.com" }
-        Action    = ["kms:Decrypt", "kms:GenerateDataKey*"]
-        # In a key policy "*" means this key; PutKeyPolicy accepts nothing else.
-        Resource = "*"
-        Condition = {
-          ArnLike      = { "aws:SourceArn" = "arn:${local.partition}:cloudwatch:${local.region}:${local.account_id}:alarm:*" }
-          StringEquals = { "aws:SourceAccount" = local.account_id }
-        }
-      },
-      {
-        Sid       = "CloudWatchLogsEncryptsTheServiceLogGroups"
-        Effect    = "Allow"
-        Principal = { Service = "logs.${local.region}.amazonaws.com" }
-        Action    = ["kms:Decrypt", "kms:Describe*", "kms:Encrypt", "kms:GenerateDataKey*", "kms:ReEncrypt*"]
-        # In a key policy "*" means this key; PutKeyPolicy accepts nothing else.
-        Resource = "*"
-        Condition = {
-          ArnLike = {
-            "kms:EncryptionContext:aws:logs:arn" = "arn:${local.partition}:logs:${local.region}:${local.account_id}:log-group:/${var.name}/*"
-          }
-        }
-      },
+  alias                   = "${var.name}-monitoring"
+  description             = "${var.name} alarm topic and log groups"
+  deletion_window_in_days = var.kms_key_deletion_window_days
+  log_group_arns          = ["arn:${local.partition}:logs:${local.region}:${local.account_id}:log-group:/${var.name}/*"]
+  service_grants = [{
+    # CloudWatch alarms publish to an encrypted topic with the alarm service's own identity.
+    sid      = "CloudWatchAlarmsPublishToTheEncryptedTopic"
+    services = ["cloudwatch.amazonaws.com"]
+    actions  = ["kms:Decrypt", "kms:GenerateDataKey"]
+    conditions = [
+      { test = "ArnLike", variable = "aws:SourceArn", values = ["arn:${local.partition}:cloudwatch:${local.region}:${local.account_id}:alarm:*"] },
+      { test = "StringEquals", variable = "aws:SourceAccount", values = [local.account_id] },
     ]
-  })
+  }]
+  tags = merge(local.tags, { Name = "${var.name}-monitoring" })
 }
 
-resource "aws_kms_alias" "monitoring" {
-  name          = "alias/${var.name}-monitoring"
-  target_key_id = aws_kms_key.monitoring.key_id
+moved {
+  from = aws_kms_key.monitoring
+  to   = module.key.aws_kms_key.this
+}
+
+moved {
+  from = aws_kms_alias.monitoring
+  to   = module.key.aws_kms_alias.this
 }
 
 # ---------------------------------------------------------------------------
@@ -173,7 +146,7 @@ resource "aws_cloudwatch_log_group" "service" {
 
   name              = "/${var.name}/${each.key}"
   retention_in_days = var.log_retention_days
-  kms_key_id        = aws_kms_key.monitoring.arn
+  kms_key_id        = module.key.arn
   tags              = merge(local.tags, { Name = "/${var.name}/${each.key}" })
 }
 
@@ -182,7 +155,7 @@ resource "aws_cloudwatch_log_group" "service" {
 # ---------------------------------------------------------------------------
 resource "aws_sns_topic" "alarms" {
   name              = "${var.name}-alarms"
-  kms_master_key_id = aws_kms_key.monitoring.arn
+  kms_master_key_id = module.key.arn
   tags              = merge(local.tags, { Name = "${var.name}-alarms" })
 }
 

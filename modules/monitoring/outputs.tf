@@ -10,7 +10,7 @@ output "alarm_topic_name" {
 
 output "kms_key_arn" {
   description = "ARN of the KMS key encrypting the alarm topic and the log groups (a publisher to the topic needs kms:GenerateDataKey* and kms:Decrypt on it)."
-  value       = aws_kms_key.monitoring.arn
+  value       = module.key.arn
 }
 
 output "log_group_names" {

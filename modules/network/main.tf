@@ -208,65 +208,30 @@ resource "aws_vpc_endpoint" "interface" {
 
 # --- Flow logs ---------------------------------------------------------------
 
-data "aws_iam_policy_document" "flow_logs_key" {
-  #checkov:skip=CKV_AWS_111:This is a KMS key policy, where the resource "*" means this key only; the account statement is what lets IAM policies grant use of the key.
-  #checkov:skip=CKV_AWS_356:This is a KMS key policy: "*" is the only resource a key policy accepts and names the key itself.
-  statement {
-    sid       = "AccountAdministersKey"
-    actions   = local.kms_account_actions
-    resources = ["*"]
+module "key" {
+  source = "../kms-key"
 
-    principals {
-      type        = "AWS"
-      identifiers = ["arn:${local.partition}:iam::${local.account_id}:root"]
-    }
-  }
-
-  statement {
-    sid = "CloudWatchLogsUsesKey"
-    actions = [
-      "kms:Decrypt",
-      "kms:DescribeKey",
-      "kms:Encrypt",
-      "kms:GenerateDataKey",
-      "kms:GenerateDataKeyWithoutPlaintext",
-      "kms:ReEncryptFrom",
-      "kms:ReEncryptTo",
-    ]
-    resources = ["*"]
-
-    principals {
-      type        = "Service"
-      identifiers = ["logs.${local.region}.amazonaws.com"]
-    }
-
-    condition {
-      test     = "ArnLike"
-      variable = "kms:EncryptionContext:aws:logs:arn"
-      values   = ["arn:${local.partition}:logs:${local.region}:${local.account_id}:log-group:/${var.name}/vpc-flow-logs"]
-    }
-  }
+  alias          = "${var.name}/vpc-flow-logs"
+  description    = "${var.name}: VPC flow logs"
+  log_group_arns = ["arn:${local.partition}:logs:${local.region}:${local.account_id}:log-group:/${var.name}/vpc-flow-logs"]
+  tags           = var.tags
 }
 
-resource "aws_kms_key" "flow_logs" {
-  description             = "${var.name}: VPC flow logs"
-  enable_key_rotation     = true
-  deletion_window_in_days = 30
-  policy                  = data.aws_iam_policy_document.flow_logs_key.json
-
-  tags = var.tags
+moved {
+  from = aws_kms_key.flow_logs
+  to   = module.key.aws_kms_key.this
 }
 
-resource "aws_kms_alias" "flow_logs" {
-  name          = "alias/${var.name}/vpc-flow-logs"
-  target_key_id = aws_kms_key.flow_logs.key_id
+moved {
+  from = aws_kms_alias.flow_logs
+  to   = module.key.aws_kms_alias.this
 }
 
 resource "aws_cloudwatch_log_group" "flow_logs" {
   #checkov:skip=CKV_AWS_338:Retention is the variable flow_log_retention_days, whose default (365 days) passes this check and is asserted by the module tests; an environment may keep logs for less to save cost.
   name              = "/${var.name}/vpc-flow-logs"
   retention_in_days = var.flow_log_retention_days
-  kms_key_id        = aws_kms_key.flow_logs.arn
+  kms_key_id        = module.key.arn
 
   tags = var.tags
 }

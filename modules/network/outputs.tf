@@ -85,5 +85,5 @@ output "flow_log_group_name" {
 
 output "flow_log_kms_key_arn" {
   description = "KMS key encrypting the flow logs."
-  value       = aws_kms_key.flow_logs.arn
+  value       = module.key.arn
 }

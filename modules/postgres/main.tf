@@ -32,58 +32,23 @@ locals {
 
 # --- KMS: storage, master secret, Performance Insights and the exported logs ---
 
-data "aws_iam_policy_document" "key" {
-  #checkov:skip=CKV_AWS_111:This is a KMS key policy, where the resource "*" means this key only; the account statement is what lets IAM policies grant use of the key.
-  #checkov:skip=CKV_AWS_356:This is a KMS key policy: "*" is the only resource a key policy accepts and names the key itself.
-  statement {
-    sid       = "AccountAdministersKey"
-    actions   = local.kms_account_actions
-    resources = ["*"]
+module "key" {
+  source = "../kms-key"
 
-    principals {
-      type        = "AWS"
-      identifiers = ["arn:${local.partition}:iam::${local.account_id}:root"]
-    }
-  }
-
-  statement {
-    sid = "CloudWatchLogsEncryptsExportedLogs"
-    actions = [
-      "kms:Decrypt",
-      "kms:DescribeKey",
-      "kms:Encrypt",
-      "kms:GenerateDataKey",
-      "kms:GenerateDataKeyWithoutPlaintext",
-      "kms:ReEncryptFrom",
-      "kms:ReEncryptTo",
-    ]
-    resources = ["*"]
-
-    principals {
-      type        = "Service"
-      identifiers = ["logs.${local.region}.amazonaws.com"]
-    }
-
-    condition {
-      test     = "ArnLike"
-      variable = "kms:EncryptionContext:aws:logs:arn"
-      values   = [local.log_group_arn]
-    }
-  }
+  alias          = "${var.name}/postgres"
+  description    = "${var.name}: PostgreSQL storage, master secret, Performance Insights and logs"
+  log_group_arns = [local.log_group_arn]
+  tags           = var.tags
 }
 
-resource "aws_kms_key" "postgres" {
-  description             = "${var.name}: PostgreSQL storage, master secret, Performance Insights and logs"
-  enable_key_rotation     = true
-  deletion_window_in_days = 30
-  policy                  = data.aws_iam_policy_document.key.json
-
-  tags = var.tags
+moved {
+  from = aws_kms_key.postgres
+  to   = module.key.aws_kms_key.this
 }
 
-resource "aws_kms_alias" "postgres" {
-  name          = "alias/${var.name}/postgres"
-  target_key_id = aws_kms_key.postgres.key_id
+moved {
+  from = aws_kms_alias.postgres
+  to   = module.key.aws_kms_alias.this
 }
 
 # RDS would create these groups itself on first export, unencrypted and kept forever.
@@ -93,7 +58,7 @@ resource "aws_cloudwatch_log_group" "exports" {
 
   name              = "/aws/rds/instance/${local.identifier}/${each.value}"
   retention_in_days = var.log_retention_days
-  kms_key_id        = aws_kms_key.postgres.arn
+  kms_key_id        = module.key.arn
 
   tags = var.tags
 }
@@ -174,13 +139,13 @@ resource "aws_db_instance" "postgres" {
 
   username                      = var.master_username
   manage_master_user_password   = true
-  master_user_secret_kms_key_id = aws_kms_key.postgres.arn
+  master_user_secret_kms_key_id = module.key.arn
 
   allocated_storage     = var.allocated_storage
   max_allocated_storage = var.max_allocated_storage
   storage_type          = "gp3"
   storage_encrypted     = true
-  kms_key_id            = aws_kms_key.postgres.arn
+  kms_key_id            = module.key.arn
 
   db_subnet_group_name   = aws_db_subnet_group.postgres.name
   vpc_security_group_ids = var.security_group_ids
@@ -206,7 +171,7 @@ resource "aws_db_instance" "postgres" {
   apply_immediately           = var.apply_immediately
 
   performance_insights_enabled          = true
-  performance_insights_kms_key_id       = aws_kms_key.postgres.arn
+  performance_insights_kms_key_id       = module.key.arn
   performance_insights_retention_period = var.performance_insights_retention_days
 
   monitoring_interval = var.monitoring_interval

@@ -35,7 +35,7 @@ output "master_user_secret_arn" {
 
 output "kms_key_arn" {
   description = "KMS key of the storage, the master secret and the logs; readers of the secret need kms:Decrypt on it."
-  value       = aws_kms_key.postgres.arn
+  value       = module.key.arn
 }
 
 output "parameter_group_name" {

@@ -15,58 +15,23 @@ locals {
 
 # --- KMS: data at rest, the AUTH token secret and the delivered logs ----------
 
-data "aws_iam_policy_document" "key" {
-  #checkov:skip=CKV_AWS_111:This is a KMS key policy, where the resource "*" means this key only; the account statement is what lets IAM policies grant use of the key.
-  #checkov:skip=CKV_AWS_356:This is a KMS key policy: "*" is the only resource a key policy accepts and names the key itself.
-  statement {
-    sid       = "AccountAdministersKey"
-    actions   = local.kms_account_actions
-    resources = ["*"]
+module "key" {
+  source = "../kms-key"
 
-    principals {
-      type        = "AWS"
-      identifiers = ["arn:${local.partition}:iam::${local.account_id}:root"]
-    }
-  }
-
-  statement {
-    sid = "CloudWatchLogsEncryptsRedisLogs"
-    actions = [
-      "kms:Decrypt",
-      "kms:DescribeKey",
-      "kms:Encrypt",
-      "kms:GenerateDataKey",
-      "kms:GenerateDataKeyWithoutPlaintext",
-      "kms:ReEncryptFrom",
-      "kms:ReEncryptTo",
-    ]
-    resources = ["*"]
-
-    principals {
-      type        = "Service"
-      identifiers = ["logs.${local.region}.amazonaws.com"]
-    }
-
-    condition {
-      test     = "ArnLike"
-      variable = "kms:EncryptionContext:aws:logs:arn"
-      values   = ["arn:${local.partition}:logs:${local.region}:${local.account_id}:log-group:${local.log_group_prefix}/*"]
-    }
-  }
+  alias          = "${var.name}/redis"
+  description    = "${var.name}: Redis data at rest, AUTH token secret and logs"
+  log_group_arns = ["arn:${local.partition}:logs:${local.region}:${local.account_id}:log-group:${local.log_group_prefix}/*"]
+  tags           = var.tags
 }
 
-resource "aws_kms_key" "redis" {
-  description             = "${var.name}: Redis data at rest, AUTH token secret and logs"
-  enable_key_rotation     = true
-  deletion_window_in_days = 30
-  policy                  = data.aws_iam_policy_document.key.json
-
-  tags = var.tags
+moved {
+  from = aws_kms_key.redis
+  to   = module.key.aws_kms_key.this
 }
 
-resource "aws_kms_alias" "redis" {
-  name          = "alias/${var.name}/redis"
-  target_key_id = aws_kms_key.redis.key_id
+moved {
+  from = aws_kms_alias.redis
+  to   = module.key.aws_kms_alias.this
 }
 
 # --- AUTH token ---------------------------------------------------------------
@@ -83,7 +48,7 @@ resource "aws_secretsmanager_secret" "auth_token" {
   #checkov:skip=CKV2_AWS_57:The token is rotated through auth_token_version (ROTATE then SET), which must reach ElastiCache and every instance in order; a rotation Lambda would skip the second step.
   name_prefix             = "${var.name}/redis/auth-token-"
   description             = "${var.name}: AUTH token of the Redis replication group (plain string)"
-  kms_key_id              = aws_kms_key.redis.arn
+  kms_key_id              = module.key.arn
   recovery_window_in_days = 7
 
   tags = var.tags
@@ -105,7 +70,7 @@ resource "aws_cloudwatch_log_group" "redis" {
 
   name              = "${local.log_group_prefix}/${each.value}"
   retention_in_days = var.log_retention_days
-  kms_key_id        = aws_kms_key.redis.arn
+  kms_key_id        = module.key.arn
 
   tags = var.tags
 }
@@ -164,7 +129,7 @@ resource "aws_elasticache_replication_group" "redis" {
   security_group_ids = var.security_group_ids
 
   at_rest_encryption_enabled = true
-  kms_key_id                 = aws_kms_key.redis.arn
+  kms_key_id                 = module.key.arn
   transit_encryption_enabled = true
   transit_encryption_mode    = "required"
   auth_token_wo              = data.aws_secretsmanager_random_password.auth_token.random_password

@@ -40,7 +40,7 @@ output "auth_token_secret_arn" {
 
 output "kms_key_arn" {
   description = "KMS key of the data, the secret and the logs; readers of the secret need kms:Decrypt on it."
-  value       = aws_kms_key.redis.arn
+  value       = module.key.arn
 }
 
 output "log_group_names" {

@@ -54,53 +54,39 @@ locals {
 # ---------------------------------------------------------------------------
 # Encryption key of the site and log buckets
 # ---------------------------------------------------------------------------
-resource "aws_kms_key" "site" {
-  description             = "${var.name} web client bucket and CloudFront access logs"
-  enable_key_rotation     = true
-  deletion_window_in_days = var.kms_key_deletion_window_days
-  tags                    = local.tags
+module "key" {
+  source = "../kms-key"
 
-  policy = jsonencode({
-    Version = "2012-10-17"
-    Statement = [
-      {
-        Sid       = "AccountAdministersAndDelegatesThroughIam"
-        Effect    = "Allow"
-        Principal = { AWS = "arn:${local.partition}:iam::${local.account_id}:root" }
-        Action = [
-          "kms:CancelKeyDeletion", "kms:Create*", "kms:Decrypt", "kms:Delete*", "kms:Describe*",
-          "kms:Disable*", "kms:Enable*", "kms:Encrypt", "kms:GenerateDataKey*", "kms:Get*",
-          "kms:List*", "kms:Put*", "kms:ReEncrypt*", "kms:Revoke*", "kms:RotateKeyOnDemand",
-          "kms:ScheduleKeyDeletion", "kms:TagResource", "kms:UntagResource", "kms:Update*",
-        ]
-        # In a key policy "*" means this key; PutKeyPolicy accepts nothing else.
-        Resource = "*"
-      },
-      {
-        # OAC signs requests as CloudFront; it must decrypt the objects it reads, for this distribution only.
-        Sid       = "CloudFrontReadsTheSiteThroughOac"
-        Effect    = "Allow"
-        Principal = { Service = "cloudfront.amazonaws.com" }
-        Action    = "kms:Decrypt"
-        # In a key policy "*" means this key; PutKeyPolicy accepts nothing else.
-        Resource  = "*"
-        Condition = { StringEquals = { "AWS:SourceArn" = aws_cloudfront_distribution.site.arn } }
-      },
-      {
-        Sid       = "CloudFrontWritesEncryptedAccessLogs"
-        Effect    = "Allow"
-        Principal = { Service = "delivery.logs.amazonaws.com" }
-        Action    = "kms:GenerateDataKey*"
-        # In a key policy "*" means this key; PutKeyPolicy accepts nothing else.
-        Resource = "*"
-      },
-    ]
-  })
+  alias                   = "${var.name}-web"
+  description             = "${var.name} web client bucket and CloudFront access logs"
+  deletion_window_in_days = var.kms_key_deletion_window_days
+  service_grants = [
+    {
+      # OAC signs requests as CloudFront; it must decrypt the objects it reads, for this distribution only.
+      sid        = "CloudFrontReadsTheSiteThroughOac"
+      services   = ["cloudfront.amazonaws.com"]
+      actions    = ["kms:Decrypt"]
+      conditions = [{ test = "StringEquals", variable = "AWS:SourceArn", values = [aws_cloudfront_distribution.site.arn] }]
+    },
+    {
+      # CloudFront's access logs are written by the log delivery service, for this account only.
+      sid        = "CloudFrontWritesEncryptedAccessLogs"
+      services   = ["delivery.logs.amazonaws.com"]
+      actions    = ["kms:GenerateDataKey"]
+      conditions = [{ test = "StringEquals", variable = "aws:SourceAccount", values = [local.account_id] }]
+    },
+  ]
+  tags = local.tags
 }
 
-resource "aws_kms_alias" "site" {
-  name          = "alias/${var.name}-web"
-  target_key_id = aws_kms_key.site.key_id
+moved {
+  from = aws_kms_key.site
+  to   = module.key.aws_kms_key.this
+}
+
+moved {
+  from = aws_kms_alias.site
+  to   = module.key.aws_kms_alias.this
 }
 
 # ---------------------------------------------------------------------------
@@ -146,7 +132,7 @@ resource "aws_s3_bucket_server_side_encryption_configuration" "site" {
   rule {
     apply_server_side_encryption_by_default {
       sse_algorithm     = "aws:kms"
-      kms_master_key_id = aws_kms_key.site.arn
+      kms_master_key_id = module.key.arn
     }
     bucket_key_enabled = true
   }
@@ -275,7 +261,7 @@ resource "aws_s3_bucket_server_side_encryption_configuration" "logs" {
   rule {
     apply_server_side_encryption_by_default {
       sse_algorithm     = "aws:kms"
-      kms_master_key_id = aws_kms_key.site.arn
+      kms_master_key_id = module.key.arn
     }
     bucket_key_enabled = true
   }

@@ -35,7 +35,7 @@ output "site_bucket_arn" {
 
 output "kms_key_arn" {
   description = "ARN of the KMS key encrypting the web client and log buckets (a deployer needs kms:GenerateDataKey on it)."
-  value       = aws_kms_key.site.arn
+  value       = module.key.arn
 }
 
 output "log_bucket_id" {
@@ -69,7 +69,7 @@ output "deploy_policy_json" {
         Sid       = "UseTheBucketKeyThroughS3"
         Effect    = "Allow"
         Action    = ["kms:Decrypt", "kms:GenerateDataKey"]
-        Resource  = aws_kms_key.site.arn
+        Resource  = module.key.arn
         Condition = { StringEquals = { "kms:ViaService" = "s3.${local.region}.amazonaws.com" } }
       },
       {

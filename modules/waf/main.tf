@@ -22,54 +22,30 @@ locals {
   tags = merge(var.tags, { Name = "${var.name}-${lower(var.scope)}" })
 }
 
-resource "aws_kms_key" "logs" {
-  description             = "${var.name} WAF (${var.scope}) request logs"
-  enable_key_rotation     = true
-  deletion_window_in_days = var.kms_key_deletion_window_days
-  tags                    = local.tags
+module "key" {
+  source = "../kms-key"
 
-  policy = jsonencode({
-    Version = "2012-10-17"
-    Statement = [
-      {
-        Sid       = "AccountAdministersAndDelegatesThroughIam"
-        Effect    = "Allow"
-        Principal = { AWS = "arn:${local.partition}:iam::${local.account_id}:root" }
-        Action = [
-          "kms:CancelKeyDeletion", "kms:Create*", "kms:Decrypt", "kms:Delete*", "kms:Describe*",
-          "kms:Disable*", "kms:Enable*", "kms:Encrypt", "kms:GenerateDataKey*", "kms:Get*",
-          "kms:List*", "kms:Put*", "kms:ReEncrypt*", "kms:Revoke*", "kms:RotateKeyOnDemand",
-          "kms:ScheduleKeyDeletion", "kms:TagResource", "kms:UntagResource", "kms:Update*",
-        ]
-        # In a key policy "*" means this key; PutKeyPolicy accepts nothing else.
-        Resource = "*"
-      },
-      {
-        Sid       = "CloudWatchLogsEncryptsTheWafLogGroup"
-        Effect    = "Allow"
-        Principal = { Service = "logs.${local.region}.amazonaws.com" }
-        Action    = ["kms:Decrypt", "kms:Describe*", "kms:Encrypt", "kms:GenerateDataKey*", "kms:ReEncrypt*"]
-        # In a key policy "*" means this key; PutKeyPolicy accepts nothing else.
-        Resource = "*"
-        Condition = {
-          ArnEquals = {
-            "kms:EncryptionContext:aws:logs:arn" = "arn:${local.partition}:logs:${local.region}:${local.account_id}:log-group:${local.log_group_name}"
-          }
-        }
-      },
-    ]
-  })
+  alias                   = "${var.name}-waf-${lower(var.scope)}-logs"
+  description             = "${var.name} WAF (${var.scope}) request logs"
+  deletion_window_in_days = var.kms_key_deletion_window_days
+  log_group_arns          = ["arn:${local.partition}:logs:${local.region}:${local.account_id}:log-group:${local.log_group_name}"]
+  tags                    = local.tags
 }
 
-resource "aws_kms_alias" "logs" {
-  name          = "alias/${var.name}-waf-${lower(var.scope)}-logs"
-  target_key_id = aws_kms_key.logs.key_id
+moved {
+  from = aws_kms_key.logs
+  to   = module.key.aws_kms_key.this
+}
+
+moved {
+  from = aws_kms_alias.logs
+  to   = module.key.aws_kms_alias.this
 }
 
 resource "aws_cloudwatch_log_group" "waf" {
   name              = local.log_group_name
   retention_in_days = var.log_retention_days
-  kms_key_id        = aws_kms_key.logs.arn
+  kms_key_id        = module.key.arn
   tags              = local.tags
 }
 

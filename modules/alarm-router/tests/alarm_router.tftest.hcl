@@ -229,7 +229,7 @@ run "data_at_rest_is_encrypted" {
     error_message = "the email topic must be encrypted"
   }
   assert {
-    condition     = aws_kms_key.router[0].enable_key_rotation
+    condition     = module.key[0].rotation_enabled
     error_message = "the dedicated key rotates"
   }
   assert {
@@ -295,7 +295,7 @@ run "routing_override_given_key_and_dev_switches" {
   }
 
   assert {
-    condition     = length(aws_kms_key.router) == 0 && aws_lambda_function.router.kms_key_arn == var.kms_key_arn
+    condition     = length(module.key) == 0 && aws_lambda_function.router.kms_key_arn == var.kms_key_arn
     error_message = "a given key is used instead of a dedicated one"
   }
   assert {

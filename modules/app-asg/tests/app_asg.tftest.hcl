@@ -141,7 +141,7 @@ run "settings_are_stored_encrypted_under_the_app_path" {
     error_message = "Unexpected set of settings: ${jsonencode(keys(aws_ssm_parameter.app))}"
   }
   assert {
-    condition     = alltrue([for k, p in aws_ssm_parameter.app : p.name == "/chat-test/app/${k}" && p.type == "SecureString" && p.key_id == aws_kms_key.app.arn])
+    condition     = alltrue([for k, p in aws_ssm_parameter.app : p.name == "/chat-test/app/${k}" && p.type == "SecureString" && p.key_id == module.key.arn])
     error_message = "Every setting must be a SecureString under /<name>/app/ encrypted with the module's key."
   }
   assert {
@@ -153,11 +153,11 @@ run "settings_are_stored_encrypted_under_the_app_path" {
     error_message = "REDIS_URL, MEDIA_BUCKET and CORS_ORIGINS must be passed on."
   }
   assert {
-    condition     = aws_ssm_parameter.app["SECRET_KEY_SECRET_ARN"].value == aws_secretsmanager_secret.secret_key.arn && aws_secretsmanager_secret.secret_key.kms_key_id == aws_kms_key.app.arn
+    condition     = aws_ssm_parameter.app["SECRET_KEY_SECRET_ARN"].value == aws_secretsmanager_secret.secret_key.arn && aws_secretsmanager_secret.secret_key.kms_key_id == module.key.arn
     error_message = "SECRET_KEY must live in a KMS-encrypted secret referenced by ARN."
   }
   assert {
-    condition     = aws_cloudwatch_log_group.app.name == "/chat-test/app" && aws_cloudwatch_log_group.app.kms_key_id == aws_kms_key.app.arn
+    condition     = aws_cloudwatch_log_group.app.name == "/chat-test/app" && aws_cloudwatch_log_group.app.kms_key_id == module.key.arn
     error_message = "The app log group must be encrypted with the module's key."
   }
 }

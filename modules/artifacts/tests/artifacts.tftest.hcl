@@ -28,15 +28,15 @@ run "releases_are_encrypted_with_the_module_key" {
     error_message = "The bucket must default to SSE-KMS."
   }
   assert {
-    condition     = one(aws_s3_bucket_server_side_encryption_configuration.artifacts.rule).apply_server_side_encryption_by_default[0].kms_master_key_id == aws_kms_key.artifacts.arn
+    condition     = one(aws_s3_bucket_server_side_encryption_configuration.artifacts.rule).apply_server_side_encryption_by_default[0].kms_master_key_id == module.key.arn
     error_message = "The bucket must use the module's own KMS key."
   }
   assert {
-    condition     = aws_kms_key.artifacts.enable_key_rotation
+    condition     = module.key.rotation_enabled
     error_message = "The key must rotate."
   }
   assert {
-    condition     = output.kms_key_arn == aws_kms_key.artifacts.arn && output.releases_prefix == "releases/"
+    condition     = output.kms_key_arn == module.key.arn && output.releases_prefix == "releases/"
     error_message = "Readers need the key ARN and the releases/ prefix."
   }
 }

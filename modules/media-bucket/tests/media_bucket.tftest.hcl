@@ -60,11 +60,11 @@ run "private_kms_encrypted_and_versioned" {
     error_message = "uploads must be encrypted with KMS"
   }
   assert {
-    condition     = aws_s3_bucket_server_side_encryption_configuration.media.rule[0].apply_server_side_encryption_by_default[0].kms_master_key_id == aws_kms_key.media[0].arn
+    condition     = aws_s3_bucket_server_side_encryption_configuration.media.rule[0].apply_server_side_encryption_by_default[0].kms_master_key_id == module.key[0].arn
     error_message = "the default encryption must use the module's key"
   }
   assert {
-    condition     = aws_kms_key.media[0].enable_key_rotation
+    condition     = module.key[0].rotation_enabled
     error_message = "the KMS key must rotate"
   }
   assert {
@@ -97,7 +97,7 @@ run "bucket_policy_refuses_plain_http_and_old_tls" {
   }
   assert {
     condition = one([for s in jsondecode(aws_s3_bucket_policy.media.policy).Statement : s.Condition.StringNotEquals["s3:x-amz-server-side-encryption-aws-kms-key-id"]
-    if s.Sid == "DenyOtherKmsKeys"]) == aws_kms_key.media[0].arn
+    if s.Sid == "DenyOtherKmsKeys"]) == module.key[0].arn
     error_message = "uploads naming another KMS key must be refused"
   }
 }
@@ -197,7 +197,7 @@ run "existing_key_and_log_bucket" {
   }
 
   assert {
-    condition     = length(aws_kms_key.media) == 0 && length(aws_s3_bucket.access_logs) == 0
+    condition     = length(module.key) == 0 && length(aws_s3_bucket.access_logs) == 0
     error_message = "no key or log bucket is created when they are given"
   }
   assert {

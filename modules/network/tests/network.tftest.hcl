@@ -109,11 +109,11 @@ run "flow_logs_go_to_an_encrypted_log_group" {
   command = apply
 
   assert {
-    condition     = aws_cloudwatch_log_group.flow_logs.kms_key_id == aws_kms_key.flow_logs.arn
+    condition     = aws_cloudwatch_log_group.flow_logs.kms_key_id == module.key.arn
     error_message = "Flow log group must be encrypted with the module's KMS key."
   }
   assert {
-    condition     = aws_kms_key.flow_logs.enable_key_rotation == true
+    condition     = module.key.rotation_enabled == true
     error_message = "The flow log key must rotate."
   }
   assert {

@@ -41,23 +41,23 @@ run "storage_secret_and_insights_are_encrypted_with_the_module_key" {
   command = apply
 
   assert {
-    condition     = aws_db_instance.postgres.storage_encrypted && aws_db_instance.postgres.kms_key_id == aws_kms_key.postgres.arn
+    condition     = aws_db_instance.postgres.storage_encrypted && aws_db_instance.postgres.kms_key_id == module.key.arn
     error_message = "Storage must be encrypted with the module's KMS key."
   }
   assert {
-    condition     = aws_db_instance.postgres.manage_master_user_password && aws_db_instance.postgres.master_user_secret_kms_key_id == aws_kms_key.postgres.arn
+    condition     = aws_db_instance.postgres.manage_master_user_password && aws_db_instance.postgres.master_user_secret_kms_key_id == module.key.arn
     error_message = "RDS must manage the master password in Secrets Manager under the module's key."
   }
   assert {
-    condition     = aws_db_instance.postgres.performance_insights_enabled && aws_db_instance.postgres.performance_insights_kms_key_id == aws_kms_key.postgres.arn
+    condition     = aws_db_instance.postgres.performance_insights_enabled && aws_db_instance.postgres.performance_insights_kms_key_id == module.key.arn
     error_message = "Performance Insights must be on and encrypted."
   }
   assert {
-    condition     = alltrue([for g in aws_cloudwatch_log_group.exports : g.kms_key_id == aws_kms_key.postgres.arn])
+    condition     = alltrue([for g in aws_cloudwatch_log_group.exports : g.kms_key_id == module.key.arn])
     error_message = "Exported logs must be encrypted."
   }
   assert {
-    condition     = aws_kms_key.postgres.enable_key_rotation
+    condition     = module.key.rotation_enabled
     error_message = "The key must rotate."
   }
   assert {

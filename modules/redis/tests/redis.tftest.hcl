@@ -59,7 +59,7 @@ run "tls_auth_and_kms_are_on" {
     error_message = "TLS must be required in transit."
   }
   assert {
-    condition     = aws_elasticache_replication_group.redis.at_rest_encryption_enabled && aws_elasticache_replication_group.redis.kms_key_id == aws_kms_key.redis.arn
+    condition     = aws_elasticache_replication_group.redis.at_rest_encryption_enabled && aws_elasticache_replication_group.redis.kms_key_id == module.key.arn
     error_message = "Data at rest must be encrypted with the module's KMS key."
   }
   assert {
@@ -67,7 +67,7 @@ run "tls_auth_and_kms_are_on" {
     error_message = "The AUTH token must be written to ElastiCache and to the secret."
   }
   assert {
-    condition     = aws_secretsmanager_secret.auth_token.kms_key_id == aws_kms_key.redis.arn
+    condition     = aws_secretsmanager_secret.auth_token.kms_key_id == module.key.arn
     error_message = "The AUTH token secret must be encrypted with the module's key."
   }
   assert {
@@ -92,7 +92,7 @@ run "logs_are_delivered_to_encrypted_groups" {
     error_message = "Logs go to CloudWatch Logs."
   }
   assert {
-    condition     = alltrue([for g in aws_cloudwatch_log_group.redis : g.kms_key_id == aws_kms_key.redis.arn && g.retention_in_days == 365])
+    condition     = alltrue([for g in aws_cloudwatch_log_group.redis : g.kms_key_id == module.key.arn && g.retention_in_days == 365])
     error_message = "Log groups must be encrypted and keep a year."
   }
 }

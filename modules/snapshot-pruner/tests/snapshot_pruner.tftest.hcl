@@ -197,7 +197,7 @@ run "dev_switches_policy_dry_run_and_given_key" {
     error_message = "the deny follows the keep tag"
   }
   assert {
-    condition     = length(aws_kms_key.pruner) == 0 && aws_lambda_function.pruner.kms_key_arn == var.kms_key_arn
+    condition     = length(module.key) == 0 && aws_lambda_function.pruner.kms_key_arn == var.kms_key_arn
     error_message = "a given key is used instead of a dedicated one"
   }
 }

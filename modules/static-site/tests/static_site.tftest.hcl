@@ -124,7 +124,7 @@ run "buckets_are_kms_encrypted" {
   command = plan
 
   assert {
-    condition     = aws_s3_bucket_server_side_encryption_configuration.site.rule[0].apply_server_side_encryption_by_default[0].sse_algorithm == "aws:kms" && aws_s3_bucket_server_side_encryption_configuration.site.rule[0].apply_server_side_encryption_by_default[0].kms_master_key_id == aws_kms_key.site.arn
+    condition     = aws_s3_bucket_server_side_encryption_configuration.site.rule[0].apply_server_side_encryption_by_default[0].sse_algorithm == "aws:kms" && aws_s3_bucket_server_side_encryption_configuration.site.rule[0].apply_server_side_encryption_by_default[0].kms_master_key_id == module.key.arn
     error_message = "the site bucket must be encrypted with the module's KMS key"
   }
   assert {
@@ -132,12 +132,17 @@ run "buckets_are_kms_encrypted" {
     error_message = "the log bucket must be encrypted with KMS"
   }
   assert {
-    condition = one([for s in jsondecode(aws_kms_key.site.policy).Statement : s.Condition.StringEquals["AWS:SourceArn"]
-    if s.Sid == "CloudFrontReadsTheSiteThroughOac"]) == "arn:aws:cloudfront::111122223333:distribution/E1EXAMPLE"
+    condition = [for c in one([for s in module.key.policy_statements : s if s.sid == "CloudFrontReadsTheSiteThroughOac"]).condition :
+    join(",", c.values) if c.variable == "AWS:SourceArn"] == ["arn:aws:cloudfront::111122223333:distribution/E1EXAMPLE"]
     error_message = "only this distribution may decrypt the site through CloudFront"
   }
   assert {
-    condition     = aws_kms_key.site.enable_key_rotation
+    condition = [for c in one([for s in module.key.policy_statements : s if s.sid == "CloudFrontWritesEncryptedAccessLogs"]).condition :
+    "${c.test} ${c.variable} ${join(",", c.values)}"] == ["StringEquals aws:SourceAccount 111122223333"]
+    error_message = "the log delivery service may use the key for this account only"
+  }
+  assert {
+    condition     = module.key.rotation_enabled
     error_message = "the KMS key must rotate"
   }
 }

@@ -91,7 +91,7 @@ run "regional_defaults" {
     error_message = "AWS WAF only logs to log groups named aws-waf-logs-*"
   }
   assert {
-    condition     = aws_cloudwatch_log_group.waf.kms_key_id == aws_kms_key.logs.arn
+    condition     = aws_cloudwatch_log_group.waf.kms_key_id == module.key.arn
     error_message = "the WAF log group must be encrypted with the module's KMS key"
   }
   assert {
@@ -99,7 +99,7 @@ run "regional_defaults" {
     error_message = "WAF logs must be kept a year by default"
   }
   assert {
-    condition     = aws_kms_key.logs.enable_key_rotation == true
+    condition     = module.key.rotation_enabled == true
     error_message = "the KMS key must rotate"
   }
   assert {
@@ -111,13 +111,12 @@ run "regional_defaults" {
     error_message = "by default every request is logged"
   }
   assert {
-    condition = alltrue([for s in jsondecode(aws_kms_key.logs.policy).Statement :
-    !contains(flatten([s.Action]), "*") && !contains(flatten([s.Action]), "kms:*")])
-    error_message = "the key policy must not grant wildcard actions"
+    condition     = alltrue(flatten([for s in module.key.policy_statements : [for a in s.actions : startswith(a, "kms:") && !strcontains(a, "*")]]))
+    error_message = "the key policy must grant explicit actions only"
   }
   assert {
-    condition = one([for s in jsondecode(aws_kms_key.logs.policy).Statement : s.Condition.ArnEquals["kms:EncryptionContext:aws:logs:arn"]
-    if s.Sid == "CloudWatchLogsEncryptsTheWafLogGroup"]) == "arn:aws:logs:eu-west-1:111122223333:log-group:aws-waf-logs-chat-prod-regional"
+    condition = [for c in one([for s in module.key.policy_statements : s if s.sid == "CloudWatchLogsEncryptsItsLogGroups"]).condition :
+    join(",", c.values) if c.variable == "kms:EncryptionContext:aws:logs:arn"] == ["arn:aws:logs:eu-west-1:111122223333:log-group:aws-waf-logs-chat-prod-regional"]
     error_message = "CloudWatch Logs may use the key for the WAF log group only"
   }
 }
