@@ -11,7 +11,7 @@ import re
 import secrets
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import urlparse
+from urllib.parse import unquote, urlparse
 
 from .storage.urls import check_iam_auth_url, database_url
 
@@ -72,6 +72,16 @@ def parse_rate(variable: str, text: str, burst: int | None = None) -> Rate:
 
 
 @dataclass(frozen=True)
+class RedisIam:
+    """What Redis IAM tokens are signed for (``REDIS_IAM_AUTH``): the URL's user, the
+    replication group's id and the region."""
+
+    user: str
+    cache_name: str
+    region: str
+
+
+@dataclass(frozen=True)
 class Config:
     database_url: str
     redis_url: str | None
@@ -102,6 +112,7 @@ class Config:
     ping_interval: int = 25
     ping_timeout: int = 20
     database_iam_region: str | None = None
+    redis_iam: RedisIam | None = None
 
     @property
     def is_postgres(self) -> bool:
@@ -154,6 +165,25 @@ def _database_iam_region(env, url: str) -> str | None:
     if not region:
         raise ConfigError("AWS_REGION", "required with DATABASE_IAM_AUTH=1: tokens are signed for one region")
     return region
+
+
+def _redis_iam(env, url: str | None) -> RedisIam | None:
+    """What Redis IAM tokens are signed for, or None when the URL's password (if any) is used."""
+    if not _bool(env, "REDIS_IAM_AUTH"):
+        return None
+    parsed = urlparse(url or "")
+    if not url or not parsed.username or parsed.password is not None:
+        raise ConfigError(
+            "REDIS_IAM_AUTH",
+            "needs a REDIS_URL naming the IAM user and no password (rediss://user@host:6379/0)",
+        )
+    cache = env.get("REDIS_IAM_CACHE_NAME", "").strip()
+    if not re.fullmatch(r"[a-z][a-z0-9-]{0,39}", cache):
+        raise ConfigError("REDIS_IAM_CACHE_NAME", "required with REDIS_IAM_AUTH=1: the replication group id")
+    region = (env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or "").strip()
+    if not region:
+        raise ConfigError("AWS_REGION", "required with REDIS_IAM_AUTH=1: tokens are signed for one region")
+    return RedisIam(user=unquote(parsed.username), cache_name=cache, region=region)
 
 
 def _redis_url(env) -> str | None:
@@ -230,6 +260,7 @@ def load(env: dict | None = None, *, serving: bool = True) -> Config:
         database_url=database_url,
         database_iam_region=_database_iam_region(env, database_url),
         redis_url=_redis_url(env),
+        redis_iam=_redis_iam(env, _redis_url(env)),
         secret_key=secret,
         secret_key_generated=generated,
         media_bucket=(env.get("MEDIA_BUCKET") or "").strip() or None,

@@ -22,7 +22,7 @@ from flask_cors import CORS
 from flask_socketio import SocketIO
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from . import fastpath, green, logs
+from . import fastpath, green, logs, redis_iam
 from .chat import Chat
 from .chat.guard import ACTION_DEADLINE
 from .config import Config, ConfigError
@@ -85,11 +85,12 @@ def _bus(config: Config, metrics: Metrics):
     if not config.redis_url:
         return LocalBus()
     return RedisBus(
-        config.redis_url,
+        redis_iam.connection_url(config.redis_url, config.redis_iam),
         config.socketio_channel,
         jsonfast,
         config.redis_pool_size,
         on_publish_failure=metrics.error,
+        connection_kwargs=redis_iam.connection_kwargs(config.redis_iam),
     )
 
 

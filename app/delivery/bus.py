@@ -58,8 +58,11 @@ class RedisBus:
         json,
         pool_size: int,
         on_publish_failure: Callable[[int], None] | None = None,
+        connection_kwargs: dict | None = None,
     ):
         self.url = url
+        # e.g. the IAM credential provider (app/redis_iam.py): for every connection made
+        self.connection_kwargs = connection_kwargs or {}
         self.channel = channel
         self.json = json
         self.on_publish_failure = on_publish_failure
@@ -72,6 +75,7 @@ class RedisBus:
             socket_connect_timeout=3,
             socket_keepalive=True,
             health_check_interval=10,
+            **self.connection_kwargs,
         )
         self.redis = redis.Redis(connection_pool=pool)
         self.publisher = Publisher(self._write, self._failed) if green.cooperative() else None
@@ -120,6 +124,7 @@ class RedisBus:
             socket_keepalive=True,
             health_check_interval=10,
             retry=Retry(NoBackoff(), 0),
+            **self.connection_kwargs,
         )
         pubsub = client.pubsub(ignore_subscribe_messages=True)
         pubsub.subscribe(self.channel)

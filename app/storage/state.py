@@ -18,6 +18,7 @@ from collections import defaultdict
 
 import redis
 
+from .. import redis_iam
 from ..config import Config, Rate
 from ..errors import Unavailable
 
@@ -206,13 +207,14 @@ class RedisState:
         # A blocking pool waits for a free connection instead of raising under load;
         # its size bounds the connections one process holds (see docs/operations.md).
         pool = redis.BlockingConnectionPool.from_url(
-            config.redis_url,
+            redis_iam.connection_url(config.redis_url, config.redis_iam),
             max_connections=config.redis_pool_size,
             timeout=5,
             socket_timeout=5,
             socket_connect_timeout=3,
             health_check_interval=30,
             retry_on_timeout=True,
+            **redis_iam.connection_kwargs(config.redis_iam),
         )
         self.redis = redis.Redis(connection_pool=pool)
         self._gcra = self.redis.register_script(_GCRA)

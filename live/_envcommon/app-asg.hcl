@@ -70,9 +70,15 @@ dependency "redis" {
 
   mock_outputs_allowed_terraform_commands = ["validate", "plan"]
   mock_outputs = {
-    redis_url             = "rediss://master.chat-mock-redis.abcdef.usw2.cache.amazonaws.com:6379"
-    auth_token_secret_arn = "arn:aws:secretsmanager:us-west-2:123456789012:secret:chat-mock/redis/auth-AbCdEf"
-    kms_key_arn           = "arn:aws:kms:us-west-2:123456789012:key/00000000-0000-0000-0000-000000000003"
+    redis_url             = "rediss://chat-mock-app@master.chat-mock-redis.abcdef.usw2.cache.amazonaws.com:6379/0"
+    auth_token_secret_arn = null
+    iam = {
+      user                  = "chat-mock-app"
+      user_arn              = "arn:aws:elasticache:us-west-2:123456789012:user:chat-mock-app"
+      replication_group_id  = "chat-mock-redis"
+      replication_group_arn = "arn:aws:elasticache:us-west-2:123456789012:replicationgroup:chat-mock-redis"
+    }
+    kms_key_arn = "arn:aws:kms:us-west-2:123456789012:key/00000000-0000-0000-0000-000000000003"
   }
 }
 
@@ -111,6 +117,7 @@ inputs = {
   database_secret_arn   = dependency.postgres.outputs.master_user_secret_arn
   redis_url             = dependency.redis.outputs.redis_url
   redis_auth_secret_arn = dependency.redis.outputs.auth_token_secret_arn
+  redis_iam             = dependency.redis.outputs.iam
   secret_kms_key_arns   = [dependency.postgres.outputs.kms_key_arn, dependency.redis.outputs.kms_key_arn]
 
   media_bucket_name = dependency.media_bucket.outputs.bucket_id

@@ -35,6 +35,10 @@ inputs = {
   engine_version   = "7.1"
   maxmemory_policy = "volatile-lru"
 
+  # The service's SOCKETIO_CHANNEL (app-asg socketio_channel): the only keys and channels its
+  # ElastiCache user may touch.
+  key_prefix = "chat"
+
   node_type               = local.env.redis.node_type
   num_cache_clusters      = local.env.redis.num_cache_clusters
   automatic_failover      = local.env.redis.automatic_failover

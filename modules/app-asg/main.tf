@@ -31,18 +31,23 @@ locals {
   ] : []
   readable_secrets = compact([
     var.database_iam_auth ? "" : var.database_secret_arn,
-    var.redis_auth_secret_arn,
+    var.redis_iam != null ? "" : var.redis_auth_secret_arn,
   ])
+  redis_login = var.redis_iam != null ? {
+    REDIS_IAM_AUTH       = "1"
+    REDIS_IAM_CACHE_NAME = var.redis_iam.replication_group_id
+    } : var.redis_auth_secret_arn == null ? {} : {
+    REDIS_AUTH_SECRET_ARN = var.redis_auth_secret_arn
+  }
 
   # Everything the service reads at boot. Secrets are referenced by ARN
   # (<X>_SECRET_ARN) and resolved on the instance, never stored here.
-  app_config = merge(var.extra_environment, local.database_login, {
+  app_config = merge(var.extra_environment, local.database_login, local.redis_login, {
     APP_ENV               = var.environment
     DATABASE_HOST         = var.database_host
     DATABASE_PORT         = tostring(var.database_port)
     DATABASE_NAME         = var.database_name
     REDIS_URL             = var.redis_url
-    REDIS_AUTH_SECRET_ARN = var.redis_auth_secret_arn
     SECRET_KEY_SECRET_ARN = aws_secretsmanager_secret.secret_key.arn
     MEDIA_BUCKET          = var.media_bucket_name
     CORS_ORIGINS          = join(",", var.cors_origins)
@@ -194,6 +199,16 @@ data "aws_iam_policy_document" "app" {
     sid       = "ReadOwnSecrets"
     actions   = ["secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"]
     resources = concat(local.readable_secrets, [aws_secretsmanager_secret.secret_key.arn])
+  }
+
+  # ElastiCache IAM authentication: a token for the service's user, on this group only.
+  dynamic "statement" {
+    for_each = var.redis_iam != null ? [1] : []
+    content {
+      sid       = "ConnectToRedisAsServiceUser"
+      actions   = ["elasticache:Connect"]
+      resources = [var.redis_iam.replication_group_arn, var.redis_iam.user_arn]
+    }
   }
 
   # IAM database authentication: a token for the service's two database users,
@@ -377,6 +392,10 @@ resource "aws_launch_template" "app" {
     precondition {
       condition     = !var.database_iam_auth || var.database_resource_id != null
       error_message = "database_iam_auth needs database_resource_id (postgres module output instance_resource_id)."
+    }
+    precondition {
+      condition     = var.redis_iam != null || var.redis_auth_secret_arn != null
+      error_message = "Redis needs redis_iam (redis module output iam) or redis_auth_secret_arn."
     }
     precondition {
       condition     = var.database_iam_auth || var.database_secret_arn != null

@@ -241,12 +241,29 @@ variable "redis_url" {
   }
 }
 
-variable "redis_auth_secret_arn" {
-  description = "Secret with the Redis AUTH token as a plain string (redis module output auth_token_secret_arn)."
-  type        = string
+variable "redis_iam" {
+  description = "IAM authentication to Redis (redis module output iam): the service's ElastiCache user and ARN, the replication group's id and ARN. The instances sign a token per connection and read no Redis secret. Null: the AUTH token of redis_auth_secret_arn."
+  type = object({
+    user                  = string
+    user_arn              = string
+    replication_group_id  = string
+    replication_group_arn = string
+  })
+  default = null
 
   validation {
-    condition     = can(regex("^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:[0-9]{12}:secret:.+$", var.redis_auth_secret_arn))
+    condition     = var.redis_iam == null || (can(regex("^arn:aws[a-z-]*:elasticache:[a-z0-9-]+:[0-9]{12}:user:.+$", var.redis_iam.user_arn)) && can(regex("^arn:aws[a-z-]*:elasticache:[a-z0-9-]+:[0-9]{12}:replicationgroup:.+$", var.redis_iam.replication_group_arn)))
+    error_message = "redis_iam needs an ElastiCache user ARN and a replication group ARN."
+  }
+}
+
+variable "redis_auth_secret_arn" {
+  description = "Secret with the Redis AUTH token as a plain string (redis module output auth_token_secret_arn, with its authentication = \"auth-token\"). Used only when redis_iam is null; required then."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.redis_auth_secret_arn == null || can(regex("^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:[0-9]{12}:secret:.+$", var.redis_auth_secret_arn))
     error_message = "redis_auth_secret_arn must be a Secrets Manager secret ARN."
   }
 }

@@ -34,17 +34,73 @@ moved {
   to   = module.key.aws_kms_alias.this
 }
 
-# --- AUTH token ---------------------------------------------------------------
+# --- Users: IAM authentication ---------------------------------------------------
+
+locals {
+  iam = var.authentication == "iam"
+  # What the service does: strings, hashes, sorted sets, scripts, pub/sub on its own keys and
+  # channels. No administrative or dangerous command (CONFIG, FLUSHALL, KEYS, DEBUG, ...).
+  # tests/app/test_redis_iam.py runs the service under exactly this string.
+  app_access_string = "on ~${var.key_prefix}:* &${var.key_prefix}* +@all -@admin -@dangerous"
+  app_user          = "${var.name}-app"
+}
+
+# ElastiCache wants a user called "default" in every user group: this one is switched off.
+resource "aws_elasticache_user" "default" {
+  count = local.iam ? 1 : 0
+
+  user_id       = "${var.name}-default"
+  user_name     = "default"
+  engine        = var.engine
+  access_string = "off -@all"
+
+  authentication_mode {
+    type = "no-password-required"
+  }
+
+  tags = var.tags
+}
+
+resource "aws_elasticache_user" "app" {
+  count = local.iam ? 1 : 0
+
+  user_id       = local.app_user
+  user_name     = local.app_user
+  engine        = var.engine
+  access_string = local.app_access_string
+
+  authentication_mode {
+    type = "iam"
+  }
+
+  tags = var.tags
+}
+
+resource "aws_elasticache_user_group" "redis" {
+  count = local.iam ? 1 : 0
+
+  user_group_id = "${var.name}-redis"
+  engine        = var.engine
+  user_ids      = [aws_elasticache_user.default[0].user_id, aws_elasticache_user.app[0].user_id]
+
+  tags = var.tags
+}
+
+# --- AUTH token (authentication = "auth-token" only) -------------------------------
 
 # Letters and digits only: ElastiCache refuses some punctuation, and the token is
 # placed in a rediss:// URL on the instances.
 data "aws_secretsmanager_random_password" "auth_token" {
+  count = local.iam ? 0 : 1
+
   password_length     = 64
   exclude_punctuation = true
   include_space       = false
 }
 
 resource "aws_secretsmanager_secret" "auth_token" {
+  count = local.iam ? 0 : 1
+
   #checkov:skip=CKV2_AWS_57:The token is rotated through auth_token_version (ROTATE then SET), which must reach ElastiCache and every instance in order; a rotation Lambda would skip the second step.
   name_prefix             = "${var.name}/redis/auth-token-"
   description             = "${var.name}: AUTH token of the Redis replication group (plain string)"
@@ -57,8 +113,10 @@ resource "aws_secretsmanager_secret" "auth_token" {
 # Write-only arguments: the token reaches Secrets Manager and ElastiCache without
 # being stored in these resources' state.
 resource "aws_secretsmanager_secret_version" "auth_token" {
-  secret_id                = aws_secretsmanager_secret.auth_token.id
-  secret_string_wo         = data.aws_secretsmanager_random_password.auth_token.random_password
+  count = local.iam ? 0 : 1
+
+  secret_id                = aws_secretsmanager_secret.auth_token[0].id
+  secret_string_wo         = data.aws_secretsmanager_random_password.auth_token[0].random_password
   secret_string_wo_version = var.auth_token_version
 }
 
@@ -110,7 +168,7 @@ resource "aws_elasticache_parameter_group" "redis" {
 
 resource "aws_elasticache_replication_group" "redis" {
   #checkov:skip=CKV2_AWS_50:Automatic failover and Multi-AZ are the variables automatic_failover and multi_az, true by default (asserted by tests/redis.tftest.hcl); dev runs one node.
-  #checkov:skip=CKV_AWS_31:The AUTH token is set through the write-only auth_token_wo argument, which checkov does not know; TLS is required below.
+  #checkov:skip=CKV_AWS_31:Clients authenticate as ElastiCache users with IAM (user_group_ids) or, with authentication = "auth-token", through the write-only auth_token_wo argument, which checkov does not know; TLS is required below.
   replication_group_id = local.replication_group_id
   description          = "${var.name}: Socket.IO message queue, sessions, rate limits, presence"
 
@@ -132,9 +190,10 @@ resource "aws_elasticache_replication_group" "redis" {
   kms_key_id                 = module.key.arn
   transit_encryption_enabled = true
   transit_encryption_mode    = "required"
-  auth_token_wo              = data.aws_secretsmanager_random_password.auth_token.random_password
-  auth_token_wo_version      = var.auth_token_version
-  auth_token_update_strategy = var.auth_token_update_strategy
+  user_group_ids             = local.iam ? [aws_elasticache_user_group.redis[0].user_group_id] : null
+  auth_token_wo              = local.iam ? null : data.aws_secretsmanager_random_password.auth_token[0].random_password
+  auth_token_wo_version      = local.iam ? null : var.auth_token_version
+  auth_token_update_strategy = local.iam ? null : var.auth_token_update_strategy
 
   snapshot_retention_limit  = var.snapshot_retention_days
   snapshot_window           = var.snapshot_window

@@ -29,13 +29,23 @@ output "port" {
 }
 
 output "redis_url" {
-  description = "rediss:// URL of the primary without credentials (SSM parameter REDIS_URL); the instances add the AUTH token from the secret at boot."
-  value       = "rediss://${aws_elasticache_replication_group.redis.primary_endpoint_address}:${aws_elasticache_replication_group.redis.port}/0"
+  description = "rediss:// URL of the primary without a password (SSM parameter REDIS_URL): with IAM authentication it names the service's user, whose token the instances sign per connection; with an AUTH token the instances add it from the secret at boot."
+  value       = "rediss://${local.iam ? "${local.app_user}@" : ""}${aws_elasticache_replication_group.redis.primary_endpoint_address}:${aws_elasticache_replication_group.redis.port}/0"
+}
+
+output "iam" {
+  description = "With IAM authentication, what the app-asg module needs (its input redis_iam): the user, its ARN, the replication group's id and ARN; null with an AUTH token."
+  value = local.iam ? {
+    user                  = aws_elasticache_user.app[0].user_name
+    user_arn              = aws_elasticache_user.app[0].arn
+    replication_group_id  = aws_elasticache_replication_group.redis.id
+    replication_group_arn = aws_elasticache_replication_group.redis.arn
+  } : null
 }
 
 output "auth_token_secret_arn" {
-  description = "Secrets Manager secret holding the AUTH token as a plain string (app-asg module input redis_auth_secret_arn)."
-  value       = aws_secretsmanager_secret.auth_token.arn
+  description = "With authentication = \"auth-token\": the Secrets Manager secret holding the AUTH token as a plain string (app-asg module input redis_auth_secret_arn); null with IAM."
+  value       = local.iam ? null : aws_secretsmanager_secret.auth_token[0].arn
 }
 
 output "kms_key_arn" {

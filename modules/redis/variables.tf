@@ -133,6 +133,29 @@ variable "maintenance_window" {
   }
 }
 
+variable "authentication" {
+  description = "How the service logs in: \"iam\" (an ElastiCache user with IAM authentication, the default: the instances sign a 15-minute token per connection and no password exists anywhere, not in state either) or \"auth-token\" (a shared AUTH token in Secrets Manager, whose random value passes through Terraform's state: for an existing group being moved to IAM, see the README)."
+  type        = string
+  default     = "iam"
+  nullable    = false
+
+  validation {
+    condition     = contains(["iam", "auth-token"], var.authentication)
+    error_message = "authentication must be \"iam\" or \"auth-token\"."
+  }
+}
+
+variable "key_prefix" {
+  description = "The service's SOCKETIO_CHANNEL: the prefix of every key and channel it uses. With IAM authentication its user may touch only these (~<prefix>:* and &<prefix>*)."
+  type        = string
+  default     = "chat"
+
+  validation {
+    condition     = can(regex("^[A-Za-z0-9_.-]{1,64}$", var.key_prefix))
+    error_message = "key_prefix must be 1-64 letters, digits, '_', '.' or '-'."
+  }
+}
+
 variable "auth_token_version" {
   description = "Bump to rotate the AUTH token: a new random token is written to the secret and to ElastiCache (ROTATE strategy: the old one stays valid until the instances have restarted with the new one; then apply again with auth_token_update_strategy = SET)."
   type        = number

@@ -59,11 +59,17 @@ variables {
   database_resource_id    = "db-ABCDEFGHIJKLMNOPQRSTUV0123"
   redis_url               = "rediss://master.chat-test-redis.abc.euw1.cache.amazonaws.com:6379/0"
   redis_auth_secret_arn   = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:chat-test/redis/auth-token-abc"
-  secret_kms_key_arns     = ["arn:aws:kms:eu-west-1:123456789012:key/postgres", "arn:aws:kms:eu-west-1:123456789012:key/redis"]
-  media_bucket_name       = "chat-test-media-abc"
-  media_bucket_arn        = "arn:aws:s3:::chat-test-media-abc"
-  media_kms_key_arn       = "arn:aws:kms:eu-west-1:123456789012:key/media"
-  cors_origins            = ["https://chat.example.com"]
+  redis_iam = {
+    user                  = "chat-test-app"
+    user_arn              = "arn:aws:elasticache:eu-west-1:123456789012:user:chat-test-app"
+    replication_group_id  = "chat-test-redis"
+    replication_group_arn = "arn:aws:elasticache:eu-west-1:123456789012:replicationgroup:chat-test-redis"
+  }
+  secret_kms_key_arns = ["arn:aws:kms:eu-west-1:123456789012:key/postgres", "arn:aws:kms:eu-west-1:123456789012:key/redis"]
+  media_bucket_name   = "chat-test-media-abc"
+  media_bucket_arn    = "arn:aws:s3:::chat-test-media-abc"
+  media_kms_key_arn   = "arn:aws:kms:eu-west-1:123456789012:key/media"
+  cors_origins        = ["https://chat.example.com"]
 }
 
 run "instances_are_locked_down" {
@@ -135,7 +141,7 @@ run "settings_are_stored_encrypted_under_the_app_path" {
     condition = toset(keys(aws_ssm_parameter.app)) == toset([
       "APP_ENV", "DATABASE_HOST", "DATABASE_PORT", "DATABASE_NAME",
       "DATABASE_IAM_AUTH", "DATABASE_USER", "DATABASE_MIGRATE_USER",
-      "REDIS_URL", "REDIS_AUTH_SECRET_ARN", "SECRET_KEY_SECRET_ARN", "MEDIA_BUCKET",
+      "REDIS_URL", "REDIS_IAM_AUTH", "REDIS_IAM_CACHE_NAME", "SECRET_KEY_SECRET_ARN", "MEDIA_BUCKET",
       "CORS_ORIGINS", "PROXY_HOPS", "SOCKETIO_CHANNEL", "METRICS_NAMESPACE",
     ])
     error_message = "Unexpected set of settings: ${jsonencode(keys(aws_ssm_parameter.app))}"
@@ -245,9 +251,20 @@ run "instance_role_grants_only_what_the_service_does" {
   }
   assert {
     condition = toset(one([for s in data.aws_iam_policy_document.app.statement : s if s.sid == "ReadOwnSecrets"]).resources) == toset([
-      var.redis_auth_secret_arn, aws_secretsmanager_secret.secret_key.arn,
+      aws_secretsmanager_secret.secret_key.arn,
     ])
-    error_message = "With IAM database authentication the role may read only the Redis and SECRET_KEY secrets: never the master secret."
+    error_message = "With IAM authentication to the database and Redis the role may read only the SECRET_KEY secret: never the master secret or a Redis token."
+  }
+  assert {
+    condition = toset(one([for s in data.aws_iam_policy_document.app.statement : s if s.sid == "ConnectToRedisAsServiceUser"]).resources) == toset([
+      "arn:aws:elasticache:eu-west-1:123456789012:replicationgroup:chat-test-redis",
+      "arn:aws:elasticache:eu-west-1:123456789012:user:chat-test-app",
+    ]) && toset(one([for s in data.aws_iam_policy_document.app.statement : s if s.sid == "ConnectToRedisAsServiceUser"]).actions) == toset(["elasticache:Connect"])
+    error_message = "elasticache:Connect must name this replication group and the service's user only."
+  }
+  assert {
+    condition     = aws_ssm_parameter.app["REDIS_IAM_AUTH"].value == "1" && aws_ssm_parameter.app["REDIS_IAM_CACHE_NAME"].value == "chat-test-redis"
+    error_message = "The service signs Redis tokens for its replication group."
   }
   assert {
     condition = toset(one([for s in data.aws_iam_policy_document.app.statement : s if s.sid == "ConnectAsServiceDatabaseUsers"]).resources) == toset([
@@ -349,6 +366,12 @@ run "master_secret_mode_for_the_first_deploy_or_break_glass" {
 
   variables {
     database_iam_auth = false
+    redis_iam         = null
+  }
+
+  assert {
+    condition     = aws_ssm_parameter.app["REDIS_AUTH_SECRET_ARN"].value == var.redis_auth_secret_arn && !contains(keys(aws_ssm_parameter.app), "REDIS_IAM_AUTH") && contains(one([for s in data.aws_iam_policy_document.app.statement : s if s.sid == "ReadOwnSecrets"]).resources, var.redis_auth_secret_arn)
+    error_message = "Without redis_iam the instances read the Redis AUTH token by ARN."
   }
 
   assert {
@@ -377,6 +400,17 @@ run "master_secret_mode_needs_the_secret" {
   variables {
     database_iam_auth   = false
     database_secret_arn = null
+  }
+
+  expect_failures = [aws_launch_template.app]
+}
+
+run "redis_needs_iam_or_a_token" {
+  command = plan
+
+  variables {
+    redis_iam             = null
+    redis_auth_secret_arn = null
   }
 
   expect_failures = [aws_launch_template.app]

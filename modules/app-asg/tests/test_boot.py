@@ -424,3 +424,27 @@ def test_the_service_accepts_what_the_fetcher_writes_with_iam_auth(monkeypatch):
     url = sqlalchemy_url.make_url(config.database_url)
     assert url.username == "chat_app" and url.password is None
     assert config.database_iam_region == REGION
+
+
+def test_redis_iam_keeps_the_users_url_and_reads_no_redis_secret(monkeypatch):
+    params = {
+        **{k: v for k, v in IAM_PARAMS.items() if k != "REDIS_AUTH_SECRET_ARN"},
+        "REDIS_URL": "rediss://chat-prod-app@cache.example.internal:6379/0",
+        "REDIS_IAM_AUTH": "1",
+        "REDIS_IAM_CACHE_NAME": "chat-prod-redis",
+    }
+    read = []
+    secrets = dict(BASE_SECRETS, **{"arn:key": "k" * 64})
+
+    def get_secret(arn):
+        read.append(arn)
+        return secrets[arn]
+
+    env = chat_config.build_environment(params, get_secret, CA)
+    assert read == ["arn:key"]
+    assert env["REDIS_URL"] == "rediss://chat-prod-app@cache.example.internal:6379/0"
+
+    monkeypatch.syspath_prepend(str(MODULE.parents[1]))
+    app_config = pytest.importorskip("app.config")
+    config = app_config.load(dict(parse_environment_file(chat_config.render(env)), AWS_REGION=REGION))
+    assert config.redis_iam == app_config.RedisIam("chat-prod-app", "chat-prod-redis", REGION)

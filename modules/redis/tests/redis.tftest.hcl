@@ -51,8 +51,58 @@ run "cluster_mode_is_off_for_the_socketio_manager" {
   }
 }
 
+run "iam_users_and_no_password_anywhere_by_default" {
+  command = apply
+
+  assert {
+    condition     = aws_elasticache_user.app[0].user_name == "chat-test-app" && aws_elasticache_user.app[0].authentication_mode[0].type == "iam"
+    error_message = "The service logs in as chat-test-app with IAM authentication."
+  }
+  assert {
+    condition     = aws_elasticache_user.app[0].access_string == "on ~chat:* &chat* +@all -@admin -@dangerous"
+    error_message = "The service's user may touch only its own keys and channels, and no administrative or dangerous command."
+  }
+  assert {
+    condition     = aws_elasticache_user.default[0].user_name == "default" && startswith(aws_elasticache_user.default[0].access_string, "off ")
+    error_message = "The group's required default user must be switched off."
+  }
+  assert {
+    condition     = toset(aws_elasticache_user_group.redis[0].user_ids) == toset(["chat-test-default", "chat-test-app"]) && toset(aws_elasticache_replication_group.redis.user_group_ids) == toset(["chat-test-redis"])
+    error_message = "The replication group authenticates through the user group of those two users."
+  }
+  assert {
+    condition     = length(data.aws_secretsmanager_random_password.auth_token) == 0 && length(aws_secretsmanager_secret.auth_token) == 0 && length(aws_secretsmanager_secret_version.auth_token) == 0
+    error_message = "With IAM there is no token: no random password read (it would land in state), no secret, no AUTH token."
+  }
+  assert {
+    condition     = output.redis_url == "rediss://chat-test-app@master.chat-test-redis.abc123.euw1.cache.amazonaws.com:6379/0" && output.iam.user == "chat-test-app" && output.auth_token_secret_arn == null
+    error_message = "REDIS_URL names the user and no password; the iam output feeds app-asg."
+  }
+  assert {
+    condition     = aws_elasticache_replication_group.redis.transit_encryption_enabled && aws_elasticache_replication_group.redis.transit_encryption_mode == "required"
+    error_message = "TLS must be required in transit (IAM authentication needs it)."
+  }
+}
+
+run "a_key_prefix_narrows_the_access_string" {
+  command = plan
+
+  variables {
+    key_prefix = "chat-prod"
+  }
+
+  assert {
+    condition     = aws_elasticache_user.app[0].access_string == "on ~chat-prod:* &chat-prod* +@all -@admin -@dangerous"
+    error_message = "The access string follows SOCKETIO_CHANNEL."
+  }
+}
+
 run "tls_auth_and_kms_are_on" {
   command = apply
+
+  variables {
+    authentication = "auth-token"
+  }
 
   assert {
     condition     = aws_elasticache_replication_group.redis.transit_encryption_enabled && aws_elasticache_replication_group.redis.transit_encryption_mode == "required"
@@ -63,15 +113,15 @@ run "tls_auth_and_kms_are_on" {
     error_message = "Data at rest must be encrypted with the module's KMS key."
   }
   assert {
-    condition     = aws_elasticache_replication_group.redis.auth_token_wo_version == 1 && aws_secretsmanager_secret_version.auth_token.secret_string_wo_version == 1
+    condition     = aws_elasticache_replication_group.redis.auth_token_wo_version == 1 && aws_secretsmanager_secret_version.auth_token[0].secret_string_wo_version == 1
     error_message = "The AUTH token must be written to ElastiCache and to the secret."
   }
   assert {
-    condition     = aws_secretsmanager_secret.auth_token.kms_key_id == module.key.arn
+    condition     = aws_secretsmanager_secret.auth_token[0].kms_key_id == module.key.arn
     error_message = "The AUTH token secret must be encrypted with the module's key."
   }
   assert {
-    condition     = data.aws_secretsmanager_random_password.auth_token.exclude_punctuation && data.aws_secretsmanager_random_password.auth_token.password_length == 64
+    condition     = data.aws_secretsmanager_random_password.auth_token[0].exclude_punctuation && data.aws_secretsmanager_random_password.auth_token[0].password_length == 64
     error_message = "The token is 64 letters and digits (URL-safe, accepted by ElastiCache)."
   }
   assert {
@@ -153,11 +203,12 @@ run "rotating_the_token_bumps_both_write_only_versions" {
   command = plan
 
   variables {
+    authentication     = "auth-token"
     auth_token_version = 2
   }
 
   assert {
-    condition     = aws_elasticache_replication_group.redis.auth_token_wo_version == 2 && aws_secretsmanager_secret_version.auth_token.secret_string_wo_version == 2
+    condition     = aws_elasticache_replication_group.redis.auth_token_wo_version == 2 && aws_secretsmanager_secret_version.auth_token[0].secret_string_wo_version == 2
     error_message = "A new token version must reach the secret and ElastiCache together."
   }
   assert {
