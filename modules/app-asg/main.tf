@@ -49,6 +49,7 @@ locals {
     DATABASE_NAME         = var.database_name
     REDIS_URL             = var.redis_url
     SECRET_KEY_SECRET_ARN = aws_secretsmanager_secret.secret_key.arn
+    SECRET_KEY_GENERATION = tostring(var.secret_key_version)
     MEDIA_BUCKET          = var.media_bucket_name
     CORS_ORIGINS          = join(",", var.cors_origins)
     PROXY_HOPS            = tostring(var.proxy_hops)
@@ -128,12 +129,6 @@ resource "aws_cloudwatch_log_group" "app" {
 
 # --- Configuration: SSM parameters and the SECRET_KEY secret ------------------
 
-data "aws_secretsmanager_random_password" "secret_key" {
-  password_length     = 64
-  exclude_punctuation = true
-  include_space       = false
-}
-
 resource "aws_secretsmanager_secret" "secret_key" {
   #checkov:skip=CKV2_AWS_57:Rotating SECRET_KEY ends every session; it is rotated deliberately through secret_key_version, not on a schedule.
   name_prefix             = "${var.name}/app/secret-key-"
@@ -144,12 +139,16 @@ resource "aws_secretsmanager_secret" "secret_key" {
   tags = var.tags
 }
 
-# Write-only: the key reaches Secrets Manager without being kept in this
-# resource's state.
-resource "aws_secretsmanager_secret_version" "secret_key" {
-  secret_id                = aws_secretsmanager_secret.secret_key.id
-  secret_string_wo         = data.aws_secretsmanager_random_password.secret_key.random_password
-  secret_string_wo_version = var.secret_key_version
+# The value is made on the instances, never here: the first to boot with a new
+# SECRET_KEY_GENERATION writes it as the version whose id derives from the secret
+# and the generation, and every other instance reads that same version
+# (templates/chat_config.py). Terraform never sees it, so its state cannot hold it.
+removed {
+  from = aws_secretsmanager_secret_version.secret_key
+
+  lifecycle {
+    destroy = false
+  }
 }
 
 resource "aws_ssm_parameter" "app" {
@@ -199,6 +198,26 @@ data "aws_iam_policy_document" "app" {
     sid       = "ReadOwnSecrets"
     actions   = ["secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"]
     resources = concat(local.readable_secrets, [aws_secretsmanager_secret.secret_key.arn])
+  }
+
+  # SECRET_KEY is generated on the instances (one version per generation): they
+  # write it to its own secret, encrypted with the module's key through Secrets Manager.
+  statement {
+    sid       = "WriteSecretKeyGenerations"
+    actions   = ["secretsmanager:PutSecretValue"]
+    resources = [aws_secretsmanager_secret.secret_key.arn]
+  }
+
+  statement {
+    sid       = "EncryptSecretKeyGenerations"
+    actions   = ["kms:GenerateDataKey"]
+    resources = [module.key.arn]
+
+    condition {
+      test     = "StringEquals"
+      variable = "kms:ViaService"
+      values   = ["secretsmanager.${local.region}.amazonaws.com"]
+    }
   }
 
   # ElastiCache IAM authentication: a token for the service's user, on this group only.
@@ -403,7 +422,7 @@ resource "aws_launch_template" "app" {
     }
   }
 
-  depends_on = [aws_ssm_parameter.app, aws_secretsmanager_secret_version.secret_key]
+  depends_on = [aws_ssm_parameter.app]
 }
 
 resource "aws_autoscaling_group" "app" {

@@ -368,7 +368,7 @@ variable "extra_environment" {
 }
 
 variable "secret_key_version" {
-  description = "Bump to replace the service's SECRET_KEY with a new random one (signs tokens: every session ends)."
+  description = "The SECRET_KEY generation (SSM parameter SECRET_KEY_GENERATION). Bump to replace the service's SECRET_KEY with a new random one, made by the first instance that reads the new generation (signs tokens: every session ends)."
   type        = number
   default     = 1
 

@@ -10,7 +10,12 @@ named ``<X>_SECRET_ARN``, the secret it points to, then writes a systemd Environ
 - otherwise ``DATABASE_SECRET_ARN`` (RDS-managed JSON ``{username, password}``) with the
   same pieces becomes ``DATABASE_URL`` (the master user: first deploy or break-glass);
 - ``REDIS_AUTH_SECRET_ARN`` (plain token) is put into ``REDIS_URL`` as its password;
-- any other ``<X>_SECRET_ARN`` becomes ``<X>`` (``SECRET_KEY_SECRET_ARN`` -> ``SECRET_KEY``).
+- ``SECRET_KEY_SECRET_ARN`` with ``SECRET_KEY_GENERATION`` N becomes ``SECRET_KEY``: the
+  secret's version whose id derives from the secret and N. The first instance to find that
+  version missing writes a new random key under that id (``put_secret_value`` with it as the
+  ClientRequestToken, which Secrets Manager makes idempotent), so instances booting at once
+  agree on one key and Terraform never sees it;
+- any other ``<X>_SECRET_ARN`` becomes ``<X>``.
 
 Runs from the release's virtualenv (boto3 is one of the service's dependencies). Like the
 service, it fails with exit status 2 and one line on stderr, never a traceback, so that
@@ -22,8 +27,10 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import secrets
 import sys
 import tempfile
+import uuid
 from collections.abc import Callable
 from urllib.parse import quote, urlsplit, urlunsplit
 
@@ -93,19 +100,29 @@ def redis_url_with_token(url: str | None, token: str) -> str:
 
 
 def build_environment(
-    params: dict[str, str], get_secret: Callable[[str], str], ca_bundle: str, role: str = "serve"
+    params: dict[str, str],
+    get_secret: Callable[[str], str],
+    ca_bundle: str,
+    role: str = "serve",
+    get_generation: Callable[[str, str], str] | None = None,
 ) -> dict[str, str]:
     """The environment of ``role`` (``serve`` or ``migrate``) from the parameters;
-    ``get_secret`` reads one secret ARN."""
+    ``get_secret`` reads one secret ARN, ``get_generation`` one generation of a generated one."""
     env = dict(params)
+    generation = env.pop(f"{GENERATED}_GENERATION", None)
+    if generation is not None:
+        arn = env.pop(f"{GENERATED}{SECRET_SUFFIX}", None)
+        if not arn or get_generation is None:
+            raise ConfigFetchError(f"{GENERATED}_GENERATION needs {GENERATED}{SECRET_SUFFIX}")
+        env[GENERATED] = get_generation(arn, generation).strip()
     if env.get("DATABASE_IAM_AUTH") == "1":
         env["DATABASE_URL"] = iam_database_url(env, role, ca_bundle)
     for name in DATABASE_USERS.values():
         env.pop(name, None)
-    secrets = {
-        name[: -len(SECRET_SUFFIX)]: env.pop(name) for name in sorted(params) if name.endswith(SECRET_SUFFIX)
+    by_target = {
+        name[: -len(SECRET_SUFFIX)]: env.pop(name) for name in sorted(env) if name.endswith(SECRET_SUFFIX)
     }
-    for target, arn in secrets.items():
+    for target, arn in by_target.items():
         value = get_secret(arn)
         if target == "DATABASE":
             env["DATABASE_URL"] = database_url(env, value, ca_bundle)
@@ -116,6 +133,32 @@ def build_environment(
     for name in DATABASE_PARTS:
         env.pop(name, None)
     return env
+
+
+GENERATED = "SECRET_KEY"
+
+
+def generation_version_id(arn: str, generation: str) -> str:
+    """The version id of ``generation`` of a generated secret: the same on every instance."""
+    if not (generation.isascii() and generation.isdigit() and int(generation) >= 1):
+        raise ConfigFetchError(f"SECRET_KEY_GENERATION: expected a whole number >= 1, got {generation!r}")
+    return str(uuid.uuid5(uuid.NAMESPACE_URL, f"{arn}#generation-{int(generation)}"))
+
+
+def read_or_make_generation(secretsmanager, arn: str, generation: str) -> str:
+    """The value of ``generation`` of the secret, written first if no instance has yet."""
+    version = generation_version_id(arn, generation)
+    errors = secretsmanager.exceptions
+    try:
+        return secretsmanager.get_secret_value(SecretId=arn, VersionId=version)["SecretString"]
+    except errors.ResourceNotFoundException:
+        pass
+    try:
+        value = secrets.token_urlsafe(48)  # 64 characters, 384 bits
+        secretsmanager.put_secret_value(SecretId=arn, SecretString=value, ClientRequestToken=version)
+        return value
+    except errors.ResourceExistsException:  # another instance wrote this generation first
+        return secretsmanager.get_secret_value(SecretId=arn, VersionId=version)["SecretString"]
 
 
 def render(env: dict[str, str]) -> str:
@@ -167,9 +210,15 @@ def main(argv: list[str] | None = None) -> int:
         except (ClientError, BotoCoreError, KeyError) as exc:
             raise ConfigFetchError(f"secret {arn}: {exc}") from None
 
+    def get_generation(arn: str, generation: str) -> str:
+        try:
+            return read_or_make_generation(secretsmanager, arn, generation)
+        except (ClientError, BotoCoreError, KeyError) as exc:
+            raise ConfigFetchError(f"secret {arn} (generation {generation}): {exc}") from None
+
     try:
         params = read_parameters(ssm, args.path)
-        env = build_environment(params, get_secret, args.ca_bundle, args.role)
+        env = build_environment(params, get_secret, args.ca_bundle, args.role, get_generation)
         write_private(args.output, render(env))
     except (ClientError, BotoCoreError) as exc:
         print(f"chat-config: SSM {args.path}: {exc}", file=sys.stderr)

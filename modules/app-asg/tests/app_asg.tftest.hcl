@@ -141,7 +141,7 @@ run "settings_are_stored_encrypted_under_the_app_path" {
     condition = toset(keys(aws_ssm_parameter.app)) == toset([
       "APP_ENV", "DATABASE_HOST", "DATABASE_PORT", "DATABASE_NAME",
       "DATABASE_IAM_AUTH", "DATABASE_USER", "DATABASE_MIGRATE_USER",
-      "REDIS_URL", "REDIS_IAM_AUTH", "REDIS_IAM_CACHE_NAME", "SECRET_KEY_SECRET_ARN", "MEDIA_BUCKET",
+      "REDIS_URL", "REDIS_IAM_AUTH", "REDIS_IAM_CACHE_NAME", "SECRET_KEY_SECRET_ARN", "SECRET_KEY_GENERATION", "MEDIA_BUCKET",
       "CORS_ORIGINS", "PROXY_HOPS", "SOCKETIO_CHANNEL", "METRICS_NAMESPACE",
     ])
     error_message = "Unexpected set of settings: ${jsonencode(keys(aws_ssm_parameter.app))}"
@@ -261,6 +261,14 @@ run "instance_role_grants_only_what_the_service_does" {
       "arn:aws:elasticache:eu-west-1:123456789012:user:chat-test-app",
     ]) && toset(one([for s in data.aws_iam_policy_document.app.statement : s if s.sid == "ConnectToRedisAsServiceUser"]).actions) == toset(["elasticache:Connect"])
     error_message = "elasticache:Connect must name this replication group and the service's user only."
+  }
+  assert {
+    condition     = toset(one([for s in data.aws_iam_policy_document.app.statement : s if s.sid == "WriteSecretKeyGenerations"]).resources) == toset([aws_secretsmanager_secret.secret_key.arn]) && toset(one([for s in data.aws_iam_policy_document.app.statement : s if s.sid == "WriteSecretKeyGenerations"]).actions) == toset(["secretsmanager:PutSecretValue"])
+    error_message = "The instances may write only the SECRET_KEY secret (its generations)."
+  }
+  assert {
+    condition     = aws_ssm_parameter.app["SECRET_KEY_GENERATION"].value == "1"
+    error_message = "The SECRET_KEY generation reaches the instances; its value never passes through Terraform."
   }
   assert {
     condition     = aws_ssm_parameter.app["REDIS_IAM_AUTH"].value == "1" && aws_ssm_parameter.app["REDIS_IAM_CACHE_NAME"].value == "chat-test-redis"

@@ -448,3 +448,92 @@ def test_redis_iam_keeps_the_users_url_and_reads_no_redis_secret(monkeypatch):
     app_config = pytest.importorskip("app.config")
     config = app_config.load(dict(parse_environment_file(chat_config.render(env)), AWS_REGION=REGION))
     assert config.redis_iam == app_config.RedisIam("chat-prod-app", "chat-prod-redis", REGION)
+
+
+def fetch(tmp_path, name: str, path: str = "/chat-gen/app/") -> tuple[int, dict[str, str]]:
+    out = tmp_path / name
+    rc = chat_config.main(["--path", path, "--region", REGION, "--output", str(out), "--ca-bundle", CA])
+    return rc, (parse_environment_file(out.read_text()) if rc == 0 else {})
+
+
+def put_generated_key_config(session, generation: str) -> str:
+    """The app's settings with a SECRET_KEY secret that has no value yet, as Terraform leaves it."""
+    ssm = session.client("ssm")
+    arn = session.client("secretsmanager").create_secret(Name="chat-gen/app/secret-key")["ARN"]
+    params = {k: v for k, v in BASE_PARAMS.items() if not k.endswith("_SECRET_ARN")}
+    params.update(
+        DATABASE_IAM_AUTH="1",
+        DATABASE_USER="chat_app",
+        DATABASE_MIGRATE_USER="chat_migrate",
+        SECRET_KEY_SECRET_ARN=arn,
+        SECRET_KEY_GENERATION=generation,
+    )
+    for name, value in params.items():
+        ssm.put_parameter(Name=f"/chat-gen/app/{name}", Value=value, Type="SecureString", Overwrite=True)
+    return arn
+
+
+def test_the_first_instance_makes_the_secret_key_and_every_other_reads_the_same(aws, tmp_path):
+    arn = put_generated_key_config(aws, "1")
+
+    rc1, first = fetch(tmp_path, "a")
+    rc2, second = fetch(tmp_path, "b")
+
+    assert rc1 == rc2 == 0
+    assert first["SECRET_KEY"] == second["SECRET_KEY"] and len(first["SECRET_KEY"]) == 64
+    assert "SECRET_KEY_GENERATION" not in first and "SECRET_KEY_SECRET_ARN" not in first
+    sm = aws.client("secretsmanager")
+    versions = sm.list_secret_version_ids(SecretId=arn)["Versions"]
+    assert [v["VersionId"] for v in versions] == [chat_config.generation_version_id(arn, "1")]
+    assert sm.get_secret_value(SecretId=arn)["SecretString"] == first["SECRET_KEY"]
+
+
+def test_a_new_generation_replaces_the_key_and_the_old_one_stays_readable(aws, tmp_path):
+    arn = put_generated_key_config(aws, "1")
+    _, first = fetch(tmp_path, "a")
+    aws.client("ssm").put_parameter(
+        Name="/chat-gen/app/SECRET_KEY_GENERATION", Value="2", Type="SecureString", Overwrite=True
+    )
+
+    _, second = fetch(tmp_path, "b")
+
+    assert second["SECRET_KEY"] != first["SECRET_KEY"]
+    sm = aws.client("secretsmanager")
+    assert sm.get_secret_value(SecretId=arn)["SecretString"] == second["SECRET_KEY"]
+    old = sm.get_secret_value(SecretId=arn, VersionId=chat_config.generation_version_id(arn, "1"))
+    assert old["SecretString"] == first["SECRET_KEY"]
+
+
+class RacedSecretsManager:
+    """Secrets Manager (moto) where another instance writes the generation between this
+    instance's read and its write, as two instances booting at once can."""
+
+    def __init__(self, client) -> None:
+        self.client = client
+        self.exceptions = client.exceptions
+        self.get_secret_value = client.get_secret_value
+        self.competitor_value = "c" * 64
+
+    def put_secret_value(self, **kwargs):
+        self.client.put_secret_value(**{**kwargs, "SecretString": self.competitor_value})
+        return self.client.put_secret_value(**kwargs)
+
+
+def test_two_instances_writing_one_generation_at_once_agree_on_the_first(aws):
+    sm = aws.client("secretsmanager")
+    arn = sm.create_secret(Name="chat-gen/raced")["ARN"]
+    raced = RacedSecretsManager(sm)
+
+    value = chat_config.read_or_make_generation(raced, arn, "1")
+
+    assert value == raced.competitor_value
+    assert sm.get_secret_value(SecretId=arn)["SecretString"] == raced.competitor_value
+
+
+@pytest.mark.parametrize("generation", ["0", "x", "1.5", "²"])
+def test_a_bad_generation_is_one_line(aws, tmp_path, capsys, generation):
+    put_generated_key_config(aws, generation)
+    rc, _ = fetch(tmp_path, "a")
+    assert rc == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "SECRET_KEY_GENERATION: expected a whole number >= 1" in err
