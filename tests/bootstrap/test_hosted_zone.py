@@ -62,3 +62,54 @@ def test_outputs_give_the_zone_id_for_env_hcl_and_the_name_servers(load_template
 def test_domain_parameter_takes_only_lower_case_dns_names(load_template, domain, accepted):
     pattern = load_template(TEMPLATE)["Parameters"]["DomainName"]["AllowedPattern"]
     assert bool(re.fullmatch(pattern, domain)) is accepted
+
+
+def test_query_logs_are_encrypted_with_a_key_only_this_log_group_may_use(load_template):
+    resources = load_template(TEMPLATE)["Resources"]
+    # moto's CloudFormation drops a log group's KmsKeyId, so the template is what is read.
+    assert resources["QueryLogGroup"]["Properties"]["KmsKeyId"] == {"Fn::GetAtt": ["QueryLogKey", "Arn"]}
+    policy = resources["QueryLogKey"]["Properties"]["KeyPolicy"]
+    (service,) = [s for s in policy["Statement"] if s["Principal"].get("Service")]
+    assert service["Principal"] == {"Service": {"Fn::Sub": "logs.${AWS::Region}.amazonaws.com"}}
+    group_arn = (
+        "arn:${AWS::Partition}:logs:${AWS::Region}:${AWS::AccountId}:log-group:/aws/route53/${DomainName}"
+    )
+    assert service["Condition"] == {
+        "ArnEquals": {"kms:EncryptionContext:aws:logs:arn": {"Fn::Sub": group_arn}}
+    }
+
+
+def test_the_zone_is_signed_with_a_kms_key_signing_key(zone_stack, load_template):
+    resources = load_template(TEMPLATE)["Resources"]
+    key = resources["DnssecSigningKey"]["Properties"]
+    assert key["KeySpec"] == "ECC_NIST_P256" and key["KeyUsage"] == "SIGN_VERIFY"  # what Route 53 accepts
+    ksk = resources["KeySigningKey"]
+    assert ksk["Type"] == "AWS::Route53::KeySigningKey" and ksk["Properties"]["Status"] == "ACTIVE"
+    assert ksk["Properties"]["KeyManagementServiceArn"] == {"Fn::GetAtt": ["DnssecSigningKey", "Arn"]}
+    assert ksk["Properties"]["HostedZoneId"] == {"Ref": "Zone"}
+    signing = resources["ZoneSigning"]
+    assert signing["Type"] == "AWS::Route53::DNSSEC" and signing["DependsOn"] == "KeySigningKey"
+    route53 = [
+        s
+        for s in key["KeyPolicy"]["Statement"]
+        if s["Principal"].get("Service") == "dnssec-route53.amazonaws.com"
+    ]
+    assert {a for s in route53 for a in ([s["Action"]] if isinstance(s["Action"], str) else s["Action"])} == {
+        "kms:DescribeKey",
+        "kms:GetPublicKey",
+        "kms:Sign",
+        "kms:CreateGrant",
+    }
+    assert all(
+        s["Condition"]["StringEquals"] == {"aws:SourceAccount": {"Ref": "AWS::AccountId"}} for s in route53
+    )
+    # moto has no DNSSEC: the signing resources are the only ones it skipped.
+    assert zone_stack.skipped_types <= {"AWS::Route53::KeySigningKey", "AWS::Route53::DNSSEC"}
+
+
+def test_no_key_policy_of_the_zone_grants_a_wildcard_action(load_template):
+    resources = load_template(TEMPLATE)["Resources"]
+    for name in ("QueryLogKey", "DnssecSigningKey"):
+        for statement in resources[name]["Properties"]["KeyPolicy"]["Statement"]:
+            actions = [statement["Action"]] if isinstance(statement["Action"], str) else statement["Action"]
+            assert all("*" not in a for a in actions), (name, statement["Sid"])
