@@ -96,6 +96,7 @@ dependency "media_bucket" {
 inputs = {
   environment = local.env.env
   app_version = local.env.app.version
+  app_sha256  = local.env.app.sha256
 
   artifacts_bucket_name = dependency.artifacts.outputs.bucket_name
   artifacts_kms_key_arn = dependency.artifacts.outputs.kms_key_arn

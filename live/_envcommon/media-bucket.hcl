@@ -16,4 +16,6 @@ inputs = {
   noncurrent_version_expiration_days = local.env.buckets.noncurrent_version_retention_days
   access_log_retention_days          = local.env.buckets.access_log_retention_days
   force_destroy                      = local.env.buckets.force_destroy
+  # The artifacts bucket (chat-<env>-artifacts-...) logs its requests here too.
+  log_source_bucket_prefixes = ["chat-${local.env.env}-artifacts-"]
 }

@@ -36,7 +36,9 @@ locals {
   app = {
     # The release the instances run: dist/chat-<version>.tar.gz in the artifacts bucket. Changing
     # it and applying app-asg is a deployment; reverting it is a rollback (docs/delivery.md).
-    version                = "0.1.0"
+    version = "0.1.0"
+    # sha256 of dist/chat-<version>.tar.gz (its .sha256 file): instances refuse any other bytes.
+    sha256                 = "0000000000000000000000000000000000000000000000000000000000000000"
     instance_type          = "c7i.large"
     min_size               = 3
     max_size               = 12

@@ -85,6 +85,7 @@ locals {
     region                  = local.region
     artifacts_bucket        = var.artifacts_bucket_name
     app_version             = var.app_version
+    app_sha256              = var.app_sha256
     app_port                = var.app_port
     processes_per_instance  = var.processes_per_instance
     proxy_hops              = var.proxy_hops

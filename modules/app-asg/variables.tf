@@ -34,6 +34,16 @@ variable "app_version" {
   }
 }
 
+variable "app_sha256" {
+  description = "The sha256 of releases/chat-<app_version>.tar.gz, as `make package` writes it beside the tarball (dist/chat-<version>.tar.gz.sha256). The instances refuse a release with another digest before extracting anything: a replaced or corrupted object in the bucket never runs."
+  type        = string
+
+  validation {
+    condition     = can(regex("^[0-9a-f]{64}$", var.app_sha256))
+    error_message = "app_sha256 must be 64 lower-case hex digits (the first field of dist/chat-<version>.tar.gz.sha256)."
+  }
+}
+
 variable "artifacts_bucket_name" {
   description = "Bucket holding the release tarballs (artifacts module output bucket_name)."
   type        = string

@@ -27,7 +27,7 @@ moved {
 resource "aws_s3_bucket" "artifacts" {
   #checkov:skip=CKV_AWS_144:Releases are rebuilt from the tagged source by `make package`; a second region adds cost, not recoverability.
   #checkov:skip=CKV2_AWS_62:Deployments are driven by Terraform and the ASG's instance refresh, not by bucket events.
-  #checkov:skip=CKV_AWS_18:Access logging is on whenever access_log_bucket is given; the log bucket belongs to another module.
+  #checkov:skip=CKV_AWS_18:Access logging is on whenever access_log_bucket is given (every live unit passes the media bucket's log bucket); the log bucket belongs to another module.
   bucket_prefix = "${var.name}-artifacts-"
   force_destroy = var.force_destroy
 
@@ -57,6 +57,21 @@ resource "aws_s3_bucket_versioning" "artifacts" {
   versioning_configuration {
     status = "Enabled"
   }
+}
+
+# Releases cannot be replaced or deleted while their retention runs: a changed object
+# would be a new version, and instances install only the digest Terraform pins.
+resource "aws_s3_bucket_object_lock_configuration" "artifacts" {
+  bucket = aws_s3_bucket.artifacts.id
+
+  rule {
+    default_retention {
+      mode = "GOVERNANCE"
+      days = var.release_retention_days
+    }
+  }
+
+  depends_on = [aws_s3_bucket_versioning.artifacts]
 }
 
 resource "aws_s3_bucket_server_side_encryption_configuration" "artifacts" {

@@ -15,7 +15,7 @@ variable "tags" {
 }
 
 variable "access_log_bucket" {
-  description = "Name of an existing bucket that receives this bucket's S3 server access logs (for example the media bucket's log bucket). Null leaves access logging off."
+  description = "Name of an existing bucket that receives this bucket's S3 server access logs under s3/<this bucket>/ (the live units pass the media bucket's log bucket, which admits them). Null leaves access logging off."
   type        = string
   default     = null
 
@@ -51,4 +51,15 @@ variable "force_destroy" {
   description = "Let Terraform delete the bucket with its releases (dev only)."
   type        = bool
   default     = false
+}
+
+variable "release_retention_days" {
+  description = "Object Lock retention of every release object (GOVERNANCE mode): for this many days after upload no one can overwrite or delete that version without s3:BypassGovernanceRetention, which the deploy roles' boundary denies."
+  type        = number
+  default     = 365
+
+  validation {
+    condition     = var.release_retention_days >= 1 && var.release_retention_days <= 3650 && floor(var.release_retention_days) == var.release_retention_days
+    error_message = "release_retention_days must be a whole number from 1 to 3650."
+  }
 }

@@ -287,7 +287,7 @@ resource "aws_s3_bucket_policy" "access_logs" {
   bucket = aws_s3_bucket.access_logs[0].id
   policy = jsonencode({
     Version = "2012-10-17"
-    Statement = [
+    Statement = concat([
       {
         Sid       = "DenyInsecureTransport"
         Effect    = "Deny"
@@ -307,7 +307,19 @@ resource "aws_s3_bucket_policy" "access_logs" {
           StringEquals = { "aws:SourceAccount" = local.account_id }
         }
       },
-    ]
+      ], [
+      for i, prefix in var.log_source_bucket_prefixes : {
+        Sid       = "S3ServerAccessLogsFromOtherBuckets${i}"
+        Effect    = "Allow"
+        Principal = { Service = "logging.s3.amazonaws.com" }
+        Action    = "s3:PutObject"
+        Resource  = "${aws_s3_bucket.access_logs[0].arn}/s3/${prefix}*"
+        Condition = {
+          ArnLike      = { "aws:SourceArn" = "arn:${local.partition}:s3:::${prefix}*" }
+          StringEquals = { "aws:SourceAccount" = local.account_id }
+        }
+      }
+    ])
   })
 
   depends_on = [aws_s3_bucket_public_access_block.access_logs]

@@ -125,3 +125,15 @@ variable "kms_key_deletion_window_days" {
     error_message = "kms_key_deletion_window_days must be between 7 and 30."
   }
 }
+
+variable "log_source_bucket_prefixes" {
+  description = "Name prefixes of other buckets of this account whose S3 server access logs the log bucket accepts, each under s3/<its name>/ (the artifacts bucket: \"<name>-artifacts-\")."
+  type        = list(string)
+  default     = []
+  nullable    = false
+
+  validation {
+    condition     = alltrue([for p in var.log_source_bucket_prefixes : can(regex("^[a-z0-9][a-z0-9.-]{2,62}$", p))])
+    error_message = "log_source_bucket_prefixes must be bucket name prefixes (a-z, 0-9, '.', '-')."
+  }
+}

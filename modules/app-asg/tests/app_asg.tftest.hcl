@@ -47,6 +47,7 @@ variables {
   name                    = "chat-test"
   environment             = "test"
   app_version             = "1.4.2"
+  app_sha256              = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"
   artifacts_bucket_name   = "chat-test-artifacts-abc"
   artifacts_kms_key_arn   = "arn:aws:kms:eu-west-1:123456789012:key/artifacts"
   private_subnet_ids      = ["subnet-0123456789abcdef0", "subnet-0123456789abcdef1"]
@@ -101,7 +102,7 @@ run "user_data_installs_the_release_and_runs_the_service_under_systemd" {
   command = plan
 
   assert {
-    condition     = strcontains(output.user_data, "s3://$BUCKET/releases/chat-$VERSION.tar.gz") && strcontains(output.user_data, "VERSION='1.4.2'") && strcontains(output.user_data, "BUCKET='chat-test-artifacts-abc'")
+    condition     = strcontains(output.user_data, "s3://$BUCKET/releases/chat-$VERSION.tar.gz") && strcontains(output.user_data, "VERSION='1.4.2'") && strcontains(output.user_data, "BUCKET='chat-test-artifacts-abc'") && strcontains(output.user_data, "SHA256='9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08'")
     error_message = "User data must download releases/chat-<version>.tar.gz from the artifacts bucket."
   }
   assert {
@@ -422,4 +423,14 @@ run "redis_needs_iam_or_a_token" {
   }
 
   expect_failures = [aws_launch_template.app]
+}
+
+run "rejects_a_digest_that_is_not_sha256" {
+  command = plan
+
+  variables {
+    app_sha256 = "sha256:9F86D081"
+  }
+
+  expect_failures = [var.app_sha256]
 }

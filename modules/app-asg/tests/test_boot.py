@@ -186,6 +186,7 @@ TEMPLATE_VARS = {
     "region": REGION,
     "artifacts_bucket": "chat-test-artifacts-abc",
     "app_version": "1.4.2",
+    "app_sha256": "0" * 64,
     "app_port": "8000",
     "processes_per_instance": "0",
     "proxy_hops": "2",
@@ -537,3 +538,31 @@ def test_a_bad_generation_is_one_line(aws, tmp_path, capsys, generation):
     assert rc == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "SECRET_KEY_GENERATION: expected a whole number >= 1" in err
+
+
+def release_check(tmp_path: Path, pinned: str, content: bytes) -> subprocess.CompletedProcess:
+    """Runs the user data's digest check on a downloaded release holding ``content``."""
+    script = render_user_data(dict(TEMPLATE_VARS, app_sha256=pinned))
+    block = re.search(r"^# The digest pinned in Terraform.*?^fi$", script, re.M | re.S)
+    assert block, "the user data must check the release's digest before extracting it"
+    (tmp_path / "chat.tar.gz").write_bytes(content)
+    prelude = f"set -euo pipefail\nVERSION=1.4.2\nSHA256={pinned}\nwork={tmp_path}\n"
+    return subprocess.run(
+        ["bash", "-c", prelude + block.group(0) + "\necho extracted"], capture_output=True, text=True
+    )
+
+
+@pytest.mark.skipif(shutil.which("sha256sum") is None, reason="coreutils' sha256sum is needed")
+def test_the_boot_refuses_a_release_whose_digest_is_not_the_pinned_one(tmp_path):
+    import hashlib
+
+    release = b"the release the pipeline built"
+    good = release_check(tmp_path, hashlib.sha256(release).hexdigest(), release)
+    assert good.returncode == 0 and good.stdout == "extracted\n", good.stderr
+
+    swapped = release_check(tmp_path, hashlib.sha256(release).hexdigest(), b"a release someone replaced")
+    assert swapped.returncode == 1 and "extracted" not in swapped.stdout
+    assert "does not have the pinned sha256" in swapped.stderr
+
+    script = render_user_data(TEMPLATE_VARS)
+    assert script.index("sha256sum --check") < script.index("tar -xzf")

@@ -41,6 +41,15 @@ run "releases_are_encrypted_with_the_module_key" {
   }
 }
 
+run "releases_are_object_locked" {
+  command = plan
+
+  assert {
+    condition     = one(aws_s3_bucket_object_lock_configuration.artifacts.rule).default_retention[0].mode == "GOVERNANCE" && one(aws_s3_bucket_object_lock_configuration.artifacts.rule).default_retention[0].days == 365
+    error_message = "Every release version is locked for a year (GOVERNANCE: bypass needs a permission the deploy roles are denied)."
+  }
+}
+
 run "bucket_is_private_versioned_and_tls_only" {
   command = plan
 

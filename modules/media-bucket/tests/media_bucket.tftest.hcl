@@ -166,6 +166,21 @@ run "access_logs_go_to_a_private_log_bucket" {
   }
 }
 
+run "the_log_bucket_admits_the_named_buckets_under_their_own_prefix" {
+  command = plan
+
+  variables {
+    log_source_bucket_prefixes = ["chat-prod-artifacts-"]
+  }
+
+  assert {
+    condition = [for s in jsondecode(aws_s3_bucket_policy.access_logs[0].policy).Statement :
+      "${s.Resource} ${s.Condition.ArnLike["aws:SourceArn"]} ${s.Condition.StringEquals["aws:SourceAccount"]}"
+    if s.Sid == "S3ServerAccessLogsFromOtherBuckets0"] == ["${aws_s3_bucket.access_logs[0].arn}/s3/chat-prod-artifacts-* arn:aws:s3:::chat-prod-artifacts-* 111122223333"]
+    error_message = "another bucket of the account may write only under s3/<its name>/"
+  }
+}
+
 run "app_policy_is_least_privilege" {
   command = plan
 
