@@ -1,5 +1,5 @@
-# alb: the HTTPS load balancer in front of the app instances (CloudFront's API and Socket.IO
-# origin), with its own certificate for api.<domain>, lb_cookie stickiness for Socket.IO's
+# alb: the internal HTTPS load balancer in front of the app instances (CloudFront's API and
+# Socket.IO origin, reached only through its VPC origin), with its own certificate for api.<domain>, lb_cookie stickiness for Socket.IO's
 # long-polling fallback, a long idle timeout for WebSockets and the regional WAF.
 locals {
   env       = read_terragrunt_config(find_in_parent_folders("env.hcl")).locals
@@ -15,8 +15,8 @@ dependency "network" {
 
   mock_outputs_allowed_terraform_commands = ["validate", "plan"]
   mock_outputs = {
-    vpc_id            = "vpc-0123456789abcdef0"
-    public_subnet_ids = ["subnet-0bbbbbbbbbbbbbbb1", "subnet-0bbbbbbbbbbbbbbb2", "subnet-0bbbbbbbbbbbbbbb3"]
+    vpc_id             = "vpc-0123456789abcdef0"
+    private_subnet_ids = ["subnet-0bbbbbbbbbbbbbbb1", "subnet-0bbbbbbbbbbbbbbb2", "subnet-0bbbbbbbbbbbbbbb3"]
   }
 }
 
@@ -40,11 +40,11 @@ dependency "waf" {
 
 inputs = {
   vpc_id             = dependency.network.outputs.vpc_id
-  public_subnet_ids  = dependency.network.outputs.public_subnet_ids
+  subnet_ids         = dependency.network.outputs.private_subnet_ids
   security_group_ids = [dependency.security_groups.outputs.alb_security_group_id]
 
-  # CloudFront reaches the ALB as api.<domain> (the static-site's api_origin_domain_name and the
-  # dns unit's API record): the ALB's certificate must carry that name.
+  # CloudFront reaches the internal ALB through its VPC origin as api.<domain> (the static-site's
+  # api_origin_domain_name; no public record has that name): the ALB's certificate carries it.
   domain_name     = "api.${local.env.domain}"
   route53_zone_id = local.env.hosted_zone_id
 

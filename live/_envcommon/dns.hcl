@@ -1,5 +1,5 @@
-# dns: the site's record (alias to CloudFront) and the API's (alias to the ALB, CloudFront's API
-# origin) in the environment's hosted zone, with Route 53 health checks. Lives in _global with the
+# dns: the site's records (alias to CloudFront) in the environment's hosted zone, with a Route 53
+# health check of the whole path; the API has no public record (its ALB is internal). Lives in _global with the
 # zone; the zone itself comes from bootstrap/hosted-zone.yaml.
 locals {
   env       = read_terragrunt_config(find_in_parent_folders("env.hcl")).locals
@@ -20,26 +20,12 @@ dependency "static_site" {
   }
 }
 
-dependency "alb" {
-  config_path = "${get_terragrunt_dir()}/../../${local.env.primary_region}/alb"
-
-  mock_outputs_allowed_terraform_commands = ["validate", "plan"]
-  mock_outputs = {
-    alb_dns_name = "chat-mock-alb-1234567890.us-west-2.elb.amazonaws.com"
-    alb_zone_id  = "Z1H1FL5HABSF5"
-  }
-}
-
 inputs = {
   hosted_zone_id = local.env.hosted_zone_id
 
   site_domain_name          = local.env.domain
   cloudfront_domain_name    = dependency.static_site.outputs.distribution_domain_name
   cloudfront_hosted_zone_id = dependency.static_site.outputs.distribution_hosted_zone_id
-
-  api_domain_name = "api.${local.env.domain}"
-  alb_dns_name    = dependency.alb.outputs.alb_dns_name
-  alb_zone_id     = dependency.alb.outputs.alb_zone_id
 
   health_check_path              = "/healthz"
   health_check_interval_seconds  = 30

@@ -19,9 +19,9 @@ dependency "network" {
 
 inputs = {
   vpc_id = dependency.network.outputs.vpc_id
-  # Only CloudFront's origin-facing addresses reach the ALB; the WAF in front of CloudFront and
-  # the regional one on the ALB both see every request.
-  alb_ingress_source = "cloudfront"
+  # The ALB is internal: only CloudFront's VPC origin reaches it (the alb unit adds that one
+  # rule); the WAF in front of CloudFront and the regional one on the ALB both see every request.
+  alb_ingress_source = "vpc-origin"
   app_port           = 8000
   postgres_port      = 5432
   redis_port         = 6379

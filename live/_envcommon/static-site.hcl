@@ -1,5 +1,5 @@
 # static-site: the CloudFront distribution serving the web client from its private bucket (OAC)
-# and sending /api/* and /socket.io/* uncached to the ALB, with its us-east-1 certificate and the
+# and sending /api/* and /socket.io/* uncached to the internal ALB through its VPC origin, with its us-east-1 certificate and the
 # CLOUDFRONT-scope WAF. Lives in _global: the certificate and the web ACL must be in us-east-1.
 locals {
   env       = read_terragrunt_config(find_in_parent_folders("env.hcl")).locals
@@ -31,9 +31,20 @@ dependency "media_bucket" {
   }
 }
 
+# The internal ALB's VPC origin: CloudFront's only way to the API.
+dependency "alb" {
+  config_path = "${get_terragrunt_dir()}/../../${local.env.primary_region}/alb"
+
+  mock_outputs_allowed_terraform_commands = ["validate", "plan"]
+  mock_outputs = {
+    vpc_origin_id = "vo_MOCK0123456789abcdef"
+  }
+}
+
 inputs = {
   domain_name            = local.env.domain
   api_origin_domain_name = "api.${local.env.domain}"
+  api_vpc_origin_id      = dependency.alb.outputs.vpc_origin_id
   hosted_zone_id         = local.env.hosted_zone_id
   web_acl_arn            = dependency.waf.outputs.web_acl_arn
   # Presigned uploads and downloads go from the browser straight to the media bucket.

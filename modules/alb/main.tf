@@ -200,9 +200,11 @@ resource "aws_lb" "this" {
   #checkov:skip=CKV2_AWS_76:The Log4j rule lives in AWSManagedRulesKnownBadInputsRuleSet of the web ACL from the waf module, associated below; checkov cannot follow the ARN variable.
   name               = "${var.name}-alb"
   load_balancer_type = "application"
-  internal           = false
-  subnets            = var.public_subnet_ids
-  security_groups    = var.security_group_ids
+  # No public address: the only way in is CloudFront's VPC origin below, so nobody's own
+  # distribution or scanner can skip the site's web ACL.
+  internal        = true
+  subnets         = var.subnet_ids
+  security_groups = var.security_group_ids
 
   idle_timeout               = var.idle_timeout
   drop_invalid_header_fields = true
@@ -296,4 +298,50 @@ resource "aws_wafv2_web_acl_association" "this" {
 
   resource_arn = aws_lb.this.arn
   web_acl_arn  = var.waf_web_acl_arn
+}
+
+# --- CloudFront's way in: a VPC origin ------------------------------------------
+
+# CloudFront reaches the internal ALB through elastic network interfaces it places in the
+# ALB's subnets, over HTTPS (the ALB's certificate names the api. domain, which the site's
+# distribution uses as the origin's host name).
+resource "aws_cloudfront_vpc_origin" "api" {
+  vpc_origin_endpoint_config {
+    name                   = "${var.name}-alb"
+    arn                    = aws_lb.this.arn
+    http_port              = 80
+    https_port             = 443
+    origin_protocol_policy = "https-only"
+
+    origin_ssl_protocols {
+      items    = ["TLSv1.2"]
+      quantity = 1
+    }
+  }
+
+  tags = merge(var.tags, { Name = "${var.name}-alb" })
+}
+
+# Those interfaces carry the security group CloudFront creates in the VPC with the first VPC
+# origin; the ALB admits HTTPS from that group and from nothing else.
+data "aws_security_group" "cloudfront_vpc_origins" {
+  vpc_id = var.vpc_id
+
+  filter {
+    name   = "group-name"
+    values = ["CloudFront-VPCOrigins-Service-SG"]
+  }
+
+  depends_on = [aws_cloudfront_vpc_origin.api]
+}
+
+resource "aws_vpc_security_group_ingress_rule" "from_cloudfront_vpc_origin" {
+  security_group_id            = var.security_group_ids[0]
+  description                  = "HTTPS from CloudFront's VPC origin interfaces"
+  ip_protocol                  = "tcp"
+  from_port                    = 443
+  to_port                      = 443
+  referenced_security_group_id = data.aws_security_group.cloudfront_vpc_origins.id
+
+  tags = var.tags
 }

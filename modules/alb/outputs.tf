@@ -47,3 +47,8 @@ output "access_logs_bucket_arn" {
   description = "ARN of the access-log bucket."
   value       = aws_s3_bucket.access_logs.arn
 }
+
+output "vpc_origin_id" {
+  description = "CloudFront VPC origin of the internal ALB (static-site module input api_vpc_origin_id)."
+  value       = aws_cloudfront_vpc_origin.api.id
+}

@@ -24,13 +24,13 @@ variable "vpc_id" {
   }
 }
 
-variable "public_subnet_ids" {
-  description = "Public subnets the ALB spans, at least two AZs (network module output public_subnet_ids)."
+variable "subnet_ids" {
+  description = "Private subnets the internal ALB spans, at least two AZs (network module output private_subnet_ids). The ALB has no public address: CloudFront reaches it through the VPC origin this module creates."
   type        = list(string)
 
   validation {
-    condition     = length(var.public_subnet_ids) >= 2 && alltrue([for s in var.public_subnet_ids : can(regex("^subnet-[0-9a-f]{8,17}$", s))])
-    error_message = "public_subnet_ids needs at least two subnet IDs (subnet-...)."
+    condition     = length(var.subnet_ids) >= 2 && alltrue([for s in var.subnet_ids : can(regex("^subnet-[0-9a-f]{8,17}$", s))])
+    error_message = "subnet_ids needs at least two subnet IDs (subnet-...)."
   }
 }
 

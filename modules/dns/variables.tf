@@ -57,58 +57,6 @@ variable "cloudfront_hosted_zone_id" {
   }
 }
 
-# --- API (ALB) ---------------------------------------------------------------
-
-variable "api_domain_name" {
-  description = "Name of the API, such as `api.chat.example.com`, aliased to the ALB: CloudFront's API origin, covered by the ALB's certificate."
-  type        = string
-
-  validation {
-    condition     = can(regex("^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\\.)+[a-z]{2,63}$", var.api_domain_name))
-    error_message = "api_domain_name must be a lower-case DNS name."
-  }
-}
-
-variable "alb_dns_name" {
-  description = "DNS name of the (primary) ALB (alb module `dns_name`)."
-  type        = string
-
-  validation {
-    condition     = can(regex("^[A-Za-z0-9.-]+\\.elb\\.amazonaws\\.com$", var.alb_dns_name))
-    error_message = "alb_dns_name must be an ALB DNS name ending in .elb.amazonaws.com."
-  }
-}
-
-variable "alb_zone_id" {
-  description = "Route 53 zone id of the (primary) ALB (alb module `zone_id`)."
-  type        = string
-
-  validation {
-    condition     = can(regex("^Z[A-Z0-9]{1,31}$", var.alb_zone_id))
-    error_message = "alb_zone_id must be a Route 53 zone id."
-  }
-}
-
-variable "alb_ipv6" {
-  description = "The ALBs are dual-stack: add AAAA alias records for the API."
-  type        = bool
-  default     = false
-}
-
-variable "failover" {
-  description = "Failover routing for the API: a standby ALB (for example in another region) that takes the API name when the primary's /healthz check fails. null: a simple alias."
-  type = object({
-    alb_dns_name = string
-    alb_zone_id  = string
-  })
-  default = null
-
-  validation {
-    condition     = var.failover == null || (can(regex("^[A-Za-z0-9.-]+\\.elb\\.amazonaws\\.com$", try(var.failover.alb_dns_name, ""))) && can(regex("^Z[A-Z0-9]{1,31}$", try(var.failover.alb_zone_id, ""))))
-    error_message = "failover must name the standby ALB's DNS name (*.elb.amazonaws.com) and zone id."
-  }
-}
-
 # --- health checks -----------------------------------------------------------
 
 variable "health_check_path" {

@@ -1,12 +1,6 @@
 # The rule set is data first (one map per direction, keyed by the flow's name) so
 # that the tests can compare the complete set: an extra open port fails them.
 
-data "aws_ec2_managed_prefix_list" "cloudfront" {
-  count = var.alb_ingress_source == "cloudfront" ? 1 : 0
-
-  name = "com.amazonaws.global.cloudfront.origin-facing"
-}
-
 locals {
   from_internet = var.alb_ingress_source == "internet"
 
@@ -32,18 +26,11 @@ locals {
     }
   } : {}
 
-  cloudfront_https = local.from_internet ? {} : {
-    cloudfront_to_alb_https = {
-      security_group = "alb"
-      description    = "HTTPS from CloudFront's origin-facing servers to the ALB"
-      port           = 443
-      cidr_ipv4      = null
-      prefix_list_id = data.aws_ec2_managed_prefix_list.cloudfront[0].id
-      source_group   = null
-    }
-  }
-
-  ingress_rules = merge(local.internet_https, local.internet_http, local.cloudfront_https, {
+  # "vpc-origin": the ALB is internal and the alb module admits HTTPS from the security group
+  # of CloudFront's VPC origin interfaces (it exists only once that origin does). Nothing here
+  # admits CloudFront's shared origin-facing prefix list: every AWS customer's distributions
+  # come from it.
+  ingress_rules = merge(local.internet_https, local.internet_http, {
     alb_to_app = {
       security_group = "app"
       description    = "Requests and WebSockets from the ALB to the chat service"

@@ -25,13 +25,13 @@ variable "vpc_id" {
 }
 
 variable "alb_ingress_source" {
-  description = "Who may reach the ALB: \"cloudfront\" (only CloudFront's origin-facing prefix list, the production path) or \"internet\" (the CIDR ranges in alb_ingress_cidr_blocks)."
+  description = "Who may reach the ALB: \"vpc-origin\" (the production path: an internal ALB that only CloudFront's VPC origin reaches; the alb module adds that one rule) or \"internet\" (the CIDR ranges in alb_ingress_cidr_blocks, for an internet-facing ALB of another composition)."
   type        = string
-  default     = "cloudfront"
+  default     = "vpc-origin"
 
   validation {
-    condition     = contains(["cloudfront", "internet"], var.alb_ingress_source)
-    error_message = "alb_ingress_source must be \"cloudfront\" or \"internet\"."
+    condition     = contains(["vpc-origin", "internet"], var.alb_ingress_source)
+    error_message = "alb_ingress_source must be \"vpc-origin\" or \"internet\"."
   }
 }
 

@@ -435,11 +435,11 @@ resource "aws_cloudfront_distribution" "site" {
     origin_id   = local.api_origin_id
     domain_name = var.api_origin_domain_name
 
-    custom_origin_config {
-      http_port                = 80
-      https_port               = 443
-      origin_protocol_policy   = "https-only"
-      origin_ssl_protocols     = ["TLSv1.2"]
+    # The internal ALB through its VPC origin (alb module): CloudFront connects over HTTPS to
+    # the interfaces it placed in the VPC and checks the ALB's certificate for this name; no
+    # public address or DNS record exists to reach the ALB any other way.
+    vpc_origin_config {
+      vpc_origin_id            = var.api_vpc_origin_id
       origin_read_timeout      = var.api_origin_read_timeout
       origin_keepalive_timeout = 60
     }

@@ -36,12 +36,22 @@ variable "additional_aliases" {
 }
 
 variable "api_origin_domain_name" {
-  description = "DNS name CloudFront uses to reach the ALB over HTTPS, such as `api.chat.example.com`: the ALB's certificate must cover it (CloudFront sends it as the Host header)."
+  description = "The name CloudFront presents to the internal ALB through the VPC origin, such as `api.chat.example.com` (Host header and TLS server name): the ALB's certificate must cover it. No public DNS record points at the ALB."
   type        = string
 
   validation {
     condition     = can(regex("^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\\.)+[a-z]{2,63}$", var.api_origin_domain_name))
     error_message = "api_origin_domain_name must be a lower-case DNS name."
+  }
+}
+
+variable "api_vpc_origin_id" {
+  description = "CloudFront VPC origin of the internal ALB (alb module output vpc_origin_id): the only way the API is reached."
+  type        = string
+
+  validation {
+    condition     = can(regex("^[A-Za-z0-9_-]{4,64}$", var.api_vpc_origin_id))
+    error_message = "api_vpc_origin_id must be a CloudFront VPC origin id."
   }
 }
 

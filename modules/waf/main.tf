@@ -67,39 +67,42 @@ resource "aws_wafv2_web_acl" "this" {
   }
 
   # Evaluated first: a flooding client is cut off before the managed rule groups spend WCUs on it.
-  rule {
-    name     = "rate-limit-per-client"
-    priority = 1
+  dynamic "rule" {
+    for_each = var.rate_limit_aggregate_key == "NONE" ? [] : [var.rate_limit]
+    content {
+      name     = "rate-limit-per-client"
+      priority = 1
 
-    action {
-      block {}
-    }
+      action {
+        block {}
+      }
 
-    statement {
-      rate_based_statement {
-        limit                 = var.rate_limit
-        evaluation_window_sec = var.rate_limit_window_seconds
-        aggregate_key_type    = var.rate_limit_aggregate_key
+      statement {
+        rate_based_statement {
+          limit                 = rule.value
+          evaluation_window_sec = var.rate_limit_window_seconds
+          aggregate_key_type    = var.rate_limit_aggregate_key
 
-        dynamic "forwarded_ip_config" {
-          for_each = var.rate_limit_aggregate_key == "FORWARDED_IP" ? [1] : []
-          content {
-            header_name       = "X-Forwarded-For"
-            fallback_behavior = "MATCH"
+          dynamic "forwarded_ip_config" {
+            for_each = var.rate_limit_aggregate_key == "FORWARDED_IP" ? [1] : []
+            content {
+              header_name       = "X-Forwarded-For"
+              fallback_behavior = "MATCH"
+            }
           }
         }
       }
-    }
 
-    visibility_config {
-      cloudwatch_metrics_enabled = true
-      metric_name                = "${local.metric_prefix}_rate_limit"
-      sampled_requests_enabled   = true
+      visibility_config {
+        cloudwatch_metrics_enabled = true
+        metric_name                = "${local.metric_prefix}_rate_limit"
+        sampled_requests_enabled   = true
+      }
     }
   }
 
   dynamic "rule" {
-    for_each = var.auth_rate_limit == null ? [] : [var.auth_rate_limit]
+    for_each = var.auth_rate_limit == null || var.rate_limit_aggregate_key == "NONE" ? [] : [var.auth_rate_limit]
     content {
       name     = "rate-limit-auth-per-client"
       priority = 2

@@ -60,13 +60,13 @@ variable "rate_limit_window_seconds" {
 }
 
 variable "rate_limit_aggregate_key" {
-  description = "How the rate-based rule identifies a client: `IP` (the connection's source address; right for CLOUDFRONT scope and for an ALB reached directly) or `FORWARDED_IP` (the first address of X-Forwarded-For, for a regional ACL behind a proxy; clients can forge it, so keep the CloudFront ACL as the real per-client limit)."
+  description = "How the rate-based rules identify a client: `IP` (the connection's source address; right for CLOUDFRONT scope and for an ALB reached directly), `FORWARDED_IP` (the first address of X-Forwarded-For, which clients can forge: only for a proxy that replaces the header) or `NONE` (no rate-based rule: a regional ACL behind CloudFront's VPC origin sees only CloudFront's addresses, and the CLOUDFRONT ACL is the per-client limit)."
   type        = string
   default     = "IP"
 
   validation {
-    condition     = contains(["IP", "FORWARDED_IP"], var.rate_limit_aggregate_key)
-    error_message = "rate_limit_aggregate_key must be IP or FORWARDED_IP."
+    condition     = contains(["IP", "FORWARDED_IP", "NONE"], var.rate_limit_aggregate_key)
+    error_message = "rate_limit_aggregate_key must be IP, FORWARDED_IP or NONE."
   }
 }
 

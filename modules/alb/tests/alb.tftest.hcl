@@ -14,12 +14,22 @@ mock_provider "aws" {
       json = "{\"Version\":\"2012-10-17\",\"Statement\":[]}"
     }
   }
+  mock_data "aws_security_group" {
+    defaults = {
+      id = "sg-0cf0cf0cf0cf0cf00"
+    }
+  }
+  mock_resource "aws_lb" {
+    defaults = {
+      arn = "arn:aws:elasticloadbalancing:eu-west-1:123456789012:loadbalancer/app/chat-test-alb/0123456789abcdef"
+    }
+  }
 }
 
 variables {
   name               = "chat-test"
   vpc_id             = "vpc-0123456789abcdef0"
-  public_subnet_ids  = ["subnet-0123456789abcdef0", "subnet-0123456789abcdef1"]
+  subnet_ids         = ["subnet-0123456789abcdef0", "subnet-0123456789abcdef1"]
   security_group_ids = ["sg-0123456789abcdef0"]
   certificate_arn    = "arn:aws:acm:eu-west-1:123456789012:certificate/11111111-2222-3333-4444-555555555555"
   waf_web_acl_arn    = "arn:aws:wafv2:eu-west-1:123456789012:regional/webacl/chat-test/abcd"
@@ -83,8 +93,29 @@ run "tls_and_header_hygiene" {
     error_message = "Invalid header fields must be dropped."
   }
   assert {
-    condition     = aws_lb.this.internal == false && aws_lb.this.load_balancer_type == "application"
-    error_message = "Expected an internet-facing application load balancer."
+    condition     = aws_lb.this.internal == true && aws_lb.this.load_balancer_type == "application" && toset(aws_lb.this.subnets) == toset(var.subnet_ids)
+    error_message = "Expected an internal application load balancer in the given private subnets: no public address to bypass CloudFront with."
+  }
+}
+
+run "cloudfront_reaches_it_through_a_vpc_origin_only" {
+  command = apply
+
+  assert {
+    condition     = aws_cloudfront_vpc_origin.api.vpc_origin_endpoint_config[0].arn == aws_lb.this.arn && aws_cloudfront_vpc_origin.api.vpc_origin_endpoint_config[0].origin_protocol_policy == "https-only"
+    error_message = "The VPC origin must point at this ALB, over HTTPS only."
+  }
+  assert {
+    condition     = aws_cloudfront_vpc_origin.api.vpc_origin_endpoint_config[0].origin_ssl_protocols[0].items == tolist(["TLSv1.2"])
+    error_message = "CloudFront must speak TLS 1.2 or later to the ALB."
+  }
+  assert {
+    condition     = aws_vpc_security_group_ingress_rule.from_cloudfront_vpc_origin.referenced_security_group_id == "sg-0cf0cf0cf0cf0cf00" && aws_vpc_security_group_ingress_rule.from_cloudfront_vpc_origin.from_port == 443 && aws_vpc_security_group_ingress_rule.from_cloudfront_vpc_origin.security_group_id == "sg-0123456789abcdef0"
+    error_message = "The ALB admits HTTPS from CloudFront's VPC origin security group only."
+  }
+  assert {
+    condition     = output.vpc_origin_id == aws_cloudfront_vpc_origin.api.id
+    error_message = "The site's distribution needs the VPC origin's id."
   }
 }
 

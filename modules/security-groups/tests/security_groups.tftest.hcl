@@ -1,22 +1,16 @@
-mock_provider "aws" {
-  mock_data "aws_ec2_managed_prefix_list" {
-    defaults = {
-      id = "pl-4fa04526"
-    }
-  }
-}
+mock_provider "aws" {}
 
 variables {
   name   = "chat-test"
   vpc_id = "vpc-0123456789abcdef0"
 }
 
-run "cloudfront_fronted_alb_allows_exactly_these_flows" {
+run "vpc_origin_fronted_alb_allows_exactly_these_flows" {
   command = apply
 
   assert {
     condition = toset(keys(aws_vpc_security_group_ingress_rule.flow)) == toset([
-      "cloudfront_to_alb_https", "alb_to_app", "app_to_postgres", "app_to_redis",
+      "alb_to_app", "app_to_postgres", "app_to_redis",
     ])
     error_message = "Unexpected ingress rule set: ${jsonencode(keys(aws_vpc_security_group_ingress_rule.flow))}"
   }
@@ -28,10 +22,9 @@ run "cloudfront_fronted_alb_allows_exactly_these_flows" {
   }
   assert {
     condition = jsonencode(output.ingress_rules) == jsonencode({
-      cloudfront_to_alb_https = { security_group = "alb", port = 443, source = "pl-4fa04526" }
-      alb_to_app              = { security_group = "app", port = 8000, source = "alb" }
-      app_to_postgres         = { security_group = "postgres", port = 5432, source = "app" }
-      app_to_redis            = { security_group = "redis", port = 6379, source = "app" }
+      alb_to_app      = { security_group = "app", port = 8000, source = "alb" }
+      app_to_postgres = { security_group = "postgres", port = 5432, source = "app" }
+      app_to_redis    = { security_group = "redis", port = 6379, source = "app" }
     })
     error_message = "Unexpected ingress flows: ${jsonencode(output.ingress_rules)}"
   }
@@ -48,16 +41,14 @@ run "cloudfront_fronted_alb_allows_exactly_these_flows" {
     condition = jsonencode({
       for k, r in aws_vpc_security_group_ingress_rule.flow : k => [r.security_group_id, r.ip_protocol, r.from_port, r.to_port]
       }) == jsonencode({
-      cloudfront_to_alb_https = [aws_security_group.alb.id, "tcp", 443, 443]
-      alb_to_app              = [aws_security_group.app.id, "tcp", 8000, 8000]
-      app_to_postgres         = [aws_security_group.postgres.id, "tcp", 5432, 5432]
-      app_to_redis            = [aws_security_group.redis.id, "tcp", 6379, 6379]
+      alb_to_app      = [aws_security_group.app.id, "tcp", 8000, 8000]
+      app_to_postgres = [aws_security_group.postgres.id, "tcp", 5432, 5432]
+      app_to_redis    = [aws_security_group.redis.id, "tcp", 6379, 6379]
     })
     error_message = "An ingress rule is on the wrong group or port."
   }
   assert {
     condition = (
-      aws_vpc_security_group_ingress_rule.flow["cloudfront_to_alb_https"].prefix_list_id == "pl-4fa04526" &&
       aws_vpc_security_group_ingress_rule.flow["alb_to_app"].referenced_security_group_id == aws_security_group.alb.id &&
       aws_vpc_security_group_ingress_rule.flow["app_to_postgres"].referenced_security_group_id == aws_security_group.app.id &&
       aws_vpc_security_group_ingress_rule.flow["app_to_redis"].referenced_security_group_id == aws_security_group.app.id
@@ -102,15 +93,6 @@ run "no_ssh_and_no_port_range_anywhere" {
   }
 }
 
-run "cloudfront_source_reads_the_origin_facing_prefix_list" {
-  command = plan
-
-  assert {
-    condition     = data.aws_ec2_managed_prefix_list.cloudfront[0].name == "com.amazonaws.global.cloudfront.origin-facing"
-    error_message = "The ALB must admit CloudFront's origin-facing prefix list."
-  }
-}
-
 run "internet_source_opens_443_and_80_for_the_redirect" {
   command = apply
 
@@ -137,10 +119,6 @@ run "internet_source_opens_443_and_80_for_the_redirect" {
   assert {
     condition     = aws_vpc_security_group_ingress_rule.flow["alb_to_app"].from_port == 8080 && aws_vpc_security_group_egress_rule.flow["alb_to_app"].to_port == 8080
     error_message = "The app port must follow var.app_port on both sides."
-  }
-  assert {
-    condition     = length(data.aws_ec2_managed_prefix_list.cloudfront) == 0
-    error_message = "The CloudFront prefix list must not be read for an internet-facing ALB."
   }
 }
 

@@ -171,6 +171,24 @@ run "rate_limit_and_client_key_follow_the_variables" {
   }
 }
 
+run "behind_a_vpc_origin_the_regional_acl_has_no_rate_rule" {
+  command = plan
+
+  variables {
+    rate_limit_aggregate_key = "NONE"
+    auth_rate_limit          = 100
+  }
+
+  assert {
+    condition     = length([for r in aws_wafv2_web_acl.this.rule : r if length(r.statement[0].rate_based_statement) > 0]) == 0
+    error_message = "With NONE no rate-based rule is made: the ALB sees CloudFront's addresses only, and X-Forwarded-For can be forged"
+  }
+  assert {
+    condition     = length([for r in aws_wafv2_web_acl.this.rule : r if length(r.statement[0].managed_rule_group_statement) > 0]) >= 4
+    error_message = "the managed rule groups stay"
+  }
+}
+
 run "cost_saver_logs_only_blocked_and_counted" {
   command = plan
 

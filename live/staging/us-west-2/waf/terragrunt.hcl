@@ -10,6 +10,8 @@ include "envcommon" {
 # X-Forwarded-For address CloudFront appends. The CLOUDFRONT-scope ACL in _global/waf limits by
 # the real connection address.
 inputs = {
-  scope                    = "REGIONAL"
-  rate_limit_aggregate_key = "FORWARDED_IP"
+  scope = "REGIONAL"
+  # Behind CloudFront's VPC origin the ALB sees CloudFront's addresses and an X-Forwarded-For
+  # a client can forge: per-client rate limits are the CLOUDFRONT ACL's (_global/waf).
+  rate_limit_aggregate_key = "NONE"
 }
