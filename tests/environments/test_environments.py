@@ -247,8 +247,18 @@ def test_waf_scopes_are_cloudfront_in_us_east_1_and_regional_for_the_alb(units):
         glob = units[env]["_global/waf"]["inputs"]
         regional = units[env]["us-west-2/waf"]["inputs"]
         assert (glob["scope"], glob["rate_limit_aggregate_key"]) == ("CLOUDFRONT", "IP")
-        assert (regional["scope"], regional["rate_limit_aggregate_key"]) == ("REGIONAL", "FORWARDED_IP")
+        # Behind the VPC origin a regional rate rule could only count a forgeable X-Forwarded-For.
+        assert (regional["scope"], regional["rate_limit_aggregate_key"]) == ("REGIONAL", "NONE")
         assert units[env]["_global/waf"]["region"] == "_global"
+
+
+def test_the_api_is_reached_only_through_cloudfronts_vpc_origin(units):
+    for env in ENVS:
+        assert _input(units, env, "us-west-2/security-groups", "alb_ingress_source") == "vpc-origin"
+        static_site = units[env]["_global/static-site"]["inputs"]
+        assert static_site["api_vpc_origin_id"] == "vo_MOCK0123456789abcdef"  # the alb unit's (mocked) output
+        dns = units[env]["_global/dns"]["inputs"]
+        assert not {"api_domain_name", "alb_dns_name", "failover"} & set(dns), "no public name for the API"
 
 
 def test_accounts_and_domains_are_distinct_and_vpc_ranges_do_not_overlap(units):
