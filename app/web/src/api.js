@@ -72,11 +72,11 @@ export async function api(method, path, body = undefined, { auth = true } = {}) 
     throw new ApiError(0, 'network', 'Cannot reach the server. Check your connection.');
   }
   if (response.status === 204) return null;
-  let payload = null;
+  let payload;
   try {
     payload = await response.json();
   } catch {
-    payload = null;
+    payload = null; // not JSON: the status alone speaks
   }
   if (!response.ok) {
     const error = payload && payload.error ? payload.error : {};
