@@ -31,6 +31,15 @@ locals {
 
   deploy_role_arn = "arn:aws:iam::${local.account_id}:role/${local.account.locals.deploy_role_name}"
 
+  # Who is deploying, carried into every session on the deploy role (the role's trust requires
+  # it, and CloudTrail records it on every call made with the session, through role chains
+  # too): CHAT_SOURCE_IDENTITY (CI sets the run's identity), else the login name. STS takes
+  # 2-64 characters of letters, digits and +=,.@_-.
+  source_identity = substr(
+    replace(coalesce(get_env("CHAT_SOURCE_IDENTITY", ""), get_env("USER", ""), "unknown-operator"), "/[^A-Za-z0-9+=,.@_-]/", "-"),
+    0, 64,
+  )
+
   # One bucket per account and region: the name bootstrap/state-backend.yaml gives it.
   state_bucket = "${local.project}-tfstate-${local.account_id}-${local.aws_region}"
 
@@ -59,8 +68,9 @@ remote_state {
     kms_key_id   = "arn:aws:kms:${local.aws_region}:${local.account_id}:alias/${local.project}-tfstate"
     use_lockfile = true
     assume_role = {
-      role_arn     = local.deploy_role_arn
-      session_name = "terragrunt-state-${local.env_name}"
+      role_arn        = local.deploy_role_arn
+      session_name    = "terragrunt-state-${local.env_name}"
+      source_identity = local.source_identity
     }
     # The bucket belongs to the bootstrap stack: Terragrunt must neither create nor reconfigure it.
     disable_bucket_update = true
@@ -76,8 +86,9 @@ generate "provider" {
       allowed_account_ids = ["${local.account_id}"]
 
       assume_role {
-        role_arn     = "${local.deploy_role_arn}"
-        session_name = "terragrunt-${local.env_name}"
+        role_arn        = "${local.deploy_role_arn}"
+        session_name    = "terragrunt-${local.env_name}"
+        source_identity = "${local.source_identity}"
       }
 
       default_tags {
@@ -93,8 +104,9 @@ generate "provider" {
       allowed_account_ids = ["${local.account_id}"]
 
       assume_role {
-        role_arn     = "${local.deploy_role_arn}"
-        session_name = "terragrunt-${local.env_name}"
+        role_arn        = "${local.deploy_role_arn}"
+        session_name    = "terragrunt-${local.env_name}"
+        source_identity = "${local.source_identity}"
       }
 
       default_tags {

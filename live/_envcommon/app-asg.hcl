@@ -4,6 +4,7 @@
 # their settings from SSM and Secrets Manager at boot. docs/delivery.md: changing `app.version` in
 # env.hcl and applying this unit is a deployment.
 locals {
+  account   = read_terragrunt_config(find_in_parent_folders("account.hcl")).locals
   env       = read_terragrunt_config(find_in_parent_folders("env.hcl")).locals
   repo_root = dirname(find_in_parent_folders("terragrunt.hcl"))
 }
@@ -94,6 +95,9 @@ dependency "media_bucket" {
 }
 
 inputs = {
+  # The workload boundary from bootstrap/deploy-role.yaml: the deploy role creates no role without it.
+  permissions_boundary_arn = "arn:aws:iam::${local.account.account_id}:policy/chat-workload-boundary"
+
   environment = local.env.env
   app_version = local.env.app.version
   app_sha256  = local.env.app.sha256

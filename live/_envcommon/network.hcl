@@ -1,6 +1,7 @@
 # network: the VPC, its public / app / database subnets over env.hcl's az_count zones, NAT (one per
 # AZ, or a single one where env.hcl says so), gateway and interface endpoints, flow logs.
 locals {
+  account   = read_terragrunt_config(find_in_parent_folders("account.hcl")).locals
   env       = read_terragrunt_config(find_in_parent_folders("env.hcl")).locals
   region    = read_terragrunt_config(find_in_parent_folders("region.hcl")).locals
   repo_root = dirname(find_in_parent_folders("terragrunt.hcl"))
@@ -11,6 +12,9 @@ terraform {
 }
 
 inputs = {
+  # The workload boundary from bootstrap/deploy-role.yaml: the deploy role creates no role without it.
+  permissions_boundary_arn = "arn:aws:iam::${local.account.account_id}:policy/chat-workload-boundary"
+
   cidr_block                 = local.env.network.cidr_block
   availability_zones         = slice(local.region.availability_zones, 0, local.env.az_count)
   single_nat_gateway         = local.env.network.single_nat_gateway

@@ -1,6 +1,7 @@
 # postgres: the RDS PostgreSQL instance (password managed by RDS in Secrets Manager, TLS forced),
 # sized and protected per env.hcl.
 locals {
+  account   = read_terragrunt_config(find_in_parent_folders("account.hcl")).locals
   env       = read_terragrunt_config(find_in_parent_folders("env.hcl")).locals
   repo_root = dirname(find_in_parent_folders("terragrunt.hcl"))
 }
@@ -30,6 +31,9 @@ dependency "security_groups" {
 }
 
 inputs = {
+  # The workload boundary from bootstrap/deploy-role.yaml: the deploy role creates no role without it.
+  permissions_boundary_arn = "arn:aws:iam::${local.account.account_id}:policy/chat-workload-boundary"
+
   database_subnet_ids = dependency.network.outputs.database_subnet_ids
   security_group_ids  = [dependency.security_groups.outputs.postgres_security_group_id]
 

@@ -2,6 +2,7 @@
 # retention policy (tag `keep` on a snapshot to keep it forever); its failures alarm through the
 # monitoring topic.
 locals {
+  account   = read_terragrunt_config(find_in_parent_folders("account.hcl")).locals
   env       = read_terragrunt_config(find_in_parent_folders("env.hcl")).locals
   repo_root = dirname(find_in_parent_folders("terragrunt.hcl"))
 }
@@ -20,6 +21,9 @@ dependency "monitoring" {
 }
 
 inputs = {
+  # The workload boundary from bootstrap/deploy-role.yaml: the deploy role creates no role without it.
+  permissions_boundary_arn = "arn:aws:iam::${local.account.account_id}:policy/chat-workload-boundary"
+
   env             = local.env.env
   alarm_topic_arn = dependency.monitoring.outputs.alarm_topic_arn
 

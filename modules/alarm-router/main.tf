@@ -237,7 +237,8 @@ resource "aws_cloudwatch_log_group" "router" {
 }
 
 resource "aws_iam_role" "router" {
-  name = local.function_name
+  name                 = local.function_name
+  permissions_boundary = var.permissions_boundary_arn
   assume_role_policy = jsonencode({
     Version = "2012-10-17"
     Statement = [{

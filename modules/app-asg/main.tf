@@ -179,9 +179,10 @@ data "aws_iam_policy_document" "assume" {
 }
 
 resource "aws_iam_role" "app" {
-  name               = "${var.name}-app"
-  description        = "Chat service instances: their own config, secrets, media objects, logs and metrics"
-  assume_role_policy = data.aws_iam_policy_document.assume.json
+  name                 = "${var.name}-app"
+  permissions_boundary = var.permissions_boundary_arn
+  description          = "Chat service instances: their own config, secrets, media objects, logs and metrics"
+  assume_role_policy   = data.aws_iam_policy_document.assume.json
 
   tags = var.tags
 }

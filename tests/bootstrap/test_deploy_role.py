@@ -11,7 +11,10 @@ import pytest
 TEMPLATE = "deploy-role.yaml"
 OPERATORS = "444444444444"
 CI_ROLE = f"arn:aws:iam::{OPERATORS}:role/chat-ci"
-SSO_ROLE = f"arn:aws:iam::{OPERATORS}:role/aws-reserved/sso.amazonaws.com/*/AWSReservedSSO_Ops_*"
+SSO_ROLE = (
+    f"arn:aws:iam::{OPERATORS}:role/aws-reserved/sso.amazonaws.com/eu-west-1/"
+    + "AWSReservedSSO_Ops_0123456789abcdef"
+)
 
 
 def _params(**overrides: str) -> dict[str, str]:
@@ -50,7 +53,10 @@ def test_only_the_named_operator_and_ci_roles_may_assume_the_deploy_role(stack, 
     assert statement["Effect"] == "Allow"
     assert statement["Principal"] == {"AWS": f"arn:aws:iam::{OPERATORS}:root"}
     assert "sts:AssumeRole" in statement["Action"]
-    assert statement["Condition"] == {"ArnLike": {"aws:PrincipalArn": [CI_ROLE, SSO_ROLE]}}
+    assert statement["Condition"] == {
+        "ArnEquals": {"aws:PrincipalArn": [CI_ROLE, SSO_ROLE]},
+        "Null": {"sts:SourceIdentity": "false"},
+    }
 
 
 def test_deploy_role_is_capped_by_its_boundary_and_lives_long_enough_for_rds(stack, account):
@@ -100,12 +106,21 @@ def test_boundary_protects_state_bootstrap_and_the_role_itself(stack, account):
     assert state["Resource"] == "arn:aws:s3:::chat-tfstate-*"
     assert {"s3:DeleteBucket", "s3:PutBucketPolicy", "s3:PutBucketVersioning"} <= set(state["Action"])
     key = denied["DenyDeletingTheStateKey"]
-    assert key["Condition"] == {"ForAnyValue:StringEquals": {"kms:ResourceAliases": "alias/chat-tfstate"}}
+    assert key["Condition"] == {"ForAnyValue:StringLike": {"kms:ResourceAliases": "alias/chat-tfstate*"}}
     admin = denied["DenyGrantingAdministrativePolicies"]["Condition"]["ArnLike"]["iam:PolicyARN"]
     assert "arn:aws:iam::aws:policy/AdministratorAccess" in admin
 
 
-def test_workload_boundary_is_not_enforced_by_default(stack):
+def test_workload_boundary_is_enforced_by_default(stack):
+    iam = boto3.client("iam")
+    attached = {
+        p["PolicyName"] for p in iam.list_attached_role_policies(RoleName="chat-deploy")["AttachedPolicies"]
+    }
+    assert "chat-deploy-enforce-workload-boundary" in attached
+
+
+def test_the_enforcement_can_be_switched_off_for_an_account_with_old_roles(create_stack):
+    create_stack(TEMPLATE, **_params(EnforceWorkloadBoundary="false"))
     iam = boto3.client("iam")
     names = {p["PolicyName"] for p in iam.list_policies(Scope="Local")["Policies"]}
     assert names == {"chat-deploy-boundary", "chat-deploy-iam", "chat-workload-boundary"}

@@ -44,22 +44,23 @@ mock_provider "aws" {
 }
 
 variables {
-  name                    = "chat-test"
-  environment             = "test"
-  app_version             = "1.4.2"
-  app_sha256              = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"
-  artifacts_bucket_name   = "chat-test-artifacts-abc"
-  artifacts_kms_key_arn   = "arn:aws:kms:eu-west-1:123456789012:key/artifacts"
-  private_subnet_ids      = ["subnet-0123456789abcdef0", "subnet-0123456789abcdef1"]
-  security_group_ids      = ["sg-0123456789abcdef0"]
-  target_group_arn        = "arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/chat-test-app/0123456789abcdef"
-  alb_arn_suffix          = "app/chat-test-alb/0123456789abcdef"
-  target_group_arn_suffix = "targetgroup/chat-test-app/0123456789abcdef"
-  database_host           = "chat-test-postgres.abc.eu-west-1.rds.amazonaws.com"
-  database_secret_arn     = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:rds!db-1234"
-  database_resource_id    = "db-ABCDEFGHIJKLMNOPQRSTUV0123"
-  redis_url               = "rediss://master.chat-test-redis.abc.euw1.cache.amazonaws.com:6379/0"
-  redis_auth_secret_arn   = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:chat-test/redis/auth-token-abc"
+  permissions_boundary_arn = "arn:aws:iam::123456789012:policy/chat-workload-boundary"
+  name                     = "chat-test"
+  environment              = "test"
+  app_version              = "1.4.2"
+  app_sha256               = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"
+  artifacts_bucket_name    = "chat-test-artifacts-abc"
+  artifacts_kms_key_arn    = "arn:aws:kms:eu-west-1:123456789012:key/artifacts"
+  private_subnet_ids       = ["subnet-0123456789abcdef0", "subnet-0123456789abcdef1"]
+  security_group_ids       = ["sg-0123456789abcdef0"]
+  target_group_arn         = "arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/chat-test-app/0123456789abcdef"
+  alb_arn_suffix           = "app/chat-test-alb/0123456789abcdef"
+  target_group_arn_suffix  = "targetgroup/chat-test-app/0123456789abcdef"
+  database_host            = "chat-test-postgres.abc.eu-west-1.rds.amazonaws.com"
+  database_secret_arn      = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:rds!db-1234"
+  database_resource_id     = "db-ABCDEFGHIJKLMNOPQRSTUV0123"
+  redis_url                = "rediss://master.chat-test-redis.abc.euw1.cache.amazonaws.com:6379/0"
+  redis_auth_secret_arn    = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:chat-test/redis/auth-token-abc"
   redis_iam = {
     user                  = "chat-test-app"
     user_arn              = "arn:aws:elasticache:eu-west-1:123456789012:user:chat-test-app"
@@ -433,4 +434,23 @@ run "rejects_a_digest_that_is_not_sha256" {
   }
 
   expect_failures = [var.app_sha256]
+}
+
+run "its_role_carries_the_workload_boundary" {
+  command = plan
+
+  assert {
+    condition     = aws_iam_role.app.permissions_boundary == "arn:aws:iam::123456789012:policy/chat-workload-boundary"
+    error_message = "Every role the module creates must carry the workload boundary."
+  }
+}
+
+run "rejects_a_boundary_that_is_not_a_policy" {
+  command = plan
+
+  variables {
+    permissions_boundary_arn = "arn:aws:iam::123456789012:role/chat-workload-boundary"
+  }
+
+  expect_failures = [var.permissions_boundary_arn]
 }

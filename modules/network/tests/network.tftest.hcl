@@ -23,9 +23,10 @@ mock_provider "aws" {
 }
 
 variables {
-  name               = "chat-test"
-  availability_zones = ["eu-west-1a", "eu-west-1b", "eu-west-1c"]
-  tags               = { Environment = "test" }
+  permissions_boundary_arn = "arn:aws:iam::123456789012:policy/chat-workload-boundary"
+  name                     = "chat-test"
+  availability_zones       = ["eu-west-1a", "eu-west-1b", "eu-west-1c"]
+  tags                     = { Environment = "test" }
 }
 
 run "production_defaults_spread_everything_over_three_azs" {
@@ -219,4 +220,23 @@ run "rejects_a_bad_name" {
   }
 
   expect_failures = [var.name]
+}
+
+run "its_role_carries_the_workload_boundary" {
+  command = plan
+
+  assert {
+    condition     = aws_iam_role.flow_logs.permissions_boundary == "arn:aws:iam::123456789012:policy/chat-workload-boundary"
+    error_message = "Every role the module creates must carry the workload boundary."
+  }
+}
+
+run "rejects_a_boundary_that_is_not_a_policy" {
+  command = plan
+
+  variables {
+    permissions_boundary_arn = "arn:aws:iam::123456789012:role/chat-workload-boundary"
+  }
+
+  expect_failures = [var.permissions_boundary_arn]
 }

@@ -32,9 +32,10 @@ mock_provider "aws" {
 }
 
 variables {
-  name                = "chat-test"
-  database_subnet_ids = ["subnet-0123456789abcdef0", "subnet-0123456789abcdef1"]
-  security_group_ids  = ["sg-0123456789abcdef0"]
+  permissions_boundary_arn = "arn:aws:iam::123456789012:policy/chat-workload-boundary"
+  name                     = "chat-test"
+  database_subnet_ids      = ["subnet-0123456789abcdef0", "subnet-0123456789abcdef1"]
+  security_group_ids       = ["sg-0123456789abcdef0"]
 }
 
 run "storage_secret_and_insights_are_encrypted_with_the_module_key" {
@@ -207,4 +208,23 @@ run "rejects_a_storage_ceiling_below_the_floor" {
   }
 
   expect_failures = [var.max_allocated_storage]
+}
+
+run "its_role_carries_the_workload_boundary" {
+  command = plan
+
+  assert {
+    condition     = aws_iam_role.monitoring.permissions_boundary == "arn:aws:iam::123456789012:policy/chat-workload-boundary"
+    error_message = "Every role the module creates must carry the workload boundary."
+  }
+}
+
+run "rejects_a_boundary_that_is_not_a_policy" {
+  command = plan
+
+  variables {
+    permissions_boundary_arn = "arn:aws:iam::123456789012:role/chat-workload-boundary"
+  }
+
+  expect_failures = [var.permissions_boundary_arn]
 }

@@ -56,9 +56,10 @@ mock_provider "archive" {
 }
 
 variables {
-  name            = "chat-prod"
-  env             = "prod"
-  alarm_topic_arn = "arn:aws:sns:eu-west-1:111122223333:chat-prod-alarms"
+  permissions_boundary_arn = "arn:aws:iam::123456789012:policy/chat-workload-boundary"
+  name                     = "chat-prod"
+  env                      = "prod"
+  alarm_topic_arn          = "arn:aws:sns:eu-west-1:111122223333:chat-prod-alarms"
 }
 
 run "function_is_traced_encrypted_single_and_dead_lettered" {
@@ -240,4 +241,23 @@ run "rejects_a_bad_name" {
   }
 
   expect_failures = [var.name]
+}
+
+run "its_role_carries_the_workload_boundary" {
+  command = plan
+
+  assert {
+    condition     = aws_iam_role.pruner.permissions_boundary == "arn:aws:iam::123456789012:policy/chat-workload-boundary"
+    error_message = "Every role the module creates must carry the workload boundary."
+  }
+}
+
+run "rejects_a_boundary_that_is_not_a_policy" {
+  command = plan
+
+  variables {
+    permissions_boundary_arn = "arn:aws:iam::123456789012:role/chat-workload-boundary"
+  }
+
+  expect_failures = [var.permissions_boundary_arn]
 }

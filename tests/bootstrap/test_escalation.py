@@ -1,0 +1,197 @@
+"""Each escalation path a security review found in the deploy-role model, tried against the
+policies the bootstrap stack really creates (read back from IAM after moto deploys it) and the
+AWS managed PowerUserAccess document, with the evaluator of iam_eval.py (itself checked in
+test_iam_eval.py). Every attempt must be refused; the legitimate twin of each must pass, so a
+refusal cannot come from a policy that refuses everything."""
+
+from __future__ import annotations
+
+import json
+
+import boto3
+import pytest
+from moto.iam.aws_managed_policies import aws_managed_policies_data
+
+from tests.bootstrap.iam_eval import decide
+
+OPERATORS = "444444444444"
+CI_ROLE = f"arn:aws:iam::{OPERATORS}:role/chat-ci"
+MANAGED = json.loads(aws_managed_policies_data)
+
+
+def _document(arn: str) -> dict:
+    iam = boto3.client("iam")
+    version = iam.get_policy(PolicyArn=arn)["Policy"]["DefaultVersionId"]
+    doc = iam.get_policy_version(PolicyArn=arn, VersionId=version)["PolicyVersion"]["Document"]
+    return json.loads(doc) if isinstance(doc, str) else doc
+
+
+@pytest.fixture
+def model(create_stack, account):
+    create_stack(
+        "deploy-role.yaml", Environment="prod", TrustedAccountId=OPERATORS, TrustedPrincipalArns=CI_ROLE
+    )
+    iam = boto3.client("iam")
+    role = iam.get_role(RoleName="chat-deploy")["Role"]
+    attached = [
+        p["PolicyArn"] for p in iam.list_attached_role_policies(RoleName="chat-deploy")["AttachedPolicies"]
+    ]
+    identity = [_document(a) for a in attached] + [MANAGED["PowerUserAccess"]["Document"]]
+    return {
+        "account": account,
+        "identity": identity,
+        "boundary": _document(role["PermissionsBoundary"]["PermissionsBoundaryArn"]),
+        "workload_boundary": _document(f"arn:aws:iam::{account}:policy/chat-workload-boundary"),
+        "trust": role["AssumeRolePolicyDocument"],
+    }
+
+
+def deploy(model, action, resource, **context):
+    return decide(model["identity"], action, resource, context, boundary=model["boundary"])
+
+
+def arn(model, kind, name):
+    return f"arn:aws:iam::{model['account']}:{kind}/{name}"
+
+
+def test_a_role_without_the_workload_boundary_cannot_be_created(model):
+    role = arn(model, "role", "chat-x")
+    boundary = arn(model, "policy", "chat-workload-boundary")
+    assert deploy(model, "iam:CreateRole", role) == "ExplicitDeny"
+    admin_as_boundary = "arn:aws:iam::aws:policy/AdministratorAccess"
+    assert (
+        deploy(model, "iam:CreateRole", role, **{"iam:PermissionsBoundary": admin_as_boundary})
+        == "ExplicitDeny"
+    )
+    assert deploy(model, "iam:CreateRole", role, **{"iam:PermissionsBoundary": boundary}) == "Allow"
+
+
+def test_admin_policies_cannot_be_attached_or_put_on_an_unbounded_role(model):
+    role = arn(model, "role", "chat-x")
+    boundary = {"iam:PermissionsBoundary": arn(model, "policy", "chat-workload-boundary")}
+    admin = {"iam:PolicyARN": "arn:aws:iam::aws:policy/AdministratorAccess", **boundary}
+    assert deploy(model, "iam:AttachRolePolicy", role, **admin) == "ExplicitDeny"
+    assert deploy(model, "iam:PutRolePolicy", role) == "ExplicitDeny"  # a role without the boundary
+    assert deploy(model, "iam:PutRolePolicy", role, **boundary) == "Allow"
+
+
+def test_the_boundary_cannot_be_removed_or_swapped(model):
+    role = arn(model, "role", "chat-x")
+    assert deploy(model, "iam:DeleteRolePermissionsBoundary", role) == "ExplicitDeny"
+    other = {"iam:PermissionsBoundary": "arn:aws:iam::aws:policy/PowerUserAccess"}
+    assert deploy(model, "iam:PutRolePermissionsBoundary", role, **other) == "ExplicitDeny"
+
+
+def test_no_managed_policy_can_be_made_or_rewritten(model):
+    policy = arn(model, "policy", "chat-anything")
+    for action in ("iam:CreatePolicy", "iam:CreatePolicyVersion", "iam:SetDefaultPolicyVersion"):
+        assert deploy(model, action, policy) != "Allow", action
+
+
+def test_the_deploy_role_and_the_boundaries_cannot_be_changed(model):
+    for target in (
+        arn(model, "role", "chat-deploy"),
+        arn(model, "policy", "chat-deploy-boundary"),
+        arn(model, "policy", "chat-workload-boundary"),
+    ):
+        for action in (
+            "iam:PutRolePolicy",
+            "iam:UpdateAssumeRolePolicy",
+            "iam:CreatePolicyVersion",
+            "iam:DeleteRolePermissionsBoundary",
+        ):
+            assert deploy(model, action, target) == "ExplicitDeny", (action, target)
+
+
+def test_roles_are_passed_only_to_the_services_the_modules_run_them_in(model):
+    role = arn(model, "role", "chat-prod-app")
+    for service in ("cloudformation.amazonaws.com", "ecs-tasks.amazonaws.com", "glue.amazonaws.com"):
+        assert deploy(model, "iam:PassRole", role, **{"iam:PassedToService": service}) != "Allow", service
+    for service in ("ec2.amazonaws.com", "lambda.amazonaws.com", "monitoring.rds.amazonaws.com"):
+        assert deploy(model, "iam:PassRole", role, **{"iam:PassedToService": service}) == "Allow", service
+    assert (
+        deploy(
+            model,
+            "iam:PassRole",
+            "arn:aws:iam::1:role/OrganizationAccountAccessRole",
+            **{"iam:PassedToService": "ec2.amazonaws.com"},
+        )
+        != "Allow"
+    )
+
+
+def test_state_history_the_state_key_and_the_trail_are_out_of_reach(model):
+    state = f"arn:aws:s3:::chat-tfstate-{model['account']}-us-west-2"
+    assert (
+        deploy(model, "s3:DeleteObjectVersion", f"{state}/live/prod/app-asg/terraform.tfstate")
+        == "ExplicitDeny"
+    )
+    assert deploy(model, "s3:PutBucketVersioning", state) == "ExplicitDeny"
+    assert deploy(model, "s3:PutObject", f"{state}/live/prod/app-asg/terraform.tfstate") == "Allow"
+    alias = f"arn:aws:kms:us-west-2:{model['account']}:alias/chat-tfstate"
+    key = f"arn:aws:kms:us-west-2:{model['account']}:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+    assert deploy(model, "kms:DeleteAlias", alias) == "ExplicitDeny"
+    assert deploy(model, "kms:UpdateAlias", alias) == "ExplicitDeny"
+    aliased = {"kms:ResourceAliases": ["alias/chat-tfstate"]}
+    assert deploy(model, "kms:ScheduleKeyDeletion", key, **aliased) == "ExplicitDeny"
+    assert deploy(model, "kms:PutKeyPolicy", key, **aliased) == "ExplicitDeny"
+    assert (
+        deploy(model, "kms:ScheduleKeyDeletion", key, **{"kms:ResourceAliases": ["alias/chat-prod/app"]})
+        == "Allow"
+    )
+    trail = f"arn:aws:cloudtrail:us-west-2:{model['account']}:trail/org"
+    for action in (
+        "cloudtrail:StopLogging",
+        "cloudtrail:DeleteTrail",
+        "cloudtrail:UpdateTrail",
+        "cloudtrail:PutEventSelectors",
+    ):
+        assert deploy(model, action, trail) == "ExplicitDeny", action
+
+
+def test_locked_releases_cannot_be_unlocked(model):
+    release = "arn:aws:s3:::chat-prod-artifacts-abc/releases/chat-1.4.2.tar.gz"
+    assert deploy(model, "s3:BypassGovernanceRetention", release) == "ExplicitDeny"
+
+
+def test_a_role_the_modules_create_cannot_reach_iam_the_state_or_the_trail(model):
+    anything = [{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}]
+
+    def workload(action, resource, **context):
+        return decide(anything, action, resource, context, boundary=model["workload_boundary"])
+
+    state = f"arn:aws:s3:::chat-tfstate-{model['account']}-us-west-2"
+    assert workload("iam:CreateRole", arn(model, "role", "chat-x")) != "Allow"
+    assert workload("iam:AttachRolePolicy", arn(model, "role", "chat-prod-app")) != "Allow"
+    assert workload("s3:GetObject", f"{state}/live/prod/postgres/terraform.tfstate") == "ExplicitDeny"
+    assert workload(
+        "kms:Decrypt", "arn:aws:kms:us-west-2:1:key/k", **{"kms:ResourceAliases": ["alias/chat-tfstate"]}
+    ) == ("ExplicitDeny")
+    assert workload("cloudtrail:StopLogging", "arn:aws:cloudtrail:us-west-2:1:trail/org") == "ExplicitDeny"
+    assert (
+        workload("s3:BypassGovernanceRetention", "arn:aws:s3:::chat-prod-artifacts-abc/x") == "ExplicitDeny"
+    )
+    assert workload("s3:GetObject", "arn:aws:s3:::chat-prod-media-abc/uploads/x") == "Allow"
+
+
+def test_only_the_named_roles_with_a_source_identity_may_assume_the_deploy_role(model):
+    trust = model["trust"]
+
+    def assume(principal, **context):
+        return decide([trust], "sts:AssumeRole", "*", {"aws:PrincipalArn": principal, **context})
+
+    assert assume(CI_ROLE, **{"sts:SourceIdentity": "ci-run-1234"}) == "Allow"
+    assert assume(CI_ROLE) == "ImplicitDeny"  # no source identity: nothing in CloudTrail says who
+    assert assume(f"arn:aws:iam::{OPERATORS}:role/chat-ci-2", **{"sts:SourceIdentity": "x"}) == "ImplicitDeny"
+    assert assume(f"arn:aws:iam::{OPERATORS}:user/admin", **{"sts:SourceIdentity": "x"}) == "ImplicitDeny"
+
+
+def test_the_project_grants_no_wildcard_action_in_its_own_allow_statements(model):
+    own = [d for d in model["identity"] if d is not MANAGED["PowerUserAccess"]["Document"]]
+    for document in own:
+        for statement in document["Statement"]:
+            if statement["Effect"] != "Allow":
+                continue
+            actions = statement.get("Action", [])
+            for action in actions if isinstance(actions, list) else [actions]:
+                assert "*" not in action, (statement.get("Sid"), action)
