@@ -96,6 +96,18 @@ def test_checkov_skip_without_a_reason_fails(iaccheck, tree_of):
     assert "CKV_AWS_158 Ensure" not in out.out
 
 
+def test_checkov_scans_the_cloudformation_in_bootstrap_too(iaccheck, tree_of):
+    out = iaccheck(tree_of("cfn_checkov_violation"), "--only", "checkov")
+    assert_fails_with(out, "[checkov] bootstrap/logs.yaml", "CKV_AWS_158")
+
+
+def test_a_cloudformation_checkov_skip_without_a_reason_fails(iaccheck, tree_of):
+    out = iaccheck(tree_of("cfn_reasonless_skip"), "--only", "checkov")
+    assert_fails_with(
+        out, "[skip-reason] bootstrap/logs.yaml:9: a checkov skip in Metadata needs an id and a comment"
+    )
+
+
 def test_unformatted_terraform_and_terragrunt_files_fail(iaccheck, tree_of):
     out = iaccheck(tree_of("unformatted"), "--only", "fmt")
     assert_fails_with(

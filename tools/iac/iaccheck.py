@@ -3,7 +3,7 @@
   1. terraform fmt -check on .tf/.tfvars/.tftest.hcl; the same formatter on Terragrunt .hcl files
   2. terraform validate of every module under modules/ (in a scratch copy)
   3. terraform test of every module's tests/*.tftest.hcl, with run counts
-  4. checkov on modules/ and on every rendered Terragrunt unit; inline skips need a reason
+  4. checkov on modules/, on every rendered Terragrunt unit and on bootstrap/; skips need a reason
   5. cfn-lint on bootstrap/
   6. Terragrunt: read, resolve and check every unit, render it, validate and scan the render
   7. apply order per environment
@@ -106,6 +106,8 @@ class Run:
         tasks: list = []
         if "checkov" in self.steps and modules:
             tasks.append(self.checkov_modules)
+        if "checkov" in self.steps and scan.cfn_templates(self.root / "bootstrap"):
+            tasks.append(self.checkov_bootstrap)
         units: list[tg.Unit] = []
         renders: list[un.Render] = []
         if "terragrunt" in self.steps or "units" in self.steps:
@@ -288,6 +290,24 @@ class Run:
         tf_files = sorted(f for f in (self.root / "modules").rglob("*.tf") if ".terraform" not in f.parts)
         result.problems.extend(scan.config_problems(self.root))
         result.problems.extend(scan.skip_reason_problems(tf_files, self.root, self.reporter.rel))
+        result.seconds = time.monotonic() - started
+        return result
+
+    def checkov_bootstrap(self) -> ItemResult:
+        """checkov's CloudFormation checks on bootstrap/: skips live in each resource's
+        Metadata (checkov: skip: [{id, comment}]), each with its reason."""
+        started = time.monotonic()
+        templates = scan.cfn_templates(self.root / "bootstrap")
+        result = scan.run_checkov(
+            self.tc,
+            self.root,
+            self.root / "bootstrap",
+            "checkov: bootstrap/",
+            self.display,
+            None,
+            framework="cloudformation",
+        )
+        result.problems.extend(scan.cfn_skip_reason_problems(templates, self.reporter.rel))
         result.seconds = time.monotonic() - started
         return result
 

@@ -110,8 +110,10 @@ def run_checkov(
     config: Path | None,
     units: dict | None = None,
     unit_skips: dict | None = None,
+    framework: str = "terraform",
 ) -> ItemResult:
-    """checkov over target (a scratch copy); display maps a scanned path back to the project."""
+    """checkov over target (a scratch copy, or bootstrap/ for CloudFormation); display maps a
+    scanned path back to the project."""
     started = time.monotonic()
     result = ItemResult(name)
     argv = [
@@ -119,7 +121,7 @@ def run_checkov(
         "-d",
         str(target),
         "--framework",
-        "terraform",
+        framework,
         "-o",
         "json",
         "--skip-download",
@@ -212,3 +214,27 @@ def run_cfn_lint(tc: Toolchain, root: Path, templates: list[Path], display) -> I
     )
     result.seconds = time.monotonic() - started
     return result
+
+
+def cfn_skip_reason_problems(templates: list[Path], display) -> list[Problem]:
+    """Every checkov skip in a template's Metadata (checkov: skip: [{id, comment}]) names a
+    check and says why it does not apply."""
+    out = []
+    for path in templates:
+        lines = path.read_text(errors="replace").splitlines()
+        for n, line in enumerate(lines, 1):
+            m = re.match(r"\s*-\s*id:\s*(\S*)\s*$", line)
+            if not m or not any("checkov:" in prev for prev in lines[max(0, n - 4) : n]):
+                continue
+            nxt = lines[n] if n < len(lines) else ""
+            reason = re.match(r"\s*comment:\s*(.*\S)", nxt)
+            if not m.group(1) or not reason:
+                out.append(
+                    Problem(
+                        "skip-reason",
+                        "a checkov skip in Metadata needs an id and a comment: why",
+                        display(path),
+                        n,
+                    )
+                )
+    return out
