@@ -52,7 +52,7 @@ dependency "redis" {
 }
 
 inputs = {
-  env = local.env.env
+  environment = local.env.env
 
   alb_arn_suffix             = dependency.alb.outputs.alb_arn_suffix
   target_group_arn_suffix    = dependency.alb.outputs.target_group_arn_suffix

@@ -24,7 +24,7 @@ inputs = {
   # The workload boundary from bootstrap/deploy-role.yaml: the deploy role creates no role without it.
   permissions_boundary_arn = "arn:aws:iam::${local.account.account_id}:policy/chat-workload-boundary"
 
-  env             = local.env.env
+  environment     = local.env.env
   alarm_topic_arn = dependency.monitoring.outputs.alarm_topic_arn
 
   # Terragrunt copies only modules/ into its cache; the function's code is read from the checkout.

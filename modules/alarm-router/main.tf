@@ -18,7 +18,7 @@ locals {
     "arn:${local.partition}:lambda:${local.region}:017000801446:layer:AWSLambdaPowertoolsPythonV3-python311-${var.architecture}:${var.powertools_layer_version}"
   )
   alarm_prefixes = var.eventbridge_alarm_name_prefixes != null ? var.eventbridge_alarm_name_prefixes : ["${var.name}-"]
-  tags           = merge(var.tags, { Env = var.env, Component = "alarm-router" })
+  tags           = merge(var.tags, { Env = var.environment, Component = "alarm-router" })
 }
 
 # ---------------------------------------------------------------------------
@@ -332,7 +332,7 @@ resource "aws_lambda_function" "router" {
   #checkov:skip=CKV_AWS_117:The router calls only public endpoints (Slack, PagerDuty, webhooks) and AWS APIs; no VPC resource to reach, and a VPC would need a NAT path just for that.
   #checkov:skip=CKV_AWS_272:Code comes from this repository through the reviewed Terraform run; AWS Signer is not part of this project's release process.
   function_name                  = local.function_name
-  description                    = "Routes CloudWatch alarms of ${var.env} to Slack, PagerDuty, email and webhooks"
+  description                    = "Routes CloudWatch alarms of ${var.environment} to Slack, PagerDuty, email and webhooks"
   role                           = aws_iam_role.router.arn
   runtime                        = "python3.11"
   handler                        = "alarm_router.handler.lambda_handler"
@@ -347,7 +347,7 @@ resource "aws_lambda_function" "router" {
 
   environment {
     variables = {
-      ENV                          = var.env
+      ENV                          = var.environment
       SECRET_PREFIX                = local.secret_prefix
       ROUTES_PARAMETER             = var.routing_rules_json == null ? "" : aws_ssm_parameter.routes[0].name
       EMAIL_TOPIC_ARN              = aws_sns_topic.email.arn
@@ -482,7 +482,7 @@ resource "aws_lambda_permission" "tick" {
 # ---------------------------------------------------------------------------
 resource "aws_cloudwatch_metric_alarm" "dead_letters" {
   alarm_name          = "${var.name}-critical-alarm-router-dead-letters"
-  alarm_description   = "[${var.env}][critical] Notifications or invocations of the alarm router are in its DLQ: on-call may have missed alarms. See docs/oncall.md."
+  alarm_description   = "[${var.environment}][critical] Notifications or invocations of the alarm router are in its DLQ: on-call may have missed alarms. See docs/oncall.md."
   namespace           = "AWS/SQS"
   metric_name         = "ApproximateNumberOfMessagesVisible"
   dimensions          = { QueueName = aws_sqs_queue.dlq.name }
@@ -498,7 +498,7 @@ resource "aws_cloudwatch_metric_alarm" "dead_letters" {
 
 resource "aws_cloudwatch_metric_alarm" "errors" {
   alarm_name          = "${var.name}-critical-alarm-router-errors"
-  alarm_description   = "[${var.env}][critical] The alarm router failed invocations; Lambda retries them, then dead-letters. See docs/oncall.md."
+  alarm_description   = "[${var.environment}][critical] The alarm router failed invocations; Lambda retries them, then dead-letters. See docs/oncall.md."
   namespace           = "AWS/Lambda"
   metric_name         = "Errors"
   dimensions          = { FunctionName = aws_lambda_function.router.function_name }

@@ -8,12 +8,12 @@ variable "name" {
   }
 }
 
-variable "env" {
+variable "environment" {
   description = "Environment name (dev, staging, prod): the router's default `Env` for alarms that carry no `Env` tag."
   type        = string
 
   validation {
-    condition     = can(regex("^[a-z][a-z0-9]{1,15}$", var.env))
+    condition     = can(regex("^[a-z][a-z0-9]{1,15}$", var.environment))
     error_message = "env must be 2-16 lower-case letters and digits, such as dev, staging or prod."
   }
 }

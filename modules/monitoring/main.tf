@@ -8,8 +8,8 @@ locals {
   region     = data.aws_region.current.region
 
   # "chat-prod" already names the environment; "chat" becomes "chat-prod".
-  alarm_prefix = endswith(var.name, "-${var.env}") ? var.name : "${var.name}-${var.env}"
-  app_env      = coalesce(var.app_metrics_env, var.env)
+  alarm_prefix = endswith(var.name, "-${var.environment}") ? var.name : "${var.name}-${var.environment}"
+  app_env      = coalesce(var.app_metrics_env, var.environment)
   th           = var.alarm_thresholds
 
   redis_members = length(var.redis_member_cluster_ids) > 0 ? var.redis_member_cluster_ids : [
@@ -102,7 +102,7 @@ locals {
   alarm_actions = [aws_sns_topic.alarms.arn]
   ok_actions    = var.notify_on_ok ? [aws_sns_topic.alarms.arn] : []
 
-  tags = merge(var.tags, { Env = var.env })
+  tags = merge(var.tags, { Env = var.environment })
 }
 
 # ---------------------------------------------------------------------------
@@ -212,7 +212,7 @@ resource "aws_cloudwatch_metric_alarm" "threshold" {
   for_each = local.metric_alarms
 
   alarm_name          = local.alarm_names[each.key]
-  alarm_description   = "[${var.env}][${each.value.severity}] ${each.value.what}${var.runbook_url == null ? "" : " Runbook: ${var.runbook_url}#${each.key}"}"
+  alarm_description   = "[${var.environment}][${each.value.severity}] ${each.value.what}${var.runbook_url == null ? "" : " Runbook: ${var.runbook_url}#${each.key}"}"
   namespace           = each.value.ns
   metric_name         = each.value.metric
   dimensions          = each.value.dims
@@ -233,7 +233,7 @@ resource "aws_cloudwatch_metric_alarm" "threshold" {
 # losing 5 % of requests does; below the minimum volume the rate counts as 0.
 resource "aws_cloudwatch_metric_alarm" "alb_5xx_rate" {
   alarm_name          = local.alarm_names["alb-5xx-rate"]
-  alarm_description   = "[${var.env}][critical] More than ${local.th.alb_5xx_rate_percent} % of requests end in a 5xx from the ALB or the app.${var.runbook_url == null ? "" : " Runbook: ${var.runbook_url}#alb-5xx-rate"}"
+  alarm_description   = "[${var.environment}][critical] More than ${local.th.alb_5xx_rate_percent} % of requests end in a 5xx from the ALB or the app.${var.runbook_url == null ? "" : " Runbook: ${var.runbook_url}#alb-5xx-rate"}"
   comparison_operator = "GreaterThanThreshold"
   threshold           = local.th.alb_5xx_rate_percent
   evaluation_periods  = 5

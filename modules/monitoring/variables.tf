@@ -8,12 +8,12 @@ variable "name" {
   }
 }
 
-variable "env" {
+variable "environment" {
   description = "Environment the alarms belong to; carried in every alarm's name and `Env` tag, which the alarm router reads."
   type        = string
 
   validation {
-    condition     = can(regex("^[a-z][a-z0-9]{1,15}$", var.env))
+    condition     = can(regex("^[a-z][a-z0-9]{1,15}$", var.environment))
     error_message = "env must be 2-16 lower-case letters and digits, such as dev, staging or prod."
   }
 }
@@ -110,7 +110,7 @@ variable "app_metrics_namespace" {
 }
 
 variable "app_metrics_env" {
-  description = "Value of the `Env` dimension the chat service writes (its `APP_ENV`). Default: `env`."
+  description = "Value of the `Env` dimension the chat service writes (its `APP_ENV`). Default: `environment`."
   type        = string
   default     = null
 

@@ -22,7 +22,7 @@ locals {
     "weekly=${var.retention.weekly}", "monthly=${var.retention.monthly}", "yearly=${var.retention.yearly}",
     "within=${var.retention.within}",
   ])
-  tags = merge(var.tags, { Env = var.env, Component = "snapshot-pruner" })
+  tags = merge(var.tags, { Env = var.environment, Component = "snapshot-pruner" })
 }
 
 # ---------------------------------------------------------------------------
@@ -204,7 +204,7 @@ resource "aws_lambda_function" "pruner" {
   #checkov:skip=CKV_AWS_117:The pruner calls only the RDS and STS APIs; no VPC resource to reach, and a VPC would need endpoints or NAT just for that.
   #checkov:skip=CKV_AWS_272:Code comes from this repository through the reviewed Terraform run; AWS Signer is not part of this project's release process.
   function_name                  = local.function_name
-  description                    = "Prunes manual RDS snapshots of ${var.env} by the retention policy"
+  description                    = "Prunes manual RDS snapshots of ${var.environment} by the retention policy"
   role                           = aws_iam_role.pruner.arn
   runtime                        = "python3.11"
   handler                        = "snapshot_pruner.handler.lambda_handler"
@@ -219,7 +219,7 @@ resource "aws_lambda_function" "pruner" {
 
   environment {
     variables = {
-      ENV                          = var.env
+      ENV                          = var.environment
       RETENTION_POLICY             = local.retention_policy
       RETENTION_TAG                = var.retention_tag
       KEEP_TAG                     = var.keep_tag
@@ -293,10 +293,10 @@ resource "aws_lambda_permission" "schedule" {
 # ---------------------------------------------------------------------------
 resource "aws_cloudwatch_metric_alarm" "prune_errors" {
   alarm_name          = "${var.name}-warning-snapshot-pruner-errors"
-  alarm_description   = "[${var.env}][warning] The snapshot pruner could not delete some snapshots; its report in ${local.log_group} names them. See docs/oncall.md."
+  alarm_description   = "[${var.environment}][warning] The snapshot pruner could not delete some snapshots; its report in ${local.log_group} names them. See docs/oncall.md."
   namespace           = "Chat/Ops"
   metric_name         = "PruneErrors"
-  dimensions          = { service = "snapshot-pruner", Env = var.env }
+  dimensions          = { service = "snapshot-pruner", Env = var.environment }
   statistic           = "Sum"
   period              = 86400
   evaluation_periods  = 1
@@ -310,7 +310,7 @@ resource "aws_cloudwatch_metric_alarm" "prune_errors" {
 
 resource "aws_cloudwatch_metric_alarm" "failed_runs" {
   alarm_name          = "${var.name}-warning-snapshot-pruner-failed"
-  alarm_description   = "[${var.env}][warning] A snapshot pruner run failed (bad setting, permissions, timeout); manual snapshots pile up toward the account quota. See docs/oncall.md."
+  alarm_description   = "[${var.environment}][warning] A snapshot pruner run failed (bad setting, permissions, timeout); manual snapshots pile up toward the account quota. See docs/oncall.md."
   namespace           = "AWS/Lambda"
   metric_name         = "Errors"
   dimensions          = { FunctionName = aws_lambda_function.pruner.function_name }

@@ -78,7 +78,7 @@ mock_provider "archive" {
 variables {
   permissions_boundary_arn = "arn:aws:iam::123456789012:policy/chat-workload-boundary"
   name                     = "chat-prod"
-  env                      = "prod"
+  environment              = "prod"
   alarm_topic_arn          = "arn:aws:sns:eu-west-1:111122223333:chat-prod-alarms"
 }
 
@@ -285,7 +285,7 @@ run "routing_override_given_key_and_dev_switches" {
   command = plan
 
   variables {
-    env                 = "dev"
+    environment         = "dev"
     kms_key_arn         = "arn:aws:kms:eu-west-1:111122223333:key/99999999-8888-7777-6666-555555555555"
     routing_rules_json  = "{\"receivers\": {\"slack\": {\"type\": \"slack\", \"secret\": \"slack\"}}, \"route\": {\"receivers\": [\"slack\"]}}"
     enable_eventbridge  = false

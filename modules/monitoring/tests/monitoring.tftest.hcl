@@ -31,7 +31,7 @@ mock_provider "aws" {
 
 variables {
   name                       = "chat-prod"
-  env                        = "prod"
+  environment                = "prod"
   alb_arn_suffix             = "app/chat-prod/0123456789abcdef"
   target_group_arn_suffix    = "targetgroup/chat-prod-app/fedcba9876543210"
   asg_name                   = "chat-prod-app"
@@ -91,8 +91,8 @@ run "a_bare_name_gets_the_env_appended" {
   command = plan
 
   variables {
-    name = "chat"
-    env  = "dev"
+    name        = "chat"
+    environment = "dev"
   }
 
   assert {

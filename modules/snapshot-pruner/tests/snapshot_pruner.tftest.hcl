@@ -58,7 +58,7 @@ mock_provider "archive" {
 variables {
   permissions_boundary_arn = "arn:aws:iam::123456789012:policy/chat-workload-boundary"
   name                     = "chat-prod"
-  env                      = "prod"
+  environment              = "prod"
   alarm_topic_arn          = "arn:aws:sns:eu-west-1:111122223333:chat-prod-alarms"
 }
 
@@ -176,7 +176,7 @@ run "dev_switches_policy_dry_run_and_given_key" {
   command = plan
 
   variables {
-    env                   = "dev"
+    environment           = "dev"
     retention             = { last = 2, daily = 3, weekly = 0, monthly = 0, within = "2d" }
     dry_run               = true
     max_deletions_per_run = 10
