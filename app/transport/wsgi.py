@@ -24,15 +24,16 @@ class NoWebSocketCompression:
 
 
 def origin_checker(allowed: tuple[str, ...]):
-    """Same origin is always allowed; other origins only when listed in CORS_ORIGINS."""
+    """An origin listed in CORS_ORIGINS, or the same origin: the Host the connection was made
+    to. X-Forwarded-Host is never read: a client sets it to anything (behind CloudFront the
+    site's origin is configured in CORS_ORIGINS instead)."""
     allowed_set = set(allowed)
 
     def check(origin, environ):
         if origin is None or origin in allowed_set:
             return True
-        host = environ.get("HTTP_X_FORWARDED_HOST") or environ.get("HTTP_HOST", "")
-        parsed = urlparse(origin)
-        return parsed.netloc == host.split(",")[0].strip()
+        host = environ.get("HTTP_HOST", "")
+        return bool(host) and urlparse(origin).netloc == host
 
     return check
 

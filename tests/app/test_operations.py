@@ -87,14 +87,27 @@ def test_cors_only_for_the_configured_origins(stack):
         srv.close()
 
 
-def handshake(url, origin):
+def handshake(url, origin, **headers):
     """An Engine.IO handshake as a browser page of that origin would make it."""
     return requests.get(
         url + "/socket.io/",
         params={"EIO": "4", "transport": "polling"},
-        headers={"Origin": origin},
+        headers={"Origin": origin, **headers},
         timeout=10,
     )
+
+
+def test_a_forwarded_host_header_does_not_make_an_origin_the_same(stack):
+    """X-Forwarded-Host is whatever the client sent: an origin is the same only by the Host the
+    connection was made to, or listed in CORS_ORIGINS (behind CloudFront, the site's origin)."""
+    srv = stack.server(PROXY_HOPS="2", CORS_ORIGINS="https://chat.example.com")
+    try:
+        forged = {"X-Forwarded-Host": "evil.example"}
+        assert handshake(srv.url, "https://evil.example", **forged).status_code == 400
+        assert handshake(srv.url, "https://chat.example.com", **forged).status_code == 200
+        assert handshake(srv.url, srv.url, **forged).status_code == 200
+    finally:
+        srv.close()
 
 
 def test_same_origin_only_by_default(server):
