@@ -13,7 +13,6 @@ import sys
 import time
 import uuid
 from dataclasses import dataclass
-from urllib.parse import urlparse
 
 import greenlet
 import socketio as python_socketio
@@ -63,13 +62,6 @@ class Service:
     fastpaths: fastpath.Installed
 
 
-def _media_origin(config: Config) -> str | None:
-    if not config.s3_endpoint_url:
-        return None
-    p = urlparse(config.s3_endpoint_url)
-    return f"{p.scheme}://{p.netloc}"
-
-
 def _send_path(config: Config, engine):
     """Where messages are written: chosen here, once, never by the rules."""
     if not config.persist_messages:
@@ -94,7 +86,7 @@ def _bus(config: Config, metrics: Metrics):
     )
 
 
-def _flask_app(config: Config, chat: Chat, delivery: Delivery, metrics: Metrics) -> Flask:
+def _flask_app(config: Config, chat: Chat, delivery: Delivery, metrics: Metrics, media: Media) -> Flask:
     app = Flask(__name__, static_folder=None)
     app.config.update(SECRET_KEY=config.secret_key, MAX_CONTENT_LENGTH=MAX_BODY)
     app.json.sort_keys = False
@@ -112,7 +104,7 @@ def _flask_app(config: Config, chat: Chat, delivery: Delivery, metrics: Metrics)
     app.extensions["chat"] = chat
     app.extensions["chat_delivery"] = delivery
     app.extensions["chat_metrics"] = metrics
-    http_api.install(app, _media_origin(config))
+    http_api.install(app, media.origins(), https_only=config.proxy_hops > 0)
     return app
 
 
@@ -127,10 +119,11 @@ def create_service(config: Config) -> Service:
     state = make_state(config, instance_id)
 
     delivery = Delivery(None, _bus(config, metrics))
-    chat = Chat(config, database, store, state, Media(config), delivery)
+    media = Media(config)
+    chat = Chat(config, database, store, state, media, delivery)
     delivery.fetch = chat.messages.by_seq
 
-    app = _flask_app(config, chat, delivery, metrics)
+    app = _flask_app(config, chat, delivery, metrics, media)
     socketio_options = {"serializer": fastpaths.packet_class} if fastpaths.packet_class else {}
     socketio = SocketIO(
         app,

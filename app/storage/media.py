@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import secrets
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 import boto3
 from botocore.config import Config as BotoConfig
@@ -54,6 +55,18 @@ class Media:
     @property
     def enabled(self) -> bool:
         return self._client is not None
+
+    def origins(self) -> list[str]:
+        """Where the browser sends uploads and fetches downloads (the CSP names them): the
+        endpoint in use, or the bucket's two S3 host names (presigned URLs take either)."""
+        if not self.enabled:
+            return []
+        endpoint = self._client.meta.endpoint_url
+        host = urlsplit(endpoint).netloc
+        if not host.endswith("amazonaws.com"):
+            return [f"{urlsplit(endpoint).scheme}://{host}"]
+        region = self._client.meta.region_name
+        return [f"https://{self.bucket}.s3.amazonaws.com", f"https://{self.bucket}.s3.{region}.amazonaws.com"]
 
     def require(self) -> None:
         if not self.enabled:

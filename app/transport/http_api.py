@@ -200,19 +200,37 @@ def static_file(path: str):
     return send_from_directory(WEB_DIST, path, max_age=3600 if path.startswith("assets/") else 0)
 
 
-def content_security_policy(media_origin: str | None) -> str:
-    # images and uploads come from S3 through presigned URLs: https, or the endpoint in use
-    media = f" {media_origin}" if media_origin else ""
-    return (
-        f"default-src 'self'; img-src 'self' blob: data: https:{media}; "
-        f"connect-src 'self' ws: wss: https:{media}; style-src 'self' 'unsafe-inline'; "
-        "object-src 'none'; base-uri 'none'; frame-ancestors 'none'"
+def content_security_policy(media_origins: list[str]) -> str:
+    """The same policy as the site's CloudFront response headers (modules/static-site): the
+    client's own files, WebSockets to this origin ('self' covers ws/wss of the same host), and
+    the media store's origins for uploads and downloads; nothing inline, nothing framed."""
+    media = "".join(f" {origin}" for origin in media_origins)
+    return "; ".join(
+        [
+            "default-src 'self'",
+            "script-src 'self'",
+            "style-src 'self'",
+            f"img-src 'self' data: blob:{media}",
+            f"media-src 'self' blob:{media}",
+            f"connect-src 'self'{media}",
+            "font-src 'self'",
+            "object-src 'none'",
+            "base-uri 'none'",
+            f"form-action 'self'{media}",
+            "frame-ancestors 'none'",
+        ]
     )
 
 
-def install(app: Flask, media_origin: str | None = None) -> None:
+# As CloudFront's: two years, subdomains, preload. Sent only when the service is behind the
+# TLS-terminating proxies (PROXY_HOPS > 0): on plain local HTTP it would be ignored, and on a
+# host shared with other local services it would outlive the test.
+HSTS = "max-age=63072000; includeSubDomains; preload"
+
+
+def install(app: Flask, media_origins: list[str] | None = None, https_only: bool = False) -> None:
     app.register_blueprint(api)
-    csp = content_security_policy(media_origin)
+    csp = content_security_policy(media_origins or [])
 
     @app.errorhandler(ChatError)
     def on_chat_error(exc: ChatError):
@@ -248,8 +266,12 @@ def install(app: Flask, media_origin: str | None = None) -> None:
         resp.headers.setdefault("Referrer-Policy", "no-referrer")
         if request.path.startswith("/api/"):
             resp.headers.setdefault("Cache-Control", "no-store")
-        if request.path == "/" or request.path.endswith(".html"):
-            resp.headers.setdefault("Content-Security-Policy", csp)
+        # On every response, as CloudFront does: an API answer or an error page rendered in a
+        # tab is held to the same policy as the client.
+        resp.headers.setdefault("Content-Security-Policy", csp)
+        resp.headers.setdefault("X-Frame-Options", "DENY")
+        if https_only:
+            resp.headers.setdefault("Strict-Transport-Security", HSTS)
         if request.path not in ("/healthz", "/readyz"):
             log.info(
                 "request",

@@ -184,3 +184,39 @@ def test_sigterm_stops_the_server_cleanly_with_clients_connected(stack):
             c.close()
     finally:
         srv.close()
+
+
+def _csp(response) -> dict[str, list[str]]:
+    policy = response.headers.get("Content-Security-Policy", "")
+    return {d.split()[0]: d.split()[1:] for d in (p.strip() for p in policy.split(";")) if d}
+
+
+def test_every_response_carries_the_sites_strict_policy(stack):
+    """The same CSP as CloudFront's on HTML, API answers, errors and files: no scheme-wide
+    sources (ws:, wss:, https:), nothing inline, no framing; HSTS behind the TLS proxies."""
+    srv = stack.server(PROXY_HOPS="2")
+    try:
+        responses = {
+            "html": requests.get(srv.url + "/", timeout=10),
+            "api error": requests.get(srv.url + "/api/rooms", timeout=10),
+            "not found": requests.get(srv.url + "/api/nothing-here", timeout=10),
+            "health": requests.get(srv.url + "/healthz", timeout=10),
+        }
+        for kind, response in responses.items():
+            csp = _csp(response)
+            assert csp, kind
+            assert csp["default-src"] == ["'self'"] and csp["script-src"] == ["'self'"], kind
+            assert csp["style-src"] == ["'self'"] and csp["frame-ancestors"] == ["'none'"], kind
+            sources = [s for values in csp.values() for s in values]
+            wide = {"ws:", "wss:", "https:", "http:", "'unsafe-inline'", "*"}
+            assert not wide & set(sources), (kind, sources)
+            assert response.headers["Strict-Transport-Security"].startswith("max-age=63072000"), kind
+            assert response.headers["X-Frame-Options"] == "DENY", kind
+    finally:
+        srv.close()
+
+
+def test_hsts_is_not_sent_on_plain_local_http(server):
+    response = requests.get(server.url + "/healthz", timeout=10)
+    assert "Strict-Transport-Security" not in response.headers
+    assert _csp(response)["connect-src"][0] == "'self'"

@@ -237,3 +237,12 @@ def test_uploads_without_a_media_bucket_are_unavailable(base, make_user, room_fa
     room = room_factory(token)["name"]
     r = request_upload(base, token, room)
     assert r.status_code == 503 and r.json()["error"]["code"] == "unavailable"
+
+
+def test_the_policy_lets_the_browser_reach_the_media_store_and_nothing_else(media_server, s3):
+    url, _bucket, _client = s3
+    policy = requests.get(media_server.url + "/", timeout=10).headers["Content-Security-Policy"]
+    directives = {d.split()[0]: d.split()[1:] for d in (p.strip() for p in policy.split(";")) if d}
+    origin = url.rstrip("/")
+    assert directives["connect-src"] == ["'self'", origin]
+    assert origin in directives["img-src"] and origin in directives["form-action"]
