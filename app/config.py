@@ -113,6 +113,7 @@ class Config:
     ping_timeout: int = 20
     database_iam_region: str | None = None
     redis_iam: RedisIam | None = None
+    event_rates: dict[str, Rate] | None = None  # limit class -> Rate (chat/limits.py)
 
     @property
     def is_postgres(self) -> bool:
@@ -165,6 +166,27 @@ def _database_iam_region(env, url: str) -> str | None:
     if not region:
         raise ConfigError("AWS_REGION", "required with DATABASE_IAM_AUTH=1: tokens are signed for one region")
     return region
+
+
+# Per-user limits of everything but send/edit (SEND_RATE_LIMIT) and sign-in (AUTH_RATE_LIMIT):
+# class -> (variable prefix, default rate, default burst). The bursts fit what a real client
+# does at once: a reconnect re-joins every room (JOIN: 300), a typist notifies every 2.5 s.
+EVENT_LIMITS = {
+    "typing": ("TYPING", "1/second", 10),
+    "join": ("JOIN", "5/second", 300),
+    "delete": ("DELETE", "5/second", 20),
+    "rooms": ("ROOM_CREATE", "20/hour", 10),
+    "members": ("MEMBERSHIP", "60/minute", 30),
+    "uploads": ("UPLOAD", "30/minute", 10),
+}
+
+
+def _event_rates(env) -> dict[str, Rate]:
+    rates = {}
+    for kind, (prefix, default, burst) in EVENT_LIMITS.items():
+        rate = parse_rate(f"{prefix}_RATE_LIMIT", env.get(f"{prefix}_RATE_LIMIT") or default)
+        rates[kind] = Rate(rate.count, rate.period, _int(env, f"{prefix}_RATE_BURST", burst, 1, 10**9))
+    return rates
 
 
 def _redis_iam(env, url: str | None) -> RedisIam | None:
@@ -268,6 +290,7 @@ def load(env: dict | None = None, *, serving: bool = True) -> Config:
         cors_origins=_origins(env),
         auth_rate=parse_rate("AUTH_RATE_LIMIT", env.get("AUTH_RATE_LIMIT") or "20/minute"),
         send_rate=Rate(send_rate.count, send_rate.period, send_burst),
+        event_rates=_event_rates(env),
         proxy_hops=_int(env, "PROXY_HOPS", 0, 0, 10),
         socketio_channel=channel,
         async_mode=async_mode,

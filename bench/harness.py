@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from tests.support.processes import stop_processes
-from tests.support.server import ServerProcess
+from tests.support.server import EVENT_LIMIT_PREFIXES, ServerProcess
 from tests.support.services import Database, delete_redis_keys
 from tests.support.settings import REDIS_URL
 
@@ -31,6 +31,7 @@ P99_LIMIT_MS = 500
 # Measurement settings that differ from production defaults, stated in the report.
 SERVICE_ENV = {
     "SEND_RATE_LIMIT": "1000000/second",
+    **{f"{prefix}_RATE_LIMIT": "1000000/second" for prefix in EVENT_LIMIT_PREFIXES},
     # PostgreSQL's 100 connections are shared by every test suite on the machine
     "DB_POOL_SIZE": "4",
     "AUTH_RATE_LIMIT": "100000/minute",

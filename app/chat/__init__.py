@@ -19,6 +19,7 @@ from .accounts import Accounts
 from .dms import DirectMessages
 from .events import Events
 from .health import Health
+from .limits import Limits
 from .media import Uploads
 from .members import Members
 from .messages import Messages
@@ -43,3 +44,4 @@ class Chat:
         self.reactions = Reactions(ReactionStore(db.engine), self.messages, events)
         self.search = Search(SearchIndex(db.engine), self.rooms, memberships)
         self.health = Health(db, state, uses_redis=config.redis_url is not None)
+        self.limits = Limits(state, config.event_rates)

@@ -100,12 +100,14 @@ def list_rooms():
 @api.post("/api/rooms")
 def create_room():
     user = current_user()
+    chat().limits.check(user, "rooms")
     return jsonify({"room": chat().rooms.create(user, body())}), 201
 
 
 @api.post("/api/rooms/<name>/members")
 def add_member(name: str):
     user = current_user()
+    chat().limits.check(user, "members")
     chat().members.add(user, name, body())
     return "", 204
 
@@ -118,26 +120,32 @@ def room_members(name: str):
 
 @api.delete("/api/rooms/<name>/members/<username>")
 def remove_member(name: str, username: str):
-    chat().members.remove(current_user(), name, username)
+    user = current_user()
+    chat().limits.check(user, "members")
+    chat().members.remove(user, name, username)
     return "", 204
 
 
 @api.post("/api/rooms/<name>/bans")
 def ban(name: str):
     user = current_user()
+    chat().limits.check(user, "members")
     chat().members.ban(user, name, body())
     return "", 204
 
 
 @api.delete("/api/rooms/<name>/bans/<username>")
 def unban(name: str, username: str):
-    chat().members.unban(current_user(), name, username)
+    user = current_user()
+    chat().limits.check(user, "members")
+    chat().members.unban(user, name, username)
     return "", 204
 
 
 @api.post("/api/dms")
 def open_dm():
     user = current_user()
+    chat().limits.check(user, "rooms")
     room, created = chat().dms.open(user, body())
     return jsonify({"room": room}), 201 if created else 200
 
@@ -159,6 +167,7 @@ def room_messages(name: str):
 @api.post("/api/uploads")
 def create_upload():
     user = current_user()
+    chat().limits.check(user, "uploads")
     return jsonify({"upload": chat().uploads.create(user, body())}), 201
 
 

@@ -21,6 +21,9 @@ from ..errors import ChatError
 from ..models import User
 
 log = logging.getLogger("chat.socket")
+# Events with a per-user limit of their own (chat/limits.py); send, edit and react count
+# toward the send limit in the rules.
+EVENT_LIMITS = {"typing": "typing", "join": "join", "leave": "join", "delete": "delete"}
 EVENTS = ("join", "leave", "send", "edit", "delete", "typing", "react", "read")
 
 
@@ -64,6 +67,8 @@ class SocketHandlers:
             try:
                 if state is None:
                     raise ChatError("unauthorized", "the connection is not authenticated")
+                if name in EVENT_LIMITS:
+                    self.chat.limits.check(state.user, EVENT_LIMITS[name])
                 result = fn(state, sid, args[0] if args else None)
                 out = {"ok": True, **(result or {})}
             except ChatError as exc:

@@ -22,6 +22,10 @@ APP_SERVE = [PYTHON, "-m", "app", "serve"]
 FEW_CONNECTIONS = {"DB_POOL_SIZE": "4"}
 
 
+# The per-user event limits of app/config.py EVENT_LIMITS, lifted like the send limit.
+EVENT_LIMIT_PREFIXES = ("TYPING", "JOIN", "DELETE", "ROOM_CREATE", "MEMBERSHIP", "UPLOAD")
+
+
 def server_env(database_url: str, channel: str, redis_url: str | None = None, **settings) -> dict[str, str]:
     """A server's whole environment: this process's, less the harness's own variables, with
     limits no test trips by accident (tests about a limit set it again)."""
@@ -32,6 +36,7 @@ def server_env(database_url: str, channel: str, redis_url: str | None = None, **
         SECRET_KEY=SECRET_KEY,
         AUTH_RATE_LIMIT="100000/minute",
         SEND_RATE_LIMIT="1000000/second",
+        **{f"{prefix}_RATE_LIMIT": "1000000/second" for prefix in EVENT_LIMIT_PREFIXES},
         LOG_LEVEL="WARNING",
         PYTHONUNBUFFERED="1",
     )
