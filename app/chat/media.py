@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import re
 
 from ..errors import ChatError, forbidden, invalid, not_found
@@ -11,6 +12,8 @@ from ..storage.media import Media
 from . import validate
 from .guard import action
 from .rooms import Rooms
+
+log = logging.getLogger("chat.media")
 
 UPLOAD_KEY_RE = re.compile(r"rooms/\d{1,18}/[A-Za-z0-9_-]{16,64}")
 
@@ -52,6 +55,16 @@ class Uploads:
         if not self.rooms.can_read(self.rooms.by_id(up.room_id), user):
             raise forbidden("you are not a member of this upload's room")
         return self.media.presign_get(key, up.filename, up.content_type)
+
+    def retire(self, keys: list[str]) -> None:
+        """The stored objects of deleted messages' attachments (their rows are gone already,
+        so their links answer not_found). A store that cannot be reached leaves the object
+        for the bucket's lifecycle and says so in the log."""
+        for key in keys:
+            try:
+                self.media.delete(key)
+            except ChatError:
+                log.warning("attachment of a deleted message not removed", extra={"key": key})
 
     def check_attachment(self, user: User, room: Room, key: str) -> None:
         """An upload may be attached by its uploader, in its room, once, when S3 holds what

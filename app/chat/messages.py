@@ -183,7 +183,8 @@ class Messages:
         deleted = self.store.delete(mid)
         if deleted is None:
             raise not_found(f"no message {mid}")
-        ids, root = deleted
+        ids, root, attachments = deleted
+        self.uploads.retire(attachments)
         for gone_id in ids:  # a root takes its thread with it
             self.events.message_deleted({"id": gone_id, "room": room.name})
         if root is not None:

@@ -286,38 +286,61 @@ class MessageStore:
         return msg, set(mention_ids) - before
 
     @translated
-    def delete(self, message_id: int) -> tuple[list[int], int | None] | None:
+    def delete(self, message_id: int) -> tuple[list[int], int | None, list[str]] | None:
         """Delete a message (a root with its thread): (ids deleted, the root whose counters
-        changed); None when it was deleted already."""
+        changed, the upload keys they carried, whose rows go too: their links stop working);
+        None when it was deleted already."""
         live = and_(messages.c.id == message_id, messages.c.deleted_at.is_(None))
         gone = {"deleted_at": now(), "body": "", "attachment_key": None}
         # the rows stay (client_id idempotency, ids never reused); their content goes
         with self.engine.begin() as conn:
             row = conn.execute(select(messages.c.thread_id).where(live)).first()
-            if row is None or conn.execute(update(messages).where(live).values(**gone)).rowcount == 0:
+            if row is None:
                 return None
-            if row.thread_id is None:
-                replies = list(
-                    conn.execute(
-                        update(messages)
-                        .where(messages.c.thread_id == message_id, messages.c.deleted_at.is_(None))
-                        .values(**gone)
-                        .returning(messages.c.id)
-                    ).scalars()
-                )
-                return [message_id, *sorted(replies)], None
-            root = row.thread_id
-            latest = (
-                select(func.max(messages.c.created_at))
-                .where(messages.c.thread_id == root, messages.c.deleted_at.is_(None))
-                .scalar_subquery()
+            keys = self._attachment_keys(conn, message_id, with_thread=row.thread_id is None)
+            if conn.execute(update(messages).where(live).values(**gone)).rowcount == 0:
+                return None
+            if keys:
+                conn.execute(uploads.delete().where(uploads.c.key.in_(keys)))
+            ids, root = self._delete_rest(conn, message_id, row.thread_id, gone)
+            return ids, root, keys
+
+    @staticmethod
+    def _attachment_keys(conn, message_id: int, with_thread: bool) -> list[str]:
+        scope = messages.c.id == message_id
+        if with_thread:
+            scope = scope | (messages.c.thread_id == message_id)
+        query = select(messages.c.attachment_key).where(
+            scope, messages.c.deleted_at.is_(None), messages.c.attachment_key.is_not(None)
+        )
+        return list(conn.execute(query).scalars())
+
+    @staticmethod
+    def _delete_rest(
+        conn, message_id: int, thread_id: int | None, gone: dict
+    ) -> tuple[list[int], int | None]:
+        """A root takes its thread's replies; a reply updates its root's counters."""
+        if thread_id is None:
+            replies = list(
+                conn.execute(
+                    update(messages)
+                    .where(messages.c.thread_id == message_id, messages.c.deleted_at.is_(None))
+                    .values(**gone)
+                    .returning(messages.c.id)
+                ).scalars()
             )
-            conn.execute(
-                update(messages)
-                .where(messages.c.id == root)
-                .values(reply_count=messages.c.reply_count - 1, last_reply_at=latest)
-            )
-            return [message_id], root
+            return [message_id, *sorted(replies)], None
+        latest = (
+            select(func.max(messages.c.created_at))
+            .where(messages.c.thread_id == thread_id, messages.c.deleted_at.is_(None))
+            .scalar_subquery()
+        )
+        conn.execute(
+            update(messages)
+            .where(messages.c.id == thread_id)
+            .values(reply_count=messages.c.reply_count - 1, last_reply_at=latest)
+        )
+        return [message_id], thread_id
 
     @translated
     def insert(

@@ -246,3 +246,25 @@ def test_the_policy_lets_the_browser_reach_the_media_store_and_nothing_else(medi
     origin = url.rstrip("/")
     assert directives["connect-src"] == ["'self'", origin]
     assert origin in directives["img-src"] and origin in directives["form-action"]
+
+
+def test_deleting_a_message_retires_its_attachment(people, s3):
+    """The link of a deleted message's file stops working for everyone, and the object goes."""
+    base, room, otok, mtok, _ = people
+    _url, bucket, client = s3
+    upload = request_upload(base, otok, room).json()["upload"]
+    post_file(upload, PNG, "image/png")
+    sender = SioClient(base, otok)
+    try:
+        sender.call("join", {"room": room})
+        ack = sender.call("send", {"room": room, "body": "soon gone", "attachment": upload["key"]})
+        assert ack["ok"], ack
+        assert Api(base, mtok).get(f"/api/uploads/{upload['key']}", allow_redirects=False).status_code == 302
+        assert sender.call("delete", {"id": ack["message"]["id"]})["ok"]
+    finally:
+        sender.close()
+    for token in (mtok, otok):
+        gone = Api(base, token).get(f"/api/uploads/{upload['key']}", allow_redirects=False)
+        assert gone.status_code == 404 and gone.json()["error"]["code"] == "not_found"
+    with pytest.raises(client.exceptions.ClientError):
+        client.head_object(Bucket=bucket, Key=upload["key"])
