@@ -111,3 +111,24 @@ def test_unknown_event_is_answered_not_found_and_the_socket_stays(setup):
     c.sio.emit("no_such_event", {"x": 1})  # without an ack: nothing to answer
     assert c.call("send", {"room": room, "body": "after unknown"})["ok"]
     assert c.sio.connected
+
+
+@pytest.mark.parametrize("transport", ["websocket", "polling"])
+def test_a_million_character_body_is_too_large_not_a_crash_on_either_transport(server, transport):
+    """The contract's answer for any body over the cap as sent, however far over (a frame under
+    the transport's 1 MiB limit is parsed and answered)."""
+    import socketio
+
+    from tests.support.client import Api, register
+
+    user, token = register(server.url)
+    room = Api(server.url, token).post("/api/rooms", {"name": f"big-{transport}-{user['id']}"}).json()["room"]
+    client = socketio.SimpleClient()
+    client.connect(server.url, auth={"token": token}, transports=[transport], wait_timeout=10)
+    try:
+        assert client.call("join", {"room": room["name"]}, timeout=10)["ok"]
+        ack = client.call("send", {"room": room["name"], "body": "x" * 1_000_000}, timeout=20)
+        assert ack["ok"] is False and ack["error"]["code"] == "too_large", ack
+        assert client.call("send", {"room": room["name"], "body": "still here"}, timeout=10)["ok"]
+    finally:
+        client.disconnect()
