@@ -114,6 +114,8 @@ class Config:
     database_iam_region: str | None = None
     redis_iam: RedisIam | None = None
     event_rates: dict[str, Rate] | None = None  # limit class -> Rate (chat/limits.py)
+    session_idle_seconds: int = 7 * 24 * 3600
+    session_max_age_seconds: int = 30 * 24 * 3600
 
     @property
     def is_postgres(self) -> bool:
@@ -275,6 +277,10 @@ def load(env: dict | None = None, *, serving: bool = True) -> Config:
     if log_level not in ("DEBUG", "INFO", "WARNING", "ERROR"):
         raise ConfigError("LOG_LEVEL", "expected DEBUG, INFO, WARNING or ERROR")
 
+    # a session ends after SESSION_IDLE_SECONDS without use, and SESSION_MAX_AGE_SECONDS after
+    # sign-in whatever its use
+    max_age = _int(env, "SESSION_MAX_AGE_SECONDS", 30 * 24 * 3600, 1, 365 * 24 * 3600)
+    idle = _int(env, "SESSION_IDLE_SECONDS", min(7 * 24 * 3600, max_age), 1, max_age)
     send_rate = parse_rate("SEND_RATE_LIMIT", env.get("SEND_RATE_LIMIT") or "10/second")
     send_burst = _int(env, "SEND_RATE_BURST", max(20, send_rate.count), 1, 10**9)
 
@@ -291,6 +297,8 @@ def load(env: dict | None = None, *, serving: bool = True) -> Config:
         auth_rate=parse_rate("AUTH_RATE_LIMIT", env.get("AUTH_RATE_LIMIT") or "20/minute"),
         send_rate=Rate(send_rate.count, send_rate.period, send_burst),
         event_rates=_event_rates(env),
+        session_idle_seconds=idle,
+        session_max_age_seconds=max_age,
         proxy_hops=_int(env, "PROXY_HOPS", 0, 0, 10),
         socketio_channel=channel,
         async_mode=async_mode,

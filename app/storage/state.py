@@ -22,7 +22,7 @@ from .. import redis_iam
 from ..config import Config, Rate
 from ..errors import Unavailable
 
-SESSION_TTL = 30 * 24 * 3600  # a login lasts 30 days unless logged out
+CREATED = "_created"  # the session field holding its creation time (epoch seconds)
 
 # Generic cell rate algorithm: one key per limited subject holding the "theoretical arrival
 # time"; allows `burst` back-to-back events, then one per `interval`. Time comes from Redis
@@ -102,8 +102,10 @@ class MemoryState:
 
     def __init__(self, config: Config, instance_id: str):
         self.instance_id = instance_id
+        self.session_idle = config.session_idle_seconds
+        self.session_max_age = config.session_max_age_seconds
         self._lock = threading.Lock()
-        self._sessions: dict[str, tuple[dict, float]] = {}
+        self._sessions: dict[str, tuple[dict, float, float]] = {}  # user, created, last used
         self._session_sids: dict[str, set[str]] = defaultdict(set)
         self._tat: dict[str, float] = {}
         self._presence: dict[str, dict[str, str]] = defaultdict(dict)
@@ -111,18 +113,24 @@ class MemoryState:
 
     # -- sessions
     def create_session(self, key: str, user: dict) -> None:
+        now = time.time()
         with self._lock:
-            self._sessions[key] = (dict(user), time.monotonic() + SESSION_TTL)
+            self._sessions[key] = (dict(user), now, now)
 
     def get_session(self, key: str) -> dict | None:
+        """The session, if neither idle past SESSION_IDLE_SECONDS nor older than
+        SESSION_MAX_AGE_SECONDS; each use restarts the idle clock."""
+        now = time.time()
         with self._lock:
             entry = self._sessions.get(key)
             if entry is None:
                 return None
-            if entry[1] < time.monotonic():
+            user, created, used = entry
+            if now - used > self.session_idle or now - created > self.session_max_age:
                 del self._sessions[key]
                 return None
-            return dict(entry[0])
+            self._sessions[key] = (user, created, now)
+            return dict(user)
 
     def delete_session(self, key: str) -> list[str]:
         with self._lock:
@@ -204,6 +212,8 @@ class RedisState:
         self.instance_id = instance_id
         self.prefix = config.socketio_channel + ":"
         self.heartbeat_ttl = config.presence_ttl
+        self.session_idle = config.session_idle_seconds
+        self.session_max_age = config.session_max_age_seconds
         # A blocking pool waits for a free connection instead of raising under load;
         # its size bounds the connections one process holds (see docs/operations.md).
         pool = redis.BlockingConnectionPool.from_url(
@@ -248,15 +258,32 @@ class RedisState:
     def create_session(self, key: str, user: dict) -> None:
         k = self._k("sess", key)
         pipe = self.redis.pipeline()
-        pipe.hset(k, mapping={str(f): str(v) for f, v in user.items()})
-        pipe.expire(k, SESSION_TTL)
+        pipe.hset(k, mapping={**{str(f): str(v) for f, v in user.items()}, CREATED: repr(time.time())})
+        pipe.expire(k, self.session_idle)
         self._call(pipe.execute)
 
     def get_session(self, key: str) -> dict | None:
-        raw = self._call(self.redis.hgetall, self._k("sess", key))
+        """As MemoryState's: Redis expires a session idle for SESSION_IDLE_SECONDS (each use
+        moves the expiry, in the same round trip), and one older than SESSION_MAX_AGE_SECONDS
+        is refused and removed here."""
+        k = self._k("sess", key)
+        pipe = self.redis.pipeline()
+        pipe.hgetall(k)
+        pipe.expire(k, self.session_idle)
+        raw, _ = self._call(pipe.execute)
         if not raw:
             return None
-        return {k.decode(): v.decode() for k, v in raw.items()}
+        session = {f.decode(): v.decode() for f, v in raw.items()}
+        try:
+            created = float(session.pop(CREATED))
+        except (KeyError, ValueError):
+            # made before lifetimes were recorded: its lifetime starts now, not at sign-in
+            created = time.time()
+            self._call(self.redis.hsetnx, k, CREATED, repr(created))
+        if time.time() - created > self.session_max_age:
+            self._call(self.redis.delete, k)
+            return None
+        return session
 
     def delete_session(self, key: str) -> list[str]:
         pipe = self.redis.pipeline()
@@ -270,7 +297,7 @@ class RedisState:
         k = self._k("sess_sids", key)
         pipe = self.redis.pipeline()
         pipe.sadd(k, sid)
-        pipe.expire(k, SESSION_TTL)
+        pipe.expire(k, self.session_max_age)
         self._call(pipe.execute)
 
     def remove_session_sid(self, key: str, sid: str) -> None:

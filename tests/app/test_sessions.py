@@ -1,0 +1,65 @@
+"""Session lifetimes (SESSION_IDLE_SECONDS, SESSION_MAX_AGE_SECONDS): a token unused for the
+idle time stops working, and so does one older than the maximum age however much it is used;
+a socket cannot be opened with either. Short lifetimes here, the same code as production."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import time
+
+import pytest
+
+from tests.support.client import Api, register
+from tests.support.settings import PYTHON, ROOT
+
+
+def me(url: str, token: str) -> int:
+    return Api(url, token).get("/api/me").status_code
+
+
+def test_a_session_unused_for_the_idle_time_ends_and_each_use_restarts_the_clock(stack):
+    srv = stack.server(SESSION_IDLE_SECONDS="3", SESSION_MAX_AGE_SECONDS="600")
+    try:
+        _, token = register(srv.url)
+        for _ in range(3):  # used every 1.5 s: alive well past 3 s in all
+            time.sleep(1.5)
+            assert me(srv.url, token) == 200
+        time.sleep(4.5)
+        assert me(srv.url, token) == 401
+    finally:
+        srv.close()
+
+
+def test_a_session_ends_at_its_maximum_age_however_much_it_is_used(stack):
+    srv = stack.server(SESSION_IDLE_SECONDS="4", SESSION_MAX_AGE_SECONDS="4")
+    try:
+        _, token = register(srv.url)
+        deadline = time.monotonic() + 3
+        while time.monotonic() < deadline:
+            assert me(srv.url, token) == 200
+            time.sleep(0.5)
+        time.sleep(2)
+        assert me(srv.url, token) == 401
+    finally:
+        srv.close()
+
+
+@pytest.mark.parametrize(
+    ("env", "expected"),
+    [
+        (
+            {"SESSION_IDLE_SECONDS": "100", "SESSION_MAX_AGE_SECONDS": "50"},
+            "SESSION_IDLE_SECONDS: must be between",
+        ),
+        ({"SESSION_MAX_AGE_SECONDS": "soon"}, "SESSION_MAX_AGE_SECONDS: expected a whole number"),
+    ],
+)
+def test_lifetimes_that_make_no_sense_are_one_clear_line(env, expected):
+    full = {k: v for k, v in os.environ.items() if not k.startswith(("CHAT_", "PYTEST_"))}
+    full.update(DATABASE_URL="sqlite:///unused.db", SECRET_KEY="k" * 32, **env)
+    done = subprocess.run(
+        [PYTHON, "-m", "app", "serve"], cwd=ROOT, env=full, capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 2
+    assert done.stderr.count("\n") == 1 and expected in done.stderr, done.stderr
