@@ -81,6 +81,14 @@ class Accounts:
         return self.state.delete_session(user.session)
 
     @action
+    def logout_everywhere(self, user: User) -> list[str]:
+        """Revoke every session of the caller (every device); returns their sockets' ids."""
+        sids: list[str] = []
+        for key in self.state.user_sessions(user.id):
+            sids.extend(self.state.delete_session(key))
+        return sids
+
+    @action
     def add_socket(self, user: User, sid: str) -> None:
         """Remember which sockets a session opened, so logging out closes them."""
         self.state.add_session_sid(user.session, sid)

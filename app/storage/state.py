@@ -107,6 +107,7 @@ class MemoryState:
         self._lock = threading.Lock()
         self._sessions: dict[str, tuple[dict, float, float]] = {}  # user, created, last used
         self._session_sids: dict[str, set[str]] = defaultdict(set)
+        self._user_sessions: dict[str, set[str]] = defaultdict(set)  # user id -> session keys
         self._tat: dict[str, float] = {}
         self._presence: dict[str, dict[str, str]] = defaultdict(dict)
         self._counts: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
@@ -116,6 +117,11 @@ class MemoryState:
         now = time.time()
         with self._lock:
             self._sessions[key] = (dict(user), now, now)
+            self._user_sessions[str(user["id"])].add(key)
+
+    def user_sessions(self, user_id: int) -> list[str]:
+        with self._lock:
+            return sorted(self._user_sessions.get(str(user_id), ()))
 
     def get_session(self, key: str) -> dict | None:
         """The session, if neither idle past SESSION_IDLE_SECONDS nor older than
@@ -134,7 +140,9 @@ class MemoryState:
 
     def delete_session(self, key: str) -> list[str]:
         with self._lock:
-            self._sessions.pop(key, None)
+            entry = self._sessions.pop(key, None)
+            if entry is not None:
+                self._user_sessions[str(entry[0]["id"])].discard(key)
             return sorted(self._session_sids.pop(key, set()))
 
     def add_session_sid(self, key: str, sid: str) -> None:
@@ -260,7 +268,14 @@ class RedisState:
         pipe = self.redis.pipeline()
         pipe.hset(k, mapping={**{str(f): str(v) for f, v in user.items()}, CREATED: repr(time.time())})
         pipe.expire(k, self.session_idle)
+        # the user's sessions, for "sign out everywhere" (keys of ended sessions are harmless)
+        pipe.sadd(self._k("user_sess", str(user["id"])), key)
+        pipe.expire(self._k("user_sess", str(user["id"])), self.session_max_age)
         self._call(pipe.execute)
+
+    def user_sessions(self, user_id: int) -> list[str]:
+        keys = self._call(self.redis.smembers, self._k("user_sess", str(user_id)))
+        return sorted(k.decode() for k in keys)
 
     def get_session(self, key: str) -> dict | None:
         """As MemoryState's: Redis expires a session idle for SESSION_IDLE_SECONDS (each use

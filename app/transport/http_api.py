@@ -87,6 +87,13 @@ def logout():
     return "", 204
 
 
+@api.post("/api/logout-everywhere")
+def logout_everywhere():
+    user = current_user()
+    current_app.extensions["chat_delivery"].disconnect(chat().accounts.logout_everywhere(user))
+    return "", 204
+
+
 @api.get("/api/me")
 def me():
     return jsonify({"user": current_user().as_dict()})

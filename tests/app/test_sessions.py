@@ -63,3 +63,31 @@ def test_lifetimes_that_make_no_sense_are_one_clear_line(env, expected):
     )
     assert done.returncode == 2
     assert done.stderr.count("\n") == 1 and expected in done.stderr, done.stderr
+
+
+def test_signing_out_everywhere_ends_every_session_and_closes_their_sockets(stack):
+    """Two devices (two sign-ins), each with a socket, on two processes where Redis joins them;
+    one request ends both, the sockets close, and another user is untouched."""
+    from tests.support.client import SioClient
+    from tests.support.settings import BACKEND
+
+    servers = [stack.server()] + ([stack.server()] if BACKEND == "postgres" else [])
+    try:
+        first, second = servers[0], servers[-1]
+        user, phone = register(first.url, password="correct horse")
+        laptop = Api(first.url).login(user["username"], "correct horse").json()["token"]
+        _, other = register(first.url)
+        sockets = [SioClient(first.url, phone), SioClient(second.url, laptop)]
+        try:
+            assert Api(second.url, laptop).post("/api/logout-everywhere", {}).status_code == 204
+            for socket in sockets:
+                assert socket.disconnected.wait(10), "a socket of an ended session stayed open"
+        finally:
+            for socket in sockets:
+                socket.close()
+        assert me(first.url, phone) == 401 and me(second.url, laptop) == 401
+        assert me(first.url, other) == 200
+        assert Api(first.url, phone).post("/api/logout-everywhere", {}).status_code == 401
+    finally:
+        for srv in servers:
+            srv.close()
