@@ -172,6 +172,9 @@ def _housekeeping(service: Service) -> None:
             if gone:
                 log.info("reaped presence of dead instances", extra={"offline": len(gone)})
                 service.sockets.emit_offline(gone)
+            closed = service.sockets.close_ended_sessions()
+            if closed:
+                log.info("closed sockets of ended sessions", extra={"sockets": closed})
         except Exception as exc:  # noqa: BLE001 - the loop must survive outages
             log.warning("housekeeping failed", extra={"error": str(exc)})
         now = time.monotonic()

@@ -123,6 +123,18 @@ class MemoryState:
         with self._lock:
             return sorted(self._user_sessions.get(str(user_id), ()))
 
+    def live_sessions(self, keys: list[str]) -> set[str]:
+        """Which of these sessions have not ended, without counting the look as a use."""
+        now = time.time()
+        with self._lock:
+            return {
+                k
+                for k in keys
+                if (e := self._sessions.get(k)) is not None
+                and now - e[2] <= self.session_idle
+                and now - e[1] <= self.session_max_age
+            }
+
     def get_session(self, key: str) -> dict | None:
         """The session, if neither idle past SESSION_IDLE_SECONDS nor older than
         SESSION_MAX_AGE_SECONDS; each use restarts the idle clock."""
@@ -276,6 +288,25 @@ class RedisState:
     def user_sessions(self, user_id: int) -> list[str]:
         keys = self._call(self.redis.smembers, self._k("user_sess", str(user_id)))
         return sorted(k.decode() for k in keys)
+
+    def live_sessions(self, keys: list[str]) -> set[str]:
+        """Which of these sessions have not ended (Redis expired the idle ones), without
+        moving their expiry: one pipelined read of their creation times."""
+        if not keys:
+            return set()
+        pipe = self.redis.pipeline()
+        for key in keys:
+            pipe.hget(self._k("sess", key), CREATED)
+        created = self._call(pipe.execute)
+        now = time.time()
+        live = set()
+        for key, value in zip(keys, created, strict=True):
+            try:
+                if value is not None and now - float(value) <= self.session_max_age:
+                    live.add(key)
+            except ValueError:
+                live.add(key)  # unreadable creation time: the next use decides
+        return live
 
     def get_session(self, key: str) -> dict | None:
         """As MemoryState's: Redis expires a session idle for SESSION_IDLE_SECONDS (each use

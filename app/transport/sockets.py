@@ -97,6 +97,18 @@ class SocketHandlers:
         handler.__name__ = "on_" + name
         return handler
 
+    def close_ended_sessions(self) -> int:
+        """Disconnect this process's sockets whose session ended (idle, too old, or revoked
+        while its socket's process missed the logout); returns how many were closed."""
+        by_session: dict[str, list[str]] = {}
+        for sid, state in list(self.sockets.items()):
+            by_session.setdefault(state.user.session, []).append(sid)
+        live = self.chat.state.live_sessions(list(by_session))
+        ended = [sid for key, sids in by_session.items() if key not in live for sid in sids]
+        for sid in ended:
+            self.sio.disconnect(sid)
+        return len(ended)
+
     # ------------------------------------------------------------ connection
     def on_connect(self, sid, _environ=None, auth=None):
         token = auth.get("token") if isinstance(auth, dict) else None

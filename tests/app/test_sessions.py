@@ -91,3 +91,21 @@ def test_signing_out_everywhere_ends_every_session_and_closes_their_sockets(stac
     finally:
         for srv in servers:
             srv.close()
+
+
+def test_a_socket_closes_when_its_session_ends_by_age(stack):
+    """Not only logout: a session that ended by time closes its sockets within a sweep
+    (PRESENCE_HEARTBEAT seconds), and the socket cannot come back with the token."""
+    from tests.support.client import SioClient
+
+    srv = stack.server(SESSION_IDLE_SECONDS="3", SESSION_MAX_AGE_SECONDS="3", PRESENCE_HEARTBEAT="1")
+    try:
+        _, token = register(srv.url)
+        socket = SioClient(srv.url, token)
+        try:
+            assert socket.disconnected.wait(10), "the socket of an ended session stayed open"
+        finally:
+            socket.close()
+        assert me(srv.url, token) == 401
+    finally:
+        srv.close()
