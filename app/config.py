@@ -115,6 +115,8 @@ class Config:
     redis_iam: RedisIam | None = None
     event_rates: dict[str, Rate] | None = None  # limit class -> Rate (chat/limits.py)
     session_idle_seconds: int = 7 * 24 * 3600
+    login_free_failures: int = 5
+    login_backoff_max: float = 900.0
     session_max_age_seconds: int = 30 * 24 * 3600
 
     @property
@@ -298,6 +300,8 @@ def load(env: dict | None = None, *, serving: bool = True) -> Config:
         send_rate=Rate(send_rate.count, send_rate.period, send_burst),
         event_rates=_event_rates(env),
         session_idle_seconds=idle,
+        login_free_failures=_int(env, "LOGIN_FREE_FAILURES", 5, 1, 1000),
+        login_backoff_max=float(_int(env, "LOGIN_BACKOFF_MAX_SECONDS", 900, 1, 86400)),
         session_max_age_seconds=max_age,
         proxy_hops=_int(env, "PROXY_HOPS", 0, 0, 10),
         socketio_channel=channel,

@@ -54,6 +54,14 @@ class Accounts:
         data = validate.payload(data)
         username = validate.string(data, "username", max_len=64)
         password = validate.string(data, "password", max_len=1024)
+        # the account's own backoff, whatever address the attempts come from; unknown names
+        # are counted the same way, so the answer tells nothing about which names exist
+        account = username.lower()
+        wait = self.state.login_locked(account)
+        if wait:
+            raise ChatError(
+                "rate_limited", "too many failed sign-ins for this account; wait", retry_after=wait
+            )
         row = self.db.credentials(username)
         try:
             # verify against a dummy hash for unknown names so timing does not tell them apart
@@ -61,7 +69,9 @@ class Accounts:
         except (VerificationError, InvalidHashError):
             row = None
         if row is None:
+            self.state.login_failed(account, self.config.login_free_failures, self.config.login_backoff_max)
             raise ChatError("unauthorized", "wrong username or password")
+        self.state.login_succeeded(account)
         user = User(row.id, row.username)
         return user, self._new_session(user)
 

@@ -23,6 +23,16 @@ from ..config import Config, Rate
 from ..errors import Unavailable
 
 CREATED = "_created"  # the session field holding its creation time (epoch seconds)
+LOGIN_FAIL_WINDOW = 3600  # failed sign-ins of an account are counted over this many seconds
+
+
+def backoff(failures: int, free: int, cap: float) -> float:
+    """Seconds an account's sign-in waits after its n-th failure: none for the first ``free``,
+    then 1, 2, 4, ... seconds, at most ``cap``."""
+    if failures <= free:
+        return 0.0
+    return float(min(cap, 2 ** min(failures - free - 1, 30)))
+
 
 # Generic cell rate algorithm: one key per limited subject holding the "theoretical arrival
 # time"; allows `burst` back-to-back events, then one per `interval`. Time comes from Redis
@@ -108,6 +118,8 @@ class MemoryState:
         self._sessions: dict[str, tuple[dict, float, float]] = {}  # user, created, last used
         self._session_sids: dict[str, set[str]] = defaultdict(set)
         self._user_sessions: dict[str, set[str]] = defaultdict(set)  # user id -> session keys
+        self._login_fails: dict[str, tuple[int, float]] = {}  # name -> (failures, window start)
+        self._login_lock: dict[str, float] = {}  # name -> monotonic time the backoff ends
         self._tat: dict[str, float] = {}
         self._presence: dict[str, dict[str, str]] = defaultdict(dict)
         self._counts: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
@@ -187,6 +199,29 @@ class MemoryState:
     def hit_leased(self, key: str, rate: Rate) -> float:
         """As ``hit``: one process has no round trip to save."""
         return self.hit(key, rate)
+
+    # -- sign-in backoff per account
+    def login_locked(self, name: str) -> float:
+        with self._lock:
+            return max(0.0, self._login_lock.get(name, 0.0) - time.monotonic())
+
+    def login_failed(self, name: str, free: int, cap: float) -> float:
+        now = time.monotonic()
+        with self._lock:
+            count, since = self._login_fails.get(name, (0, now))
+            if now - since > LOGIN_FAIL_WINDOW:
+                count, since = 0, now
+            count += 1
+            self._login_fails[name] = (count, since)
+            lock = backoff(count, free, cap)
+            if lock:
+                self._login_lock[name] = now + lock
+            return lock
+
+    def login_succeeded(self, name: str) -> None:
+        with self._lock:
+            self._login_fails.pop(name, None)
+            self._login_lock.pop(name, None)
 
     # -- presence
     def presence_join(self, room: str, sid: str, user: str) -> bool:
@@ -353,6 +388,25 @@ class RedisState:
     def hit(self, key: str, rate: Rate) -> float:
         granted, wait = self._script(self._gcra, [self._k("rl", key)], [rate.interval, rate.burst, 1])
         return 0.0 if int(granted) else float(wait)
+
+    # -- sign-in backoff per account (shared by every process, whatever address tries)
+    def login_locked(self, name: str) -> float:
+        ms = self._call(self.redis.pttl, self._k("login_lock", name))
+        return max(0.0, ms / 1000) if ms and ms > 0 else 0.0
+
+    def login_failed(self, name: str, free: int, cap: float) -> float:
+        fails = self._k("login_fails", name)
+        pipe = self.redis.pipeline()
+        pipe.incr(fails)
+        pipe.expire(fails, LOGIN_FAIL_WINDOW, nx=True)
+        count, _ = self._call(pipe.execute)
+        lock = backoff(int(count), free, cap)
+        if lock:
+            self._call(self.redis.set, self._k("login_lock", name), "1", px=int(lock * 1000))
+        return lock
+
+    def login_succeeded(self, name: str) -> None:
+        self._call(self.redis.delete, self._k("login_fails", name), self._k("login_lock", name))
 
     def hit_leased(self, key: str, rate: Rate) -> float:
         """``hit`` for a busy subject without a Redis round trip per event.

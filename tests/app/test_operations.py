@@ -2,6 +2,7 @@
 
 import json
 import time
+import uuid
 
 import pytest
 import requests
@@ -17,9 +18,10 @@ def limited(stack):
 
 
 def login_from(url, forwarded_for):
+    # a name of its own each time: the per-account backoff (test_sessions.py) stays out of it
     return requests.post(
         url + "/api/login",
-        json={"username": "nobody-here", "password": "whatever1"},
+        json={"username": f"nobody-{uuid.uuid4().hex[:12]}", "password": "whatever1"},
         headers={"X-Forwarded-For": forwarded_for},
         timeout=10,
     )

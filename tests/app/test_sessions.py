@@ -109,3 +109,41 @@ def test_a_socket_closes_when_its_session_ends_by_age(stack):
         assert me(srv.url, token) == 401
     finally:
         srv.close()
+
+
+def _login(url: str, username: str, password: str, ip: str):
+    return Api(url).call(
+        "POST",
+        "/api/login",
+        {"username": username, "password": password},
+        token=None,
+        headers={"X-Forwarded-For": ip},
+    )
+
+
+def test_failed_sign_ins_back_off_per_account_from_any_number_of_addresses(stack):
+    """Password spraying from many addresses meets the account's own backoff: after the free
+    failures every attempt waits (the right password too, so a guess cannot be confirmed),
+    doubling; the wait is the same for a name that does not exist; success resets it."""
+    srv = stack.server(PROXY_HOPS="1", LOGIN_FREE_FAILURES="3", LOGIN_BACKOFF_MAX_SECONDS="4")
+    try:
+        user, _ = register(srv.url, password="correct horse")
+        name = user["username"]
+        codes = [_login(srv.url, name, "wrong guess", f"198.51.100.{i}").status_code for i in range(4)]
+        assert codes == [401, 401, 401, 401]  # the 4th failure starts a 1 s backoff
+        locked = _login(srv.url, name, "correct horse", "203.0.113.9")
+        assert locked.status_code == 429 and locked.json()["error"]["code"] == "rate_limited"
+        assert int(locked.headers["Retry-After"]) >= 1
+        time.sleep(1.2)
+        assert _login(srv.url, name, "wrong again", "203.0.113.10").status_code == 401  # now 2 s
+        time.sleep(0.5)
+        assert _login(srv.url, name, "correct horse", "203.0.113.11").status_code == 429
+        time.sleep(2)
+        assert _login(srv.url, name, "correct horse", "203.0.113.12").status_code == 200
+        assert _login(srv.url, name, "wrong guess", "203.0.113.13").status_code == 401  # reset
+        ghost = [
+            _login(srv.url, f"nobody-{user['id']}-x", "x" * 12, f"192.0.2.{i}").status_code for i in range(5)
+        ]
+        assert ghost[:4] == [401] * 4 and ghost[4] == 429  # unknown names back off the same way
+    finally:
+        srv.close()
