@@ -21,18 +21,7 @@ import redis
 from .. import redis_iam
 from ..config import Config, Rate
 from ..errors import Unavailable
-
-CREATED = "_created"  # the session field holding its creation time (epoch seconds)
-LOGIN_FAIL_WINDOW = 3600  # failed sign-ins of an account are counted over this many seconds
-
-
-def backoff(failures: int, free: int, cap: float) -> float:
-    """Seconds an account's sign-in waits after its n-th failure: none for the first ``free``,
-    then 1, 2, 4, ... seconds, at most ``cap``."""
-    if failures <= free:
-        return 0.0
-    return float(min(cap, 2 ** min(failures - free - 1, 30)))
-
+from .sessions import MemorySessions, RedisSessions
 
 # Generic cell rate algorithm: one key per limited subject holding the "theoretical arrival
 # time"; allows `burst` back-to-back events, then one per `interval`. Time comes from Redis
@@ -107,7 +96,7 @@ class StateUnavailable(Unavailable):
         super().__init__("the session store is unavailable; try again", detail)
 
 
-class MemoryState:
+class MemoryState(MemorySessions):
     """Single-process state, for the embedded default."""
 
     def __init__(self, config: Config, instance_id: str):
@@ -123,63 +112,6 @@ class MemoryState:
         self._tat: dict[str, float] = {}
         self._presence: dict[str, dict[str, str]] = defaultdict(dict)
         self._counts: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
-
-    # -- sessions
-    def create_session(self, key: str, user: dict) -> None:
-        now = time.time()
-        with self._lock:
-            self._sessions[key] = (dict(user), now, now)
-            self._user_sessions[str(user["id"])].add(key)
-
-    def user_sessions(self, user_id: int) -> list[str]:
-        with self._lock:
-            return sorted(self._user_sessions.get(str(user_id), ()))
-
-    def live_sessions(self, keys: list[str]) -> set[str]:
-        """Which of these sessions have not ended, without counting the look as a use."""
-        now = time.time()
-        with self._lock:
-            return {
-                k
-                for k in keys
-                if (e := self._sessions.get(k)) is not None
-                and now - e[2] <= self.session_idle
-                and now - e[1] <= self.session_max_age
-            }
-
-    def get_session(self, key: str) -> dict | None:
-        """The session, if neither idle past SESSION_IDLE_SECONDS nor older than
-        SESSION_MAX_AGE_SECONDS; each use restarts the idle clock."""
-        now = time.time()
-        with self._lock:
-            entry = self._sessions.get(key)
-            if entry is None:
-                return None
-            user, created, used = entry
-            if now - used > self.session_idle or now - created > self.session_max_age:
-                del self._sessions[key]
-                return None
-            self._sessions[key] = (user, created, now)
-            return dict(user)
-
-    def delete_session(self, key: str) -> list[str]:
-        with self._lock:
-            entry = self._sessions.pop(key, None)
-            if entry is not None:
-                self._user_sessions[str(entry[0]["id"])].discard(key)
-            return sorted(self._session_sids.pop(key, set()))
-
-    def add_session_sid(self, key: str, sid: str) -> None:
-        with self._lock:
-            self._session_sids[key].add(sid)
-
-    def remove_session_sid(self, key: str, sid: str) -> None:
-        with self._lock:
-            sids = self._session_sids.get(key)
-            if sids is not None:
-                sids.discard(sid)
-                if not sids:
-                    del self._session_sids[key]
 
     # -- rate limits
     def hit(self, key: str, rate: Rate) -> float:
@@ -199,29 +131,6 @@ class MemoryState:
     def hit_leased(self, key: str, rate: Rate) -> float:
         """As ``hit``: one process has no round trip to save."""
         return self.hit(key, rate)
-
-    # -- sign-in backoff per account
-    def login_locked(self, name: str) -> float:
-        with self._lock:
-            return max(0.0, self._login_lock.get(name, 0.0) - time.monotonic())
-
-    def login_failed(self, name: str, free: int, cap: float) -> float:
-        now = time.monotonic()
-        with self._lock:
-            count, since = self._login_fails.get(name, (0, now))
-            if now - since > LOGIN_FAIL_WINDOW:
-                count, since = 0, now
-            count += 1
-            self._login_fails[name] = (count, since)
-            lock = backoff(count, free, cap)
-            if lock:
-                self._login_lock[name] = now + lock
-            return lock
-
-    def login_succeeded(self, name: str) -> None:
-        with self._lock:
-            self._login_fails.pop(name, None)
-            self._login_lock.pop(name, None)
 
     # -- presence
     def presence_join(self, room: str, sid: str, user: str) -> bool:
@@ -260,7 +169,7 @@ class MemoryState:
         """Always reachable."""
 
 
-class RedisState:
+class RedisState(RedisSessions):
     """State shared by every process through Redis."""
 
     def __init__(self, config: Config, instance_id: str):
@@ -309,104 +218,10 @@ class RedisState:
         except redis.RedisError as exc:
             raise StateUnavailable(str(exc) or exc.__class__.__name__) from exc
 
-    # -- sessions
-    def create_session(self, key: str, user: dict) -> None:
-        k = self._k("sess", key)
-        pipe = self.redis.pipeline()
-        pipe.hset(k, mapping={**{str(f): str(v) for f, v in user.items()}, CREATED: repr(time.time())})
-        pipe.expire(k, self.session_idle)
-        # the user's sessions, for "sign out everywhere" (keys of ended sessions are harmless)
-        pipe.sadd(self._k("user_sess", str(user["id"])), key)
-        pipe.expire(self._k("user_sess", str(user["id"])), self.session_max_age)
-        self._call(pipe.execute)
-
-    def user_sessions(self, user_id: int) -> list[str]:
-        keys = self._call(self.redis.smembers, self._k("user_sess", str(user_id)))
-        return sorted(k.decode() for k in keys)
-
-    def live_sessions(self, keys: list[str]) -> set[str]:
-        """Which of these sessions have not ended (Redis expired the idle ones), without
-        moving their expiry: one pipelined read of their creation times."""
-        if not keys:
-            return set()
-        pipe = self.redis.pipeline()
-        for key in keys:
-            pipe.hget(self._k("sess", key), CREATED)
-        created = self._call(pipe.execute)
-        now = time.time()
-        live = set()
-        for key, value in zip(keys, created, strict=True):
-            try:
-                if value is not None and now - float(value) <= self.session_max_age:
-                    live.add(key)
-            except ValueError:
-                live.add(key)  # unreadable creation time: the next use decides
-        return live
-
-    def get_session(self, key: str) -> dict | None:
-        """As MemoryState's: Redis expires a session idle for SESSION_IDLE_SECONDS (each use
-        moves the expiry, in the same round trip), and one older than SESSION_MAX_AGE_SECONDS
-        is refused and removed here."""
-        k = self._k("sess", key)
-        pipe = self.redis.pipeline()
-        pipe.hgetall(k)
-        pipe.expire(k, self.session_idle)
-        raw, _ = self._call(pipe.execute)
-        if not raw:
-            return None
-        session = {f.decode(): v.decode() for f, v in raw.items()}
-        try:
-            created = float(session.pop(CREATED))
-        except (KeyError, ValueError):
-            # made before lifetimes were recorded: its lifetime starts now, not at sign-in
-            created = time.time()
-            self._call(self.redis.hsetnx, k, CREATED, repr(created))
-        if time.time() - created > self.session_max_age:
-            self._call(self.redis.delete, k)
-            return None
-        return session
-
-    def delete_session(self, key: str) -> list[str]:
-        pipe = self.redis.pipeline()
-        pipe.delete(self._k("sess", key))
-        pipe.smembers(self._k("sess_sids", key))
-        pipe.delete(self._k("sess_sids", key))
-        _, sids, _ = self._call(pipe.execute)
-        return sorted(s.decode() for s in sids)
-
-    def add_session_sid(self, key: str, sid: str) -> None:
-        k = self._k("sess_sids", key)
-        pipe = self.redis.pipeline()
-        pipe.sadd(k, sid)
-        pipe.expire(k, self.session_max_age)
-        self._call(pipe.execute)
-
-    def remove_session_sid(self, key: str, sid: str) -> None:
-        self._call(self.redis.srem, self._k("sess_sids", key), sid)
-
     # -- rate limits
     def hit(self, key: str, rate: Rate) -> float:
         granted, wait = self._script(self._gcra, [self._k("rl", key)], [rate.interval, rate.burst, 1])
         return 0.0 if int(granted) else float(wait)
-
-    # -- sign-in backoff per account (shared by every process, whatever address tries)
-    def login_locked(self, name: str) -> float:
-        ms = self._call(self.redis.pttl, self._k("login_lock", name))
-        return max(0.0, ms / 1000) if ms and ms > 0 else 0.0
-
-    def login_failed(self, name: str, free: int, cap: float) -> float:
-        fails = self._k("login_fails", name)
-        pipe = self.redis.pipeline()
-        pipe.incr(fails)
-        pipe.expire(fails, LOGIN_FAIL_WINDOW, nx=True)
-        count, _ = self._call(pipe.execute)
-        lock = backoff(int(count), free, cap)
-        if lock:
-            self._call(self.redis.set, self._k("login_lock", name), "1", px=int(lock * 1000))
-        return lock
-
-    def login_succeeded(self, name: str) -> None:
-        self._call(self.redis.delete, self._k("login_fails", name), self._k("login_lock", name))
 
     def hit_leased(self, key: str, rate: Rate) -> float:
         """``hit`` for a busy subject without a Redis round trip per event.
