@@ -9,7 +9,7 @@ from ..errors import ChatError, forbidden, invalid, not_found
 from ..models import Room, User
 from ..storage.database import Database
 from ..storage.media import Media
-from . import validate
+from . import filetypes, validate
 from .guard import action
 from .rooms import Rooms
 
@@ -86,3 +86,8 @@ class Uploads:
         if stored.content_type != up.content_type:
             self.media.delete(key)
             raise ChatError("unsupported_type", "the uploaded file's type is not the declared one")
+        if filetypes.checked(up.content_type) and not filetypes.matches(
+            up.content_type, self.media.first_bytes(key, filetypes.SNIFF_BYTES)
+        ):
+            self.media.delete(key)
+            raise ChatError("unsupported_type", f"the uploaded file's content is not {up.content_type}")

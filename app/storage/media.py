@@ -32,7 +32,10 @@ def safe_filename(name: str) -> str:
 
 
 class Media:
-    """The media bucket; ``enabled`` is False when ``MEDIA_BUCKET`` is unset."""
+    """The media bucket; ``enabled`` is False when ``MEDIA_BUCKET`` is unset (and
+    ``make_media`` found no ``MEDIA_DIR`` either)."""
+
+    kind = "s3"
 
     def __init__(self, config: Config):
         self.bucket = config.media_bucket
@@ -70,7 +73,11 @@ class Media:
 
     def require(self) -> None:
         if not self.enabled:
-            raise ChatError("unavailable", "uploads are disabled: the server has no MEDIA_BUCKET")
+            raise ChatError(
+                "unavailable",
+                "uploads are disabled on this server: it has neither MEDIA_BUCKET (S3) nor "
+                "MEDIA_DIR (a local directory)",
+            )
 
     @staticmethod
     def new_key(room_id: int) -> str:
@@ -124,9 +131,34 @@ class Media:
         content_type = (meta.get("ContentType") or "").split(";")[0].strip().lower()
         return StoredObject(size=int(meta.get("ContentLength", 0)), content_type=content_type)
 
+    def first_bytes(self, key: str, count: int) -> bytes:
+        """The stored object's first ``count`` bytes (fewer when it is shorter)."""
+        self.require()
+        try:
+            got = self._client.get_object(Bucket=self.bucket, Key=key, Range=f"bytes=0-{count - 1}")
+            return got["Body"].read(count)
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
+                return b""
+            raise ChatError("unavailable", "the media store cannot be reached") from exc
+        except BotoCoreError as exc:
+            raise ChatError("unavailable", "the media store cannot be reached") from exc
+
     def delete(self, key: str) -> None:
         self.require()
         try:
             self._client.delete_object(Bucket=self.bucket, Key=key)
         except (BotoCoreError, ClientError) as exc:
             raise ChatError("unavailable", "the media store cannot be reached") from exc
+
+
+def make_media(config: Config):
+    """S3 when ``MEDIA_BUCKET`` is set; else the local directory ``MEDIA_DIR`` when set; else
+    a disabled store whose every use answers that uploads are disabled."""
+    if config.media_bucket or not config.media_dir:
+        return Media(config)
+    from .localmedia import LocalMedia
+
+    return LocalMedia(
+        config.media_dir, config.secret_key, config.upload_max_bytes, config.upload_content_types
+    )
