@@ -11,6 +11,7 @@ from sqlalchemy import (
     Boolean,
     Column,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -135,4 +136,17 @@ uploads = Table(
     Column("size", BigInteger, nullable=False),
     Column("created_at", DateTime, nullable=False),
     Column("message_id", BigId, nullable=True),
+)
+
+# sign-in sessions when there is no Redis (one process): what survives a restart. The key is
+# the token's HMAC (app/chat/accounts.py), never the token; times are epoch seconds.
+sessions = Table(
+    "sessions",
+    metadata,
+    Column("key", String(64), primary_key=True),
+    Column("user_id", BigId, nullable=False),
+    Column("username", String(32), nullable=False),
+    Column("created", Float, nullable=False),
+    Column("used", Float, nullable=False),
+    Index("ix_sessions_user_id", "user_id"),
 )

@@ -1,11 +1,16 @@
-"""Sessions and the sign-in backoff, for both state stores (state.py): mixed into
-MemoryState (one process) and RedisState (every process), which create the attributes used
-here (``_lock`` and the dicts; ``redis``, ``_k`` and ``_call``) and the lifetimes
-(``session_idle``, ``session_max_age``)."""
+"""Sessions and the sign-in backoff, for the state stores (state.py): mixed into
+MemoryState (one process; sessions in memory or, with ``SqlSessions``, in the database) and
+RedisState (every process), which create the attributes used here (``_lock`` and the dicts;
+``redis``, ``_k`` and ``_call``) and the lifetimes (``session_idle``, ``session_max_age``)."""
 
 from __future__ import annotations
 
 import time
+
+from sqlalchemy import select
+
+from .database import translated
+from .schema import sessions
 
 CREATED = "_created"  # the session field holding its creation time (epoch seconds)
 LOGIN_FAIL_WINDOW = 3600  # failed sign-ins of an account are counted over this many seconds
@@ -195,3 +200,73 @@ class RedisSessions:
 
     def login_succeeded(self, name: str) -> None:
         self._call(self.redis.delete, self._k("login_fails", name), self._k("login_lock", name))
+
+
+class SqlSessions(MemorySessions):
+    """Sessions in the database (the ``sessions`` table), for a service without Redis: a
+    restart keeps everyone signed in. The sockets of a session stay in this process's memory
+    (they end with it), and so does the sign-in backoff. A use is written back at most every
+    ``USE_WRITE_INTERVAL`` seconds, so the idle clock may lag by that much."""
+
+    USE_WRITE_INTERVAL = 60.0
+
+    def _sql_init(self, engine) -> None:
+        self._engine = engine
+
+    def _write_interval(self) -> float:
+        return min(self.USE_WRITE_INTERVAL, self.session_idle / 10)
+
+    def _ended(self, row, now: float) -> bool:
+        return now - row.used > self.session_idle or now - row.created > self.session_max_age
+
+    @translated
+    def create_session(self, key: str, user: dict) -> None:
+        now = time.time()
+        with self._engine.begin() as conn:
+            # ended sessions go as new ones come: the table holds only live ones and a few more
+            idle = sessions.c.used < now - self.session_idle
+            old = sessions.c.created < now - self.session_max_age
+            conn.execute(sessions.delete().where(idle | old))
+            conn.execute(
+                sessions.insert().values(
+                    key=key, user_id=int(user["id"]), username=str(user["username"]), created=now, used=now
+                )
+            )
+
+    @translated
+    def user_sessions(self, user_id: int) -> list[str]:
+        with self._engine.connect() as conn:
+            keys = conn.execute(select(sessions.c.key).where(sessions.c.user_id == int(user_id)))
+            return sorted(keys.scalars())
+
+    @translated
+    def live_sessions(self, keys: list[str]) -> set[str]:
+        if not keys:
+            return set()
+        now = time.time()
+        with self._engine.connect() as conn:
+            rows = conn.execute(select(sessions).where(sessions.c.key.in_(list(keys)))).all()
+        return {row.key for row in rows if not self._ended(row, now)}
+
+    @translated
+    def get_session(self, key: str) -> dict | None:
+        now = time.time()
+        with self._engine.connect() as conn:
+            row = conn.execute(select(sessions).where(sessions.c.key == key)).first()
+        if row is None:
+            return None
+        if self._ended(row, now):
+            with self._engine.begin() as conn:
+                conn.execute(sessions.delete().where(sessions.c.key == key))
+            return None
+        if now - row.used >= self._write_interval():
+            with self._engine.begin() as conn:
+                conn.execute(sessions.update().where(sessions.c.key == key).values(used=now))
+        return {"id": row.user_id, "username": row.username}
+
+    @translated
+    def delete_session(self, key: str) -> list[str]:
+        with self._engine.begin() as conn:
+            conn.execute(sessions.delete().where(sessions.c.key == key))
+        with self._lock:
+            return sorted(self._session_sids.pop(key, set()))

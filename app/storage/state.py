@@ -21,7 +21,7 @@ import redis
 from .. import redis_iam
 from ..config import Config, Rate
 from ..errors import Unavailable
-from .sessions import MemorySessions, RedisSessions
+from .sessions import MemorySessions, RedisSessions, SqlSessions
 
 # Generic cell rate algorithm: one key per limited subject holding the "theoretical arrival
 # time"; allows `burst` back-to-back events, then one per `interval`. Time comes from Redis
@@ -321,7 +321,19 @@ class RedisState(RedisSessions):
         self._call(self.redis.ping)
 
 
-def make_state(config: Config, instance_id: str):
+class DatabaseSessionState(SqlSessions, MemoryState):
+    """MemoryState with its sessions in the database: the embedded default."""
+
+    def __init__(self, config: Config, instance_id: str, engine):
+        MemoryState.__init__(self, config, instance_id)
+        self._sql_init(engine)
+
+
+def make_state(config: Config, instance_id: str, engine=None):
+    """Redis when ``REDIS_URL`` is set; else this process's memory, with the sessions in the
+    database (``engine``) so that a restart signs nobody out."""
     if config.redis_url:
         return RedisState(config, instance_id)
+    if engine is not None:
+        return DatabaseSessionState(config, instance_id, engine)
     return MemoryState(config, instance_id)

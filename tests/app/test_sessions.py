@@ -147,3 +147,28 @@ def test_failed_sign_ins_back_off_per_account_from_any_number_of_addresses(stack
         assert ghost[:4] == [401] * 4 and ghost[4] == 429  # unknown names back off the same way
     finally:
         srv.close()
+
+
+def test_without_redis_sessions_live_in_the_database_and_survive_a_restart(stack):
+    """The embedded default: a restart signs nobody out; sign-out, one or everywhere, still
+    ends sessions at once, and the table holds only keyed hashes of the tokens."""
+    srv = stack.server(REDIS_URL="")
+    try:
+        user, token = register(srv.url)
+        second = Api(srv.url).post("/api/login", {"username": user["username"], "password": "correct horse"})
+        other = second.json()["token"]
+        third = Api(srv.url).post("/api/login", {"username": user["username"], "password": "correct horse"})
+        assert Api(srv.url, third.json()["token"]).post("/api/logout").status_code == 204
+    finally:
+        srv.close()
+    keys = [k for (k,) in stack.db.rows("SELECT key FROM sessions WHERE user_id = :u", u=user["id"])]
+    assert len(keys) == 2 and token not in keys and other not in keys
+    srv = stack.server(REDIS_URL="")
+    try:
+        assert me(srv.url, token) == 200 and me(srv.url, other) == 200
+        assert me(srv.url, third.json()["token"]) == 401
+        assert Api(srv.url, token).post("/api/logout-everywhere").status_code == 204
+        assert me(srv.url, token) == 401 and me(srv.url, other) == 401
+    finally:
+        srv.close()
+    assert stack.db.rows("SELECT key FROM sessions WHERE user_id = :u", u=user["id"]) == []
