@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import re
 import secrets
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import unquote, urlparse
@@ -88,6 +89,7 @@ class Config:
     secret_key: str
     secret_key_generated: bool
     media_bucket: str | None
+    media_dir: Path | None  # uploads on the local disk when there is no MEDIA_BUCKET
     s3_endpoint_url: str | None
     cors_origins: tuple[str, ...]
     auth_rate: Rate
@@ -97,6 +99,8 @@ class Config:
     async_mode: str
     auto_migrate: bool
     log_level: str
+    log_format: str  # "json" or "text"
+    emit_metrics: bool  # EMF lines on stdout (CloudWatch); off locally unless asked for
     persist_messages: bool
     redis_pool_size: int
     db_pool_size: int
@@ -111,6 +115,7 @@ class Config:
     fastpath: bool = True
     ping_interval: int = 25
     ping_timeout: int = 20
+    shutdown_grace: float = 10.0  # seconds SIGTERM waits for open connections
     database_iam_region: str | None = None
     redis_iam: RedisIam | None = None
     event_rates: dict[str, Rate] | None = None  # limit class -> Rate (chat/limits.py)
@@ -276,6 +281,12 @@ def load(env: dict | None = None, *, serving: bool = True) -> Config:
             raise ConfigError("UPLOAD_CONTENT_TYPES", f"{t!r} is not a media type")
 
     log_level = (env.get("LOG_LEVEL") or "INFO").upper()
+    log_format = (env.get("LOG_FORMAT") or "auto").strip().lower()
+    if log_format not in ("auto", "json", "text"):
+        raise ConfigError("LOG_FORMAT", "expected json, text or auto (text on a terminal, else json)")
+    if log_format == "auto":
+        log_format = "text" if sys.stderr.isatty() else "json"
+    app_env = (env.get("APP_ENV") or "local").strip()
     if log_level not in ("DEBUG", "INFO", "WARNING", "ERROR"):
         raise ConfigError("LOG_LEVEL", "expected DEBUG, INFO, WARNING or ERROR")
 
@@ -294,6 +305,7 @@ def load(env: dict | None = None, *, serving: bool = True) -> Config:
         secret_key=secret,
         secret_key_generated=generated,
         media_bucket=(env.get("MEDIA_BUCKET") or "").strip() or None,
+        media_dir=Path(env["MEDIA_DIR"].strip()) if (env.get("MEDIA_DIR") or "").strip() else None,
         s3_endpoint_url=(env.get("AWS_ENDPOINT_URL_S3") or "").strip() or None,
         cors_origins=_origins(env),
         auth_rate=parse_rate("AUTH_RATE_LIMIT", env.get("AUTH_RATE_LIMIT") or "20/minute"),
@@ -308,6 +320,8 @@ def load(env: dict | None = None, *, serving: bool = True) -> Config:
         async_mode=async_mode,
         auto_migrate=_bool(env, "AUTO_MIGRATE"),
         log_level=log_level,
+        log_format=log_format,
+        emit_metrics=_bool(env, "METRICS_EMF", app_env != "local"),
         persist_messages=not _bool(env, "BENCH_NO_PERSIST"),
         redis_pool_size=_int(env, "REDIS_POOL_SIZE", 64, 4, 10000),
         db_pool_size=_int(env, "DB_POOL_SIZE", 10, 1, 1000),
@@ -315,7 +329,7 @@ def load(env: dict | None = None, *, serving: bool = True) -> Config:
         upload_content_types=content_types,
         metrics_namespace=(env.get("METRICS_NAMESPACE") or "Chat/App").strip(),
         metrics_interval=float(_int(env, "METRICS_INTERVAL", 60, 1, 3600)),
-        app_env=(env.get("APP_ENV") or "local").strip(),
+        app_env=app_env,
         presence_heartbeat=float(_int(env, "PRESENCE_HEARTBEAT", 10, 1, 300)),
         presence_ttl=float(_int(env, "PRESENCE_TTL", 30, 2, 3600)),
         ws_backlog_limit=_int(env, "WS_BACKLOG_LIMIT", 4 * 1024 * 1024, 64 * 1024, 1024**3),
@@ -324,4 +338,5 @@ def load(env: dict | None = None, *, serving: bool = True) -> Config:
         # load balancer's idle timeout (120 s on the ALB)
         ping_interval=_int(env, "PING_INTERVAL", 25, 1, 300),
         ping_timeout=_int(env, "PING_TIMEOUT", 20, 1, 300),
+        shutdown_grace=float(_int(env, "SHUTDOWN_GRACE_SECONDS", 10, 1, 300)),
     )

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import gc
 import logging
+import os
 import signal
-import sys
 import time
 import uuid
 from dataclasses import dataclass
@@ -32,13 +32,13 @@ from .metrics import Metrics
 from .storage import migrate
 from .storage.database import Database
 from .storage.engine import make_engine, make_send_engine
-from .storage.media import Media
+from .storage.media import Media, make_media
 from .storage.messages import MessageStore
 from .storage.send_pg import PostgresSendPath
 from .storage.send_sqlite import SqliteSendPath
 from .storage.state import make_state
 from .storage.unpersisted import UnpersistedSendPath
-from .transport import http_api, jsonfast, wsgi
+from .transport import http_api, jsonfast, media_routes, wsgi
 from .transport.sockets import SocketHandlers
 
 log = logging.getLogger("chat.server")
@@ -105,6 +105,8 @@ def _flask_app(config: Config, chat: Chat, delivery: Delivery, metrics: Metrics,
     app.extensions["chat_delivery"] = delivery
     app.extensions["chat_metrics"] = metrics
     http_api.install(app, media.origins(), https_only=config.proxy_hops > 0)
+    if media.kind == "local":
+        app.register_blueprint(media_routes.media_api)
     return app
 
 
@@ -116,10 +118,10 @@ def create_service(config: Config) -> Service:
     engine = make_engine(config.database_url, config.db_pool_size, config.database_iam_region)
     database = Database(engine)
     store = MessageStore(engine, _send_path(config, engine))
-    state = make_state(config, instance_id)
+    state = make_state(config, instance_id, engine)
 
     delivery = Delivery(None, _bus(config, metrics))
-    media = Media(config)
+    media = make_media(config)
     chat = Chat(config, database, store, state, media, delivery)
     delivery.fetch = chat.messages.by_seq
 
@@ -141,7 +143,7 @@ def create_service(config: Config) -> Service:
         **socketio_options,
     )
     delivery.sio = socketio.server
-    app.wsgi_app = wsgi.NoWebSocketCompression(app.wsgi_app)
+    app.wsgi_app = wsgi.ChunkedBodies(wsgi.NoWebSocketCompression(app.wsgi_app))
     handlers = SocketHandlers(socketio.server, chat, delivery, metrics)
     handlers.register()
     return Service(config, app, socketio, chat, database, delivery, handlers, metrics, instance_id, fastpaths)
@@ -158,6 +160,13 @@ def check_dependencies(service: Service) -> None:
             service.chat.state.ping()
         except Unavailable as exc:
             raise ConfigError("REDIS_URL", f"cannot connect to Redis: {exc.detail}") from None
+    media = service.chat.uploads.media
+    if media.kind == "local":
+        try:
+            media.prepare()
+        except OSError as exc:
+            reason = exc.strerror or str(exc)
+            raise ConfigError("MEDIA_DIR", f"cannot write uploads to {media.root}: {reason}") from None
 
 
 def _housekeeping(service: Service) -> None:
@@ -179,7 +188,7 @@ def _housekeeping(service: Service) -> None:
             log.warning("housekeeping failed", extra={"error": str(exc)})
         now = time.monotonic()
         if now >= next_metrics:
-            if next_metrics:
+            if next_metrics and cfg.emit_metrics:
                 service.metrics.flush()
             next_metrics = now + cfg.metrics_interval
         green.sleep(min(cfg.presence_heartbeat, cfg.metrics_interval))
@@ -195,12 +204,19 @@ def _close_gaps(service: Service) -> None:
             log.warning("closing sequence gaps failed", extra={"error": str(exc)})
 
 
+def _exit_after(seconds: float) -> None:
+    green.sleep(seconds)
+    log.warning("connections still open after the shutdown grace period: exiting", extra={"seconds": seconds})
+    logging.shutdown()
+    os._exit(0)
+
+
 def serve(config: Config, host: str, port: int) -> None:
-    logs.setup(config.log_level)
+    logs.setup(config.log_level, fmt=config.log_format)
     listener = wsgi.listen(config.async_mode, host, port)
     service = create_service(config)
     check_dependencies(service)
-    logs.setup(config.log_level, service.instance_id)
+    logs.setup(config.log_level, service.instance_id, config.log_format)
     if config.secret_key_generated:
         log.warning("SECRET_KEY is not set: a random key is used, tokens end with this process")
     if not config.persist_messages:
@@ -214,23 +230,25 @@ def serve(config: Config, host: str, port: int) -> None:
 
     def stop(signum, _frame):
         # the signal lands in whichever greenlet runs; end the server's own (main) greenlet,
-        # not a handler caught mid-event
+        # not a handler caught mid-event. The WSGI server then waits for its open
+        # connections (a long poll lasts up to PING_INTERVAL, an idle keep-alive longer):
+        # SHUTDOWN_GRACE_SECONDS bound that wait
+        log.info("stopping", extra={"signal": signum, "grace_seconds": config.shutdown_grace})
         green.spawn(main.throw, SystemExit(0))
+        green.spawn(_exit_after, config.shutdown_grace)
 
     signal.signal(signal.SIGTERM, stop)
+    media = service.chat.uploads.media
     log.info(
-        "serving",
+        f"serving on http://{host}:{port}",
         extra={
-            "host": host,
-            "port": port,
             "async_mode": config.async_mode,
             "database": config.database_url.split(":", 1)[0],
             "queue": "redis" if config.redis_url else "in-process",
-            "fastpath": ", ".join(service.fastpaths.active) or "off",
+            "sessions": "redis" if config.redis_url else "database",
+            "uploads": media.kind if media.enabled else "disabled",
+            "fastpath": ",".join(service.fastpaths.active) or "off",
         },
-    )
-    print(
-        f"chat service listening on http://{host}:{port} ({config.async_mode})", file=sys.stderr, flush=True
     )
     # what exists now (modules, the app, SQLAlchemy's metadata: ~134,000 objects) lives as
     # long as the process; frozen, a full collection no longer walks it (it took 84 ms on the

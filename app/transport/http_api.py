@@ -12,7 +12,7 @@ import uuid
 from pathlib import Path
 
 from flask import Blueprint, Flask, current_app, g, jsonify, redirect, request, send_from_directory
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
 from ..chat import Chat
 from ..errors import ChatError
@@ -57,12 +57,24 @@ def current_user() -> User:
 
 
 def body() -> object:
+    """The request's JSON; invalid_payload says which of the three went wrong: no JSON
+    Content-Type, a body that does not parse, or (validate.payload) not an object."""
+    if not request.is_json:
+        sent = request.mimetype or "no Content-Type"
+        raise ChatError(
+            "invalid_payload", f"send the body as JSON with 'Content-Type: application/json' (got {sent})"
+        )
+    limit = request.max_content_length
+    if limit is not None and len(request.get_data(cache=True)) >= limit:
+        # a chunked body is cut at the limit without a word: whether more follows decides
+        # (a read past the limit raises RequestEntityTooLarge, answered 413)
+        request.stream.read(1)
     try:
         data = request.get_json(silent=True)
     except RecursionError:  # nested deeper than the parser goes
         data = None
     if data is None:
-        raise ChatError("invalid_payload", "the body must be a JSON object")
+        raise ChatError("invalid_payload", "the body must be a JSON object: it is empty or does not parse")
     return data
 
 
@@ -209,9 +221,26 @@ def index():
     return send_from_directory(WEB_DIST, "index.html", max_age=0)
 
 
+def _other_methods(path: str) -> list[str]:
+    """The methods other routes answer at this path: the catch-all below takes every GET,
+    so a GET of a POST-only endpoint must still be told 405, not 404."""
+    adapter = current_app.url_map.bind("localhost")
+    allowed = []
+    for method in ("POST", "PUT", "PATCH", "DELETE"):
+        try:
+            endpoint, _ = adapter.match(path, method=method)
+        except HTTPException:
+            continue
+        if endpoint != "api.static_file":
+            allowed.append(method)
+    return allowed
+
+
 @api.get("/<path:path>")
 def static_file(path: str):
     if path.startswith(("api/", "socket.io")) or not (WEB_DIST / path).is_file():
+        if path.startswith("api/") and (allowed := _other_methods("/" + path)):
+            raise MethodNotAllowed(valid_methods=allowed)
         raise ChatError("not_found", "no such resource")
     return send_from_directory(WEB_DIST, path, max_age=3600 if path.startswith("assets/") else 0)
 
@@ -260,7 +289,10 @@ def install(app: Flask, media_origins: list[str] | None = None, https_only: bool
         message = exc.description or exc.name
         if exc.code == 413:
             message = "the request body is too large"
-        return error_response(code, message, exc.code)
+        resp = error_response(code, message, exc.code)
+        if exc.code == 405 and getattr(exc, "valid_methods", None):
+            resp.headers["Allow"] = ", ".join(exc.valid_methods)
+        return resp
 
     @app.errorhandler(Exception)
     def on_unexpected(exc: Exception):

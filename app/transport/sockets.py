@@ -53,6 +53,31 @@ class SocketHandlers:
         for name in EVENTS:
             self.sio.on(name, self._event(name, getattr(self, "on_" + name)), namespace="/")
         self.sio.on("*", self.on_unknown, namespace="/")
+        self._close_on_malformed_frames()
+
+    def _close_on_malformed_frames(self) -> None:
+        """A frame that is not Socket.IO (bad JSON, an unknown packet type) closes the
+        connection, as the reference server does, instead of leaving the client to wait for
+        an answer until the ping timeout. python-socketio raises on such a frame; its
+        handler of Engine.IO messages is wrapped through Engine.IO's own ``on``."""
+        eio = self.sio.eio
+        dispatch = eio.handlers["message"]
+
+        def on_message(eio_sid, data):
+            try:
+                if not data:  # python-socketio reads an empty message as an empty event
+                    raise ValueError("an empty Socket.IO packet")
+                return dispatch(eio_sid, data)
+            except (ValueError, TypeError, IndexError, KeyError) as exc:
+                # python-socketio's parser and dispatch raise these on a frame that is not
+                # Socket.IO; the events' own handlers never raise (app/chat/guard.py)
+                log.info("malformed Socket.IO frame: connection closed", extra={"error": str(exc)[:200]})
+                # not here: closing waits until the close packet is taken, which for long
+                # polling is the client's next GET, after this POST is answered
+                eio.start_background_task(eio.disconnect, eio_sid)
+                return None
+
+        eio.on("message", on_message)
 
     @staticmethod
     def on_unknown(event, _sid=None, *_args):

@@ -23,6 +23,23 @@ class NoWebSocketCompression:
         return self.wsgi_app(environ, start_response)
 
 
+class ChunkedBodies:
+    """Let Flask read a request body sent with ``Transfer-Encoding: chunked``. eventlet and
+    gevent take the chunks apart themselves, but do not say so in the environment, and
+    Werkzeug, not knowing where such a body ends, reads it as empty (a JSON request answered
+    "the body must be a JSON object"). MAX_CONTENT_LENGTH still applies as it is read."""
+
+    def __init__(self, wsgi_app):
+        self.wsgi_app = wsgi_app
+
+    def __call__(self, environ, start_response):
+        if "chunked" in environ.get("HTTP_TRANSFER_ENCODING", "").lower() and not environ.get(
+            "CONTENT_LENGTH"
+        ):
+            environ["wsgi.input_terminated"] = True
+        return self.wsgi_app(environ, start_response)
+
+
 def origin_checker(allowed: tuple[str, ...]):
     """An origin listed in CORS_ORIGINS, or the same origin: the Host the connection was made
     to. X-Forwarded-Host is never read: a client sets it to anything (behind CloudFront the

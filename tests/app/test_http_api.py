@@ -1,5 +1,6 @@
 """The HTTP rows of the contract, each with its error codes."""
 
+import json
 import uuid
 
 import pytest
@@ -68,6 +69,30 @@ def test_register_rejects_a_body_that_is_not_json(base):
         base + "/api/register", data=b"\x00\xffnot json", headers={"Content-Type": "application/json"}
     )
     error_of(r, 400, "invalid_payload")
+    assert "does not parse" in r.json()["error"]["message"]
+
+
+@pytest.mark.parametrize("content_type", [None, "text/plain", "application/x-www-form-urlencoded"])
+def test_a_body_without_the_json_content_type_is_told_so(base, content_type):
+    headers = {"Content-Type": content_type} if content_type else {}
+    body = b'{"username": "someone", "password": "long enough"}'
+    req = requests.Request("POST", base + "/api/register", data=body, headers=headers).prepare()
+    if content_type is None:
+        req.headers.pop("Content-Type", None)
+    r = requests.Session().send(req, timeout=10)
+    error_of(r, 400, "invalid_payload")
+    assert "Content-Type: application/json" in r.json()["error"]["message"]
+
+
+def test_a_chunked_json_body_is_read_and_still_limited(base):
+    name = f"chunk{uuid.uuid4().hex[:8]}"
+    payload = json.dumps({"username": name, "password": "long enough"}).encode()
+    headers = {"Content-Type": "application/json"}
+    r = requests.post(base + "/api/register", data=iter([payload[:10], payload[10:]]), headers=headers)
+    assert r.status_code == 201, r.text
+    assert r.request.headers.get("Transfer-Encoding") == "chunked"
+    big = iter([b'{"username": "', b"x" * 40_000, b"x" * 40_000, b'"}'])
+    error_of(requests.post(base + "/api/register", data=big, headers=headers), 413, "too_large")
 
 
 def test_password_limits_are_inclusive(base):
@@ -281,6 +306,27 @@ def test_unknown_paths_and_methods_answer_in_the_envelope(base):
     error_of(requests.get(base + "/api/nothing-here"), 404, "not_found")
     r = requests.delete(base + "/api/rooms")
     assert r.status_code == 405 and r.json()["error"]["code"] == "method_not_allowed"
+    assert set(r.headers["Allow"].replace(" ", "").split(",")) >= {"GET", "POST"}
+
+
+@pytest.mark.parametrize(
+    ("path", "allowed"),
+    [
+        ("/api/register", "POST"),
+        ("/api/login", "POST"),
+        ("/api/logout", "POST"),
+        ("/api/logout-everywhere", "POST"),
+        ("/api/uploads", "POST"),
+        ("/api/dms", "POST"),
+        ("/api/rooms/some-room/bans", "POST"),
+        ("/api/rooms/some-room/members/someone", "DELETE"),
+    ],
+)
+def test_a_get_of_a_known_path_of_another_method_is_405_not_404(base, path, allowed):
+    """The web client's catch-all GET route must not swallow the API's other methods."""
+    r = requests.get(base + path)
+    assert r.status_code == 405 and r.json()["error"]["code"] == "method_not_allowed", r.text
+    assert r.headers["Allow"] == allowed
 
 
 def test_oversized_body_is_too_large(base):

@@ -1,7 +1,11 @@
 """Starting up: bad configuration is one clear line and exit 2; migrations; AUTO_MIGRATE."""
 
+import contextlib
+import json
 import os
+import socket
 import subprocess
+import threading
 import time
 
 import pytest
@@ -55,6 +59,7 @@ PG_OK = "postgresql://postgres@127.0.0.1:5432/postgres"
         ({"SOCKETIO_CHANNEL": "bad channel!"}, "SOCKETIO_CHANNEL"),
         ({"ASYNC_MODE": "threading"}, "ASYNC_MODE"),
         ({"AUTO_MIGRATE": "maybe"}, "AUTO_MIGRATE"),
+        ({"MEDIA_DIR": "/dev/null/media"}, "MEDIA_DIR"),
     ],
 )
 def test_bad_configuration_stops_serve_with_one_line_naming_the_variable(env, variable, tmp_path):
@@ -133,3 +138,32 @@ def test_embedded_default_needs_no_services(tmp_path):
     finally:
         proc.terminate()
         proc.wait(10)
+
+
+def test_sigterm_stops_the_server_within_its_grace_period_whatever_is_open(stack):
+    """A long poll (held for PING_INTERVAL) and an idle keep-alive connection would hold the
+    WSGI server's shutdown; SHUTDOWN_GRACE_SECONDS bounds it."""
+    srv = stack.server(SHUTDOWN_GRACE_SECONDS="2", PING_INTERVAL="120", PING_TIMEOUT="60")
+    poll = srv.url + "/socket.io/?EIO=4&transport=polling"
+    opened = requests.get(poll, timeout=10).text
+    sid = json.loads(opened[opened.index("{") :])["sid"]
+
+    # a long poll with nothing to send for 120 s
+    def long_poll():
+        with contextlib.suppress(requests.RequestException):  # ended by the shutdown
+            requests.get(f"{poll}&sid={sid}", timeout=150)
+
+    waiter = threading.Thread(target=long_poll)
+    waiter.daemon = True
+    waiter.start()
+    idle = socket.create_connection(("127.0.0.1", srv.port))
+    idle.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+    idle.recv(4096)  # answered; the connection stays open (keep-alive)
+    time.sleep(0.5)
+    started = time.monotonic()
+    srv.terminate()
+    srv.proc.wait(timeout=60)
+    took = time.monotonic() - started
+    idle.close()
+    assert srv.proc.returncode == 0
+    assert took < 20, took  # the long poll alone would hold it for 120 s

@@ -110,3 +110,31 @@ def test_missed_pong_is_closed_with_a_close_frame(transport, stack):
         assert close_code(ws, 15) in (NORMAL[name], 1011)
     finally:
         srv.close()
+
+
+@pytest.mark.parametrize("frame", ["40{bad", "4x", "4", "49", "42", '42{"not": "a list"}', "4-1"])
+@pytest.mark.parametrize("connected", [True, False], ids=["after-connect", "before-connect"])
+def test_a_frame_that_is_not_socket_io_closes_the_connection_at_once(transport, frame, connected):
+    """As the reference server does: no waiting for an answer until the ping timeout (25 +
+    20 s here); the close comes well inside the ping interval."""
+    srv, name = transport
+    url = srv.url.replace("http://", "ws://") + "/socket.io/?EIO=4&transport=websocket"
+    if connected:
+        ws = open_session(srv.url, user_of(srv))
+    else:
+        ws = websocket.create_connection(url, timeout=10)
+        assert ws.recv().startswith("0{")
+    ws.send(frame)
+    assert close_code(ws, timeout=10) in (NORMAL[name], ABNORMAL)
+
+
+def test_a_malformed_frame_on_long_polling_ends_the_session(transport):
+    srv, _ = transport
+    poll = srv.url + "/socket.io/?EIO=4&transport=polling"
+    opened = requests.get(poll, timeout=10)
+    sid = json.loads(opened.text[1:])["sid"]
+    assert requests.post(f"{poll}&sid={sid}", data="40{bad", timeout=10).status_code == 200
+    after = requests.get(f"{poll}&sid={sid}", timeout=10)  # answered at once, not after 25 s
+    assert after.status_code == 400 or after.text.startswith("1"), after.text
+    srv_ok = requests.get(poll, timeout=10)
+    assert srv_ok.status_code == 200  # the server serves on
