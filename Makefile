@@ -7,13 +7,19 @@ HOST  ?= 127.0.0.1
 PORT  ?= 8000
 
 .DEFAULT_GOAL := help
-.PHONY: help setup web browser tools run migrate test test-app lint fmt validate bench bench-full bench-profile package clean
+.PHONY: help setup setup-dev lock web browser tools run reset migrate test test-app lint fmt validate bench bench-full bench-profile package clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | column -t -s $$'\t'
 
-setup: ## create .venv and install the pinned Python dependencies
-	@scripts/setup-python.sh $(VENV)
+setup: ## create .venv with what the service runs (requirements.lock, hashes checked)
+	@scripts/setup-python.sh $(VENV) runtime
+
+setup-dev: ## create .venv with that and the test and lint tools (requirements-dev.lock)
+	@scripts/setup-python.sh $(VENV) dev
+
+lock: setup-dev ## write requirements.lock and requirements-dev.lock again after editing a requirements file
+	@scripts/lock.sh
 
 web: ## install the web client's npm packages and build it into app/web/dist
 	@scripts/setup-web.sh
@@ -27,34 +33,35 @@ tools: ## install the offline infrastructure toolchain (Terraform, provider sche
 migrate: setup ## apply database migrations to DATABASE_URL (default: the local SQLite file)
 	@$(PY) -m app migrate
 
-run: setup web ## start the chat service on its embedded default at http://127.0.0.1:8000
-	@$(PY) -m app migrate
-	@echo "==> chat service on http://$(HOST):$(PORT) (Ctrl-C stops it)"
-	@$(PY) -m app serve --host $(HOST) --port $(PORT)
+run: setup web ## start the chat service on its embedded default at http://127.0.0.1:8000 (HOST=, PORT= change it)
+	@HOST=$(HOST) PORT=$(PORT) PYTHON=$(PY) scripts/run.sh
 
-test: setup web browser tools ## install everything and run every test (PostgreSQL + Redis, then SQLite), lint and the IaC checks
+reset: ## delete what `make run` keeps (var/: database, uploads, secret key): everyone starts over
+	rm -rf var
+
+test: setup-dev web browser tools ## install everything and run every test (PostgreSQL + Redis, then SQLite), lint and the IaC checks
 	@scripts/test.sh
 
-test-app: setup ## only the chat service tests, on PostgreSQL + Redis and on SQLite
+test-app: setup-dev ## only the chat service tests, on PostgreSQL + Redis and on SQLite
 	@scripts/test.sh app
 
-lint: setup ## ruff lint + format check
+lint: setup-dev ## ruff lint + format check
 	@$(VENV)/bin/ruff check . && $(VENV)/bin/ruff format --check .
 
-fmt: setup ## format Python (ruff) and Terraform (terraform fmt)
+fmt: setup-dev ## format Python (ruff) and Terraform (terraform fmt)
 	@$(VENV)/bin/ruff format . && $(VENV)/bin/ruff check --fix .
 	@if [ -x tools/terraform ]; then tools/terraform fmt -recursive modules >/dev/null && tools/hclfmt >/dev/null; fi
 
 validate: tools ## offline IaC checks: fmt, validate, terraform test, checkov, cfn-lint, Terragrunt
 	@tools/iaccheck .
 
-bench: setup web ## quick benchmark against the Node.js reference (under a minute)
+bench: setup-dev web ## quick benchmark against the Node.js reference (under a minute)
 	@bench/run --quick
 
-bench-full: setup web ## the whole benchmark set (under 10 minutes); writes docs/benchmarks.md
+bench-full: setup-dev web ## the whole benchmark set (under 10 minutes); writes docs/benchmarks.md
 	@bench/run --full
 
-bench-profile: setup ## py-spy profile of the service's hot path under fan-out load
+bench-profile: setup-dev ## py-spy profile of the service's hot path under fan-out load
 	@bench/run --profile
 
 package: setup web ## build the versioned release artifact into dist/

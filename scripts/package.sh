@@ -6,11 +6,14 @@
 # for the instances' platform (Linux x86_64, CPython 3.11, glibc 2.34: Amazon Linux 2023), so they
 # install with `pip install --no-index` and never reach PyPI at boot; install.sh; MANIFEST.json
 # with the sha256 of every file. The tarball is reproducible: same commit, same bytes.
+# Every wheel comes from requirements.lock (each file checked against the lock's sha256); the
+# package's own requirements.lock names each wheel it holds with that wheel's sha256, and the
+# instances install from it with --require-hashes after checking SHA256SUMS.
 # docs/delivery.md says how a release reaches an environment.
 #
 # Settings (environment):
 #   VERSION       release name (default: `git describe --always --dirty --tags`)
-#   REQUIREMENTS  pinned requirements file (default: requirements.txt)
+#   REQUIREMENTS  locked requirements (default: requirements.lock, written by `make lock`)
 #   WEB_DIST      built web client (default: app/web/dist, made by `make web`)
 #   DIST_DIR      output directory (default: dist)
 #   PYTHON        Python that runs pip (default: .venv/bin/python, else python3)
@@ -20,7 +23,7 @@ root=$PWD
 
 fail() { echo "error: $*" >&2; exit 1; }
 
-REQUIREMENTS=${REQUIREMENTS:-requirements.txt}
+REQUIREMENTS=${REQUIREMENTS:-requirements.lock}
 WEB_DIST=${WEB_DIST:-app/web/dist}
 DIST_DIR=${DIST_DIR:-dist}
 if [ -z "${PYTHON:-}" ]; then
@@ -66,13 +69,19 @@ target=(--only-binary=:all: "${platforms[@]}" --python-version "$TARGET_PY"
 
 # A requirement published only as an sdist cannot be fetched for another platform; if it is pure
 # Python its wheel is the same everywhere, so build it here. Anything else must fail loudly.
+# entry NAME: the requirement's lines in the lock (its pin, then its --hash lines)
+entry() { awk -v n="$1" 'tolower($0) ~ "^"tolower(n)"==" {p=1; print; next} p && /^[ \t]/ {print; next} {p=0}' "$REQUIREMENTS"; }
+built=()
 while IFS= read -r line; do
   req=${line%%#*}
+  req=${req//\\/}
   req=$(echo "$req" | xargs)
   case $req in '' | -*) continue ;; esac
   if ! "${pip[@]}" download --no-deps "${target[@]}" -d "$work/probe" "$req" >/dev/null 2>&1; then
     echo "    $req: no wheel published for the target, building it from source"
-    "${pip[@]}" wheel --no-deps -w "$work/pure" "$req" || fail "could not build a wheel for $req"
+    entry "${req%%[=;<> ]*}" >"$work/one.txt"
+    "${pip[@]}" wheel --no-deps -w "$work/pure" -r "$work/one.txt" || fail "could not build a wheel for $req"
+    built+=("${req%%[=;<> ]*}")
   fi
 done <"$REQUIREMENTS"
 for whl in "$work/pure"/*.whl; do
@@ -83,8 +92,15 @@ for whl in "$work/pure"/*.whl; do
   esac
 done
 
-"${pip[@]}" download "${target[@]}" --find-links "$work/pure" -d "$stage/wheels" -r "$REQUIREMENTS" \
+# the requirements built here come from $work/pure; pip checks every other file's sha256
+cp "$REQUIREMENTS" "$work/download.txt"
+for dropped in "${built[@]}"; do
+  awk -v n="$dropped" 'tolower($0) ~ "^"tolower(n)"==" {p=1; next} p && /^[ \t]/ {next} {p=0; print}' \
+    "$work/download.txt" >"$work/download.next" && mv "$work/download.next" "$work/download.txt"
+done
+"${pip[@]}" download "${target[@]}" -d "$stage/wheels" -r "$work/download.txt" \
   || fail "pip could not collect the wheels for $REQUIREMENTS (is PyPI reachable? see pip's message above)"
+for whl in "$work/pure"/*.whl; do [ -e "$whl" ] && cp "$whl" "$stage/wheels/"; done
 
 cp "$REQUIREMENTS" "$stage/requirements.txt"
 echo "==> staging the app package and the web client"
@@ -106,7 +122,7 @@ python=${PYTHON:-python3.11}
 (cd "$here" && sha256sum --quiet -c SHA256SUMS) || { echo "error: release files do not match SHA256SUMS" >&2; exit 1; }
 mkdir -p "$dest"
 "$python" -m venv "$dest/venv"
-"$dest/venv/bin/pip" install --disable-pip-version-check -q --no-index \
+"$dest/venv/bin/pip" install --disable-pip-version-check -q --no-index --require-hashes \
   --find-links "$here/wheels" -r "$here/requirements.lock"
 rm -rf "$dest/app" && cp -R "$here/app" "$dest/app"
 cp "$here/MANIFEST.json" "$here/VERSION" "$dest/"
@@ -154,7 +170,7 @@ def python_ok(python: str, abi: str) -> bool:
     return bool(m) and abi == "abi3" and int(m[1]) <= 11
 
 
-lock = []
+lock, hashed = [], []
 for wheel in sorted((stage / "wheels").glob("*.whl")):
     parts = wheel.name[: -len(".whl")].split("-")
     dist, ver, pys, abis, plats = parts[0], parts[1], parts[-3], parts[-2], parts[-1]
@@ -163,7 +179,9 @@ for wheel in sorted((stage / "wheels").glob("*.whl")):
     if not any(python_ok(p, a) for p in pys.split(".") for a in abis.split(".")):
         sys.exit(f"error: {wheel.name} is not for CPython 3.11")
     lock.append(f"{dist.replace('_', '-').lower()}=={ver}")
-(stage / "requirements.lock").write_text("\n".join(lock) + "\n")
+    digest = hashlib.sha256(wheel.read_bytes()).hexdigest()
+    hashed.append(f"{dist.replace('_', '-').lower()}=={ver} --hash=sha256:{digest}")
+(stage / "requirements.lock").write_text("\n".join(hashed) + "\n")
 
 files = sorted(p for p in stage.rglob("*") if p.is_file())
 digests = {p.relative_to(stage).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest() for p in files}

@@ -1,10 +1,21 @@
 #!/usr/bin/env bash
-# Create the virtualenv and install the pinned dependencies; re-run only when the
-# requirement files change (a stamp file records what was installed).
+# Create the virtualenv and install the locked dependencies, every file checked against its
+# sha256 in the lock (pip --require-hashes). Re-run only when the lock changes (a stamp file
+# records what was installed).
+#
+#   scripts/setup-python.sh [VENV] [runtime|dev]
+#     runtime  requirements.lock: what the service runs (`make setup`, `make run`)
+#     dev      requirements-dev.lock: that, and the test and lint tools (`make setup-dev`)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 venv=${1:-.venv}
+kind=${2:-runtime}
 python=${PYTHON:-python3}
+case $kind in
+  runtime) lock=requirements.lock ;;
+  dev) lock=requirements-dev.lock ;;
+  *) echo "error: unknown kind '$kind' (runtime or dev)" >&2; exit 2 ;;
+esac
 if ! command -v "$python" >/dev/null 2>&1; then
   echo "error: $python not found: install Python 3.11 (Debian: apt-get install python3 python3-venv)" >&2
   exit 1
@@ -14,22 +25,30 @@ if ! "$python" -c 'import sys; sys.exit(0 if sys.version_info[:2] >= (3, 11) els
   exit 1
 fi
 stamp="$venv/.installed"
-want=$(cat requirements.txt requirements-dev.txt | sha256sum | cut -c1-16)
-if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then
-  exit 0
+want="$kind $(sha256sum "$lock" | cut -c1-16)"
+# a dev install holds the runtime one: it satisfies `make setup` too
+if [ -f "$stamp" ]; then
+  have=$(cat "$stamp")
+  [ "$have" = "$want" ] && exit 0
+  if [ "$kind" = runtime ] && [ "$have" = "dev $(sha256sum requirements-dev.lock | cut -c1-16)" ]; then exit 0; fi
 fi
 if [ ! -x "$venv/bin/python" ]; then
   echo "==> creating virtualenv $venv"
   "$python" -m venv "$venv" || { echo "error: could not create $venv (Debian: apt-get install python3-venv)" >&2; exit 1; }
 fi
-echo "==> installing Python dependencies into $venv"
-pip_install() { # this machine's pip.conf names local mirrors that may be absent: drop that noise
-  "$venv/bin/python" -m pip install -q --disable-pip-version-check "$@" 2>&1 | grep -v '^WARNING: Location' >&2
-  return "${PIPESTATUS[0]}"
-}
-pip_install --upgrade pip || true
-if ! pip_install -r requirements-dev.txt; then
-  echo "error: pip could not install requirements-dev.txt (is the package index reachable?)" >&2
+count=$(grep -c '^[A-Za-z0-9]' "$lock")
+echo "==> installing $count locked Python packages ($lock) into $venv; the first time takes a minute or two"
+# pip's own progress, one line per package; this machine's pip.conf may name local mirrors
+# that are absent: drop that noise
+set +e
+"$venv/bin/python" -m pip install --disable-pip-version-check --require-hashes --progress-bar off -r "$lock" 2>&1 \
+  | grep --line-buffered -E '^(Collecting|Successfully installed|ERROR|error|  )' \
+  | grep --line-buffered -v -E '^  (Using cached|Downloading|Preparing|Installing build|Getting requirements|Building wheel|Created wheel|Stored in)' \
+  | sed -u -E 's/^Collecting ([^ ]+).*/    \1/; s/^Successfully installed .*/    done/'
+rc=${PIPESTATUS[0]}
+set -e
+if [ "$rc" -ne 0 ]; then
+  echo "error: pip could not install $lock (is the package index reachable? see pip's message above)" >&2
   exit 1
 fi
-echo "$want" > "$stamp"
+echo "$want" >"$stamp"

@@ -106,8 +106,47 @@ def test_wheels_target_linux_x86_64_cpython_311_and_sdists_become_pure_wheels(bu
     assert markupsafe.startswith("markupsafe-3.0.4-cp311-cp311-")
     assert "manylinux" in markupsafe and markupsafe.endswith("x86_64.whl")
     assert psycogreen == "psycogreen-1.0.2-py3-none-any.whl"
-    lock = _members(built)["chat-1.4.0-rc.1/requirements.lock"].decode().split()
-    assert lock == ["markupsafe==3.0.4", "psycogreen==1.0.2"]
+    members = _members(built)
+    lock = [line.split() for line in members["chat-1.4.0-rc.1/requirements.lock"].decode().splitlines()]
+    assert [pin for pin, _ in lock] == ["markupsafe==3.0.4", "psycogreen==1.0.2"]
+    # each pin carries the sha256 of the very wheel in the package
+    for (_, digest), wheel in zip(lock, wheels, strict=True):
+        data = members[f"chat-1.4.0-rc.1/wheels/{wheel}"]
+        assert digest == "--hash=sha256:" + hashlib.sha256(data).hexdigest()
+
+
+def boot_install(release: Path) -> subprocess.CompletedProcess:
+    """The instances' boot (modules/app-asg user data), from the extracted release to the
+    installed virtualenv, with this machine's Python as the instances' python3.11."""
+    template = (ROOT / "modules/app-asg/templates/user-data.sh.tftpl").read_text()
+    install = r"^requirements=\$\(find.*?^\S*pip\" install [^\n]*--require-hashes[^\n]*$"
+    block = re.search(install, template, re.M | re.S)
+    assert block, "the boot must install the release's wheels with --require-hashes"
+    script = block.group(0).replace("python3.11 -m venv", f"{sys.executable} -m venv")
+    return subprocess.run(
+        ["bash", "-c", f"set -euo pipefail\nrelease={release.parent}\n{script}"],
+        env={**os.environ, "PIP_NO_INDEX": "1"},
+        capture_output=True,
+        text=True,
+        timeout=240,
+        check=False,
+    )
+
+
+def test_the_boot_installs_only_checked_files(built: Path, tmp_path: Path):
+    with tarfile.open(built) as tar:
+        tar.extractall(tmp_path, filter="data")
+    release = tmp_path / "chat-1.4.0-rc.1"
+    result = boot_install(release)
+    assert result.returncode == 0, result.stderr
+    imports = [str(release / ".venv/bin/python"), "-c", "import markupsafe, psycogreen"]
+    check = subprocess.run(imports, check=False)
+    assert check.returncode == 0
+    # a wheel swapped after the build: SHA256SUMS refuses it before pip runs
+    wheel = next((release / "wheels").glob("psycogreen-*.whl"))
+    wheel.write_bytes(wheel.read_bytes() + b"\0")
+    refused = boot_install(release)
+    assert refused.returncode != 0 and "do not match its SHA256SUMS" in refused.stderr
 
 
 def test_manifest_lists_every_file_with_its_sha256(built: Path):

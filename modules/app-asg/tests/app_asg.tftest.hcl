@@ -107,8 +107,8 @@ run "user_data_installs_the_release_and_runs_the_service_under_systemd" {
     error_message = "User data must download releases/chat-<version>.tar.gz from the artifacts bucket."
   }
   assert {
-    condition     = strcontains(output.user_data, "python3.11 -m venv") && strcontains(output.user_data, "pip\" install --no-index --find-links")
-    error_message = "The release must be installed into a python3.11 venv from its own wheels."
+    condition     = strcontains(output.user_data, "python3.11 -m venv") && strcontains(output.user_data, "pip\" install --no-index --require-hashes --find-links") && strcontains(output.user_data, "sha256sum --quiet --strict --check SHA256SUMS")
+    error_message = "The release must be installed into a python3.11 venv from its own wheels, checked against SHA256SUMS and the lock's hashes."
   }
   assert {
     condition     = strcontains(output.user_data, "-m app serve --host $BIND --port %i") && strcontains(output.user_data, "/etc/systemd/system/chat@.service")
