@@ -52,8 +52,8 @@ fmt: setup-dev ## format Python (ruff) and Terraform (terraform fmt)
 	@$(VENV)/bin/ruff format . && $(VENV)/bin/ruff check --fix .
 	@if [ -x tools/terraform ]; then tools/terraform fmt -recursive modules >/dev/null && tools/hclfmt >/dev/null; fi
 
-validate: tools ## offline IaC checks: fmt, validate, terraform test, checkov, cfn-lint, Terragrunt
-	@tools/iaccheck .
+validate: tools ## offline IaC checks: fmt, validate, terraform test, checkov, cfn-lint, Terragrunt (V=1: every item)
+	@tools/iaccheck $(if $(V),-v) .
 
 bench: setup-dev web ## quick benchmark against the Node.js reference (under a minute)
 	@bench/run --quick

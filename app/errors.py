@@ -61,3 +61,11 @@ class Unavailable(ChatError):
     def __init__(self, message: str, detail: str = ""):
         super().__init__("unavailable", message)
         self.detail = detail or message
+
+
+class Disabled(ChatError):
+    """A feature this server was configured without (uploads with no media store): answered
+    ``unavailable`` as the contract says, but not an outage, so not logged as one."""
+
+    def __init__(self, message: str):
+        super().__init__("unavailable", message)

@@ -107,8 +107,9 @@ echo "==> staging the app package and the web client"
 # Only what the service runs: no node_modules, sources of the web client or bytecode.
 tar -C "$root" --exclude='__pycache__' --exclude='*.pyc' --exclude='app/web' -cf - app | tar -C "$stage" -xf -
 mkdir -p "$stage/app/web/dist" "$stage/web"
-cp -R "$WEB_DIST"/. "$stage/app/web/dist/"
-cp -R "$WEB_DIST"/. "$stage/web/"
+# source maps stay out of the release: the site would serve them to anyone, cached for a year
+tar -C "$WEB_DIST" --exclude='*.map' -cf - . | tar -C "$stage/app/web/dist" -xf -
+tar -C "$WEB_DIST" --exclude='*.map' -cf - . | tar -C "$stage/web" -xf -
 
 cat >"$stage/install.sh" <<'EOF'
 #!/usr/bin/env bash

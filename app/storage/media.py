@@ -12,7 +12,7 @@ from botocore.config import Config as BotoConfig
 from botocore.exceptions import BotoCoreError, ClientError
 
 from ..config import Config
-from ..errors import ChatError
+from ..errors import ChatError, Disabled
 
 POST_EXPIRES = 300  # seconds a presigned POST stays usable
 GET_EXPIRES = 60  # seconds a download link stays usable
@@ -73,10 +73,9 @@ class Media:
 
     def require(self) -> None:
         if not self.enabled:
-            raise ChatError(
-                "unavailable",
+            raise Disabled(
                 "uploads are disabled on this server: it has neither MEDIA_BUCKET (S3) nor "
-                "MEDIA_DIR (a local directory)",
+                "MEDIA_DIR (a local directory)"
             )
 
     @staticmethod

@@ -15,7 +15,7 @@ from flask import Blueprint, Flask, current_app, g, jsonify, redirect, request, 
 from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
 from ..chat import Chat
-from ..errors import ChatError
+from ..errors import ChatError, Disabled
 from ..models import User
 
 log = logging.getLogger("chat.http")
@@ -279,7 +279,7 @@ def install(app: Flask, media_origins: list[str] | None = None, https_only: bool
 
     @app.errorhandler(ChatError)
     def on_chat_error(exc: ChatError):
-        if exc.status >= 500:
+        if exc.status >= 500 and not isinstance(exc, Disabled):
             log.error("request failed", extra={"code": exc.code, "error": exc.message})
         return error_response(exc.code, exc.message, exc.status, exc.retry_after)
 

@@ -9,7 +9,9 @@ export default defineConfig({
   build: {
     outDir: 'dist',
     emptyOutDir: true,
-    sourcemap: true,
+    // maps are written for debugging here but not referenced from the bundle, and the release
+    // package leaves them out: the public site never serves them (scripts/package.sh)
+    sourcemap: 'hidden',
     target: 'es2020',
   },
   server: {

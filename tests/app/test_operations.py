@@ -1,6 +1,7 @@
 """What operators rely on: client IPs behind proxies, CORS, logs without secrets, EMF metrics."""
 
 import json
+import re
 import time
 import uuid
 
@@ -222,3 +223,33 @@ def test_hsts_is_not_sent_on_plain_local_http(server):
     response = requests.get(server.url + "/healthz", timeout=10)
     assert "Strict-Transport-Security" not in response.headers
     assert _csp(response)["connect-src"][0] == "'self'"
+
+
+@pytest.mark.parametrize(("settings", "written"), [({}, False), ({"METRICS_EMF": "1"}, True)])
+def test_locally_no_metrics_are_written_unless_asked_for(stack, tmp_path, settings, written):
+    """APP_ENV unset is a person's machine: no EMF blob on the console every minute."""
+    out = (tmp_path / "stdout").open("w")
+    srv = stack.server(stdout=out, METRICS_INTERVAL=1, APP_ENV="", **settings)
+    try:
+        deadline = time.monotonic() + (5 if written else 3.5)
+        while time.monotonic() < deadline and not (tmp_path / "stdout").read_text():
+            time.sleep(0.2)
+        assert ('"_aws"' in (tmp_path / "stdout").read_text()) is written
+    finally:
+        srv.close()
+        out.close()
+
+
+def test_text_logs_are_one_short_line_per_request(stack):
+    srv = stack.server(LOG_FORMAT="text", LOG_LEVEL="INFO")
+    try:
+        requests.get(srv.url + "/api/me", timeout=10)
+        time.sleep(0.3)
+        lines = srv.logs().splitlines()
+    finally:
+        srv.close()
+    assert not [ln for ln in lines if ln.startswith("{")], lines
+    request_line = r"\d\d:\d\d:\d\d INFO +chat\.http +GET /api/me 401 [\d.]+ms"
+    assert any(re.fullmatch(request_line, ln) for ln in lines), lines
+    serving = [ln for ln in lines if "serving on http://127.0.0.1:" in ln]
+    assert len(serving) == 1 and "sessions=" in serving[0] and "uploads=" in serving[0], lines

@@ -46,6 +46,7 @@ def inputs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
     (web / "assets").mkdir(parents=True)
     (web / "index.html").write_text("<!doctype html><title>chat</title>")
     (web / "assets" / "main.js").write_text("console.log('chat')")
+    (web / "assets" / "main.js.map").write_text('{"version": 3, "sources": ["src/secret-ish.js"]}')
     return {
         "REQUIREMENTS": str(base / "requirements.txt"),
         "WEB_DIST": str(web),
@@ -97,6 +98,8 @@ def test_tarball_holds_app_web_client_wheels_and_install_script(built: Path):
     assert all(n.startswith(prefix) for n in names)
     # Only what the service runs: no npm tree, web sources or bytecode.
     assert not [n for n in names if "node_modules" in n or "/web/src/" in n or n.endswith(".pyc")]
+    # nor the web client's source maps: the public site would serve them
+    assert not [n for n in names if n.endswith(".map")]
 
 
 def test_wheels_target_linux_x86_64_cpython_311_and_sdists_become_pure_wheels(built: Path):

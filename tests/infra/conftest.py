@@ -56,8 +56,9 @@ def run_tool(tool: str, *args: str, env: dict | None = None, timeout: float = 60
     return Outcome(proc.returncode, proc.stdout + proc.stderr)
 
 
-def iaccheck(tree: Path, *args: str, env: dict | None = None) -> Outcome:
-    return run_tool("iaccheck", str(tree), *args, env=env)
+def iaccheck(tree: Path, *args: str, env: dict | None = None, verbose: bool = True) -> Outcome:
+    """The tests read each item's line: verbose unless asked otherwise."""
+    return run_tool("iaccheck", str(tree), *(("-v",) if verbose else ()), *args, env=env)
 
 
 def build_tree(dest: Path, case: str | None = None) -> Path:

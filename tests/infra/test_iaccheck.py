@@ -39,6 +39,15 @@ def test_good_tree_passes_every_check_and_leaves_no_terraform_state(iaccheck, tr
     assert "iaccheck: all " in out.out
 
 
+def test_without_v_the_output_is_the_summary_and_nothing_for_items_that_passed(iaccheck, tree_of):
+    out = iaccheck(tree_of(), "--only", "fmt,terragrunt,cfn-lint", verbose=False)
+    assert out.rc == 0, out.out
+    lines = [ln for ln in out.out.splitlines() if ln.strip() and not ln.startswith("(tools/")]
+    assert len(lines) == 2, out.out  # what is checked, then the outcome
+    assert lines[0].startswith("iaccheck ") and "2 modules" in lines[0]
+    assert lines[1].startswith("iaccheck: all ") and "-v lists each item" in lines[1]
+
+
 def test_apply_order_lists_dependencies_after_what_they_need(iaccheck, tree_of):
     out = iaccheck(tree_of(), "--only", "terragrunt")
     assert out.rc == 0, out.out

@@ -54,7 +54,7 @@ def prune_dead_runs(runs: Path) -> None:
 
 
 class Run:
-    def __init__(self, root: Path, tc: Toolchain, jobs: int, keep: bool, steps=STEPS):
+    def __init__(self, root: Path, tc: Toolchain, jobs: int, keep: bool, steps=STEPS, verbose: bool = False):
         self.steps = set(steps)
         self.root = root.resolve()
         self.tc = tc
@@ -64,7 +64,7 @@ class Run:
         runs.mkdir(parents=True, exist_ok=True)
         prune_dead_runs(runs)
         self.scratch = Path(tempfile.mkdtemp(prefix=f"{os.getpid()}-", dir=runs))
-        self.reporter = Reporter(self.root)
+        self.reporter = Reporter(self.root, verbose=verbose)
         self.types_file = self.scratch / "types.txt"
 
     def display(self, path: str | Path) -> str:
@@ -134,7 +134,7 @@ class Run:
             for fut in [pool.submit(self.guard, t) for t in tasks]:
                 for res in fut.result():
                     r.add(res)
-        if units:
+        if units and r.verbose:
             self.print_apply_order(units)
         return r.summary()
 
@@ -324,6 +324,12 @@ def main(argv: list[str]) -> int:
     ap.add_argument("-j", "--jobs", type=int, default=int(os.environ.get("IACCHECK_JOBS", "2")))
     ap.add_argument("--keep-scratch", action="store_true", help="keep the scratch directory")
     ap.add_argument(
+        "-v",
+        "--verbose",
+        action="store_true",
+        help="a line for every item, and the Terragrunt apply order (default: the summary and failures)",
+    )
+    ap.add_argument(
         "--only",
         default=",".join(STEPS),
         help=f"comma-separated steps to run (default: all of {','.join(STEPS)})",
@@ -344,7 +350,7 @@ def main(argv: list[str]) -> int:
     if not root.is_dir():
         print(f"error: {root} is not a directory", file=sys.stderr)
         return 2
-    run = Run(root, Toolchain(home_from_env()), max(1, args.jobs), args.keep_scratch, steps)
+    run = Run(root, Toolchain(home_from_env()), max(1, args.jobs), args.keep_scratch, steps, args.verbose)
     try:
         if args.dump_units:
             return run.dump_units()

@@ -36,10 +36,12 @@ class ItemResult:
 
 
 class Reporter:
-    """Prints one line per finished item (thread-safe) and the final summary."""
+    """Prints the final summary, and a line per finished item (thread-safe): every item's
+    with ``verbose``, else only the failed ones' (with their problems)."""
 
-    def __init__(self, root: Path, stream=None):
+    def __init__(self, root: Path, stream=None, verbose: bool = False):
         self.root = root
+        self.verbose = verbose
         self.stream = stream or sys.stdout
         self.results: list[ItemResult] = []
         self.lock = threading.Lock()
@@ -62,6 +64,8 @@ class Reporter:
                 status = "skip"
             else:
                 status = "FAIL" if result.problems else "ok"
+            if not self.verbose and not result.problems:
+                return
             detail = f" - {result.detail}" if result.detail else ""
             print(
                 f"[{status:>4}] {result.name}{detail} ({result.seconds:.1f}s)",
@@ -94,6 +98,12 @@ class Reporter:
                 print(f"  {p}", file=self.stream)
             self.stream.flush()
             return 1
-        print(f"iaccheck: all {len(self.results)} items passed ({elapsed:.0f}s)", file=self.stream)
+        skipped = sum(1 for r in self.results if r.skipped)
+        more = f", {skipped} skipped" if skipped else ""
+        hint = "" if self.verbose else "; -v lists each item"
+        print(
+            f"iaccheck: all {len(self.results) - skipped} items passed{more} ({elapsed:.0f}s{hint})",
+            file=self.stream,
+        )
         self.stream.flush()
         return 0
