@@ -1,4 +1,5 @@
-// Attachments: the file goes straight from the browser to S3 through the presigned POST the
+// Attachments: the file goes straight from the browser to S3 (or the service's own local store,
+// the same form) through the presigned POST the
 // service signs; the service only ever sees its key. Reading one back goes through the
 // service (members only), which answers with a redirect to a short-lived presigned GET.
 import { api, ApiError, session, uploadPath } from './api.js';
