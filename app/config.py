@@ -116,6 +116,10 @@ class Config:
     ping_interval: int = 25
     ping_timeout: int = 20
     shutdown_grace: float = 10.0  # seconds SIGTERM waits for open connections
+    page_max_bytes: int = 1024 * 1024  # bytes of bodies in one history page or join ack
+    upload_quota_bytes: int = 512 * 1024 * 1024  # upload grants per user per rolling day
+    unattached_upload_seconds: int = 86400  # an upload not attached by then is deleted
+    breached_password_check: bool = False  # refuse passwords on the bundled leaked list
     database_iam_region: str | None = None
     redis_iam: RedisIam | None = None
     event_rates: dict[str, Rate] | None = None  # limit class -> Rate (chat/limits.py)
@@ -339,4 +343,8 @@ def load(env: dict | None = None, *, serving: bool = True) -> Config:
         ping_interval=_int(env, "PING_INTERVAL", 25, 1, 300),
         ping_timeout=_int(env, "PING_TIMEOUT", 20, 1, 300),
         shutdown_grace=float(_int(env, "SHUTDOWN_GRACE_SECONDS", 10, 1, 300)),
+        page_max_bytes=_int(env, "PAGE_MAX_BYTES", 1024 * 1024, 64 * 1024, 64 * 1024 * 1024),
+        upload_quota_bytes=_int(env, "UPLOAD_QUOTA_BYTES", 512 * 1024 * 1024, 1, 10**13),
+        unattached_upload_seconds=_int(env, "UNATTACHED_UPLOAD_SECONDS", 86400, 1, 30 * 86400),
+        breached_password_check=_bool(env, "BREACHED_PASSWORD_CHECK"),
     )

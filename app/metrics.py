@@ -2,7 +2,8 @@
 
 The CloudWatch agent ships stdout to the app's log group, where EMF lines become metrics in
 ``METRICS_NAMESPACE`` with the dimension ``Env``: ``ActiveConnections`` (sockets open on this
-process), ``MessagesSent`` (messages stored in the interval), ``Errors`` (internal errors).
+process), ``MessagesSent`` (messages stored in the interval), ``Errors`` (internal errors),
+``LoginFailures`` (sign-ins refused: a wrong password or an account backing off).
 The Auto Scaling group scales on ActiveConnections.
 """
 
@@ -24,6 +25,7 @@ class Metrics:
         self._connections = 0
         self._sent = 0
         self._errors = 0
+        self._login_failures = 0
 
     def connected(self, count: int) -> None:
         self._connections = count
@@ -36,10 +38,14 @@ class Metrics:
         with self._lock:
             self._errors += count
 
+    def login_failed(self) -> None:
+        with self._lock:
+            self._login_failures += 1
+
     def flush(self) -> dict:
         with self._lock:
-            sent, errors = self._sent, self._errors
-            self._sent = self._errors = 0
+            sent, errors, login_failures = self._sent, self._errors, self._login_failures
+            self._sent = self._errors = self._login_failures = 0
         record = {
             "_aws": {
                 "Timestamp": int(time.time() * 1000),
@@ -51,6 +57,7 @@ class Metrics:
                             {"Name": "ActiveConnections", "Unit": "Count"},
                             {"Name": "MessagesSent", "Unit": "Count"},
                             {"Name": "Errors", "Unit": "Count"},
+                            {"Name": "LoginFailures", "Unit": "Count"},
                         ],
                     }
                 ],
@@ -60,6 +67,7 @@ class Metrics:
             "ActiveConnections": self._connections,
             "MessagesSent": sent,
             "Errors": errors,
+            "LoginFailures": login_failures,
         }
         self.out.write(json.dumps(record, separators=(",", ":")) + "\n")
         self.out.flush()

@@ -90,6 +90,7 @@ def _flask_app(config: Config, chat: Chat, delivery: Delivery, metrics: Metrics,
     app = Flask(__name__, static_folder=None)
     app.config.update(SECRET_KEY=config.secret_key, MAX_CONTENT_LENGTH=MAX_BODY)
     app.json.sort_keys = False
+    app.json.ensure_ascii = False  # UTF-8 as is: \u escapes would triple non-ASCII text
     if config.proxy_hops:
         # trust exactly PROXY_HOPS entries of X-Forwarded-For, counted from the right
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=config.proxy_hops, x_proto=config.proxy_hops)
@@ -117,7 +118,7 @@ def create_service(config: Config) -> Service:
 
     engine = make_engine(config.database_url, config.db_pool_size, config.database_iam_region)
     database = Database(engine)
-    store = MessageStore(engine, _send_path(config, engine))
+    store = MessageStore(engine, _send_path(config, engine), config.page_max_bytes)
     state = make_state(config, instance_id, engine)
 
     delivery = Delivery(None, _bus(config, metrics))
@@ -143,7 +144,9 @@ def create_service(config: Config) -> Service:
         **socketio_options,
     )
     delivery.sio = socketio.server
-    app.wsgi_app = wsgi.ChunkedBodies(wsgi.NoWebSocketCompression(app.wsgi_app))
+    app.wsgi_app = wsgi.ChunkedBodies(
+        wsgi.OversizePolls(wsgi.NoWebSocketCompression(app.wsgi_app), socketio.server.eio, MAX_FRAME)
+    )
     handlers = SocketHandlers(socketio.server, chat, delivery, metrics)
     handlers.register()
     return Service(config, app, socketio, chat, database, delivery, handlers, metrics, instance_id, fastpaths)
@@ -174,6 +177,7 @@ def _housekeeping(service: Service) -> None:
     cfg = service.config
     state = service.chat.state
     next_metrics = 0.0
+    next_cleanup = 0.0
     while True:
         try:
             state.heartbeat()
@@ -184,6 +188,12 @@ def _housekeeping(service: Service) -> None:
             closed = service.sockets.close_ended_sessions()
             if closed:
                 log.info("closed sockets of ended sessions", extra={"sockets": closed})
+            if time.monotonic() >= next_cleanup:
+                # uploads never attached: every instance may look; the DELETE decides who removes
+                next_cleanup = time.monotonic() + min(600.0, cfg.unattached_upload_seconds / 4)
+                expired = service.chat.uploads.expire_unattached(cfg.unattached_upload_seconds)
+                if expired:
+                    log.info("removed uploads never attached", extra={"uploads": expired})
         except Exception as exc:  # noqa: BLE001 - the loop must survive outages
             log.warning("housekeeping failed", extra={"error": str(exc)})
         now = time.monotonic()

@@ -39,7 +39,7 @@ class Chat:
         self.rooms = Rooms(db, memberships)
         self.members = Members(db, memberships, self.rooms, events)
         self.dms = DirectMessages(config, db, memberships, self.rooms, events)
-        self.uploads = Uploads(db, media, self.rooms)
+        self.uploads = Uploads(db, media, self.rooms, config.upload_quota_bytes)
         self.messages = Messages(config, store, state, self.rooms, memberships, self.uploads, events)
         self.reactions = Reactions(ReactionStore(db.engine), self.messages, events)
         self.search = Search(SearchIndex(db.engine), self.rooms, memberships)

@@ -11,10 +11,10 @@ from argon2.exceptions import InvalidHashError, VerificationError
 
 from .. import green
 from ..config import Config
-from ..errors import ChatError
+from ..errors import ChatError, invalid
 from ..models import User
 from ..storage.database import Database, Duplicate
-from . import validate
+from . import passwords, validate
 from .guard import action
 
 # OWASP's argon2id baseline (19 MiB, 2 passes): slow for guessing, ~20 ms per login.
@@ -42,6 +42,8 @@ class Accounts:
         data = validate.payload(data)
         username = validate.username(data)
         password = validate.password(data)
+        if self.config.breached_password_check and (why := passwords.leaked(password, username)):
+            raise invalid(why)
         pw_hash = green.offload(_hasher.hash, password)
         try:
             user = self.db.create_user(username, pw_hash)

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import logging
 import re
+from datetime import timedelta
 
 from ..errors import ChatError, forbidden, invalid, not_found
-from ..models import Room, User
+from ..models import Room, User, now
 from ..storage.database import Database
 from ..storage.media import Media
 from . import filetypes, validate
@@ -19,8 +20,9 @@ UPLOAD_KEY_RE = re.compile(r"rooms/\d{1,18}/[A-Za-z0-9_-]{16,64}")
 
 
 class Uploads:
-    def __init__(self, db: Database, media: Media, rooms: Rooms):
+    def __init__(self, db: Database, media: Media, rooms: Rooms, quota: int = 512 * 1024 * 1024):
         self.db = db
+        self.quota = quota
         self.media = media
         self.rooms = rooms
 
@@ -39,10 +41,31 @@ class Uploads:
             raise ChatError("unsupported_type", f"files of type {content_type!r} are not accepted")
         if size > self.media.max_bytes:
             raise ChatError("too_large", f"files are limited to {self.media.max_bytes} bytes")
+        self._check_quota(user, size)
         key = self.media.new_key(room.id)
         post = self.media.presign_post(key, content_type, size)
         self.db.create_upload(key, room, user, filename, content_type, size)
         return {"key": key, "url": post["url"], "fields": post["fields"]}
+
+    def _check_quota(self, user: User, size: int) -> None:
+        """UPLOAD_QUOTA_BYTES per user over the last 24 hours, counted at the grant (a grant
+        not used still counts: the bytes could have been stored)."""
+        window = timedelta(days=1)
+        used, oldest = self.db.upload_usage(user.id, now() - window)
+        if used + size > self.quota:
+            wait = (oldest + window - now()).total_seconds() if oldest else window.total_seconds()
+            raise ChatError(
+                "rate_limited",
+                f"you have uploaded {used} of your {self.quota} bytes in the last 24 hours",
+                retry_after=max(1.0, wait),
+            )
+
+    def expire_unattached(self, max_age: float) -> int:
+        """Delete the uploads never attached within ``max_age`` seconds, rows and stored
+        files; how many. A store that cannot be reached keeps the file and says so."""
+        keys = self.db.expire_unattached(now() - timedelta(seconds=max_age))
+        self.retire(keys)
+        return len(keys)
 
     @action
     def download_url(self, user: User, key: str) -> str:

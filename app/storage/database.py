@@ -194,6 +194,30 @@ class Database:
                 )
             )
 
+    @translated
+    def upload_usage(self, user_id: int, since) -> tuple[int, object]:
+        """(bytes granted to the user since ``since``, the oldest of those grants' times)."""
+        with self.engine.connect() as conn:
+            total, oldest = conn.execute(
+                select(func.coalesce(func.sum(uploads.c.size), 0), func.min(uploads.c.created_at)).where(
+                    uploads.c.user_id == user_id, uploads.c.created_at >= since
+                )
+            ).one()
+        return int(total), oldest
+
+    @translated
+    def expire_unattached(self, before) -> list[str]:
+        """Remove the uploads granted before ``before`` and never attached; their keys. A row
+        attached meanwhile is not touched (the condition is re-checked by the DELETE)."""
+        with self.engine.begin() as conn:
+            return list(
+                conn.execute(
+                    uploads.delete()
+                    .where(uploads.c.message_id.is_(None), uploads.c.created_at < before)
+                    .returning(uploads.c.key)
+                ).scalars()
+            )
+
     # ------------------------------------------------------------------ health
     def ping(self) -> None:
         """Raises when the database does not answer a query."""

@@ -17,6 +17,7 @@ from sqlalchemy.engine import Engine
 from ..errors import not_found
 from ..models import Room, User, iso, now
 from .database import translated
+from .pages import PAGE_MAX_BYTES, cut_to_bytes
 from .schema import mentions, messages, reactions, rooms, uploads, users
 
 
@@ -170,9 +171,10 @@ def attach(conn, key: str | None, message_id: int) -> None:
 
 
 class MessageStore:
-    def __init__(self, engine: Engine, send_path: SendPath):
+    def __init__(self, engine: Engine, send_path: SendPath, page_max_bytes: int = PAGE_MAX_BYTES):
         self.engine = engine
         self.send_path = send_path
+        self.page_max_bytes = page_max_bytes
         # the join's snapshot: the page holds exactly the messages numbered up to last_seq
         self._snapshot = "REPEATABLE READ" if engine.dialect.name == "postgresql" else "SERIALIZABLE"
 
@@ -180,7 +182,8 @@ class MessageStore:
         self, conn, room: Room, *, before=None, after=None, limit=50, thread=None, replies=False
     ) -> tuple[list[dict], bool]:
         """Keyset pagination over a room's live messages, ascending by id: top-level ones,
-        a thread's replies (``thread``), or all (``replies``)."""
+        a thread's replies (``thread``), or all (``replies``); at most ``limit`` messages and
+        about ``page_max_bytes`` of bodies (``more`` when either cut the page)."""
         cond = and_(messages.c.room_id == room.id, messages.c.deleted_at.is_(None))
         if thread is not None:
             cond = and_(cond, messages.c.thread_id == thread)
@@ -195,7 +198,10 @@ class MessageStore:
             q = q.where(cond).order_by(messages.c.id.desc())
         rows = conn.execute(q.limit(limit + 1)).all()
         more = len(rows) > limit
-        rows = rows[:limit]
+        # in the order of reading: the oldest first after `after`, else the newest first, so
+        # a cut keeps the messages next to where the reader is and `more` points past them
+        rows, cut = cut_to_bytes(rows[:limit], self.page_max_bytes)
+        more = more or cut
         if after is None:
             rows.reverse()
         return decorate(conn, [message_dict(r, room.name) for r in rows]), more

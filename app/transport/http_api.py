@@ -88,7 +88,12 @@ def register():
 @api.post("/api/login")
 def login():
     chat().accounts.check_rate(request.remote_addr or "unknown")
-    user, token = chat().accounts.login(body())
+    try:
+        user, token = chat().accounts.login(body())
+    except ChatError as exc:
+        if exc.code in ("unauthorized", "rate_limited"):  # the LoginFailures metric and its alarm
+            current_app.extensions["chat_metrics"].login_failed()
+        raise
     return jsonify({"user": user.as_dict(), "token": token})
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import socket
-from urllib.parse import urlparse
+from urllib.parse import parse_qs, urlparse
 
 MAX_CONNECTIONS = 20000  # greenlets one process serves at once (eventlet's default is 1024)
 
@@ -37,6 +37,38 @@ class ChunkedBodies:
             "CONTENT_LENGTH"
         ):
             environ["wsgi.input_terminated"] = True
+        return self.wsgi_app(environ, start_response)
+
+
+_TOO_LARGE = b'{"error": {"code": "too_large", "message": "the frame is larger than the server accepts"}}'
+_TOO_LARGE_HEADERS = [
+    ("Content-Type", "application/json"),
+    ("Content-Length", str(len(_TOO_LARGE))),
+    ("Connection", "close"),
+]
+
+
+class OversizePolls:
+    """A long-polling POST over the frame limit is answered 413 at once and its session
+    ended in the background. Left to python-engineio, the refusal waits for the session's
+    close packet to be fetched, which the client does only after this POST is answered:
+    both sides wait for good, and so does a shutdown."""
+
+    def __init__(self, wsgi_app, eio, limit: int, path: str = "/socket.io"):
+        self.wsgi_app, self.eio, self.limit, self.path = wsgi_app, eio, limit, path
+
+    def __call__(self, environ, start_response):
+        if environ.get("REQUEST_METHOD") == "POST" and environ.get("PATH_INFO", "").startswith(self.path):
+            try:
+                length = int(environ.get("CONTENT_LENGTH") or 0)
+            except ValueError:
+                length = 0
+            if length > self.limit:
+                sid = parse_qs(environ.get("QUERY_STRING", "")).get("sid", [""])[0]
+                if sid:
+                    self.eio.start_background_task(self.eio.disconnect, sid)
+                start_response("413 Content Too Large", list(_TOO_LARGE_HEADERS))
+                return [_TOO_LARGE]
         return self.wsgi_app(environ, start_response)
 
 

@@ -55,6 +55,8 @@ locals {
     PROXY_HOPS            = tostring(var.proxy_hops)
     SOCKETIO_CHANNEL      = var.socketio_channel
     METRICS_NAMESPACE     = var.metrics_namespace
+    # new passwords against the bundled list of leaked ones (off in the embedded default)
+    BREACHED_PASSWORD_CHECK = "1"
   })
 
   cloudwatch_agent_config = jsonencode({

@@ -65,6 +65,11 @@ locals {
         ns       = var.app_metrics_namespace, metric = "Errors", dims = { Env = local.app_env }, stat = "Sum"
         cmp      = "GreaterThanThreshold", threshold = local.th.app_errors_per_5_minutes, period = 300, evals = 1, points = 1, missing = "notBreaching"
       }
+      app-login-failures = {
+        severity = "warning", what = "Failed sign-ins spike: passwords are being guessed or sprayed (each account backs off by itself)."
+        ns       = var.app_metrics_namespace, metric = "LoginFailures", dims = { Env = local.app_env }, stat = "Sum"
+        cmp      = "GreaterThanThreshold", threshold = local.th.app_login_failures_per_5_minutes, period = 300, evals = 1, points = 1, missing = "notBreaching"
+      }
     },
     merge([for member in local.redis_members : {
       "redis-cpu-high-${member}" = {

@@ -172,6 +172,7 @@ variable "alarm_thresholds" {
     redis_evictions                   = optional(number, 0)
     redis_replication_lag_secs        = optional(number, 10)
     app_errors_per_5_minutes          = optional(number, 10)
+    app_login_failures_per_5_minutes  = optional(number, 200)
   })
   default = {}
 
@@ -189,7 +190,7 @@ variable "alarm_thresholds" {
       var.alarm_thresholds.alb_5xx_min_requests, var.alarm_thresholds.alb_target_response_time_p95_secs,
       var.alarm_thresholds.rds_free_storage_bytes, var.alarm_thresholds.rds_connections,
       var.alarm_thresholds.redis_evictions, var.alarm_thresholds.redis_replication_lag_secs,
-      var.alarm_thresholds.app_errors_per_5_minutes,
+      var.alarm_thresholds.app_errors_per_5_minutes, var.alarm_thresholds.app_login_failures_per_5_minutes,
     ] : v >= 0])
     error_message = "Count, time and size thresholds must not be negative."
   }

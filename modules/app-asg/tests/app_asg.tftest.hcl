@@ -144,7 +144,7 @@ run "settings_are_stored_encrypted_under_the_app_path" {
       "APP_ENV", "DATABASE_HOST", "DATABASE_PORT", "DATABASE_NAME",
       "DATABASE_IAM_AUTH", "DATABASE_USER", "DATABASE_MIGRATE_USER",
       "REDIS_URL", "REDIS_IAM_AUTH", "REDIS_IAM_CACHE_NAME", "SECRET_KEY_SECRET_ARN", "SECRET_KEY_GENERATION", "MEDIA_BUCKET",
-      "CORS_ORIGINS", "PROXY_HOPS", "SOCKETIO_CHANNEL", "METRICS_NAMESPACE",
+      "CORS_ORIGINS", "PROXY_HOPS", "SOCKETIO_CHANNEL", "METRICS_NAMESPACE", "BREACHED_PASSWORD_CHECK",
     ])
     error_message = "Unexpected set of settings: ${jsonencode(keys(aws_ssm_parameter.app))}"
   }

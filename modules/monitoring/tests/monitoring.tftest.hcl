@@ -46,6 +46,7 @@ run "every_required_alarm_exists" {
     condition = toset(keys(output.alarm_names)) == toset([
       "alb-5xx-rate", "alb-unhealthy-targets", "alb-no-healthy-targets", "alb-target-response-time",
       "asg-cpu-high", "rds-cpu-high", "rds-free-storage-low", "rds-connections-high", "app-errors",
+      "app-login-failures",
       "redis-cpu-high-chat-prod-redis-001", "redis-cpu-high-chat-prod-redis-002",
       "redis-memory-high-chat-prod-redis-001", "redis-memory-high-chat-prod-redis-002",
       "redis-evictions-chat-prod-redis-001", "redis-evictions-chat-prod-redis-002",
@@ -176,6 +177,10 @@ run "alarms_watch_the_right_resources" {
   assert {
     condition     = aws_cloudwatch_metric_alarm.threshold["app-errors"].namespace == "Chat/App" && aws_cloudwatch_metric_alarm.threshold["app-errors"].dimensions == tomap({ Env = "prod" }) && aws_cloudwatch_metric_alarm.threshold["app-errors"].metric_name == "Errors"
     error_message = "the app error alarm must read the service's EMF metric Errors by Env"
+  }
+  assert {
+    condition     = aws_cloudwatch_metric_alarm.threshold["app-login-failures"].metric_name == "LoginFailures" && aws_cloudwatch_metric_alarm.threshold["app-login-failures"].statistic == "Sum" && aws_cloudwatch_metric_alarm.threshold["app-login-failures"].threshold == 200 && aws_cloudwatch_metric_alarm.threshold["app-login-failures"].dimensions == tomap({ Env = "prod" })
+    error_message = "a spike of failed sign-ins (the service's EMF metric LoginFailures) must alarm"
   }
   assert {
     condition     = aws_cloudwatch_metric_alarm.threshold["alb-target-response-time"].extended_statistic == "p95"
