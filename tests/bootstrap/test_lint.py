@@ -11,10 +11,11 @@ BOOTSTRAP = Path(__file__).resolve().parents[2] / "bootstrap"
 TEMPLATES = sorted(p.name for p in BOOTSTRAP.glob("*.yaml"))
 
 
-def test_bootstrap_has_the_four_templates():
+def test_bootstrap_has_the_five_templates():
     assert TEMPLATES == [
         "alarm-contacts.yaml",
         "deploy-role.yaml",
+        "github-oidc.yaml",
         "hosted-zone.yaml",
         "state-backend.yaml",
     ]

@@ -101,6 +101,17 @@ def test_provider_acts_only_in_the_units_account_through_its_deploy_role(loaded)
             assert provider["role"] == f"arn:aws:iam::{account}:role/chat-deploy", path
 
 
+def test_the_pipeline_s_plans_assume_the_read_only_plan_role_instead(monkeypatch):
+    monkeypatch.setenv("CHAT_DEPLOY_ROLE_NAME", "chat-plan")
+    path = UNIT_FILES[0]
+    unit = terragrunt.Reader(ROOT).load_unit(path)
+    assert unit.errors == []
+    _, account, _ = _where(str(path.parent.relative_to(ROOT)))
+    for provider in _providers(unit):
+        assert provider["role"] == f"arn:aws:iam::{account}:role/chat-plan"
+    assert unit.remote_state["config"]["assume_role"]["role_arn"] == f"arn:aws:iam::{account}:role/chat-plan"
+
+
 def test_every_resource_is_tagged_with_project_env_owner_and_cost_centre(loaded):
     for path, unit in loaded.items():
         env, _, _ = _where(path)
