@@ -7,7 +7,7 @@ HOST  ?= 127.0.0.1
 PORT  ?= 8000
 
 .DEFAULT_GOAL := help
-.PHONY: help setup setup-dev lock web browser tools run reset migrate test test-app lint fmt validate bench bench-full bench-profile package clean
+.PHONY: help setup setup-dev lock web browser tools run reset migrate test test-app lint fmt validate bench bench-full bench-profile bench-scale package clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | column -t -s $$'\t'
@@ -60,6 +60,9 @@ bench: setup-dev web ## quick benchmark against the Node.js reference (under a m
 
 bench-full: setup-dev web ## the whole benchmark set (under 10 minutes); writes docs/benchmarks.md
 	@bench/run --full
+
+bench-scale: setup-dev ## history operations at 100 thousand, 1 million and 10 million messages (PostgreSQL; about 15 minutes)
+	@$(PY) -m bench.scale_history --plot docs/img/scale-history.png
 
 bench-profile: setup-dev ## py-spy profile of the service's hot path under fan-out load
 	@bench/run --profile

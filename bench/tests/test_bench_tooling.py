@@ -291,3 +291,36 @@ def test_scaling_and_persistence_compare_variants_measured_side_by_side():
     # the variants count towards their server's integrity figures
     assert summary["integrity"]["svc"]["steps"] == 5
     assert summary["integrity"]["svc"]["ack_errors"] == 2
+
+
+def test_the_history_scale_benchmark_fills_grows_and_measures_every_operation(tmp_path):
+    """bench/scale_history.py at toy sizes: the generator reaches each size exactly, and every
+    history operation is measured through a real server at each."""
+    out = tmp_path / "scale.json"
+    proc = subprocess.run(
+        [
+            str(harness.PYTHON),
+            "-m",
+            "bench.scale_history",
+            "--sizes",
+            "3000,6000",
+            "--samples",
+            "5",
+            "--out",
+            str(out),
+        ],
+        cwd=harness.ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    results = json.loads(out.read_text())
+    assert [row["messages"] for row in results["sizes"]] == [3000, 6000]
+    for row in results["sizes"]:
+        ops = row["ops"]
+        assert {"newest page", "page before the middle", "join with since (catch-up)", "search"} <= set(ops)
+        for figures in ops.values():
+            assert 0 < figures["p50"] <= figures["p99"] <= figures["max"]
+        assert "Index" in row["explain"]["newest page"] or "Scan" in row["explain"]["newest page"]
