@@ -46,7 +46,9 @@ def make_engine(url: str, pool_size: int = 10, iam_region: str | None = None) ->
         pool_timeout=10,
         pool_pre_ping=True,
         pool_recycle=1800,
-        connect_args={"connect_timeout": 5, "application_name": "chat"},
+        # no JIT: compiling costs more than the service's short queries take (22 of the 27 ms
+        # of the room list's unread counts; docs/benchmarks.md)
+        connect_args={"connect_timeout": 5, "application_name": "chat", "options": "-c jit=off"},
     )
     if iam_region:
         use_iam_tokens(engine, iam_region)
@@ -67,7 +69,7 @@ def make_send_engine(url: str, pool_size: int = 5, iam_region: str | None = None
         pool_timeout=10,
         pool_pre_ping=False,
         pool_recycle=1800,
-        connect_args={"connect_timeout": 5, "application_name": "chat-send"},
+        connect_args={"connect_timeout": 5, "application_name": "chat-send", "options": "-c jit=off"},
     )
     event.listen(engine, "connect", lambda dbapi_conn, _record: prepare_send_batch(dbapi_conn))
     if iam_region:

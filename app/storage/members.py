@@ -148,22 +148,25 @@ class Memberships:
         """room id -> (last_read, unread, mentions) for every room the user belongs to:
         live messages by others above the read position, and those of them mentioning the user.
 
-        Two grouped index range scans (messages by (room_id, id), mentions by (user_id,
-        room_id, message_id)), one per query, whatever the number of rooms."""
+        The user's rooms by (user_id, room_id); per room an index range scan of messages by
+        (room_id, id) above its read position; mentions by (user_id, room_id, message_id)."""
         floor = func.coalesce(members.c.last_read, 0)
-        unread_q = (
-            select(members.c.room_id, members.c.last_read, func.count(messages.c.id))
-            .outerjoin(
-                messages,
-                and_(
-                    messages.c.room_id == members.c.room_id,
-                    messages.c.id > floor,
-                    messages.c.deleted_at.is_(None),
-                    messages.c.user_id != user_id,
-                ),
+        # one index range scan of (room_id, id) per room, from its read position: a join
+        # instead was planned as a hash join over every message of the table (230 ms at a
+        # million rows; docs/benchmarks.md, "History that grows")
+        unread_count = (
+            select(func.count())
+            .select_from(messages)
+            .where(
+                messages.c.room_id == members.c.room_id,
+                messages.c.id > floor,
+                messages.c.deleted_at.is_(None),
+                messages.c.user_id != user_id,
             )
-            .where(members.c.user_id == user_id)
-            .group_by(members.c.room_id, members.c.last_read)
+            .scalar_subquery()
+        )
+        unread_q = select(members.c.room_id, members.c.last_read, unread_count).where(
+            members.c.user_id == user_id
         )
         mentions_q = (
             select(mentions.c.room_id, func.count())

@@ -69,6 +69,8 @@ members = Table(
     Column("created_at", DateTime, nullable=False),
     # the id up to which the member has read the room (None: the room was empty)
     Column("last_read", BigInteger, nullable=True),
+    # a user's rooms (the room list, unread counts): the primary key leads with the room
+    Index("ix_members_user_id_room_id", "user_id", "room_id"),
 )
 
 bans = Table(
