@@ -61,7 +61,7 @@ bench: setup-dev web ## quick benchmark against the Node.js reference (under a m
 bench-full: setup-dev web ## the whole benchmark set (under 10 minutes); writes docs/benchmarks.md
 	@bench/run --full
 
-bench-scale: setup-dev ## history operations at 100 thousand, 1 million and 10 million messages (PostgreSQL; about 15 minutes)
+bench-scale: setup-dev ## history operations at 100 thousand, 1 million and 10 million messages (PostgreSQL; about 12 minutes)
 	@$(PY) -m bench.scale_history --plot docs/img/scale-history.png
 
 bench-profile: setup-dev ## py-spy profile of the service's hot path under fan-out load
