@@ -4,7 +4,7 @@
 # (SQLite, no Redis), the other Python suites, then the offline IaC checks.
 # `scripts/test.sh app` runs only the chat service suites.
 set -uo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit 1
 export PATH="$PWD/.venv/bin:$PATH"
 what=${1:-all}
 failed=()

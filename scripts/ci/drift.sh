@@ -7,22 +7,24 @@ set -euo pipefail
 env_name=${1:?environment}
 out=${2:?output file}
 cd "$(dirname "$0")/../.."
+raw=$(mktemp)
+trap 'rm -f "$raw"' EXIT
 set +e
 terragrunt run --all --non-interactive --working-dir "live/$env_name" \
-  -- plan -detailed-exitcode -lock=false -no-color -input=false >drift.txt 2>&1
+  -- plan -detailed-exitcode -lock=false -no-color -input=false >"$raw" 2>&1
 rc=$?
 set -e
 # Terraform: 0 no changes, 2 changes; Terragrunt passes the largest exit code on
 case $rc in
   0) echo "drifted=false" ;;
   2) echo "drifted=true" ;;
-  *) echo "error: the drift plan of $env_name failed (exit $rc)" >&2; tail -50 drift.txt >&2; exit "$rc" ;;
+  *) echo "error: the drift plan of $env_name failed (exit $rc)" >&2; tail -50 "$raw" >&2; exit "$rc" ;;
 esac
 {
   echo "The nightly plan of \`$env_name\` found changes: real infrastructure differs from the code."
   echo "Apply the code (the deploy pipeline) or bring the code in line; docs/runbook.md, \"Drift\"."
   echo
   echo '```'
-  grep -E '^(  #|Plan:|Note:)|must be replaced|will be (updated|created|destroyed)' drift.txt | tail -c 60000
+  grep -E '^(  #|Plan:|Note:)|must be replaced|will be (updated|created|destroyed)' "$raw" | tail -c 60000
   echo '```'
 } >"$out"

@@ -9,13 +9,16 @@ env_name=${1:?environment}
 units=${2:?units file}
 out=${3:?output file}
 cd "$(dirname "$0")/../.."
+raw=$(mktemp)
+trap 'rm -f "$raw"' EXIT
 include=()
 while IFS= read -r unit; do
-  [ -n "$unit" ] && include+=(--queue-include-dir "$unit")
+  # absolute: Terragrunt reads these paths against its working directory, live/<env>
+  [ -n "$unit" ] && include+=(--queue-include-dir "$PWD/$unit")
 done <"$units"
 set +e
 terragrunt run --all --non-interactive --working-dir "live/$env_name" --queue-strict-include "${include[@]}" \
-  -- plan -lock=false -no-color -input=false >plan.txt 2>&1
+  -- plan -lock=false -no-color -input=false >"$raw" 2>&1
 rc=$?
 set -e
 {
@@ -25,7 +28,7 @@ set -e
   echo '<details><summary>terragrunt run --all plan</summary>'
   echo
   echo '```'
-  tail -c 60000 plan.txt
+  tail -c 60000 "$raw"
   echo '```'
   echo '</details>'
 } >"$out"

@@ -158,3 +158,60 @@ def test_the_checkov_gate_writes_sarif_where_every_finding_is_a_suppression_with
     assert results, "the inline skips are reported"
     for r in results:
         assert r["suppressions"][0]["justification"].strip(), r["ruleId"]
+
+
+def fake_terragrunt(tmp_path: Path, exit_code: int, output: str) -> dict:
+    """A `terragrunt` on PATH that records its arguments and answers as told."""
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    record = tmp_path / "args.txt"
+    script = bin_dir / "terragrunt"
+    lines = ["#!/usr/bin/env bash", f"printf '%s\\n' \"$@\" > {record}", f"printf '%s\\n' {output!r}"]
+    script.write_text("\n".join([*lines, f"exit {exit_code}", ""]))
+    script.chmod(0o755)
+    import os
+
+    return {"env": {**os.environ, "PATH": f"{bin_dir}:{os.environ['PATH']}"}, "record": record}
+
+
+def test_the_plan_covers_exactly_the_touched_units_and_never_takes_the_lock(tmp_path):
+    fake = fake_terragrunt(tmp_path, 0, "Plan: 1 to add, 0 to change, 0 to destroy.")
+    units = tmp_path / "units.txt"
+    units.write_text("live/dev/us-west-2/redis\nlive/dev/us-west-2/app-asg\n")
+    out = tmp_path / "plan.md"
+    proc = run("scripts/ci/plan.sh", "dev", str(units), str(out), env=fake["env"])
+    assert proc.returncode == 0, proc.stderr
+    args = fake["record"].read_text().split("\n")
+    assert args[:2] == ["run", "--all"] and "--queue-strict-include" in args
+    included = [args[i + 1] for i, a in enumerate(args) if a == "--queue-include-dir"]
+    assert included == [str(ROOT / "live/dev/us-west-2/redis"), str(ROOT / "live/dev/us-west-2/app-asg")]
+    assert args[args.index("--working-dir") + 1] == "live/dev"
+    assert args[args.index("--") + 1 :][:2] == ["plan", "-lock=false"]
+    report = out.read_text()
+    assert "Plan of `dev` (2 units touched)" in report and "Plan: 1 to add" in report
+
+
+@pytest.mark.parametrize(("code", "drifted"), [(0, "false"), (2, "true")])
+def test_the_drift_check_tells_drift_from_no_drift(tmp_path, code, drifted):
+    fake = fake_terragrunt(tmp_path, code, "  # aws_s3_bucket.media will be updated in-place")
+    out = tmp_path / "drift.md"
+    proc = run("scripts/ci/drift.sh", "prod", str(out), env=fake["env"])
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == f"drifted={drifted}"
+    assert "-detailed-exitcode" in fake["record"].read_text()
+    if drifted == "true":
+        assert "aws_s3_bucket.media will be updated" in out.read_text()
+
+
+def test_a_failed_drift_plan_is_an_error_not_drift(tmp_path):
+    fake = fake_terragrunt(tmp_path, 1, "Error: no credentials")
+    proc = run("scripts/ci/drift.sh", "prod", str(tmp_path / "drift.md"), env=fake["env"])
+    assert proc.returncode == 1 and "failed" in proc.stderr and "drifted" not in proc.stdout
+
+
+def test_every_shell_script_passes_shellcheck():
+    found = [*ROOT.glob("scripts/*.sh"), *ROOT.glob("scripts/ci/*.sh")]
+    scripts = sorted(str(p.relative_to(ROOT)) for p in found)
+    shellcheck = Path(sys.executable).parent / "shellcheck"
+    out = run(str(shellcheck), "-x", "-P", "SCRIPTDIR", *scripts, ".ci/run")
+    assert out.returncode == 0, out.stdout + out.stderr
