@@ -31,7 +31,6 @@ SIGNATURES: dict[str, tuple[bytes, ...]] = {
     "application/vnd.oasis.opendocument.text": ZIP,
     "application/vnd.oasis.opendocument.spreadsheet": ZIP,
 }
-TEXT = frozenset({"text/plain", "text/csv"})
 
 
 def _is_text(head: bytes) -> bool:
@@ -46,18 +45,25 @@ def _is_text(head: bytes) -> bool:
     return True
 
 
-def matches(content_type: str, head: bytes) -> bool:
-    """True when ``head`` (the file's first bytes) fits ``content_type``."""
-    if content_type == "image/webp":
-        return head[:4] == b"RIFF" and head[8:12] == b"WEBP"
-    if content_type in TEXT:
-        return _is_text(head)
-    signatures = SIGNATURES.get(content_type)
-    if signatures is None:
-        return True
-    return head.startswith(signatures)
+def _starts_with(signatures: tuple[bytes, ...]):
+    return lambda head: head.startswith(signatures)
+
+
+# declared type -> the test its first bytes must pass
+CHECKS = {
+    **{content_type: _starts_with(signatures) for content_type, signatures in SIGNATURES.items()},
+    "image/webp": lambda head: head[:4] == b"RIFF" and head[8:12] == b"WEBP",
+    "text/plain": _is_text,
+    "text/csv": _is_text,
+}
 
 
 def checked(content_type: str) -> bool:
-    """Whether ``matches`` knows this type (the others pass unchecked)."""
-    return content_type in SIGNATURES or content_type in TEXT or content_type == "image/webp"
+    """Whether the type has a check (the others pass unchecked, and their bytes are not read)."""
+    return content_type in CHECKS
+
+
+def matches(content_type: str, head: bytes) -> bool:
+    """True when ``head`` (the file's first bytes) fits ``content_type``, or no check knows it."""
+    check = CHECKS.get(content_type)
+    return check is None or check(head)

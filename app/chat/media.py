@@ -3,20 +3,17 @@
 from __future__ import annotations
 
 import logging
-import re
 from datetime import timedelta
 
 from ..errors import ChatError, forbidden, invalid, not_found
 from ..models import Room, User, now
 from ..storage.database import Database
-from ..storage.media import Media
+from ..storage.media import UPLOAD_KEY_RE, Media
 from . import filetypes, validate
 from .guard import action
 from .rooms import Rooms
 
 log = logging.getLogger("chat.media")
-
-UPLOAD_KEY_RE = re.compile(r"rooms/\d{1,18}/[A-Za-z0-9_-]{16,64}")
 
 
 class Uploads:

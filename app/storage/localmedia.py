@@ -13,8 +13,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
-import secrets
 import tempfile
 from pathlib import Path
 from urllib.parse import quote
@@ -22,11 +20,10 @@ from urllib.parse import quote
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
 from ..errors import ChatError
-from .media import GET_EXPIRES, POST_EXPIRES, StoredObject
+from .media import GET_EXPIRES, POST_EXPIRES, UPLOAD_KEY_RE, StoredObject, new_key
 
 UPLOAD_PATH = "/api/media/upload"
 DOWNLOAD_PREFIX = "/api/media/"
-KEY_RE = re.compile(r"rooms/\d{1,18}/[A-Za-z0-9_-]{16,64}")
 CHUNK = 64 * 1024
 
 
@@ -59,14 +56,17 @@ class LocalMedia:
     def require(self) -> None:
         return None
 
-    @staticmethod
-    def new_key(room_id: int) -> str:
-        return f"rooms/{room_id}/{secrets.token_urlsafe(18)}"
+    new_key = staticmethod(new_key)
 
     def path(self, key: str) -> Path:
-        if not KEY_RE.fullmatch(key):
+        if not UPLOAD_KEY_RE.fullmatch(key):
             raise ChatError("not_found", "no such upload")
         return self.root / key
+
+    @staticmethod
+    def _meta(path: Path) -> Path:
+        """The file beside an upload that holds its stored type."""
+        return path.with_name(path.name + ".json")
 
     # -- grants
     def presign_post(self, key: str, content_type: str, size: int) -> dict:
@@ -108,8 +108,7 @@ class LocalMedia:
                     out.write(chunk)
             if size == 0:
                 raise ChatError("invalid_payload", "the file is empty")
-            meta = target.with_name(target.name + ".json")
-            meta.write_text(json.dumps({"content_type": grant["content_type"]}))
+            self._meta(target).write_text(json.dumps({"content_type": grant["content_type"]}))
             # one file per grant: a second post (the grant replayed within its five minutes)
             # must not replace bytes that were checked and attached already
             os.link(tmp, target)
@@ -145,7 +144,7 @@ class LocalMedia:
         path = self.path(key)
         try:
             size = path.stat().st_size
-            meta = json.loads(path.with_name(path.name + ".json").read_text())
+            meta = json.loads(self._meta(path).read_text())
         except FileNotFoundError:
             return None
         except (OSError, ValueError) as exc:
@@ -165,6 +164,6 @@ class LocalMedia:
         path = self.path(key)
         try:
             path.unlink(missing_ok=True)
-            path.with_name(path.name + ".json").unlink(missing_ok=True)
+            self._meta(path).unlink(missing_ok=True)
         except OSError as exc:
             raise ChatError("unavailable", "the media store cannot be written") from exc

@@ -17,6 +17,8 @@ from ..errors import ChatError, Disabled
 POST_EXPIRES = 300  # seconds a presigned POST stays usable
 GET_EXPIRES = 60  # seconds a download link stays usable
 _UNSAFE = re.compile(r"[^A-Za-z0-9._ -]+")
+# what new_key makes: every store's keys, and all an upload link may name
+UPLOAD_KEY_RE = re.compile(r"rooms/\d{1,18}/[A-Za-z0-9_-]{16,64}")
 
 
 @dataclass(frozen=True)
@@ -29,6 +31,11 @@ def safe_filename(name: str) -> str:
     """A filename fit for a Content-Disposition header; the original is kept in the database."""
     cleaned = _UNSAFE.sub("_", name).strip(" .") or "file"
     return cleaned[:100]
+
+
+def new_key(room_id: int) -> str:
+    """An upload's key: unguessable (144 random bits) and namespaced by room."""
+    return f"rooms/{room_id}/{secrets.token_urlsafe(18)}"
 
 
 class Media:
@@ -78,10 +85,7 @@ class Media:
                 "MEDIA_DIR (a local directory)"
             )
 
-    @staticmethod
-    def new_key(room_id: int) -> str:
-        # unguessable (144 random bits) and namespaced by room
-        return f"rooms/{room_id}/{secrets.token_urlsafe(18)}"
+    new_key = staticmethod(new_key)
 
     def presign_post(self, key: str, content_type: str, size: int) -> dict:
         self.require()
