@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # Terraform and Terragrunt of the pinned versions into ~/.local/bin, each checked against the
 # SHA256SUMS its publisher releases with it (a pipeline step: GitHub's runners reach both).
-#   scripts/ci/install-iac-binaries.sh TERRAFORM_VERSION TERRAGRUNT_VERSION
+#   scripts/ci/install-iac-binaries.sh [TERRAFORM_VERSION TERRAGRUNT_VERSION]
+# The pipeline's versions are the defaults here, in one place; the root terragrunt.hcl's
+# constraints admit them.
 set -euo pipefail
-tf=${1:?terraform version}
-tg=${2:?terragrunt version}
+tf=${1:-1.14.0}
+tg=${2:-0.93.13}
 bin=$HOME/.local/bin
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
