@@ -164,42 +164,62 @@ resource "aws_sns_topic" "alarms" {
   tags              = merge(local.tags, { Name = "${var.name}-alarms" })
 }
 
-resource "aws_sns_topic_policy" "alarms" {
-  arn = aws_sns_topic.alarms.arn
-  policy = jsonencode({
-    Version = "2012-10-17"
-    Statement = [
-      {
-        Sid       = "AccountManagesTheTopic"
-        Effect    = "Allow"
-        Principal = { AWS = "arn:${local.partition}:iam::${local.account_id}:root" }
-        Action = [
-          "sns:AddPermission", "sns:DeleteTopic", "sns:GetTopicAttributes", "sns:ListSubscriptionsByTopic",
-          "sns:Publish", "sns:RemovePermission", "sns:SetTopicAttributes", "sns:Subscribe",
-        ]
-        Resource = aws_sns_topic.alarms.arn
-      },
-      {
-        Sid       = "CloudWatchAlarmsOfThisAccountPublish"
-        Effect    = "Allow"
-        Principal = { Service = "cloudwatch.amazonaws.com" }
-        Action    = "sns:Publish"
-        Resource  = aws_sns_topic.alarms.arn
-        Condition = {
-          ArnLike      = { "aws:SourceArn" = "arn:${local.partition}:cloudwatch:${local.region}:${local.account_id}:alarm:*" }
-          StringEquals = { "aws:SourceAccount" = local.account_id }
-        }
-      },
-      {
-        Sid       = "DenyInsecureTransport"
-        Effect    = "Deny"
-        Principal = "*"
-        Action    = "sns:Publish"
-        Resource  = aws_sns_topic.alarms.arn
-        Condition = { Bool = { "aws:SecureTransport" = "false" } }
-      },
+data "aws_iam_policy_document" "alarms_topic" {
+  statement {
+    sid       = "AccountManagesTheTopic"
+    effect    = "Allow"
+    resources = [aws_sns_topic.alarms.arn]
+    actions = [
+      "sns:AddPermission", "sns:DeleteTopic", "sns:GetTopicAttributes", "sns:ListSubscriptionsByTopic",
+      "sns:Publish", "sns:RemovePermission", "sns:SetTopicAttributes", "sns:Subscribe",
     ]
-  })
+    principals {
+      type        = "AWS"
+      identifiers = ["arn:${local.partition}:iam::${local.account_id}:root"]
+    }
+  }
+
+  statement {
+    sid       = "CloudWatchAlarmsOfThisAccountPublish"
+    effect    = "Allow"
+    actions   = ["sns:Publish"]
+    resources = [aws_sns_topic.alarms.arn]
+    principals {
+      type        = "Service"
+      identifiers = ["cloudwatch.amazonaws.com"]
+    }
+    condition {
+      test     = "ArnLike"
+      variable = "aws:SourceArn"
+      values   = ["arn:${local.partition}:cloudwatch:${local.region}:${local.account_id}:alarm:*"]
+    }
+    condition {
+      test     = "StringEquals"
+      variable = "aws:SourceAccount"
+      values   = [local.account_id]
+    }
+  }
+
+  statement {
+    sid       = "DenyInsecureTransport"
+    effect    = "Deny"
+    actions   = ["sns:Publish"]
+    resources = [aws_sns_topic.alarms.arn]
+    principals {
+      type        = "*"
+      identifiers = ["*"]
+    }
+    condition {
+      test     = "Bool"
+      variable = "aws:SecureTransport"
+      values   = ["false"]
+    }
+  }
+}
+
+resource "aws_sns_topic_policy" "alarms" {
+  arn    = aws_sns_topic.alarms.arn
+  policy = data.aws_iam_policy_document.alarms_topic.json
 }
 
 resource "aws_sns_topic_subscription" "email" {

@@ -145,13 +145,17 @@ run "only_this_accounts_alarms_publish" {
   command = plan
 
   assert {
-    condition = one([for s in jsondecode(aws_sns_topic_policy.alarms.policy).Statement : s.Condition.ArnLike["aws:SourceArn"]
-    if try(s.Principal.Service, "") == "cloudwatch.amazonaws.com"]) == "arn:aws:cloudwatch:eu-west-1:111122223333:alarm:*"
+    condition = one(flatten([for s in data.aws_iam_policy_document.alarms_topic.statement : [for c in s.condition : c.values if c.variable == "aws:SourceArn"]
+    if contains(flatten([for p in s.principals : p.identifiers]), "cloudwatch.amazonaws.com")])) == "arn:aws:cloudwatch:eu-west-1:111122223333:alarm:*"
     error_message = "only this account's alarms in this region may publish"
   }
   assert {
-    condition     = length([for s in jsondecode(aws_sns_topic_policy.alarms.policy).Statement : s if s.Effect == "Allow" && try(s.Principal, "") == "*"]) == 0
+    condition     = length([for s in data.aws_iam_policy_document.alarms_topic.statement : s if s.effect == "Allow" && contains(flatten([for p in s.principals : p.identifiers]), "*")]) == 0
     error_message = "the topic must not be open to everyone"
+  }
+  assert {
+    condition     = one([for s in data.aws_iam_policy_document.alarms_topic.statement : s.effect if s.sid == "DenyInsecureTransport"]) == "Deny"
+    error_message = "publishing without TLS must be denied"
   }
 }
 
