@@ -1,7 +1,7 @@
-# Sizes and switches of the prod environment: the production setup. Three AZs with a NAT gateway
-# each, Multi-AZ RDS with 30 days of point-in-time recovery, a Redis replica with automatic
-# failover in another AZ, deletion protection everywhere, a year of logs. Same keys as every
-# env.hcl.
+# Sizes and switches of the prod environment: the production setup. Three AZs with no route out of
+# the VPC (AWS through endpoints only), Multi-AZ RDS with 30 days of point-in-time recovery, a Redis
+# replica with automatic failover in another AZ, deletion protection everywhere, a year of logs.
+# Same keys as every env.hcl.
 locals {
   env    = "prod"
   domain = "chat.example.com"
@@ -21,6 +21,9 @@ locals {
   az_count = 3
 
   network = {
+    # No NAT and no route out of the VPC: AWS only through the endpoints, each limited to this
+    # account (docs/network.md).
+    egress                     = "endpoints"
     cidr_block                 = "10.30.0.0/16"
     single_nat_gateway         = false
     enable_interface_endpoints = true

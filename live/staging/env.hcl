@@ -1,6 +1,6 @@
 # Sizes and switches of the staging environment: prod's shape at a smaller size, so that a release
-# meets the same topology (three AZs, NAT per AZ, Multi-AZ RDS, Redis failover, deletion
-# protection) before it reaches prod. Same keys as every env.hcl.
+# meets the same topology (three AZs, egress through endpoints only, Multi-AZ RDS, Redis failover,
+# deletion protection) before it reaches prod. Same keys as every env.hcl.
 # Logs here are kept 90 days, not a year: enough to compare a release with the ones before it,
 # a deliberate cost choice; prod keeps a year.
 # checkov:skip=CKV_AWS_338:staging keeps its logs 90 days on purpose (cost); prod keeps them a year
@@ -23,6 +23,9 @@ locals {
   az_count = 3
 
   network = {
+    # No NAT and no route out of the VPC: AWS only through the endpoints, each limited to this
+    # account (docs/network.md).
+    egress                     = "endpoints"
     cidr_block                 = "10.20.0.0/16"
     single_nat_gateway         = false
     enable_interface_endpoints = true

@@ -48,13 +48,40 @@ output "database_route_table_id" {
   value       = aws_route_table.database.id
 }
 
+output "egress" {
+  description = "How the app subnets reach AWS: \"endpoints\" (no route out of the VPC) or \"nat\" (security-groups module input egress)."
+  value       = var.egress
+}
+
+output "database_subnet_cidr_blocks" {
+  description = "IPv4 ranges of the database subnets."
+  value       = aws_subnet.database[*].cidr_block
+}
+
+output "database_network_acl_id" {
+  description = "Network ACL of the database subnets (PostgreSQL and Redis from the app subnets, Redis between the database subnets, and their replies)."
+  value       = aws_network_acl.database.id
+}
+
+output "database_network_acl_rules" {
+  description = "Every rule of the database subnets' network ACL, by name: direction, rule number, range and ports. For reviews and drift checks."
+  value = {
+    for k, r in local.database_nacl_rules : k => {
+      direction   = r.egress ? "egress" : "ingress"
+      rule_number = r.rule_number
+      cidr        = r.cidr
+      ports       = r.from_port == r.to_port ? tostring(r.from_port) : "${r.from_port}-${r.to_port}"
+    }
+  }
+}
+
 output "nat_gateway_ids" {
-  description = "NAT gateways: one, or one per AZ."
+  description = "NAT gateways: one, or one per AZ, with egress = \"nat\"; empty with \"endpoints\"."
   value       = aws_nat_gateway.this[*].id
 }
 
 output "nat_public_ips" {
-  description = "Public addresses the app's outbound traffic leaves from (for allow-lists of third parties)."
+  description = "Public addresses the app's outbound traffic leaves from with egress = \"nat\" (for allow-lists of third parties); empty with \"endpoints\", where nothing leaves."
   value       = aws_eip.nat[*].public_ip
 }
 
@@ -64,7 +91,7 @@ output "s3_endpoint_id" {
 }
 
 output "s3_prefix_list_id" {
-  description = "Prefix list of S3 behind the gateway endpoint."
+  description = "Prefix list of S3 behind the gateway endpoint (security-groups module input s3_prefix_list_id: the app's HTTPS to S3)."
   value       = aws_vpc_endpoint.s3.prefix_list_id
 }
 
@@ -74,7 +101,7 @@ output "interface_endpoint_ids" {
 }
 
 output "endpoints_security_group_id" {
-  description = "Security group of the interface endpoints, or null when they are off."
+  description = "Security group of the interface endpoints (security-groups module input endpoints_security_group_id), or null when they are off."
   value       = one(aws_security_group.endpoints[*].id)
 }
 

@@ -43,16 +43,55 @@ variable "availability_zones" {
   }
 }
 
+variable "egress" {
+  description = "How the app subnets reach AWS: \"endpoints\" (staging, prod: no NAT gateway and no route out of the VPC; AWS APIs through the interface endpoints, S3 through the gateway endpoint, each with a policy limiting it to this account's resources) or \"nat\" (dev: NAT gateways and a default route, so AWS APIs need no interface endpoints)."
+  type        = string
+  default     = "endpoints"
+  nullable    = false
+
+  validation {
+    condition     = contains(["endpoints", "nat"], var.egress)
+    error_message = "egress must be \"endpoints\" or \"nat\"."
+  }
+}
+
 variable "single_nat_gateway" {
-  description = "Cost saver for dev: one NAT gateway for every AZ instead of one per AZ. An AZ outage then cuts the other AZs' egress."
+  description = "With egress = \"nat\": one NAT gateway for every AZ instead of one per AZ (the cost saver of dev). An AZ outage then cuts the other AZs' egress. Ignored with egress = \"endpoints\", which has no NAT gateway."
   type        = bool
   default     = false
 }
 
 variable "enable_interface_endpoints" {
-  description = "Create interface endpoints (SSM, Session Manager, Secrets Manager, CloudWatch Logs, CloudWatch monitoring) so those calls never leave the VPC. Dev may turn this off to save the hourly endpoint cost; traffic then goes through NAT."
+  description = "Create the interface endpoints the instances call (SSM, Session Manager, Secrets Manager, CloudWatch Logs, CloudWatch monitoring). Required with egress = \"endpoints\"; with egress = \"nat\" they may be off (dev, to save the hourly endpoint cost) and those calls go through NAT."
   type        = bool
   default     = true
+
+  validation {
+    condition     = var.enable_interface_endpoints || var.egress == "nat"
+    error_message = "egress = \"endpoints\" needs enable_interface_endpoints = true: without NAT the instances reach SSM, Secrets Manager and CloudWatch only through them."
+  }
+}
+
+variable "postgres_port" {
+  description = "Port of the PostgreSQL instance in the database subnets: the database network ACL admits it from the app subnets."
+  type        = number
+  default     = 5432
+
+  validation {
+    condition     = var.postgres_port >= 1150 && var.postgres_port <= 65535 && floor(var.postgres_port) == var.postgres_port
+    error_message = "postgres_port must be a whole number from 1150 to 65535 (the range RDS accepts)."
+  }
+}
+
+variable "redis_port" {
+  description = "Port of the ElastiCache replication group in the database subnets: the database network ACL admits it from the app subnets and between the database subnets (replicas)."
+  type        = number
+  default     = 6379
+
+  validation {
+    condition     = var.redis_port >= 1024 && var.redis_port <= 65535 && floor(var.redis_port) == var.redis_port && var.redis_port != var.postgres_port
+    error_message = "redis_port must be a whole number from 1024 to 65535, other than postgres_port."
+  }
 }
 
 variable "flow_log_retention_days" {

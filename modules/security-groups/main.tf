@@ -57,12 +57,48 @@ locals {
     }
   })
 
-  egress_rules = {
+  # "endpoints" (staging, prod): the app's HTTPS reaches the interface endpoints (SSM, Secrets
+  # Manager, CloudWatch) and S3 through its gateway endpoint (releases, media, the Amazon Linux
+  # repositories), and nothing else: the app subnets have no route out of the VPC either.
+  aws_https_through_endpoints = {
+    app_to_aws_api_endpoints = {
+      security_group = "app"
+      description    = "Chat service to the VPC's interface endpoints (SSM, Secrets Manager, CloudWatch) over HTTPS"
+      port           = 443
+      cidr_ipv4      = null
+      prefix_list_id = null
+      target_group   = "endpoints"
+    }
+    app_to_s3_gateway_endpoint = {
+      security_group = "app"
+      description    = "Chat service to S3 through the gateway endpoint (releases, media, OS packages) over HTTPS"
+      port           = 443
+      cidr_ipv4      = null
+      prefix_list_id = var.s3_prefix_list_id
+      target_group   = null
+    }
+  }
+
+  # "nat" (dev, which has no interface endpoints): SSM, Secrets Manager and CloudWatch are
+  # reached through the NAT gateway, so the destination cannot be narrower than any address.
+  aws_https_through_nat = {
+    app_to_aws_apis_https = {
+      security_group = "app"
+      description    = "Chat service to AWS APIs and package repositories over HTTPS, through NAT"
+      port           = 443
+      cidr_ipv4      = "0.0.0.0/0"
+      prefix_list_id = null
+      target_group   = null
+    }
+  }
+
+  egress_rules = merge(var.egress == "endpoints" ? local.aws_https_through_endpoints : local.aws_https_through_nat, {
     alb_to_app = {
       security_group = "alb"
       description    = "ALB forwards requests and health checks to the chat service"
       port           = var.app_port
       cidr_ipv4      = null
+      prefix_list_id = null
       target_group   = "app"
     }
     app_to_postgres = {
@@ -70,6 +106,7 @@ locals {
       description    = "Chat service to PostgreSQL"
       port           = var.postgres_port
       cidr_ipv4      = null
+      prefix_list_id = null
       target_group   = "postgres"
     }
     app_to_redis = {
@@ -77,26 +114,18 @@ locals {
       description    = "Chat service to Redis"
       port           = var.redis_port
       cidr_ipv4      = null
+      prefix_list_id = null
       target_group   = "redis"
     }
-    # SSM, Secrets Manager, S3, CloudWatch and the OS package repositories are all
-    # HTTPS; without interface endpoints they are reached through NAT, so the
-    # destination cannot be narrower than any address.
-    app_to_aws_apis_https = {
-      security_group = "app"
-      description    = "Chat service to AWS APIs and package repositories over HTTPS"
-      port           = 443
-      cidr_ipv4      = "0.0.0.0/0"
-      target_group   = null
-    }
-  }
+  })
 
-  group_ids = {
+  # The groups a rule may name; "endpoints" is the network module's group of the interface endpoints.
+  group_ids = merge({
     alb      = aws_security_group.alb.id
     app      = aws_security_group.app.id
     postgres = aws_security_group.postgres.id
     redis    = aws_security_group.redis.id
-  }
+  }, var.endpoints_security_group_id == null ? {} : { endpoints = var.endpoints_security_group_id })
 }
 
 # No inline rules and no egress block: the AWS provider then removes the default
@@ -178,6 +207,7 @@ resource "aws_vpc_security_group_egress_rule" "flow" {
   from_port                    = each.value.port
   to_port                      = each.value.port
   cidr_ipv4                    = each.value.cidr_ipv4
+  prefix_list_id               = each.value.prefix_list_id
   referenced_security_group_id = each.value.target_group == null ? null : local.group_ids[each.value.target_group]
 
   tags = merge(var.tags, { Name = "${var.name}-${each.key}" })

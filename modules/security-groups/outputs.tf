@@ -30,12 +30,12 @@ output "ingress_rules" {
 }
 
 output "egress_rules" {
-  description = "Every egress rule, by flow name: group, port and destination."
+  description = "Every egress rule, by flow name: group, port and destination (a CIDR range, a prefix list id, or a group: alb, app, postgres, redis, endpoints)."
   value = {
     for k, r in local.egress_rules : k => {
       security_group = r.security_group
       port           = r.port
-      destination    = coalesce(r.cidr_ipv4, r.target_group)
+      destination    = coalesce(r.cidr_ipv4, r.prefix_list_id, r.target_group)
     }
   }
 }

@@ -84,3 +84,47 @@ variable "redis_port" {
     error_message = "redis_port must be a whole number from 1024 to 65535."
   }
 }
+
+variable "egress" {
+  description = "Where the chat service's HTTPS may go (network module output egress): \"endpoints\" (staging, prod: only the interface endpoints' security group and the S3 gateway endpoint's prefix list, nothing on the internet) or \"nat\" (dev: any address on 443, through the NAT gateway)."
+  type        = string
+  default     = "endpoints"
+  nullable    = false
+
+  validation {
+    condition     = contains(["endpoints", "nat"], var.egress)
+    error_message = "egress must be \"endpoints\" or \"nat\"."
+  }
+}
+
+variable "endpoints_security_group_id" {
+  description = "Security group of the VPC's interface endpoints (network module output endpoints_security_group_id): the app's HTTPS to SSM, Secrets Manager and CloudWatch. Required with egress = \"endpoints\"."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.endpoints_security_group_id == null || can(regex("^sg-[0-9a-f]{8,17}$", var.endpoints_security_group_id))
+    error_message = "endpoints_security_group_id must look like sg-0123456789abcdef0."
+  }
+
+  validation {
+    condition     = var.egress == "nat" || var.endpoints_security_group_id != null
+    error_message = "egress = \"endpoints\" needs endpoints_security_group_id (network module output endpoints_security_group_id)."
+  }
+}
+
+variable "s3_prefix_list_id" {
+  description = "Managed prefix list of S3 in the region (network module output s3_prefix_list_id, the gateway endpoint's): the app's HTTPS to S3 (releases, media, the Amazon Linux repositories). Required with egress = \"endpoints\"."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.s3_prefix_list_id == null || can(regex("^pl-[0-9a-f]{8,17}$", var.s3_prefix_list_id))
+    error_message = "s3_prefix_list_id must look like pl-63a5400a."
+  }
+
+  validation {
+    condition     = var.egress == "nat" || var.s3_prefix_list_id != null
+    error_message = "egress = \"endpoints\" needs s3_prefix_list_id (network module output s3_prefix_list_id)."
+  }
+}

@@ -31,6 +31,7 @@ ACCOUNTS = {env: _setting(env, "account.hcl", "account_id") for env in ENVS}
 # account are written the same way (see _normalise).
 MAY_DIFFER: dict[str, set[str]] = {
     "network": {
+        "egress",
         "cidr_block",
         "availability_zones",
         "single_nat_gateway",
@@ -58,6 +59,7 @@ MAY_DIFFER: dict[str, set[str]] = {
         "log_retention_days",
         "apply_immediately",
     },
+    "security-groups": {"egress"},
     "artifacts": {"noncurrent_version_retention_days", "force_destroy"},
     "media-bucket": {"noncurrent_version_expiration_days", "access_log_retention_days", "force_destroy"},
     "waf": {"rate_limit", "log_retention_days"},
@@ -171,6 +173,10 @@ def test_prod_and_staging_run_the_production_topology(units, env):
     assert _input(units, env, f"{region}/redis", "num_cache_clusters") >= 2
     assert _input(units, env, f"{region}/network", "single_nat_gateway") is False
     assert len(_input(units, env, f"{region}/network", "availability_zones")) == 3
+    # no route out of the VPC: AWS through the endpoints only, and the app's HTTPS limited to them
+    assert _input(units, env, f"{region}/network", "egress") == "endpoints"
+    assert _input(units, env, f"{region}/network", "enable_interface_endpoints") is True
+    assert _input(units, env, f"{region}/security-groups", "egress") == "endpoints"
     for path in (f"{region}/artifacts", f"{region}/media-bucket", "_global/static-site"):
         assert _input(units, env, path, "force_destroy") is False, path
 
@@ -184,6 +190,8 @@ def test_prod_keeps_a_month_of_backups_and_a_year_of_logs(units):
 
 def test_dev_is_the_cost_effective_setup(units):
     assert _input(units, "dev", "us-west-2/network", "single_nat_gateway") is True
+    assert _input(units, "dev", "us-west-2/network", "egress") == "nat"
+    assert _input(units, "dev", "us-west-2/security-groups", "egress") == "nat"
     assert _input(units, "dev", "us-west-2/network", "enable_interface_endpoints") is False
     assert len(_input(units, "dev", "us-west-2/network", "availability_zones")) == 2
     assert _input(units, "dev", "us-west-2/postgres", "multi_az") is False

@@ -41,16 +41,160 @@ run "production_defaults_spread_everything_over_three_azs" {
     error_message = "App subnets must cover every given AZ."
   }
   assert {
-    condition     = length(aws_nat_gateway.this) == 3
-    error_message = "Production default is one NAT gateway per AZ."
-  }
-  assert {
-    condition     = [for r in aws_route.private_nat : r.nat_gateway_id] == aws_nat_gateway.this[*].id
-    error_message = "Each AZ's app route table must use the NAT gateway of its own AZ."
+    condition     = var.egress == "endpoints" && output.egress == "endpoints"
+    error_message = "The default egress is through the endpoints only."
   }
   assert {
     condition     = length(aws_vpc_endpoint.interface) == 6
     error_message = "Interface endpoints are on by default."
+  }
+}
+
+run "endpoints_mode_has_no_route_out_of_the_app_subnets" {
+  command = apply
+
+  assert {
+    condition     = length(aws_nat_gateway.this) == 0 && length(aws_eip.nat) == 0 && output.nat_public_ips == [] && output.nat_gateway_ids == []
+    error_message = "egress = \"endpoints\" must create no NAT gateway and no Elastic IP."
+  }
+  assert {
+    condition     = length(aws_route.private_nat) == 0
+    error_message = "egress = \"endpoints\": the app route tables must have no default route."
+  }
+  assert {
+    condition     = length(aws_route_table.private) == 3 && toset(aws_vpc_endpoint.s3.route_table_ids) == toset(aws_route_table.private[*].id)
+    error_message = "Each app route table keeps its S3 gateway endpoint route."
+  }
+  assert {
+    condition     = aws_route.public_internet.route_table_id == aws_route_table.public.id
+    error_message = "The only default route is the public route table's (the internet gateway CloudFront's VPC origin needs), which no app subnet uses."
+  }
+  assert {
+    condition     = alltrue([for a in aws_route_table_association.private : a.route_table_id != aws_route_table.public.id])
+    error_message = "No app subnet may use the public route table."
+  }
+}
+
+run "every_endpoint_admits_only_this_accounts_principals_and_resources" {
+  command = plan
+
+  assert {
+    condition     = aws_vpc_endpoint.s3.policy == data.aws_iam_policy_document.s3_endpoint.json && alltrue([for k, e in aws_vpc_endpoint.interface : e.policy == data.aws_iam_policy_document.interface_endpoint[k].json])
+    error_message = "Every endpoint must carry its policy document."
+  }
+  assert {
+    condition     = toset(keys(data.aws_iam_policy_document.interface_endpoint)) == toset(keys(aws_vpc_endpoint.interface))
+    error_message = "One policy per interface endpoint."
+  }
+  assert {
+    condition = alltrue([
+      for k, d in data.aws_iam_policy_document.interface_endpoint : alltrue([
+        for st in d.statement : (
+          toset([for c in st.condition : c.variable if c.test == "StringEquals" && toset(c.values) == toset(["123456789012"])]) == toset(["aws:ResourceAccount", "aws:PrincipalAccount"]) &&
+          st.effect == "Allow"
+        )
+      ])
+    ])
+    error_message = "Every interface endpoint statement must require aws:ResourceAccount and aws:PrincipalAccount = the account."
+  }
+  assert {
+    condition = alltrue(flatten([
+      for k, d in data.aws_iam_policy_document.interface_endpoint : [
+        for st in d.statement : [for a in st.actions : a != "*" && !endswith(a, ":*") && startswith(a, "${k == "monitoring" ? "cloudwatch" : k}:")]
+      ]
+    ]))
+    error_message = "Interface endpoint policies must name their own service's actions, never a wildcard."
+  }
+  assert {
+    condition = toset(data.aws_iam_policy_document.interface_endpoint["secretsmanager"].statement[0].actions) == toset([
+      "secretsmanager:DescribeSecret", "secretsmanager:GetSecretValue", "secretsmanager:PutSecretValue",
+      ]) && toset(data.aws_iam_policy_document.interface_endpoint["ssm"].statement[0].actions) == toset([
+      "ssm:GetParameter", "ssm:GetParameters", "ssm:GetParametersByPath", "ssm:UpdateInstanceInformation",
+    ])
+    error_message = "Secrets Manager and SSM endpoints must allow exactly what the instance role does."
+  }
+  assert {
+    condition = toset([
+      for st in data.aws_iam_policy_document.s3_endpoint.statement : st.sid
+      if toset([for c in st.condition : c.variable if toset(c.values) == toset(["123456789012"])]) == toset(["aws:ResourceAccount", "aws:PrincipalAccount"])
+    ]) == toset(["OwnAccountObjects"])
+    error_message = "S3 through the endpoint: this account's principals on this account's buckets."
+  }
+  assert {
+    condition = jsonencode([
+      for st in data.aws_iam_policy_document.s3_endpoint.statement : [st.actions, st.resources] if st.sid == "AmazonLinuxRepositories"
+      ]) == jsonencode([
+      [["s3:GetObject"], ["arn:aws:s3:::al2023-repos-eu-west-1-de612dc2/*"]],
+    ]) && length(data.aws_iam_policy_document.s3_endpoint.statement) == 2
+    error_message = "The only AWS-owned bucket readable through the S3 endpoint is the region's Amazon Linux 2023 repository, read-only."
+  }
+  assert {
+    condition     = alltrue(flatten([for st in data.aws_iam_policy_document.s3_endpoint.statement : [for a in st.actions : a != "*" && !endswith(a, ":*")]]))
+    error_message = "No wildcard action in the S3 endpoint policy."
+  }
+}
+
+run "database_subnets_admit_only_postgres_and_redis_from_the_app_subnets" {
+  command = apply
+
+  assert {
+    condition     = toset(aws_network_acl.database.subnet_ids) == toset(aws_subnet.database[*].id)
+    error_message = "The database network ACL must cover every database subnet."
+  }
+  assert {
+    condition = jsonencode(output.database_network_acl_rules) == jsonencode({
+      app_0_to_postgres       = { direction = "ingress", rule_number = 100, cidr = "10.0.16.0/20", ports = "5432" }
+      app_0_to_redis          = { direction = "ingress", rule_number = 101, cidr = "10.0.16.0/20", ports = "6379" }
+      app_1_to_postgres       = { direction = "ingress", rule_number = 110, cidr = "10.0.32.0/20", ports = "5432" }
+      app_1_to_redis          = { direction = "ingress", rule_number = 111, cidr = "10.0.32.0/20", ports = "6379" }
+      app_2_to_postgres       = { direction = "ingress", rule_number = 120, cidr = "10.0.48.0/20", ports = "5432" }
+      app_2_to_redis          = { direction = "ingress", rule_number = 121, cidr = "10.0.48.0/20", ports = "6379" }
+      database_0_to_redis     = { direction = "ingress", rule_number = 200, cidr = "10.0.240.0/24", ports = "6379" }
+      database_1_to_redis     = { direction = "ingress", rule_number = 201, cidr = "10.0.241.0/24", ports = "6379" }
+      database_2_to_redis     = { direction = "ingress", rule_number = 202, cidr = "10.0.242.0/24", ports = "6379" }
+      redis_to_database_0     = { direction = "egress", rule_number = 200, cidr = "10.0.240.0/24", ports = "6379" }
+      redis_to_database_1     = { direction = "egress", rule_number = 201, cidr = "10.0.241.0/24", ports = "6379" }
+      redis_to_database_2     = { direction = "egress", rule_number = 202, cidr = "10.0.242.0/24", ports = "6379" }
+      replies_from_database_0 = { direction = "ingress", rule_number = 300, cidr = "10.0.240.0/24", ports = "1024-65535" }
+      replies_from_database_1 = { direction = "ingress", rule_number = 301, cidr = "10.0.241.0/24", ports = "1024-65535" }
+      replies_from_database_2 = { direction = "ingress", rule_number = 302, cidr = "10.0.242.0/24", ports = "1024-65535" }
+      replies_to_app_0        = { direction = "egress", rule_number = 100, cidr = "10.0.16.0/20", ports = "1024-65535" }
+      replies_to_app_1        = { direction = "egress", rule_number = 101, cidr = "10.0.32.0/20", ports = "1024-65535" }
+      replies_to_app_2        = { direction = "egress", rule_number = 102, cidr = "10.0.48.0/20", ports = "1024-65535" }
+      replies_to_database_0   = { direction = "egress", rule_number = 300, cidr = "10.0.240.0/24", ports = "1024-65535" }
+      replies_to_database_1   = { direction = "egress", rule_number = 301, cidr = "10.0.241.0/24", ports = "1024-65535" }
+      replies_to_database_2   = { direction = "egress", rule_number = 302, cidr = "10.0.242.0/24", ports = "1024-65535" }
+    })
+    error_message = "Unexpected database ACL rules: ${jsonencode(output.database_network_acl_rules)}"
+  }
+  assert {
+    condition = alltrue([
+      for k, r in aws_network_acl_rule.database : r.network_acl_id == aws_network_acl.database.id && r.rule_action == "allow" && r.protocol == "tcp" &&
+      r.cidr_block == output.database_network_acl_rules[k].cidr && r.egress == (output.database_network_acl_rules[k].direction == "egress")
+    ])
+    error_message = "Every rule must be an allow of TCP on the database ACL, as listed (the ACL's own last rule denies the rest)."
+  }
+  assert {
+    condition     = length([for r in aws_network_acl_rule.database : r if r.cidr_block == "0.0.0.0/0" || r.protocol == "-1"]) == 0
+    error_message = "Nothing may be admitted from anywhere or on every protocol."
+  }
+  assert {
+    condition     = length(distinct([for r in aws_network_acl_rule.database : "${r.egress}-${r.rule_number}"])) == length(aws_network_acl_rule.database)
+    error_message = "Rule numbers must be unique per direction."
+  }
+}
+
+run "database_ports_follow_the_variables" {
+  command = plan
+
+  variables {
+    postgres_port = 5433
+    redis_port    = 6380
+  }
+
+  assert {
+    condition     = aws_network_acl_rule.database["app_0_to_postgres"].from_port == 5433 && aws_network_acl_rule.database["app_0_to_redis"].to_port == 6380 && aws_network_acl_rule.database["database_2_to_redis"].from_port == 6380
+    error_message = "The ACL must open the ports the database tier uses."
   }
 }
 
@@ -95,6 +239,10 @@ run "default_security_group_is_closed" {
 
 run "database_subnets_have_no_route_out" {
   command = apply
+
+  variables {
+    egress = "nat"
+  }
 
   assert {
     condition     = alltrue([for r in aws_route.private_nat : r.route_table_id != aws_route_table.database.id]) && alltrue([for a in aws_route_table_association.database : a.route_table_id == aws_route_table.database.id])
@@ -164,10 +312,32 @@ run "endpoint_security_group_admits_only_https_from_app_subnets" {
   }
 }
 
+run "nat_mode_routes_each_az_through_its_own_nat_gateway" {
+  command = apply
+
+  variables {
+    egress = "nat"
+  }
+
+  assert {
+    condition     = length(aws_nat_gateway.this) == 3 && length(aws_eip.nat) == 3
+    error_message = "egress = \"nat\" without single_nat_gateway: one NAT gateway per AZ."
+  }
+  assert {
+    condition     = [for r in aws_route.private_nat : r.nat_gateway_id] == aws_nat_gateway.this[*].id && alltrue([for r in aws_route.private_nat : r.destination_cidr_block == "0.0.0.0/0"])
+    error_message = "Each AZ's app route table must use the NAT gateway of its own AZ."
+  }
+  assert {
+    condition     = aws_vpc_endpoint.s3.policy == data.aws_iam_policy_document.s3_endpoint.json && length(aws_network_acl_rule.database) == 21
+    error_message = "The S3 endpoint policy and the database ACL do not depend on the egress mode."
+  }
+}
+
 run "dev_switches_single_nat_and_no_interface_endpoints" {
   command = apply
 
   variables {
+    egress                     = "nat"
     availability_zones         = ["eu-west-1a", "eu-west-1b"]
     single_nat_gateway         = true
     enable_interface_endpoints = false
@@ -190,6 +360,27 @@ run "dev_switches_single_nat_and_no_interface_endpoints" {
     condition     = length(aws_subnet.private) == 2 && output.endpoints_security_group_id == null
     error_message = "Two AZs: two app subnets; no endpoint security group output."
   }
+}
+
+run "rejects_endpoints_egress_without_interface_endpoints" {
+  command = plan
+
+  variables {
+    egress                     = "endpoints"
+    enable_interface_endpoints = false
+  }
+
+  expect_failures = [var.enable_interface_endpoints]
+}
+
+run "rejects_an_unknown_egress_mode" {
+  command = plan
+
+  variables {
+    egress = "internet"
+  }
+
+  expect_failures = [var.egress]
 }
 
 run "rejects_a_single_availability_zone" {

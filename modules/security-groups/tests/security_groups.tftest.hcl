@@ -1,8 +1,10 @@
 mock_provider "aws" {}
 
 variables {
-  name   = "chat-test"
-  vpc_id = "vpc-0123456789abcdef0"
+  name                        = "chat-test"
+  vpc_id                      = "vpc-0123456789abcdef0"
+  endpoints_security_group_id = "sg-0e0e0e0e0e0e0e0e0"
+  s3_prefix_list_id           = "pl-68a54001"
 }
 
 run "vpc_origin_fronted_alb_allows_exactly_these_flows" {
@@ -16,7 +18,7 @@ run "vpc_origin_fronted_alb_allows_exactly_these_flows" {
   }
   assert {
     condition = toset(keys(aws_vpc_security_group_egress_rule.flow)) == toset([
-      "alb_to_app", "app_to_postgres", "app_to_redis", "app_to_aws_apis_https",
+      "alb_to_app", "app_to_postgres", "app_to_redis", "app_to_aws_api_endpoints", "app_to_s3_gateway_endpoint",
     ])
     error_message = "Unexpected egress rule set: ${jsonencode(keys(aws_vpc_security_group_egress_rule.flow))}"
   }
@@ -30,10 +32,11 @@ run "vpc_origin_fronted_alb_allows_exactly_these_flows" {
   }
   assert {
     condition = jsonencode(output.egress_rules) == jsonencode({
-      alb_to_app            = { security_group = "alb", port = 8000, destination = "app" }
-      app_to_postgres       = { security_group = "app", port = 5432, destination = "postgres" }
-      app_to_redis          = { security_group = "app", port = 6379, destination = "redis" }
-      app_to_aws_apis_https = { security_group = "app", port = 443, destination = "0.0.0.0/0" }
+      alb_to_app                 = { security_group = "alb", port = 8000, destination = "app" }
+      app_to_aws_api_endpoints   = { security_group = "app", port = 443, destination = "endpoints" }
+      app_to_postgres            = { security_group = "app", port = 5432, destination = "postgres" }
+      app_to_redis               = { security_group = "app", port = 6379, destination = "redis" }
+      app_to_s3_gateway_endpoint = { security_group = "app", port = 443, destination = "pl-68a54001" }
     })
     error_message = "Unexpected egress flows: ${jsonencode(output.egress_rules)}"
   }
@@ -59,10 +62,11 @@ run "vpc_origin_fronted_alb_allows_exactly_these_flows" {
     condition = jsonencode({
       for k, r in aws_vpc_security_group_egress_rule.flow : k => [r.security_group_id, r.ip_protocol, r.from_port, r.to_port]
       }) == jsonencode({
-      alb_to_app            = [aws_security_group.alb.id, "tcp", 8000, 8000]
-      app_to_postgres       = [aws_security_group.app.id, "tcp", 5432, 5432]
-      app_to_redis          = [aws_security_group.app.id, "tcp", 6379, 6379]
-      app_to_aws_apis_https = [aws_security_group.app.id, "tcp", 443, 443]
+      alb_to_app                 = [aws_security_group.alb.id, "tcp", 8000, 8000]
+      app_to_aws_api_endpoints   = [aws_security_group.app.id, "tcp", 443, 443]
+      app_to_postgres            = [aws_security_group.app.id, "tcp", 5432, 5432]
+      app_to_redis               = [aws_security_group.app.id, "tcp", 6379, 6379]
+      app_to_s3_gateway_endpoint = [aws_security_group.app.id, "tcp", 443, 443]
     })
     error_message = "An egress rule is on the wrong group or port."
   }
@@ -71,14 +75,73 @@ run "vpc_origin_fronted_alb_allows_exactly_these_flows" {
       aws_vpc_security_group_egress_rule.flow["alb_to_app"].referenced_security_group_id == aws_security_group.app.id &&
       aws_vpc_security_group_egress_rule.flow["app_to_postgres"].referenced_security_group_id == aws_security_group.postgres.id &&
       aws_vpc_security_group_egress_rule.flow["app_to_redis"].referenced_security_group_id == aws_security_group.redis.id &&
-      aws_vpc_security_group_egress_rule.flow["app_to_aws_apis_https"].cidr_ipv4 == "0.0.0.0/0"
+      aws_vpc_security_group_egress_rule.flow["app_to_aws_api_endpoints"].referenced_security_group_id == "sg-0e0e0e0e0e0e0e0e0" &&
+      aws_vpc_security_group_egress_rule.flow["app_to_s3_gateway_endpoint"].prefix_list_id == "pl-68a54001"
     )
     error_message = "An egress rule reaches the wrong destination."
+  }
+  assert {
+    condition     = alltrue([for r in output.egress_rules : !can(cidrhost(r.destination, 0))]) && !contains([for r in output.egress_rules : r.destination], "0.0.0.0/0")
+    error_message = "egress = \"endpoints\": no egress rule may name an address range, least of all 0.0.0.0/0."
   }
   assert {
     condition     = alltrue([for r in concat(values(aws_vpc_security_group_ingress_rule.flow), values(aws_vpc_security_group_egress_rule.flow)) : length(r.description) > 10])
     error_message = "Every rule needs a description."
   }
+}
+
+run "nat_mode_keeps_https_to_any_address_for_dev" {
+  command = apply
+
+  variables {
+    egress                      = "nat"
+    endpoints_security_group_id = null
+    s3_prefix_list_id           = null
+  }
+
+  assert {
+    condition = jsonencode(output.egress_rules) == jsonencode({
+      alb_to_app            = { security_group = "alb", port = 8000, destination = "app" }
+      app_to_aws_apis_https = { security_group = "app", port = 443, destination = "0.0.0.0/0" }
+      app_to_postgres       = { security_group = "app", port = 5432, destination = "postgres" }
+      app_to_redis          = { security_group = "app", port = 6379, destination = "redis" }
+    })
+    error_message = "Unexpected egress flows with NAT: ${jsonencode(output.egress_rules)}"
+  }
+  assert {
+    condition     = aws_vpc_security_group_egress_rule.flow["app_to_aws_apis_https"].security_group_id == aws_security_group.app.id && aws_vpc_security_group_egress_rule.flow["app_to_aws_apis_https"].from_port == 443 && aws_vpc_security_group_egress_rule.flow["app_to_aws_apis_https"].to_port == 443
+    error_message = "With NAT the app's only open-ended rule is HTTPS."
+  }
+}
+
+run "endpoints_egress_needs_the_endpoints_group" {
+  command = plan
+
+  variables {
+    endpoints_security_group_id = null
+  }
+
+  expect_failures = [var.endpoints_security_group_id]
+}
+
+run "endpoints_egress_needs_the_s3_prefix_list" {
+  command = plan
+
+  variables {
+    s3_prefix_list_id = null
+  }
+
+  expect_failures = [var.s3_prefix_list_id]
+}
+
+run "rejects_an_unknown_egress_mode" {
+  command = plan
+
+  variables {
+    egress = "internet"
+  }
+
+  expect_failures = [var.egress]
 }
 
 run "no_ssh_and_no_port_range_anywhere" {
