@@ -4,8 +4,10 @@
 # It holds, under chat-<version>/: the `app` package, the built web client (app/web/dist, also as
 # web/ for the site bucket), requirements.txt, requirements.lock and a wheel of every dependency
 # for the instances' platform (Linux x86_64, CPython 3.11, glibc 2.34: Amazon Linux 2023), so they
-# install with `pip install --no-index` and never reach PyPI at boot; install.sh; MANIFEST.json
-# with the sha256 of every file. The tarball is reproducible: same commit, same bytes.
+# install with `pip install --no-index` and never reach PyPI at boot; certs/rds-ca-bundle.pem, the
+# RDS certificate authorities the service verifies PostgreSQL's certificate with, so the boot never
+# reaches the internet for them either; install.sh; MANIFEST.json with the sha256 of every file.
+# The tarball is reproducible: same commit and same CA bundle, same bytes.
 # Every wheel comes from requirements.lock (each file checked against the lock's sha256); the
 # package's own requirements.lock names each wheel it holds with that wheel's sha256, and the
 # instances install from it with --require-hashes after checking SHA256SUMS.
@@ -17,6 +19,8 @@
 #   WEB_DIST      built web client (default: app/web/dist, made by `make web`)
 #   DIST_DIR      output directory (default: dist)
 #   PYTHON        Python that runs pip (default: .venv/bin/python, else python3)
+#   RDS_CA_BUNDLE the RDS CA bundle to ship, a PEM file (default: downloaded over HTTPS from
+#                 $RDS_CA_BUNDLE_URL, AWS's global bundle, as the pipeline's package job does)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
@@ -26,6 +30,7 @@ fail() { echo "error: $*" >&2; exit 1; }
 REQUIREMENTS=${REQUIREMENTS:-requirements.lock}
 WEB_DIST=${WEB_DIST:-app/web/dist}
 DIST_DIR=${DIST_DIR:-dist}
+RDS_CA_BUNDLE_URL=${RDS_CA_BUNDLE_URL:-https://truststore.pki.rds.amazonaws.com/global/global-bundle.pem}
 if [ -z "${PYTHON:-}" ]; then
   if [ -x .venv/bin/python ]; then PYTHON=.venv/bin/python; else PYTHON=python3; fi
 fi
@@ -51,12 +56,46 @@ esac
 [ -f "$REQUIREMENTS" ] || fail "requirements file '$REQUIREMENTS' not found"
 [ -f "$WEB_DIST/index.html" ] || fail "the web client is not built ($WEB_DIST/index.html missing): run 'make web'"
 [ -f app/__init__.py ] || fail "app/ package not found"
+if [ -n "${RDS_CA_BUNDLE:-}" ]; then
+  [ -f "$RDS_CA_BUNDLE" ] || fail "RDS_CA_BUNDLE '$RDS_CA_BUNDLE' not found"
+fi
 
 name="chat-$VERSION"
 work=$(mktemp -d "${TMPDIR:-/tmp}/chat-package.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 stage="$work/$name"
-mkdir -p "$stage/wheels" "$work/pure"
+mkdir -p "$stage/wheels" "$stage/certs" "$work/pure"
+
+# The instances verify PostgreSQL's certificate (sslmode=verify-full) against this bundle. It
+# travels in the release, so the app_sha256 pinned in Terraform covers it through SHA256SUMS and
+# the boot needs no internet for it (docs/network.md).
+ca_bundle="$stage/certs/rds-ca-bundle.pem"
+if [ -n "${RDS_CA_BUNDLE:-}" ]; then
+  echo "==> the RDS CA bundle from $RDS_CA_BUNDLE"
+  cp "$RDS_CA_BUNDLE" "$ca_bundle"
+else
+  echo "==> the RDS CA bundle from $RDS_CA_BUNDLE_URL"
+  curl -fsS --proto '=https' --tlsv1.2 --retry 3 -o "$ca_bundle" "$RDS_CA_BUNDLE_URL" \
+    || fail "could not download the RDS CA bundle from $RDS_CA_BUNDLE_URL (or give a file as RDS_CA_BUNDLE)"
+fi
+# Certificates that OpenSSL loads as trust anchors, and nothing else: an HTML error page or a
+# truncated download must not become the release's trust store.
+"$PYTHON" - "$ca_bundle" <<'EOF' || fail "the RDS CA bundle is not a PEM file of CA certificates"
+import re
+import ssl
+import sys
+
+text = open(sys.argv[1], encoding="ascii").read()
+pem = re.compile(r"-----BEGIN CERTIFICATE-----\r?\n[A-Za-z0-9+/=\r\n]+-----END CERTIFICATE-----")
+blocks = pem.findall(text)
+if not blocks or pem.sub("", text).strip():
+    sys.exit("rds-ca-bundle.pem must hold PEM certificates only")
+context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+context.load_verify_locations(cafile=sys.argv[1])
+if len(context.get_ca_certs()) != len(set(blocks)):
+    sys.exit("rds-ca-bundle.pem holds certificates that are not certificate authorities")
+print(f"    {len(blocks)} CA certificates")
+EOF
 
 echo "==> $name: collecting wheels for Linux x86_64 / CPython $TARGET_PY from $REQUIREMENTS"
 pip=("$PYTHON" -m pip --disable-pip-version-check --no-input -q)

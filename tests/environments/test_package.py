@@ -1,8 +1,9 @@
 """scripts/package.sh (`make package`): the release tarball the instances install.
 
 Runs the real script against PyPI with a two-line requirements file (one binary wheel, one
-package published only as an sdist) and a stand-in web build, so it takes seconds, not the
-minute the full requirements take."""
+package published only as an sdist), a stand-in web build and a stand-in RDS CA bundle (a
+certificate authority made here), so it takes seconds, not the minute the full requirements
+take."""
 
 from __future__ import annotations
 
@@ -38,9 +39,39 @@ def _run(tmp_path: Path, **env: str) -> subprocess.CompletedProcess[str]:
     )
 
 
+def ca_certificate(name: str, ca: bool = True) -> bytes:
+    """A self-signed certificate authority in PEM, standing in for AWS's RDS CA bundle (with
+    ``ca=False``, a server certificate, which is no trust anchor)."""
+    import datetime
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
+    now = datetime.datetime.now(datetime.UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(subject)
+        .issuer_name(subject)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now)
+        .not_valid_after(now + datetime.timedelta(days=3650))
+        .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    return cert.public_bytes(serialization.Encoding.PEM)
+
+
 @pytest.fixture(scope="module")
 def inputs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
     base = tmp_path_factory.mktemp("package-inputs")
+    (base / "rds-ca-bundle.pem").write_bytes(
+        ca_certificate("Test RDS Root CA") + ca_certificate("Test RDS Region CA")
+    )
     (base / "requirements.txt").write_text(REQUIREMENTS)
     web = base / "web-dist"
     (web / "assets").mkdir(parents=True)
@@ -50,6 +81,7 @@ def inputs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
     return {
         "REQUIREMENTS": str(base / "requirements.txt"),
         "WEB_DIST": str(web),
+        "RDS_CA_BUNDLE": str(base / "rds-ca-bundle.pem"),
         "VERSION": "1.4.0-rc.1",
         "SOURCE_DATE_EPOCH": "1767225600",
     }
@@ -93,6 +125,7 @@ def test_tarball_holds_app_web_client_wheels_and_install_script(built: Path):
         "app/web/dist/index.html",
         "web/index.html",
         "web/assets/main.js",
+        "certs/rds-ca-bundle.pem",
     ):
         assert prefix + required in names, required
     assert all(n.startswith(prefix) for n in names)
@@ -100,6 +133,33 @@ def test_tarball_holds_app_web_client_wheels_and_install_script(built: Path):
     assert not [n for n in names if "node_modules" in n or "/web/src/" in n or n.endswith(".pyc")]
     # nor the web client's source maps: the public site would serve them
     assert not [n for n in names if n.endswith(".map")]
+
+
+def test_the_release_carries_the_rds_ca_bundle_under_its_sha256sums(built: Path, inputs: dict[str, str]):
+    members = _members(built)
+    bundle = Path(inputs["RDS_CA_BUNDLE"]).read_bytes()
+    assert members["chat-1.4.0-rc.1/certs/rds-ca-bundle.pem"] == bundle
+    sums = members["chat-1.4.0-rc.1/SHA256SUMS"].decode().splitlines()
+    assert f"{hashlib.sha256(bundle).hexdigest()}  certs/rds-ca-bundle.pem" in sums
+
+
+@pytest.mark.parametrize(
+    "content",
+    [b"<html><body>503 Service Unavailable</body></html>\n", None, b""],
+    ids=["error-page", "server-certificate", "empty"],
+)
+def test_a_ca_bundle_that_is_not_ca_certificates_is_refused(inputs: dict[str, str], tmp_path: Path, content):
+    bundle = tmp_path / "bundle.pem"
+    bundle.write_bytes(ca_certificate("db.example.internal", ca=False) if content is None else content)
+    result = _run(tmp_path, **{**inputs, "RDS_CA_BUNDLE": str(bundle)})
+    assert result.returncode == 1
+    assert "the RDS CA bundle is not a PEM file of CA certificates" in result.stderr
+    assert not (tmp_path / "dist").exists() or not list((tmp_path / "dist").iterdir())
+
+
+def test_a_missing_ca_bundle_file_is_named(inputs: dict[str, str], tmp_path: Path):
+    result = _run(tmp_path, **{**inputs, "RDS_CA_BUNDLE": str(tmp_path / "nowhere.pem")})
+    assert result.returncode == 1 and "nowhere.pem" in result.stderr and "not found" in result.stderr
 
 
 def test_wheels_target_linux_x86_64_cpython_311_and_sdists_become_pure_wheels(built: Path):
@@ -120,12 +180,16 @@ def test_wheels_target_linux_x86_64_cpython_311_and_sdists_become_pure_wheels(bu
 
 def boot_install(release: Path) -> subprocess.CompletedProcess:
     """The instances' boot (modules/app-asg user data), from the extracted release to the
-    installed virtualenv, with this machine's Python as the instances' python3.11."""
+    installed virtualenv and RDS CA bundle (beside the release instead of in /opt/chat), with
+    this machine's Python as the instances' python3.11."""
     template = (ROOT / "modules/app-asg/templates/user-data.sh.tftpl").read_text()
     install = r"^requirements=\$\(find.*?^\S*pip\" install [^\n]*--require-hashes[^\n]*$"
     block = re.search(install, template, re.M | re.S)
     assert block, "the boot must install the release's wheels with --require-hashes"
     script = block.group(0).replace("python3.11 -m venv", f"{sys.executable} -m venv")
+    script = script.replace(
+        "/opt/chat/rds-ca-bundle.pem", str(release.parent / "installed-rds-ca-bundle.pem")
+    )
     return subprocess.run(
         ["bash", "-c", f"set -euo pipefail\nrelease={release.parent}\n{script}"],
         env={**os.environ, "PIP_NO_INDEX": "1"},
@@ -145,6 +209,9 @@ def test_the_boot_installs_only_checked_files(built: Path, tmp_path: Path):
     imports = [str(release / ".venv/bin/python"), "-c", "import markupsafe, psycogreen"]
     check = subprocess.run(imports, check=False)
     assert check.returncode == 0
+    # the RDS CA bundle the service verifies PostgreSQL with is the one the release carries
+    bundle = (release / "certs/rds-ca-bundle.pem").read_bytes()
+    assert (tmp_path / "installed-rds-ca-bundle.pem").read_bytes() == bundle
     # a wheel swapped after the build: SHA256SUMS refuses it before pip runs
     wheel = next((release / "wheels").glob("psycogreen-*.whl"))
     wheel.write_bytes(wheel.read_bytes() + b"\0")

@@ -111,6 +111,10 @@ run "user_data_installs_the_release_and_runs_the_service_under_systemd" {
     error_message = "The release must be installed into a python3.11 venv from its own wheels, checked against SHA256SUMS and the lock's hashes."
   }
   assert {
+    condition     = strcontains(output.user_data, "install -m 0644 \"$ca_bundle\" /opt/chat/rds-ca-bundle.pem") && strcontains(output.user_data, "certs/rds-ca-bundle.pem\" \"$root/SHA256SUMS\"") && !strcontains(output.user_data, "https://")
+    error_message = "The RDS CA bundle must come from the release, listed in its SHA256SUMS: the boot downloads nothing from the internet."
+  }
+  assert {
     condition     = strcontains(output.user_data, "-m app serve --host $BIND --port %i") && strcontains(output.user_data, "/etc/systemd/system/chat@.service")
     error_message = "The service must run as `python -m app serve` in a systemd template unit."
   }

@@ -566,3 +566,86 @@ def test_the_boot_refuses_a_release_whose_digest_is_not_the_pinned_one(tmp_path)
 
     script = render_user_data(TEMPLATE_VARS)
     assert script.index("sha256sum --check") < script.index("tar -xzf")
+
+
+# --- the RDS CA bundle: from the release, never from the internet --------------------------
+
+
+def ca_bundle_install(
+    tmp_path: Path, bundle: bytes | None, listed: bytes | None
+) -> tuple[subprocess.CompletedProcess, Path]:
+    """Runs the user data from the release's SHA256SUMS check to the CA bundle's installation on
+    a release holding ``bundle`` (None: no bundle) whose SHA256SUMS lists ``listed`` as the
+    bundle's content (None: no line for it)."""
+    import hashlib
+
+    script = render_user_data(TEMPLATE_VARS)
+    block = re.search(
+        r'^if ! \(cd "\$root" && sha256sum --quiet --strict --check SHA256SUMS\); then$'
+        r".*?^install -m 0644 \"\$ca_bundle\" /opt/chat/rds-ca-bundle\.pem$",
+        script,
+        re.M | re.S,
+    )
+    assert block, "the user data must install the release's CA bundle after checking SHA256SUMS"
+    root = tmp_path / "release"
+    (root / "certs").mkdir(parents=True)
+    (root / "requirements.txt").write_text("flask==3.1.0\n")
+    sums = [f"{hashlib.sha256(b'flask==3.1.0' + bytes([10])).hexdigest()}  requirements.txt"]
+    if bundle is not None:
+        (root / "certs" / "rds-ca-bundle.pem").write_bytes(bundle)
+    if listed is not None:
+        sums.append(f"{hashlib.sha256(listed).hexdigest()}  certs/rds-ca-bundle.pem")
+    (root / "SHA256SUMS").write_text("".join(f"{line}\n" for line in sorted(sums)))
+    installed = tmp_path / "installed.pem"
+    snippet = block.group(0).replace("/opt/chat/rds-ca-bundle.pem", str(installed))
+    result = subprocess.run(
+        ["bash", "-c", f"set -euo pipefail\nroot={root}\n{snippet}\necho installed"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    return result, installed
+
+
+BUNDLE = b"-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n"
+
+
+@pytest.mark.skipif(shutil.which("sha256sum") is None, reason="coreutils' sha256sum is needed")
+def test_the_boot_installs_the_ca_bundle_the_release_vouches_for(tmp_path):
+    result, installed = ca_bundle_install(tmp_path, BUNDLE, listed=BUNDLE)
+    assert result.returncode == 0 and result.stdout == "installed\n", result.stderr
+    assert installed.read_bytes() == BUNDLE
+
+
+@pytest.mark.skipif(shutil.which("sha256sum") is None, reason="coreutils' sha256sum is needed")
+def test_the_boot_refuses_a_ca_bundle_whose_digest_is_not_the_listed_one(tmp_path):
+    swapped = BUNDLE.replace(b"MIIB", b"MIIC")
+    result, installed = ca_bundle_install(tmp_path, swapped, listed=BUNDLE)
+    assert result.returncode == 1 and "installed" not in result.stdout
+    assert "do not match its SHA256SUMS" in result.stderr
+    assert not installed.exists()
+
+
+@pytest.mark.skipif(shutil.which("sha256sum") is None, reason="coreutils' sha256sum is needed")
+@pytest.mark.parametrize(("bundle", "listed"), [(BUNDLE, None), (None, None)], ids=["unlisted", "missing"])
+def test_the_boot_refuses_a_release_without_a_checked_ca_bundle(tmp_path, bundle, listed):
+    result, installed = ca_bundle_install(tmp_path, bundle, listed)
+    assert result.returncode == 1 and "installed" not in result.stdout
+    assert "no RDS CA bundle checked by its SHA256SUMS" in result.stderr
+    assert not installed.exists()
+
+
+def test_the_boot_reaches_nothing_outside_the_vpc():
+    """No download from the internet: the only URLs are the instance's own health checks. The
+    release (and its CA bundle) and the OS packages come through the S3 gateway endpoint."""
+    script = render_user_data(dict(TEMPLATE_VARS, processes_per_instance="2"))
+    assert "truststore.pki.rds.amazonaws.com" not in script
+    # nginx's proxy_pass names its upstream block of local processes, not a host
+    urls = [url for url in re.findall(r"\bhttps?://[^\s\"';]+", script) if url != "http://chat"]
+    assert urls and all(url.startswith("http://127.0.0.1:") for url in urls), urls
+    curls = [line.strip() for line in script.splitlines() if re.search(r"\bcurl\b", line)]
+    assert curls and all("http://127.0.0.1:" in line for line in curls), curls
+    # the bundle is in place before any unit that reads it is written, let alone started
+    assert script.index('install -m 0644 "$ca_bundle"') < script.index(
+        "--ca-bundle /opt/chat/rds-ca-bundle.pem"
+    )
