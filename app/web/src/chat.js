@@ -10,6 +10,7 @@ import { setBanner } from './status.js';
 import { localStore } from './store.js';
 import { loadOlder } from './timelineView.js';
 import { wireComposer, wireRoomForms, wireRoomHeader, wireTimeline } from './wiring.js';
+import { wireMessageFeatures } from './messageFeatures.js';
 
 /** Everything the signed-in view needs, created once per sign-in and torn down on sign-out. */
 export function startChat(root, me, onSignedOut) {
@@ -20,6 +21,7 @@ export function startChat(root, me, onSignedOut) {
   wireRoomForms(ctx);
   wireRoomHeader(ctx);
   wireTimeline(ctx);
+  wireMessageFeatures(ctx);
   document.addEventListener('visibilitychange', ctx.bound.onVisibility);
   window.addEventListener('hashchange', ctx.bound.onHashChange);
   ctx.refreshTimer = setInterval(ctx.bound.refreshRooms, 30000);

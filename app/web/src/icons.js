@@ -14,6 +14,9 @@ const PATHS = {
   menu: 'M4 6h16M4 12h16M4 18h16',
   plus: 'M12 5v14M5 12h14',
   send: 'M4 12l16-8-6 16-3-6zM11 14l9-10',
+  smile: 'M12 21a9 9 0 1 0 0-18 9 9 0 0 0 0 18zM8.5 14.5a4.5 4.5 0 0 0 7 0M9 9.5h.01M15 9.5h.01',
+  reply: 'M4 5h16v11H9l-5 4zM8 9h8M8 12h5',
+  search: 'M11 18a7 7 0 1 0 0-14 7 7 0 0 0 0 14zM21 21l-5-5',
 };
 
 export function icon(name, label = null) {

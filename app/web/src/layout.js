@@ -48,11 +48,11 @@ function buildSidebar(ui, me) {
   const sidebar = h(
     'nav',
     { class: 'sidebar', 'aria-label': 'Rooms' },
-    h(
+    (ui.sidebarHead = h(
       'div',
       { class: 'sidebar-head' },
       h('div', { class: 'brand' }, h('span', { class: 'logo', 'aria-hidden': 'true' }), 'Chat'),
-    ),
+    )),
     h(
       'div',
       { class: 'sidebar-scroll' },

@@ -3,6 +3,10 @@ import { clear, colourFor, dayOf, fullTimeOf, h, initialOf, timeOf } from './dom
 import { icon } from './icons.js';
 import { attachmentElement } from './attachments.js';
 import { deleteMessage, editMessage } from './composer.js';
+import { bodyContent, isMentioned } from './mentions.js';
+import { reactionBar } from './reactions.js';
+import { reactButton } from './reactionPicker.js';
+import { findMessage, replyButton, threadSummary } from './threads.js';
 import { announce } from './status.js';
 import { regroup } from './timelineView.js';
 
@@ -12,13 +16,15 @@ export function avatar(ctx, name, size = '') {
   return el;
 }
 
-export function messageElement(ctx, r, m) {
+/** `inPanel`: shown in the thread panel (no thread line, no "Reply in thread"). */
+export function messageElement(ctx, r, m, { inPanel = false } = {}) {
   const { me } = ctx;
   const mine = m.user.toLowerCase() === me.username.toLowerCase();
+  const mentionsMe = !mine && isMentioned(m, me.username);
   const isOwner = r.room.owner && r.room.owner.toLowerCase() === me.username.toLowerCase();
   const created = new Date(m.created_at);
   const li = h('li', {
-    class: `message${mine ? ' mine' : ''}`,
+    class: `message${mine ? ' mine' : ''}${mentionsMe ? ' mentions-me' : ''}`,
     dataset: {
       id: String(m.id),
       user: m.user,
@@ -26,8 +32,8 @@ export function messageElement(ctx, r, m) {
       day: dayOf(m.created_at),
     },
   });
-  const body = h('div', { class: 'body' }, m.body);
-  const actions = h('div', { class: 'actions' });
+  const body = h('div', { class: 'body' }, bodyContent(ctx, m));
+  const actions = h('div', { class: 'actions' }, reactButton(ctx, r, m), replyButton(ctx, r, m, { inPanel }));
   if (mine) {
     actions.append(
       h(
@@ -71,6 +77,7 @@ export function messageElement(ctx, r, m) {
           'div',
           { class: 'meta' },
           h('span', { class: 'author' }, m.user),
+          mentionsMe ? h('span', { class: 'sr-only' }, 'mentions you') : null,
           h(
             'time',
             { datetime: m.created_at, title: fullTimeOf(m.created_at) },
@@ -82,6 +89,8 @@ export function messageElement(ctx, r, m) {
           ? h('span', { class: 'edited', title: `Edited ${fullTimeOf(m.edited_at)}` }, '(edited)')
           : null,
         m.attachment ? attachmentElement(ctx, m.attachment) : null,
+        reactionBar(ctx, r, m),
+        threadSummary(ctx, r, m, { inPanel }),
         h('div', { class: 'inline-status', role: 'status' }),
       ),
       actions.childElementCount ? actions : null,
@@ -104,8 +113,8 @@ export function startEdit(ctx, r, li, m) {
   const status = h('p', { class: 'form-error', role: 'alert' });
   const finish = () => {
     li.classList.remove('editing');
-    const current = r.timeline.get(m.id);
-    if (current) li.replaceWith(messageElement(ctx, r, current));
+    const current = findMessage(ctx, r, m.id);
+    if (current) li.replaceWith(messageElement(ctx, r, current, { inPanel: !ui.messages.contains(li) }));
     regroup(ctx);
     ui.input.focus();
   };

@@ -5,9 +5,11 @@ import { api, roomPath, session } from './api.js';
 import { ACK_TIMEOUT_MS, errorText, GAP_PAGES_MAX, TYPING_SHOW_MS } from './shared.js';
 import { flushPending } from './composer.js';
 import { endSession } from './lifecycle.js';
+import { listenForMessageFeatures } from './messageFeatures.js';
 import { refreshRooms, renderActiveRoom, renderHeader, renderOnline, renderRoomList, renderTyping, updateUnread } from './rooms.js';
 import { announce, setBanner, toast } from './status.js';
 import { fillViewport, insertMessageElement, isNearBottom, regroup, removePendingElement, renderMessages, replaceMessageElement, scrollToBottom, showJumpButton } from './timelineView.js';
+import { applyReply } from './threads.js';
 
 export function emitAck(ctx, event, payload, timeout = ACK_TIMEOUT_MS) {
   const { state } = ctx;
@@ -95,6 +97,7 @@ export function connect(ctx) {
   socket.on('message_deleted', (event) => onMessageDeleted(ctx, event));
   socket.on('presence', (event) => onPresence(ctx, event));
   socket.on('typing', (event) => onTyping(ctx, event));
+  listenForMessageFeatures(ctx, socket);
 }
 
 /** Which transport carries the connection, for support questions ("it is slow here"). */
@@ -200,6 +203,7 @@ export async function reconcile(ctx, r) {
 
 export function applyMessage(ctx, r, message, { live }) {
   const { state } = ctx;
+  if (message.thread) return applyReply(ctx, r, message, { live }); // replies live in their thread
   const wasPending = message.client_id && r.timeline.pending.has(message.client_id);
   const result = r.timeline.upsert(message);
   if (state.active !== r.name) return result;
@@ -239,6 +243,9 @@ export function onMessageUpdated(ctx, message) {
   const { state } = ctx;
   const r = state.rooms.get(message.room);
   if (!r) return;
+  // A reply to an old message updates a root we may not hold: adding it would leave a gap.
+  const t = r.timeline;
+  if (!message.thread && !t.get(message.id) && t.hasMoreBefore && message.id < t.oldestId) return;
   applyMessage(ctx, r, message, { live: false });
 }
 

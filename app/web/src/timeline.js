@@ -47,7 +47,8 @@ export class Timeline {
     if (message.client_id) this.pending.delete(message.client_id);
     const known = this.byId.get(message.id);
     if (known) {
-      const changed = known.body !== message.body || known.edited_at !== message.edited_at;
+      const changed =
+        known.body !== message.body || known.edited_at !== message.edited_at || v2Changed(known, message);
       // A late frame carrying an older edit must not overwrite a newer one.
       if (changed && !isOlderEdit(message, known)) {
         this.byId.set(message.id, message);
@@ -60,6 +61,12 @@ export class Timeline {
     this.byId.set(message.id, message);
     const before = at + 1 < this.ids.length ? this.ids[at + 1] : null;
     return { kind: 'added', before };
+  }
+
+  /** Changes fields of a known message in place (reactions from a `reactions` event). */
+  patch(id, fields) {
+    const known = this.byId.get(id);
+    if (known) this.byId.set(id, { ...known, ...fields });
   }
 
   remove(id) {
@@ -82,6 +89,16 @@ export class Timeline {
   messages() {
     return this.ids.map((id) => this.byId.get(id));
   }
+}
+
+/** A thread's counts, reactions or mentions (CONTRACT 4.3-4.5) changed without an edit. */
+function v2Changed(known, incoming) {
+  return (
+    known.reply_count !== incoming.reply_count ||
+    known.last_reply_at !== incoming.last_reply_at ||
+    JSON.stringify(known.reactions) !== JSON.stringify(incoming.reactions) ||
+    JSON.stringify(known.mentions) !== JSON.stringify(incoming.mentions)
+  );
 }
 
 function isOlderEdit(incoming, known) {

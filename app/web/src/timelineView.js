@@ -8,6 +8,7 @@ import { deliver, discardPending } from './composer.js';
 import { avatar, messageElement } from './messageView.js';
 import { renderHistoryStatus, updateUnread } from './rooms.js';
 import { applyMessage } from './session.js';
+import { swapKeepingFocus } from './threads.js';
 import { toast } from './status.js';
 
 export async function loadOlder(ctx) {
@@ -81,7 +82,7 @@ export function replaceMessageElement(ctx, message) {
   const r = state.rooms.get(state.active);
   const old = ui.messages.querySelector(`li[data-id="${message.id}"]`);
   if (!old || old.classList.contains('editing')) return;
-  old.replaceWith(messageElement(ctx, r, message));
+  swapKeepingFocus(old, messageElement(ctx, r, message));
   regroup(ctx);
 }
 
