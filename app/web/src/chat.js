@@ -10,6 +10,8 @@ import { setBanner } from './status.js';
 import { localStore } from './store.js';
 import { loadOlder } from './timelineView.js';
 import { wireComposer, wireRoomForms, wireRoomHeader, wireTimeline } from './wiring.js';
+import { wireDirectMessages } from './dms.js';
+import { wireMembers } from './members.js';
 import { wireMessageFeatures } from './messageFeatures.js';
 
 /** Everything the signed-in view needs, created once per sign-in and torn down on sign-out. */
@@ -21,6 +23,8 @@ export function startChat(root, me, onSignedOut) {
   wireRoomForms(ctx);
   wireRoomHeader(ctx);
   wireTimeline(ctx);
+  wireDirectMessages(ctx);
+  wireMembers(ctx);
   wireMessageFeatures(ctx);
   document.addEventListener('visibilitychange', ctx.bound.onVisibility);
   window.addEventListener('hashchange', ctx.bound.onHashChange);

@@ -1,6 +1,8 @@
 // The signed-in view's elements, built once; `ui` names every element the modules update.
 import { h } from './dom.js';
 import { icon } from './icons.js';
+import { buildDirectMessages } from './dms.js';
+import { buildMembers } from './members.js';
 
 /** The rooms sidebar: the room lists, the new-room form and the signed-in user. */
 function buildSidebar(ui, me) {
@@ -59,6 +61,7 @@ function buildSidebar(ui, me) {
       h('h2', { id: 'rooms-heading', class: 'section-title' }, 'Your rooms'),
       ui.roomList,
       ui.emptyRooms,
+      buildDirectMessages(ui),
       ui.otherSection,
       ui.newRoomDetails,
     ),
@@ -112,6 +115,7 @@ function buildRoomHeader(ui) {
     { class: 'member-dialog', hidden: true, role: 'dialog', 'aria-label': 'Add people' },
     ui.memberForm,
   );
+  buildMembers(ui);
 }
 
 /** The message list, the jump button and the online panel (returned). */
@@ -194,8 +198,9 @@ export function buildLayout(me) {
       { class: 'room-header' },
       ui.menuButton,
       h('div', { class: 'room-heading' }, ui.roomTitle, ui.roomMeta),
-      h('div', { class: 'room-actions' }, ui.onlineToggle, ui.addMemberButton, ui.leaveButton),
+      h('div', { class: 'room-actions' }, ui.onlineToggle, ui.membersButton, ui.addMemberButton, ui.leaveButton),
       ui.memberDialog,
+      ui.membersPanel,
     ),
     h(
       'div',

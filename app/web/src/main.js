@@ -1,5 +1,6 @@
 // Entry point: restore the tab's session if there is one, otherwise ask the user to sign in.
 import './styles.css';
+import './people.css';
 import { api, ApiError, session, setUnauthorizedHandler } from './api.js';
 import { renderAuth } from './auth.js';
 import { startChat } from './chat.js';

@@ -3,15 +3,20 @@
 import { api, ApiError } from './api.js';
 import { h } from './dom.js';
 import { icon } from './icons.js';
-import { countUnread, Timeline, typingText } from './timeline.js';
+import { Timeline, typingText } from './timeline.js';
 import { cancelUpload, renderUpload } from './attachments.js';
 import { avatar } from './messageView.js';
-import { emitAck, joinRoom } from './session.js';
+import { renderDirectMessages } from './dms.js';
+import { syncMembers } from './members.js';
+import { isMember, roomLabel, sameUser } from './membership.js';
+import { totalUnread, unreadLabel } from './readState.js';
+import { applyCounts, beginSnapshot, markRoomRead, newReadState } from './readSync.js';
+import { joinRoom } from './session.js';
 import { toast } from './status.js';
 import { isNearBottom, renderMessages } from './timelineView.js';
 
 export function roomState(ctx, name) {
-  const { state, store } = ctx;
+  const { state } = ctx;
   let r = state.rooms.get(name);
   if (!r) {
     r = {
@@ -22,8 +27,7 @@ export function roomState(ctx, name) {
       wanted: false, // the user is in this room (stays across reconnects)
       online: new Set(),
       typing: new Map(), // user -> timer
-      lastRead: store.lastRead(name),
-      unread: 0,
+      read: newReadState(ctx), // read position, unread and mention counts (readState.js)
       joining: null,
       scrollTop: null,
     };
@@ -33,7 +37,8 @@ export function roomState(ctx, name) {
 }
 
 export async function refreshRooms(ctx) {
-  const { state, store } = ctx;
+  const { state } = ctx;
+  const startedAt = beginSnapshot(ctx);
   let payload;
   try {
     payload = await api('GET', '/api/rooms');
@@ -47,31 +52,32 @@ export async function refreshRooms(ctx) {
     seen.add(room.name);
     const r = roomState(ctx, room.name);
     r.room = room;
-    // A private room in this list is one we belong to, so we are in it.
-    if ((room.private || store.isJoined(room.name)) && !r.wanted) {
-      r.wanted = true;
-      if (state.socket && state.socket.connected) joinRoom(ctx, r);
+    if (isMember(ctx, room)) {
+      applyCounts(ctx, r, room, startedAt);
+      if (!r.wanted) {
+        r.wanted = true;
+        if (state.socket && state.socket.connected) joinRoom(ctx, r);
+      }
+    } else if (r.wanted && !r.joined && !r.joining && state.active !== r.name) {
+      r.wanted = false; // left on another device while this one was away
     }
   }
   for (const [name, r] of state.rooms) {
-    if (!seen.has(name) && !r.wanted) state.rooms.delete(name);
+    if (!seen.has(name) && !r.joined && !r.joining && state.active !== name) state.rooms.delete(name);
   }
   renderRoomList(ctx);
   if (state.active) renderHeader(ctx);
 }
 
 export function openRoom(ctx, name) {
-  const { state, ui, store } = ctx;
+  const { state, ui } = ctx;
   const r = roomState(ctx, name);
   if (state.active && state.active !== name) saveScroll(ctx);
   state.active = name;
   if (location.hash !== `#/r/${encodeURIComponent(name)}`) {
     history.replaceState(null, '', `#/r/${encodeURIComponent(name)}`);
   }
-  if (!r.wanted) {
-    r.wanted = true;
-    if (!r.room.private) store.setJoined(name, true);
-  }
+  r.wanted = true; // joining a public room makes us a member (contract 4.1)
   ui.shell.classList.remove('show-sidebar');
   if (state.upload && state.upload.room !== name) cancelUpload(ctx);
   renderActiveRoom(ctx);
@@ -80,49 +86,23 @@ export function openRoom(ctx, name) {
   ui.input.focus();
 }
 
-export async function leaveRoom(ctx, name) {
-  const { state, store } = ctx;
-  const r = state.rooms.get(name);
-  if (!r) return;
-  r.wanted = false;
-  r.joined = false;
-  store.setJoined(name, false);
-  if (state.socket && state.socket.connected) await emitAck(ctx, 'leave', { room: name });
-  r.timeline = new Timeline();
-  r.online.clear();
-  if (state.active === name) {
-    state.active = null;
-    history.replaceState(null, '', '#');
-    renderActiveRoom(ctx);
-  }
-  renderRoomList(ctx);
-  toast(ctx, `You left #${name}.`);
-}
-
 export function updateUnread(ctx, r) {
-  const { state, me } = ctx;
+  const { state } = ctx;
   const visible = state.active === r.name && document.visibilityState === 'visible';
-  if (visible && r.timeline.newestId !== null) markRead(ctx, r);
-  r.unread = countUnread(r.timeline.messages(), r.lastRead, me.username);
-  r.unreadCapped = r.timeline.hasMoreBefore && r.unread === r.timeline.size && r.unread > 0;
+  if (visible && r.joined) markRead(ctx, r);
   updateTitle(ctx);
 }
 
+/** Everything in the room is read, on every device (readSync.js). */
 export function markRead(ctx, r) {
-  const { store } = ctx;
-  const newest = r.timeline.newestId;
-  if (newest !== null && newest > (r.lastRead || 0)) {
-    r.lastRead = newest;
-    store.setLastRead(r.name, newest);
-  }
-  r.unread = 0;
+  markRoomRead(ctx, r);
 }
 
 export function updateTitle(ctx) {
   const { state } = ctx;
-  let total = 0;
-  for (const r of state.rooms.values()) if (r.wanted) total += r.unread;
-  const where = state.active ? `#${state.active} · ` : '';
+  const total = totalUnread([...state.rooms.values()].filter((r) => r.wanted).map((r) => r.read));
+  const active = state.active && state.rooms.get(state.active);
+  const where = active ? `${roomLabel(active)} · ` : '';
   document.title = `${total ? `(${total}) ` : ''}${where}Chat`;
 }
 
@@ -140,11 +120,17 @@ export function renderRoomList(ctx) {
   const { state, ui } = ctx;
   const mine = [];
   const others = [];
-  for (const r of state.rooms.values()) (r.wanted ? mine : others).push(r);
+  const dms = [];
+  for (const r of state.rooms.values()) {
+    if (r.room.kind === 'dm') {
+      if (r.wanted) dms.push(r);
+    } else (r.wanted ? mine : others).push(r);
+  }
   const byName = (a, b) => a.name.localeCompare(b.name);
   mine.sort(byName);
   others.sort(byName);
   ui.roomList.replaceChildren(...mine.map(ctx.bound.roomItem));
+  renderDirectMessages(ctx, dms);
   ui.otherList.replaceChildren(...others.map(ctx.bound.roomItem));
   ui.otherSection.hidden = others.length === 0;
   ui.emptyRooms.hidden = mine.length > 0;
@@ -154,9 +140,12 @@ export function renderRoomList(ctx) {
 export function roomItem(ctx, r) {
   const { state } = ctx;
   const active = state.active === r.name;
-  const count = r.unread ? `${r.unread}${r.unreadCapped ? '+' : ''}` : '';
-  let label = `${r.room.private ? 'private room' : 'room'} ${r.name}`;
-  if (count) label += `, ${count} unread`;
+  const dm = r.room.kind === 'dm';
+  const count = r.wanted && r.read.unread ? String(r.read.unread) : '';
+  const mentions = r.wanted ? r.read.mentions : 0;
+  let label = dm ? `direct message with ${roomLabel(r)}` : `${r.room.private ? 'private room' : 'room'} ${r.name}`;
+  const news = r.wanted ? unreadLabel(r.read) : '';
+  if (news) label += `, ${news}`;
   return h(
     'li',
     {},
@@ -169,8 +158,9 @@ export function roomItem(ctx, r) {
         'aria-label': label,
         dataset: { room: r.name },
       },
-      h('span', { class: 'room-icon' }, icon(r.room.private ? 'lock' : 'hash')),
-      h('span', { class: 'room-name' }, r.name),
+      dm ? avatar(ctx, roomLabel(r), 'small') : h('span', { class: 'room-icon' }, icon(r.room.private ? 'lock' : 'hash')),
+      h('span', { class: 'room-name' }, dm ? roomLabel(r) : r.name),
+      mentions ? h('span', { class: 'mention-badge', 'aria-hidden': 'true' }, `@${mentions}`) : null,
       count ? h('span', { class: 'badge', 'aria-hidden': 'true' }, count) : null,
     ),
   );
@@ -192,9 +182,9 @@ export function renderActiveRoom(ctx) {
   renderUpload(ctx);
   renderMessages(ctx, { toBottom: r.scrollTop === null });
   if (r.scrollTop !== null) ui.timeline.scrollTop = r.scrollTop;
-  ui.input.setAttribute('aria-label', `Message #${r.name}`);
-  ui.input.placeholder = `Message #${r.name}`;
-  ui.timeline.setAttribute('aria-label', `Messages in #${r.name}`);
+  ui.input.setAttribute('aria-label', `Message ${roomLabel(r)}`);
+  ui.input.placeholder = `Message ${roomLabel(r)}`;
+  ui.timeline.setAttribute('aria-label', `Messages in ${roomLabel(r)}`);
   updateUnread(ctx, r);
 }
 
@@ -208,15 +198,19 @@ export function renderHeader(ctx) {
   const { state, ui, me } = ctx;
   const r = state.rooms.get(state.active);
   if (!r) return;
+  const dm = r.room.kind === 'dm';
   ui.roomTitle.replaceChildren(
-    h('span', { class: 'room-icon' }, icon(r.room.private ? 'lock' : 'hash')),
-    r.name,
+    dm ? avatar(ctx, roomLabel(r), 'small') : h('span', { class: 'room-icon' }, icon(r.room.private ? 'lock' : 'hash')),
+    dm ? roomLabel(r) : r.name,
   );
   const owner = r.room.owner ? ` · created by ${r.room.owner}` : '';
-  ui.roomMeta.textContent = `${r.room.private ? 'Private room' : 'Public room'}${owner}`;
-  const isOwner = r.room.owner && r.room.owner.toLowerCase() === me.username.toLowerCase();
-  ui.addMemberButton.hidden = !(r.room.private && isOwner);
-  ui.leaveButton.hidden = Boolean(r.room.private);
+  const note = sameUser(r.room.dm_with, me.username) ? 'Notes to yourself' : 'Direct message';
+  ui.roomMeta.textContent = dm ? note : `${r.room.private ? 'Private room' : 'Public room'}${owner}`;
+  const isOwner = sameUser(r.room.owner, me.username);
+  ui.addMemberButton.hidden = !(r.room.private && isOwner && !dm);
+  // Members leave any room but their own; a DM cannot be left (contract 4.1, 4.2).
+  ui.leaveButton.hidden = dm || isOwner || !r.wanted;
+  syncMembers(ctx);
 }
 
 export function renderOnline(ctx) {
@@ -259,7 +253,11 @@ export function renderHistoryStatus(ctx) {
   } else if (r.timeline.size > 0 || r.joined) {
     ui.history.hidden = false;
     ui.history.replaceChildren(
-      h('div', { class: 'room-start' }, h('strong', {}, `This is the start of #${r.name}.`)),
+      h(
+        'div',
+        { class: 'room-start' },
+        h('strong', {}, r.room.kind === 'dm' ? `This is the start of your conversation with ${roomLabel(r)}.` : `This is the start of #${r.name}.`),
+      ),
     );
   } else {
     ui.history.hidden = true;

@@ -5,6 +5,8 @@ import { api, roomPath, session } from './api.js';
 import { ACK_TIMEOUT_MS, errorText, GAP_PAGES_MAX, TYPING_SHOW_MS } from './shared.js';
 import { flushPending } from './composer.js';
 import { endSession } from './lifecycle.js';
+import { onMemberAdded, onMemberRemoved } from './membership.js';
+import { countLive, noteDeleted, noteJoined, onMention, onReadEvent, requestRefresh } from './readSync.js';
 import { listenForMessageFeatures } from './messageFeatures.js';
 import { refreshRooms, renderActiveRoom, renderHeader, renderOnline, renderRoomList, renderTyping, updateUnread } from './rooms.js';
 import { announce, setBanner, toast } from './status.js';
@@ -97,6 +99,10 @@ export function connect(ctx) {
   socket.on('message_deleted', (event) => onMessageDeleted(ctx, event));
   socket.on('presence', (event) => onPresence(ctx, event));
   socket.on('typing', (event) => onTyping(ctx, event));
+  socket.on('member_added', (event) => onMemberAdded(ctx, event));
+  socket.on('member_removed', (event) => onMemberRemoved(ctx, event));
+  socket.on('read', (event) => onReadEvent(ctx, event));
+  socket.on('mention', (event) => onMention(ctx, event));
   listenForMessageFeatures(ctx, socket);
 }
 
@@ -137,6 +143,7 @@ export function joinRoom(ctx, r) {
     }
     r.room = ack.room || r.room;
     r.online = new Set(ack.online || []);
+    noteJoined(ctx, r, ack);
     if (since === null) r.timeline.hasMoreBefore = Boolean(ack.more);
     for (const m of ack.messages || []) applyMessage(ctx, r, m, { live: false });
     let more = since !== null && Boolean(ack.more);
@@ -167,6 +174,9 @@ export function joinRoom(ctx, r) {
     }
     renderRoomList(ctx);
     flushPending(ctx, r);
+    // Counts as of after the join: what came between the last count and the join is in the
+    // history, not in the live frames that are counted here.
+    requestRefresh(ctx);
   })();
   return r.joining;
 }
@@ -203,6 +213,7 @@ export async function reconcile(ctx, r) {
 
 export function applyMessage(ctx, r, message, { live }) {
   const { state } = ctx;
+  r.read.seen(message.id);
   if (message.thread) return applyReply(ctx, r, message, { live }); // replies live in their thread
   const wasPending = message.client_id && r.timeline.pending.has(message.client_id);
   const result = r.timeline.upsert(message);
@@ -223,8 +234,15 @@ export function onMessage(ctx, message) {
   const { state, me } = ctx;
   const r = state.rooms.get(message.room);
   if (!r || !r.wanted) return;
+  const counted = countLive(ctx, r, message);
   const result = applyMessage(ctx, r, message, { live: true });
-  if (result.kind !== 'added') return;
+  if (result.kind !== 'added') {
+    if (counted) {
+      updateUnread(ctx, r);
+      renderRoomList(ctx);
+    }
+    return;
+  }
   const mine = message.user.toLowerCase() === me.username.toLowerCase();
   stopTyping(ctx, r, message.user);
   if (!mine) {
@@ -253,6 +271,7 @@ export function onMessageDeleted(ctx, { id, room }) {
   const { state, ui } = ctx;
   const r = state.rooms.get(room);
   if (!r) return;
+  noteDeleted(ctx, r, id);
   if (r.timeline.remove(id) && state.active === room) {
     const li = ui.messages.querySelector(`li[data-id="${id}"]`);
     if (li) li.remove();

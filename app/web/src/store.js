@@ -1,6 +1,10 @@
 // What the client remembers in the browser between visits.
 
-/** Per-user memory in localStorage: which public rooms one is in, and how far one has read. */
+/**
+ * Per-user memory in localStorage. Membership and read positions are the server's (contract
+ * 4.1, 4.5); what is left here is the list of public rooms a v1 client had opened, read once
+ * so those rooms become memberships (membership.js isMember).
+ */
 export function localStore(username) {
   const prefix = `chat.${username.toLowerCase()}.`;
   const read = (key, fallback) => {
@@ -26,7 +30,5 @@ export function localStore(username) {
       else rooms.delete(room);
       write('joined', [...rooms]);
     },
-    lastRead: (room) => read(`read.${room}`, 0),
-    setLastRead: (room, id) => write(`read.${room}`, id),
   };
 }

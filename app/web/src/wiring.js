@@ -4,7 +4,8 @@ import { ROOM_NAME_RE } from './shared.js';
 import { attachFile, cancelUpload } from './attachments.js';
 import { sendFromComposer } from './composer.js';
 import { endSession } from './lifecycle.js';
-import { leaveRoom, openRoom, roomState } from './rooms.js';
+import { leaveRoom } from './membership.js';
+import { openRoom, roomState } from './rooms.js';
 import { toast } from './status.js';
 import { isNearBottom, loadOlder, scrollToBottom, showJumpButton } from './timelineView.js';
 

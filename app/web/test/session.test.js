@@ -2,7 +2,7 @@
 // scripted socket and a scripted HTTP API: joins, the gap fill after a reconnect, refusals, acks
 // that never come, live messages and unread counts.
 import assert from 'node:assert/strict';
-import { beforeEach, test } from 'node:test';
+import { afterEach, beforeEach, test } from 'node:test';
 import { FakeSocket, fakeFetch, message } from './support.js';
 
 const { createContext } = await import('../src/chat.js');
@@ -15,6 +15,11 @@ beforeEach(() => {
   document.body.replaceChildren();
   ctx = createContext(document.body, { username: 'alice' }, () => {});
   document.body.append(ctx.ui.shell);
+});
+afterEach(() => {
+  // a join asks for fresh counts a moment later; this context is done
+  ctx.state.ended = true;
+  clearTimeout(ctx.state.refreshSoon);
 });
 
 test('an ack that never comes reads as a timeout, a missing ack as a refusal', async () => {
@@ -31,6 +36,7 @@ test('a first join fills the timeline, the online list and whether older pages e
     online: ['bob'],
     messages: [message(1), message(2)],
     more: true,
+    last_read: 1,
   }));
   const r = roomState(ctx, 'general');
   r.wanted = true;
@@ -40,7 +46,10 @@ test('a first join fills the timeline, the online list and whether older pages e
   assert.deepEqual([...r.timeline.ids], [1, 2]);
   assert.equal(r.timeline.hasMoreBefore, true);
   assert.deepEqual([...r.online], ['bob']);
-  assert.equal(r.unread, 2);
+  // History is not counted here: the unread count is the server's (GET /api/rooms).
+  assert.equal(r.read.lastRead, 1);
+  assert.equal(r.read.newest, 2);
+  assert.equal(r.read.unread, 0);
 });
 
 test('a re-join asks for what came after the newest message and pages through the gap', async () => {
@@ -80,18 +89,24 @@ test("live messages count as unread once each, and one's own never", async () =>
   onMessage(ctx, message(11, { user: 'Alice' }));
   onMessage(ctx, message(12, { room: 'elsewhere' })); // a room we are not in
   assert.deepEqual([...r.timeline.ids], [10, 11]);
-  assert.equal(r.unread, 1);
+  assert.equal(r.read.unread, 1);
   assert.match(document.title, /^\(1\) /);
 });
 
-test('the read position only moves forward', () => {
+test('reading a room tells the server the newest message seen, and never moves back', async () => {
   const r = roomState(ctx, 'general');
-  r.lastRead = 10;
+  r.wanted = true;
+  r.read.read(10);
+  ctx.state.socket = new FakeSocket((event, payload) => ({ ok: true, last_read: payload.id }));
   r.timeline.upsert(message(5));
+  r.read.seen(5);
   markRead(ctx, r);
-  assert.equal(r.lastRead, 10);
-  r.timeline.upsert(message(12));
+  await new Promise((resolve) => setTimeout(resolve, 0));
+  assert.deepEqual(ctx.state.socket.emitted, []);
+  assert.equal(r.read.lastRead, 10);
+  r.read.seen(12);
   markRead(ctx, r);
-  assert.equal(r.lastRead, 12);
-  assert.equal(ctx.store.lastRead('general'), 12);
+  await new Promise((resolve) => setTimeout(resolve, 0));
+  assert.deepEqual(ctx.state.socket.emitted, [['read', { room: 'general', id: 12 }]]);
+  assert.equal(r.read.lastRead, 12);
 });

@@ -6,24 +6,19 @@ import { localStore } from '../src/store.js';
 
 beforeEach(() => localStorage.clear());
 
-test('joined rooms and read positions round-trip per user', () => {
+test('joined rooms round-trip per user', () => {
   const alice = localStore('Alice');
   alice.setJoined('general', true);
-  alice.setLastRead('general', 42);
   assert.equal(localStore('alice').isJoined('general'), true);
-  assert.equal(localStore('alice').lastRead('general'), 42);
   assert.equal(localStore('bob').isJoined('general'), false);
-  assert.equal(localStore('bob').lastRead('general'), 0);
   alice.setJoined('general', false);
   assert.equal(alice.isJoined('general'), false);
 });
 
 test('a corrupt entry reads as nothing remembered', () => {
   localStorage.setItem('chat.alice.joined', '{not json');
-  localStorage.setItem('chat.alice.read.general', 'NaN]');
   const alice = localStore('alice');
   assert.equal(alice.isJoined('general'), false);
-  assert.equal(alice.lastRead('general'), 0);
 });
 
 test('storage that refuses writes (full, or disabled) never breaks the client', () => {
@@ -34,7 +29,6 @@ test('storage that refuses writes (full, or disabled) never breaks the client', 
   try {
     const alice = localStore('alice');
     assert.doesNotThrow(() => alice.setJoined('general', true));
-    assert.doesNotThrow(() => alice.setLastRead('general', 7));
   } finally {
     Storage.prototype.setItem = original;
   }
