@@ -39,28 +39,23 @@ run "private_kms_encrypted_and_versioned" {
   command = plan
 
   assert {
-    condition     = aws_s3_bucket.media.bucket == "chat-prod-media-111122223333-eu-west-1"
+    condition     = module.media.id == "chat-prod-media-111122223333-eu-west-1"
     error_message = "the bucket name must carry the account and region to be unique"
   }
   assert {
-    condition = alltrue([
-      aws_s3_bucket_public_access_block.media.block_public_acls,
-      aws_s3_bucket_public_access_block.media.block_public_policy,
-      aws_s3_bucket_public_access_block.media.ignore_public_acls,
-      aws_s3_bucket_public_access_block.media.restrict_public_buckets,
-    ])
+    condition     = module.media.public_access_blocked
     error_message = "all public access must be blocked"
   }
   assert {
-    condition     = aws_s3_bucket_ownership_controls.media.rule[0].object_ownership == "BucketOwnerEnforced"
+    condition     = module.media.object_ownership == "BucketOwnerEnforced"
     error_message = "Object Ownership must be enforced (ACLs disabled)"
   }
   assert {
-    condition     = aws_s3_bucket_server_side_encryption_configuration.media.rule[0].apply_server_side_encryption_by_default[0].sse_algorithm == "aws:kms"
+    condition     = module.media.sse_algorithm == "aws:kms"
     error_message = "uploads must be encrypted with KMS"
   }
   assert {
-    condition     = aws_s3_bucket_server_side_encryption_configuration.media.rule[0].apply_server_side_encryption_by_default[0].kms_master_key_id == module.key[0].arn
+    condition     = module.media.kms_key_arn == module.key[0].arn
     error_message = "the default encryption must use the module's key"
   }
   assert {
@@ -68,11 +63,11 @@ run "private_kms_encrypted_and_versioned" {
     error_message = "the KMS key must rotate"
   }
   assert {
-    condition     = aws_s3_bucket_versioning.media.versioning_configuration[0].status == "Enabled"
+    condition     = module.media.versioning_status == "Enabled"
     error_message = "versioning must be on"
   }
   assert {
-    condition     = aws_s3_bucket.media.force_destroy == false
+    condition     = module.media.force_destroy == false
     error_message = "production default: destroy must never delete uploads"
   }
 }
@@ -81,23 +76,23 @@ run "bucket_policy_refuses_plain_http_and_old_tls" {
   command = plan
 
   assert {
-    condition = one([for s in jsondecode(aws_s3_bucket_policy.media.policy).Statement : s
-      if s.Effect == "Deny" && try(s.Condition.Bool["aws:SecureTransport"], "") == "false"
-    ]).Resource == ["arn:aws:s3:::chat-prod-media-111122223333-eu-west-1", "arn:aws:s3:::chat-prod-media-111122223333-eu-west-1/*"]
+    condition = toset(one([for s in module.media.policy_statements : s.resources
+      if s.effect == "Deny" && contains([for c in s.condition : "${c.test} ${c.variable} ${join(",", c.values)}"], "Bool aws:SecureTransport false")
+    ])) == toset(["arn:aws:s3:::chat-prod-media-111122223333-eu-west-1", "arn:aws:s3:::chat-prod-media-111122223333-eu-west-1/*"])
     error_message = "requests without TLS must be denied on the bucket and its objects"
   }
   assert {
-    condition = length([for s in jsondecode(aws_s3_bucket_policy.media.policy).Statement : s
-    if s.Effect == "Deny" && try(s.Condition.NumericLessThan["s3:TlsVersion"], "") == "1.2"]) == 1
+    condition = length([for s in module.media.policy_statements : s
+    if s.effect == "Deny" && contains([for c in s.condition : "${c.test} ${c.variable} ${join(",", c.values)}"], "NumericLessThan s3:TlsVersion 1.2")]) == 1
     error_message = "TLS older than 1.2 must be denied"
   }
   assert {
-    condition     = alltrue([for s in jsondecode(aws_s3_bucket_policy.media.policy).Statement : s.Effect == "Deny"])
+    condition     = alltrue([for s in module.media.policy_statements : s.effect == "Deny"])
     error_message = "the bucket policy must grant nothing: access comes from IAM policies only"
   }
   assert {
-    condition = one([for s in jsondecode(aws_s3_bucket_policy.media.policy).Statement : s.Condition.StringNotEquals["s3:x-amz-server-side-encryption-aws-kms-key-id"]
-    if s.Sid == "DenyOtherKmsKeys"]) == module.key[0].arn
+    condition = one([for s in module.media.policy_statements : join(",", flatten([for c in s.condition : c.values if c.test == "StringNotEquals"]))
+    if s.sid == "DenyOtherKmsKeys"]) == module.key[0].arn
     error_message = "uploads naming another KMS key must be refused"
   }
 }
@@ -128,17 +123,17 @@ run "lifecycle_cleans_noncurrent_versions_and_multipart_uploads" {
   }
 
   assert {
-    condition = one([for r in aws_s3_bucket_lifecycle_configuration.media.rule : r.noncurrent_version_expiration[0].noncurrent_days
+    condition = one([for r in module.media.lifecycle_rules : r.noncurrent_version_expiration[0].noncurrent_days
     if r.id == "expire-noncurrent-versions"]) == 30
     error_message = "noncurrent versions must expire after the configured days"
   }
   assert {
-    condition = one([for r in aws_s3_bucket_lifecycle_configuration.media.rule : r.abort_incomplete_multipart_upload[0].days_after_initiation
+    condition = one([for r in module.media.lifecycle_rules : r.abort_incomplete_multipart_upload[0].days_after_initiation
     if r.id == "abort-incomplete-multipart-uploads"]) == 3
     error_message = "incomplete multipart uploads must be aborted after the configured days"
   }
   assert {
-    condition     = alltrue([for r in aws_s3_bucket_lifecycle_configuration.media.rule : r.status == "Enabled"])
+    condition     = alltrue([for r in module.media.lifecycle_rules : r.status == "Enabled"])
     error_message = "every lifecycle rule must be enabled"
   }
 }
@@ -147,22 +142,30 @@ run "access_logs_go_to_a_private_log_bucket" {
   command = plan
 
   assert {
-    condition     = aws_s3_bucket_logging.media.target_bucket == aws_s3_bucket.access_logs[0].id
-    error_message = "access logs must go to the module's log bucket"
+    condition     = module.media.access_log_target.target_bucket == module.access_logs[0].id && module.media.access_log_target.target_prefix == "s3/chat-prod-media-111122223333-eu-west-1/"
+    error_message = "access logs must go to the module's log bucket under s3/<media bucket>/"
   }
   assert {
-    condition     = aws_s3_bucket_public_access_block.access_logs[0].restrict_public_buckets && aws_s3_bucket_public_access_block.access_logs[0].block_public_policy
-    error_message = "the log bucket must block public access"
+    condition     = module.access_logs[0].public_access_blocked && module.access_logs[0].object_ownership == "BucketOwnerEnforced"
+    error_message = "the log bucket must block public access, with ACLs disabled"
   }
   assert {
     # S3 server access logging refuses SSE-KMS targets.
-    condition     = aws_s3_bucket_server_side_encryption_configuration.access_logs[0].rule[0].apply_server_side_encryption_by_default[0].sse_algorithm == "AES256"
+    condition     = module.access_logs[0].sse_algorithm == "AES256"
     error_message = "the log bucket must be encrypted with SSE-S3"
   }
   assert {
-    condition = one([for s in jsondecode(aws_s3_bucket_policy.access_logs[0].policy).Statement : s.Condition.ArnLike["aws:SourceArn"]
-    if s.Effect == "Allow"]) == "arn:aws:s3:::chat-prod-media-111122223333-eu-west-1"
+    condition     = one([for r in module.access_logs[0].lifecycle_rules : r.expiration[0].days if r.id == "expire-access-logs"]) == 365
+    error_message = "access logs expire after the retention period"
+  }
+  assert {
+    condition = [for s in data.aws_iam_policy_document.access_logs[0].statement : join(",", flatten([for c in s.condition : c.values if c.variable == "aws:SourceArn"]))
+    if s.effect != "Deny"] == ["arn:aws:s3:::chat-prod-media-111122223333-eu-west-1"]
     error_message = "only the media bucket may deliver logs"
+  }
+  assert {
+    condition     = [for s in module.access_logs[0].policy_statements : s.sid] == ["DenyInsecureTransport", "DenyTlsOlderThan12"]
+    error_message = "the log bucket must refuse requests without TLS 1.2"
   }
 }
 
@@ -174,9 +177,9 @@ run "the_log_bucket_admits_the_named_buckets_under_their_own_prefix" {
   }
 
   assert {
-    condition = [for s in jsondecode(aws_s3_bucket_policy.access_logs[0].policy).Statement :
-      "${s.Resource} ${s.Condition.ArnLike["aws:SourceArn"]} ${s.Condition.StringEquals["aws:SourceAccount"]}"
-    if s.Sid == "S3ServerAccessLogsFromOtherBuckets0"] == ["${aws_s3_bucket.access_logs[0].arn}/s3/chat-prod-artifacts-* arn:aws:s3:::chat-prod-artifacts-* 111122223333"]
+    condition = [for s in data.aws_iam_policy_document.access_logs[0].statement :
+      "${one(s.resources)} ${one([for c in s.condition : one(c.values) if c.variable == "aws:SourceArn"])} ${one([for c in s.condition : one(c.values) if c.variable == "aws:SourceAccount"])}"
+    if s.sid == "S3ServerAccessLogsFromOtherBuckets0"] == ["${module.access_logs[0].arn}/s3/chat-prod-artifacts-* arn:aws:s3:::chat-prod-artifacts-* 111122223333"]
     error_message = "another bucket of the account may write only under s3/<its name>/"
   }
 }
@@ -185,20 +188,24 @@ run "app_policy_is_least_privilege" {
   command = plan
 
   assert {
-    condition     = toset(flatten([for s in jsondecode(output.app_access_policy_json).Statement : s.Action])) == toset(["s3:DeleteObject", "s3:GetObject", "s3:PutObject", "kms:Decrypt", "kms:GenerateDataKey"])
+    condition     = toset(flatten([for s in data.aws_iam_policy_document.app_access.statement : s.actions])) == toset(["s3:DeleteObject", "s3:GetObject", "s3:PutObject", "kms:Decrypt", "kms:GenerateDataKey"])
     error_message = "the app gets object read/write/delete and the key, nothing more"
   }
   assert {
-    condition     = one([for s in jsondecode(output.app_access_policy_json).Statement : s.Resource if s.Sid == "MediaObjects"]) == "arn:aws:s3:::chat-prod-media-111122223333-eu-west-1/*"
+    condition     = toset(one([for s in data.aws_iam_policy_document.app_access.statement : s.resources if s.sid == "MediaObjects"])) == toset(["arn:aws:s3:::chat-prod-media-111122223333-eu-west-1/*"])
     error_message = "object access must be limited to the media bucket"
   }
   assert {
-    condition     = one([for s in jsondecode(output.app_access_policy_json).Statement : s.Condition.StringEquals["kms:ViaService"] if s.Sid == "MediaKeyThroughS3"]) == "s3.eu-west-1.amazonaws.com"
+    condition     = one([for s in data.aws_iam_policy_document.app_access.statement : "${one(s.condition).test} ${one(s.condition).variable} ${join(",", one(s.condition).values)}" if s.sid == "MediaKeyThroughS3"]) == "StringEquals kms:ViaService s3.eu-west-1.amazonaws.com"
     error_message = "the key must be usable through S3 only"
   }
   assert {
     condition     = output.upload_origins[0] == "https://chat-prod-media-111122223333-eu-west-1.s3.amazonaws.com"
     error_message = "the upload origin must name the bucket's endpoint"
+  }
+  assert {
+    condition     = output.app_access_policy_json == data.aws_iam_policy_document.app_access.json
+    error_message = "the app policy output is the policy document"
   }
 }
 
@@ -212,19 +219,19 @@ run "existing_key_and_log_bucket" {
   }
 
   assert {
-    condition     = length(module.key) == 0 && length(aws_s3_bucket.access_logs) == 0
+    condition     = length(module.key) == 0 && length(module.access_logs) == 0
     error_message = "no key or log bucket is created when they are given"
   }
   assert {
-    condition     = aws_s3_bucket_server_side_encryption_configuration.media.rule[0].apply_server_side_encryption_by_default[0].kms_master_key_id == "arn:aws:kms:eu-west-1:111122223333:key/99999999-2222-3333-4444-555555555555"
+    condition     = module.media.kms_key_arn == "arn:aws:kms:eu-west-1:111122223333:key/99999999-2222-3333-4444-555555555555"
     error_message = "the given key must encrypt the bucket"
   }
   assert {
-    condition     = aws_s3_bucket_logging.media.target_bucket == "org-s3-access-logs"
+    condition     = module.media.access_log_target.target_bucket == "org-s3-access-logs"
     error_message = "logs must go to the given bucket"
   }
   assert {
-    condition     = aws_s3_bucket.media.force_destroy
+    condition     = module.media.force_destroy
     error_message = "the dev switch must allow destroying the bucket"
   }
 }
