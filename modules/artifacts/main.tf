@@ -1,11 +1,3 @@
-data "aws_caller_identity" "current" {}
-data "aws_partition" "current" {}
-
-locals {
-  account_id = data.aws_caller_identity.current.account_id
-  partition  = data.aws_partition.current.partition
-}
-
 module "key" {
   source = "../kms-key"
 
@@ -24,158 +16,92 @@ moved {
   to   = module.key.aws_kms_alias.this
 }
 
-resource "aws_s3_bucket" "artifacts" {
-  #checkov:skip=CKV_AWS_144:Releases are rebuilt from the tagged source by `make package`; a second region adds cost, not recoverability.
-  #checkov:skip=CKV2_AWS_62:Deployments are driven by Terraform and the ASG's instance refresh, not by bucket events.
-  #checkov:skip=CKV_AWS_18:Access logging is on whenever access_log_bucket is given (every live unit passes the media bucket's log bucket); the log bucket belongs to another module.
+module "artifacts" {
+  source = "../private-bucket"
+
   bucket_prefix = "${var.name}-artifacts-"
   force_destroy = var.force_destroy
+  tags          = merge(var.tags, { Name = "${var.name}-artifacts" })
+  kms_key_arn   = module.key.arn
 
-  tags = merge(var.tags, { Name = "${var.name}-artifacts" })
+  # Releases cannot be replaced or deleted while their retention runs: a changed object
+  # would be a new version, and instances install only the digest Terraform pins.
+  object_lock = { mode = "GOVERNANCE", days = var.release_retention_days }
+
+  lifecycle_rules = [{
+    id                                     = "expire-noncurrent-releases"
+    noncurrent_version_expiration_days     = var.noncurrent_version_retention_days
+    abort_incomplete_multipart_upload_days = 1
+  }]
+
+  # Every live unit passes the media bucket's log bucket, which admits this bucket by name prefix.
+  access_logging = var.access_log_bucket == null ? null : { target_bucket = var.access_log_bucket }
+
+  policy_documents = data.aws_iam_policy_document.publishers[*].json
+  # Deployments are driven by Terraform and the ASG's instance refresh, not by bucket events:
+  # no event_notifications.
 }
 
-resource "aws_s3_bucket_ownership_controls" "artifacts" {
-  bucket = aws_s3_bucket.artifacts.id
-
-  rule {
-    object_ownership = "BucketOwnerEnforced"
-  }
-}
-
-resource "aws_s3_bucket_public_access_block" "artifacts" {
-  bucket = aws_s3_bucket.artifacts.id
-
-  block_public_acls       = true
-  block_public_policy     = true
-  ignore_public_acls      = true
-  restrict_public_buckets = true
-}
-
-resource "aws_s3_bucket_versioning" "artifacts" {
-  bucket = aws_s3_bucket.artifacts.id
-
-  versioning_configuration {
-    status = "Enabled"
-  }
-}
-
-# Releases cannot be replaced or deleted while their retention runs: a changed object
-# would be a new version, and instances install only the digest Terraform pins.
-resource "aws_s3_bucket_object_lock_configuration" "artifacts" {
-  bucket = aws_s3_bucket.artifacts.id
-
-  rule {
-    default_retention {
-      mode = "GOVERNANCE"
-      days = var.release_retention_days
-    }
-  }
-
-  depends_on = [aws_s3_bucket_versioning.artifacts]
-}
-
-resource "aws_s3_bucket_server_side_encryption_configuration" "artifacts" {
-  bucket = aws_s3_bucket.artifacts.id
-
-  rule {
-    apply_server_side_encryption_by_default {
-      sse_algorithm     = "aws:kms"
-      kms_master_key_id = module.key.arn
-    }
-    bucket_key_enabled = true
-  }
-}
-
-resource "aws_s3_bucket_lifecycle_configuration" "artifacts" {
-  bucket = aws_s3_bucket.artifacts.id
-
-  rule {
-    id     = "expire-noncurrent-releases"
-    status = "Enabled"
-
-    filter {}
-
-    noncurrent_version_expiration {
-      noncurrent_days = var.noncurrent_version_retention_days
-    }
-
-    abort_incomplete_multipart_upload {
-      days_after_initiation = 1
-    }
-  }
-
-  depends_on = [aws_s3_bucket_versioning.artifacts]
-}
-
-resource "aws_s3_bucket_logging" "artifacts" {
-  count = var.access_log_bucket == null ? 0 : 1
-
-  bucket        = aws_s3_bucket.artifacts.id
-  target_bucket = var.access_log_bucket
-  target_prefix = "s3/${aws_s3_bucket.artifacts.id}/"
-}
-
-data "aws_iam_policy_document" "bucket" {
-  statement {
-    sid     = "DenyPlainHttp"
-    effect  = "Deny"
-    actions = ["s3:*"]
-    resources = [
-      aws_s3_bucket.artifacts.arn,
-      "${aws_s3_bucket.artifacts.arn}/*",
-    ]
-
-    principals {
-      type        = "*"
-      identifiers = ["*"]
-    }
-
-    condition {
-      test     = "Bool"
-      variable = "aws:SecureTransport"
-      values   = ["false"]
-    }
-  }
+data "aws_iam_policy_document" "publishers" {
+  count = length(var.publisher_role_arns) > 0 ? 1 : 0
 
   statement {
-    sid       = "DenyUnencryptedUploads"
-    effect    = "Deny"
+    sid       = "PublishersUploadReleases"
     actions   = ["s3:PutObject"]
-    resources = ["${aws_s3_bucket.artifacts.arn}/*"]
+    resources = ["${module.artifacts.arn}/releases/*"]
 
     principals {
-      type        = "*"
-      identifiers = ["*"]
-    }
-
-    condition {
-      test     = "StringNotEqualsIfExists"
-      variable = "s3:x-amz-server-side-encryption"
-      values   = ["aws:kms"]
-    }
-  }
-
-  dynamic "statement" {
-    for_each = length(var.publisher_role_arns) > 0 ? [1] : []
-
-    content {
-      sid       = "PublishersUploadReleases"
-      actions   = ["s3:PutObject"]
-      resources = ["${aws_s3_bucket.artifacts.arn}/releases/*"]
-
-      principals {
-        type        = "AWS"
-        identifiers = var.publisher_role_arns
-      }
+      type        = "AWS"
+      identifiers = var.publisher_role_arns
     }
   }
 }
 
-resource "aws_s3_bucket_policy" "artifacts" {
-  bucket = aws_s3_bucket.artifacts.id
-  policy = data.aws_iam_policy_document.bucket.json
+# Addresses of the resources before modules/private-bucket: an existing deployment keeps its
+# bucket and its settings.
+moved {
+  from = aws_s3_bucket.artifacts
+  to   = module.artifacts.aws_s3_bucket.this
+}
 
-  depends_on = [aws_s3_bucket_public_access_block.artifacts]
+moved {
+  from = aws_s3_bucket_ownership_controls.artifacts
+  to   = module.artifacts.aws_s3_bucket_ownership_controls.this
+}
+
+moved {
+  from = aws_s3_bucket_public_access_block.artifacts
+  to   = module.artifacts.aws_s3_bucket_public_access_block.this
+}
+
+moved {
+  from = aws_s3_bucket_versioning.artifacts
+  to   = module.artifacts.aws_s3_bucket_versioning.this
+}
+
+moved {
+  from = aws_s3_bucket_object_lock_configuration.artifacts
+  to   = module.artifacts.aws_s3_bucket_object_lock_configuration.this[0]
+}
+
+moved {
+  from = aws_s3_bucket_server_side_encryption_configuration.artifacts
+  to   = module.artifacts.aws_s3_bucket_server_side_encryption_configuration.this
+}
+
+moved {
+  from = aws_s3_bucket_lifecycle_configuration.artifacts
+  to   = module.artifacts.aws_s3_bucket_lifecycle_configuration.this
+}
+
+moved {
+  from = aws_s3_bucket_logging.artifacts
+  to   = module.artifacts.aws_s3_bucket_logging.this
+}
+
+moved {
+  from = aws_s3_bucket_policy.artifacts
+  to   = module.artifacts.aws_s3_bucket_policy.this
 }
 
 # What a reader of releases needs, for the roles of other modules to attach.
@@ -183,7 +109,7 @@ data "aws_iam_policy_document" "read_releases" {
   statement {
     sid       = "ReadReleases"
     actions   = ["s3:GetObject"]
-    resources = ["${aws_s3_bucket.artifacts.arn}/releases/*"]
+    resources = ["${module.artifacts.arn}/releases/*"]
   }
 
   statement {
@@ -198,13 +124,13 @@ data "aws_iam_policy_document" "publish_releases" {
   statement {
     sid       = "UploadReleases"
     actions   = ["s3:PutObject", "s3:GetObject"]
-    resources = ["${aws_s3_bucket.artifacts.arn}/releases/*"]
+    resources = ["${module.artifacts.arn}/releases/*"]
   }
 
   statement {
     sid       = "ListReleases"
     actions   = ["s3:ListBucket"]
-    resources = [aws_s3_bucket.artifacts.arn]
+    resources = [module.artifacts.arn]
 
     condition {
       test     = "StringLike"

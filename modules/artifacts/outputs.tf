@@ -1,11 +1,11 @@
 output "bucket_name" {
   description = "Name of the artifacts bucket (app-asg module input artifacts_bucket_name)."
-  value       = aws_s3_bucket.artifacts.id
+  value       = module.artifacts.id
 }
 
 output "bucket_arn" {
   description = "ARN of the artifacts bucket (app-asg module input artifacts_bucket_arn)."
-  value       = aws_s3_bucket.artifacts.arn
+  value       = module.artifacts.arn
 }
 
 output "kms_key_arn" {

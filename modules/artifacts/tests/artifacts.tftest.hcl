@@ -9,6 +9,11 @@ mock_provider "aws" {
       partition = "aws"
     }
   }
+  mock_resource "aws_kms_key" {
+    defaults = {
+      arn = "arn:aws:kms:eu-west-1:123456789012:key/11111111-2222-3333-4444-555555555555"
+    }
+  }
   mock_data "aws_iam_policy_document" {
     defaults = {
       json = "{\"Version\":\"2012-10-17\",\"Statement\":[]}"
@@ -24,11 +29,11 @@ run "releases_are_encrypted_with_the_module_key" {
   command = apply
 
   assert {
-    condition     = one(aws_s3_bucket_server_side_encryption_configuration.artifacts.rule).apply_server_side_encryption_by_default[0].sse_algorithm == "aws:kms"
+    condition     = module.artifacts.sse_algorithm == "aws:kms"
     error_message = "The bucket must default to SSE-KMS."
   }
   assert {
-    condition     = one(aws_s3_bucket_server_side_encryption_configuration.artifacts.rule).apply_server_side_encryption_by_default[0].kms_master_key_id == module.key.arn
+    condition     = module.artifacts.kms_key_arn == module.key.arn
     error_message = "The bucket must use the module's own KMS key."
   }
   assert {
@@ -45,7 +50,7 @@ run "releases_are_object_locked" {
   command = plan
 
   assert {
-    condition     = one(aws_s3_bucket_object_lock_configuration.artifacts.rule).default_retention[0].mode == "GOVERNANCE" && one(aws_s3_bucket_object_lock_configuration.artifacts.rule).default_retention[0].days == 365
+    condition     = module.artifacts.object_lock_default_retention.mode == "GOVERNANCE" && module.artifacts.object_lock_default_retention.days == 365
     error_message = "Every release version is locked for a year (GOVERNANCE: bypass needs a permission the deploy roles are denied)."
   }
 }
@@ -54,32 +59,31 @@ run "bucket_is_private_versioned_and_tls_only" {
   command = plan
 
   assert {
-    condition = (
-      aws_s3_bucket_public_access_block.artifacts.block_public_acls &&
-      aws_s3_bucket_public_access_block.artifacts.block_public_policy &&
-      aws_s3_bucket_public_access_block.artifacts.ignore_public_acls &&
-      aws_s3_bucket_public_access_block.artifacts.restrict_public_buckets
-    )
+    condition     = module.artifacts.public_access_blocked
     error_message = "All public access must be blocked."
   }
   assert {
-    condition     = aws_s3_bucket_versioning.artifacts.versioning_configuration[0].status == "Enabled"
+    condition     = module.artifacts.versioning_status == "Enabled"
     error_message = "Releases must be versioned so an overwrite can be undone."
   }
   assert {
-    condition     = aws_s3_bucket_ownership_controls.artifacts.rule[0].object_ownership == "BucketOwnerEnforced"
+    condition     = module.artifacts.object_ownership == "BucketOwnerEnforced"
     error_message = "ACLs must be disabled."
   }
   assert {
-    condition     = contains([for s in data.aws_iam_policy_document.bucket.statement : s.sid if s.effect == "Deny"], "DenyPlainHttp")
+    condition     = contains([for s in module.artifacts.policy_statements : s.sid if s.effect == "Deny"], "DenyInsecureTransport")
     error_message = "The bucket policy must deny plain HTTP."
   }
   assert {
-    condition     = one([for s in data.aws_iam_policy_document.bucket.statement : s if s.sid == "DenyPlainHttp"]).condition[0].variable == "aws:SecureTransport"
+    condition     = one([for s in module.artifacts.policy_statements : s if s.sid == "DenyInsecureTransport"]).condition[0].variable == "aws:SecureTransport"
     error_message = "The TLS-only statement must test aws:SecureTransport."
   }
   assert {
-    condition     = aws_s3_bucket.artifacts.force_destroy == false
+    condition     = contains([for s in module.artifacts.policy_statements : s.sid if s.effect == "Deny"], "DenyOtherEncryptionAlgorithms")
+    error_message = "Uploads asking for another encryption than the release key must be refused."
+  }
+  assert {
+    condition     = module.artifacts.force_destroy == false
     error_message = "Releases must survive a stray destroy by default."
   }
 }
@@ -88,11 +92,11 @@ run "no_access_logging_without_a_target_and_publishers_are_optional" {
   command = plan
 
   assert {
-    condition     = length(aws_s3_bucket_logging.artifacts) == 0
+    condition     = module.artifacts.access_log_target == null
     error_message = "No logging resource without access_log_bucket."
   }
   assert {
-    condition     = length([for s in data.aws_iam_policy_document.bucket.statement : s if s.sid == "PublishersUploadReleases"]) == 0
+    condition     = length(data.aws_iam_policy_document.publishers) == 0
     error_message = "No publisher statement without publisher_role_arns."
   }
 }
@@ -106,11 +110,11 @@ run "access_logging_and_publishers_when_given" {
   }
 
   assert {
-    condition     = aws_s3_bucket_logging.artifacts[0].target_bucket == "chat-test-s3-access-logs"
+    condition     = module.artifacts.access_log_target.target_bucket == "chat-test-s3-access-logs" && startswith(module.artifacts.access_log_target.target_prefix, "s3/")
     error_message = "Server access logs must go to the given bucket."
   }
   assert {
-    condition     = toset(one([for s in data.aws_iam_policy_document.bucket.statement : s if s.sid == "PublishersUploadReleases"]).actions) == toset(["s3:PutObject"])
+    condition     = toset(one([for s in data.aws_iam_policy_document.publishers[0].statement : s if s.sid == "PublishersUploadReleases"]).actions) == toset(["s3:PutObject"])
     error_message = "Publishers may only put objects."
   }
 }
