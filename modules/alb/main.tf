@@ -11,7 +11,7 @@ locals {
   account_id          = data.aws_caller_identity.current.account_id
   create_certificate  = var.certificate_arn == null
   access_logs_prefix  = "alb"
-  access_logs_objects = "${aws_s3_bucket.access_logs.arn}/${local.access_logs_prefix}/AWSLogs/${local.account_id}/*"
+  access_logs_objects = "${module.access_logs.arn}/${local.access_logs_prefix}/AWSLogs/${local.account_id}/*"
 }
 
 # --- Certificate (only when no certificate_arn is given) ----------------------
@@ -60,75 +60,23 @@ locals {
 
 # --- Access logs bucket -------------------------------------------------------
 
-resource "aws_s3_bucket" "access_logs" {
-  #checkov:skip=CKV_AWS_145:ALB access log delivery supports only SSE-S3 (AES256) buckets, not SSE-KMS.
-  #checkov:skip=CKV_AWS_18:This bucket is itself the log destination; logging it would log the logs.
-  #checkov:skip=CKV_AWS_144:Access logs are operational data with a retention period; cross-region replication is not worth its cost here.
-  #checkov:skip=CKV2_AWS_62:Nothing reacts to new log objects; they are read on demand (Athena, downloads).
-  bucket_prefix = "${var.name}-alb-logs-"
-  force_destroy = var.access_logs_force_destroy
+# The log target itself: no access logging of its own. ALB access log delivery accepts SSE-S3
+# buckets only. Nothing reacts to new log objects; they are read on demand (Athena, downloads).
+module "access_logs" {
+  source = "../private-bucket"
 
-  tags = merge(var.tags, { Name = "${var.name}-alb-logs" })
-}
+  bucket_prefix           = "${var.name}-alb-logs-"
+  force_destroy           = var.access_logs_force_destroy
+  tags                    = merge(var.tags, { Name = "${var.name}-alb-logs" })
+  sse_s3_for_log_delivery = "elb-access-logs"
+  policy_documents        = [data.aws_iam_policy_document.access_logs.json]
 
-resource "aws_s3_bucket_ownership_controls" "access_logs" {
-  bucket = aws_s3_bucket.access_logs.id
-
-  rule {
-    object_ownership = "BucketOwnerEnforced"
-  }
-}
-
-resource "aws_s3_bucket_public_access_block" "access_logs" {
-  bucket = aws_s3_bucket.access_logs.id
-
-  block_public_acls       = true
-  block_public_policy     = true
-  ignore_public_acls      = true
-  restrict_public_buckets = true
-}
-
-resource "aws_s3_bucket_versioning" "access_logs" {
-  bucket = aws_s3_bucket.access_logs.id
-
-  versioning_configuration {
-    status = "Enabled"
-  }
-}
-
-resource "aws_s3_bucket_server_side_encryption_configuration" "access_logs" {
-  bucket = aws_s3_bucket.access_logs.id
-
-  rule {
-    apply_server_side_encryption_by_default {
-      sse_algorithm = "AES256"
-    }
-  }
-}
-
-resource "aws_s3_bucket_lifecycle_configuration" "access_logs" {
-  bucket = aws_s3_bucket.access_logs.id
-
-  rule {
-    id     = "expire-access-logs"
-    status = "Enabled"
-
-    filter {}
-
-    expiration {
-      days = var.access_logs_retention_days
-    }
-
-    noncurrent_version_expiration {
-      noncurrent_days = 7
-    }
-
-    abort_incomplete_multipart_upload {
-      days_after_initiation = 1
-    }
-  }
-
-  depends_on = [aws_s3_bucket_versioning.access_logs]
+  lifecycle_rules = [{
+    id                                     = "expire-access-logs"
+    expiration_days                        = var.access_logs_retention_days
+    noncurrent_version_expiration_days     = 7
+    abort_incomplete_multipart_upload_days = 1
+  }]
 }
 
 data "aws_iam_policy_document" "access_logs" {
@@ -163,34 +111,43 @@ data "aws_iam_policy_document" "access_logs" {
       values   = [local.account_id]
     }
   }
-
-  statement {
-    sid     = "DenyPlainHttp"
-    effect  = "Deny"
-    actions = ["s3:*"]
-    resources = [
-      aws_s3_bucket.access_logs.arn,
-      "${aws_s3_bucket.access_logs.arn}/*",
-    ]
-
-    principals {
-      type        = "*"
-      identifiers = ["*"]
-    }
-
-    condition {
-      test     = "Bool"
-      variable = "aws:SecureTransport"
-      values   = ["false"]
-    }
-  }
 }
 
-resource "aws_s3_bucket_policy" "access_logs" {
-  bucket = aws_s3_bucket.access_logs.id
-  policy = data.aws_iam_policy_document.access_logs.json
+# Addresses of the resources before modules/private-bucket: an existing deployment keeps its
+# log bucket and its settings.
+moved {
+  from = aws_s3_bucket.access_logs
+  to   = module.access_logs.aws_s3_bucket.this
+}
 
-  depends_on = [aws_s3_bucket_public_access_block.access_logs]
+moved {
+  from = aws_s3_bucket_ownership_controls.access_logs
+  to   = module.access_logs.aws_s3_bucket_ownership_controls.this
+}
+
+moved {
+  from = aws_s3_bucket_public_access_block.access_logs
+  to   = module.access_logs.aws_s3_bucket_public_access_block.this
+}
+
+moved {
+  from = aws_s3_bucket_versioning.access_logs
+  to   = module.access_logs.aws_s3_bucket_versioning.this
+}
+
+moved {
+  from = aws_s3_bucket_server_side_encryption_configuration.access_logs
+  to   = module.access_logs.aws_s3_bucket_server_side_encryption_configuration.this
+}
+
+moved {
+  from = aws_s3_bucket_lifecycle_configuration.access_logs
+  to   = module.access_logs.aws_s3_bucket_lifecycle_configuration.this
+}
+
+moved {
+  from = aws_s3_bucket_policy.access_logs
+  to   = module.access_logs.aws_s3_bucket_policy.this
 }
 
 # --- Load balancer ------------------------------------------------------------
@@ -216,14 +173,15 @@ resource "aws_lb" "this" {
   xff_header_processing_mode = "append"
 
   access_logs {
-    bucket  = aws_s3_bucket.access_logs.id
+    bucket  = module.access_logs.id
     prefix  = local.access_logs_prefix
     enabled = true
   }
 
   tags = merge(var.tags, { Name = "${var.name}-alb" })
 
-  depends_on = [aws_s3_bucket_policy.access_logs]
+  # ALB refuses a log bucket whose policy does not admit it yet.
+  depends_on = [module.access_logs]
 }
 
 resource "aws_lb_target_group" "app" {

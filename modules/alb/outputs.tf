@@ -40,12 +40,12 @@ output "certificate_arn" {
 
 output "access_logs_bucket" {
   description = "Name of the access-log bucket."
-  value       = aws_s3_bucket.access_logs.id
+  value       = module.access_logs.id
 }
 
 output "access_logs_bucket_arn" {
   description = "ARN of the access-log bucket."
-  value       = aws_s3_bucket.access_logs.arn
+  value       = module.access_logs.arn
 }
 
 output "vpc_origin_id" {

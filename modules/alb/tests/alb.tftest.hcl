@@ -123,33 +123,28 @@ run "access_logs_go_to_an_encrypted_private_bucket" {
   command = apply
 
   assert {
-    condition     = aws_lb.this.access_logs[0].enabled && aws_lb.this.access_logs[0].bucket == aws_s3_bucket.access_logs.id
+    condition     = aws_lb.this.access_logs[0].enabled && aws_lb.this.access_logs[0].bucket == module.access_logs.id
     error_message = "Access logs must be on, into the module's bucket."
   }
   assert {
-    condition     = one(aws_s3_bucket_server_side_encryption_configuration.access_logs.rule).apply_server_side_encryption_by_default[0].sse_algorithm == "AES256"
+    condition     = module.access_logs.sse_algorithm == "AES256"
     error_message = "The access-log bucket must be encrypted (SSE-S3, the only kind ALB delivery accepts)."
   }
   assert {
-    condition = (
-      aws_s3_bucket_public_access_block.access_logs.block_public_acls &&
-      aws_s3_bucket_public_access_block.access_logs.block_public_policy &&
-      aws_s3_bucket_public_access_block.access_logs.ignore_public_acls &&
-      aws_s3_bucket_public_access_block.access_logs.restrict_public_buckets
-    )
+    condition     = module.access_logs.public_access_blocked
     error_message = "All public access to the log bucket must be blocked."
   }
   assert {
-    condition     = aws_s3_bucket_ownership_controls.access_logs.rule[0].object_ownership == "BucketOwnerEnforced"
+    condition     = module.access_logs.object_ownership == "BucketOwnerEnforced"
     error_message = "ACLs must be disabled on the log bucket."
   }
   assert {
-    condition     = one(aws_s3_bucket_lifecycle_configuration.access_logs.rule).expiration[0].days == 365
+    condition     = one(module.access_logs.lifecycle_rules).expiration[0].days == 365
     error_message = "Access logs expire after the retention period."
   }
   assert {
-    condition = toset([for s in data.aws_iam_policy_document.access_logs.statement : s.sid]) == toset([
-      "RegionalElbAccountWritesLogs", "LogDeliveryServiceWritesLogs", "DenyPlainHttp",
+    condition = toset(concat([for s in data.aws_iam_policy_document.access_logs.statement : s.sid], [for s in module.access_logs.policy_statements : s.sid])) == toset([
+      "RegionalElbAccountWritesLogs", "LogDeliveryServiceWritesLogs", "DenyInsecureTransport", "DenyTlsOlderThan12",
     ])
     error_message = "Only ELB log delivery may write; plain HTTP is denied."
   }
@@ -187,7 +182,7 @@ run "dev_turns_protection_and_waf_off" {
     error_message = "Dev switches must turn deletion protection and the WAF association off."
   }
   assert {
-    condition     = aws_s3_bucket.access_logs.force_destroy == true
+    condition     = module.access_logs.force_destroy == true
     error_message = "Dev may let the log bucket be destroyed with its objects."
   }
 }
@@ -204,7 +199,7 @@ run "newer_regions_deliver_logs_only_through_the_service" {
     error_message = "No ELB account lookup where the provider knows none."
   }
   assert {
-    condition     = toset([for s in data.aws_iam_policy_document.access_logs.statement : s.sid]) == toset(["LogDeliveryServiceWritesLogs", "DenyPlainHttp"])
+    condition     = toset([for s in data.aws_iam_policy_document.access_logs.statement : s.sid]) == toset(["LogDeliveryServiceWritesLogs"])
     error_message = "Only the log delivery service may write in newer regions."
   }
 }
