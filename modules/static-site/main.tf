@@ -1,7 +1,6 @@
 data "aws_caller_identity" "current" {}
 data "aws_partition" "current" {}
 data "aws_region" "current" {}
-data "aws_canonical_user_id" "current" {}
 
 locals {
   account_id = data.aws_caller_identity.current.account_id
@@ -90,223 +89,177 @@ moved {
 }
 
 # ---------------------------------------------------------------------------
-# Web client bucket: private, read by CloudFront through OAC only
+# Web client bucket: private, read by CloudFront through OAC only. Every read goes through
+# CloudFront, whose access logs record it (writes are deployments, recorded by CloudTrail), so
+# the bucket has no S3 access logging of its own.
 # ---------------------------------------------------------------------------
-resource "aws_s3_bucket" "site" {
-  #checkov:skip=CKV_AWS_18:Every read goes through CloudFront, whose access logs record it; writes are deployments, recorded by CloudTrail.
-  #checkov:skip=CKV_AWS_144:The bucket holds build output that the deployment pipeline can publish again; replication adds nothing.
-  #checkov:skip=CKV2_AWS_62:Nothing reacts to web client uploads; deployments invalidate CloudFront themselves.
-  bucket        = local.site_bucket_name
-  force_destroy = var.force_destroy
-  tags          = local.tags
-}
+module "site" {
+  source = "../private-bucket"
 
-resource "aws_s3_bucket_ownership_controls" "site" {
-  bucket = aws_s3_bucket.site.id
-
-  rule {
-    object_ownership = "BucketOwnerEnforced"
-  }
-}
-
-resource "aws_s3_bucket_public_access_block" "site" {
-  bucket = aws_s3_bucket.site.id
-
-  block_public_acls       = true
-  block_public_policy     = true
-  ignore_public_acls      = true
-  restrict_public_buckets = true
-}
-
-resource "aws_s3_bucket_versioning" "site" {
-  bucket = aws_s3_bucket.site.id
-
-  versioning_configuration {
-    status = "Enabled"
-  }
-}
-
-resource "aws_s3_bucket_server_side_encryption_configuration" "site" {
-  bucket = aws_s3_bucket.site.id
-
-  rule {
-    apply_server_side_encryption_by_default {
-      sse_algorithm     = "aws:kms"
-      kms_master_key_id = module.key.arn
-    }
-    bucket_key_enabled = true
-  }
-}
-
-resource "aws_s3_bucket_lifecycle_configuration" "site" {
-  bucket = aws_s3_bucket.site.id
+  bucket           = local.site_bucket_name
+  force_destroy    = var.force_destroy
+  tags             = local.tags
+  kms_key_arn      = module.key.arn
+  policy_documents = [data.aws_iam_policy_document.site.json]
 
   # Earlier builds stay a month for a quick rollback, then go.
-  rule {
-    id     = "expire-previous-builds"
-    status = "Enabled"
-
-    filter {}
-
-    noncurrent_version_expiration {
-      noncurrent_days = 30
-    }
-
-    abort_incomplete_multipart_upload {
-      days_after_initiation = 7
-    }
-  }
-
-  depends_on = [aws_s3_bucket_versioning.site]
+  lifecycle_rules = [{
+    id                                     = "expire-previous-builds"
+    noncurrent_version_expiration_days     = 30
+    abort_incomplete_multipart_upload_days = 7
+  }]
 }
 
-resource "aws_s3_bucket_policy" "site" {
-  bucket = aws_s3_bucket.site.id
-  policy = jsonencode({
-    Version = "2012-10-17"
-    Statement = [
-      {
-        Sid       = "DenyInsecureTransport"
-        Effect    = "Deny"
-        Principal = "*"
-        Action    = "s3:*"
-        Resource  = [aws_s3_bucket.site.arn, "${aws_s3_bucket.site.arn}/*"]
-        Condition = { Bool = { "aws:SecureTransport" = "false" } }
-      },
-      {
-        Sid       = "CloudFrontReadsThroughOac"
-        Effect    = "Allow"
-        Principal = { Service = "cloudfront.amazonaws.com" }
-        Action    = "s3:GetObject"
-        Resource  = "${aws_s3_bucket.site.arn}/*"
-        Condition = { StringEquals = { "AWS:SourceArn" = aws_cloudfront_distribution.site.arn } }
-      },
-    ]
-  })
+data "aws_iam_policy_document" "site" {
+  statement {
+    sid       = "CloudFrontReadsThroughOac"
+    actions   = ["s3:GetObject"]
+    resources = ["${module.site.arn}/*"]
 
-  depends_on = [aws_s3_bucket_public_access_block.site]
+    principals {
+      type        = "Service"
+      identifiers = ["cloudfront.amazonaws.com"]
+    }
+
+    condition {
+      test     = "StringEquals"
+      variable = "AWS:SourceArn"
+      values   = [aws_cloudfront_distribution.site.arn]
+    }
+  }
 }
 
 # ---------------------------------------------------------------------------
-# Access-log bucket. CloudFront standard logs are written through a bucket ACL grant to the
-# awslogsdelivery account, so this bucket (alone) keeps ACLs enabled.
+# Access-log bucket, the log target itself (no access logging of its own). CloudFront
+# standard logs are written through a bucket ACL grant to the awslogsdelivery account, so
+# this bucket (alone) keeps ACLs enabled.
 # ---------------------------------------------------------------------------
-resource "aws_s3_bucket" "logs" {
-  #checkov:skip=CKV_AWS_18:This is the access-log bucket itself; logging it to itself would loop.
-  #checkov:skip=CKV_AWS_144:Access logs are audit data kept for a bounded time in the account's region; replication is not required.
-  #checkov:skip=CKV2_AWS_62:No consumer needs events for log delivery objects.
-  #checkov:skip=CKV2_AWS_65:CloudFront standard logging delivers through an ACL grant to the awslogsdelivery account; it cannot write to a bucket with ACLs disabled.
-  bucket        = local.log_bucket_name
-  force_destroy = var.force_destroy
-  tags          = merge(local.tags, { Name = "${var.name}-web-logs" })
+module "logs" {
+  source = "../private-bucket"
+
+  bucket                    = local.log_bucket_name
+  force_destroy             = var.force_destroy
+  tags                      = merge(local.tags, { Name = "${var.name}-web-logs" })
+  kms_key_arn               = module.key.arn
+  log_delivery_acl_grantees = [local.cloudfront_log_delivery_canonical_id]
+
+  lifecycle_rules = [{
+    id                                     = "expire-access-logs"
+    expiration_days                        = var.log_retention_days
+    noncurrent_version_expiration_days     = 1
+    abort_incomplete_multipart_upload_days = 1
+  }]
 }
 
-resource "aws_s3_bucket_ownership_controls" "logs" {
-  #checkov:skip=CKV2_AWS_65:CloudFront standard logging delivers through an ACL grant to the awslogsdelivery account; it cannot write to a bucket with ACLs disabled.
-  bucket = aws_s3_bucket.logs.id
+# Addresses of the resources before modules/private-bucket: an existing deployment keeps its
+# buckets and their settings.
+moved {
+  from = aws_s3_bucket.site
+  to   = module.site.aws_s3_bucket.this
+}
 
-  rule {
-    object_ownership = "BucketOwnerPreferred"
+moved {
+  from = aws_s3_bucket_ownership_controls.site
+  to   = module.site.aws_s3_bucket_ownership_controls.this
+}
+
+moved {
+  from = aws_s3_bucket_public_access_block.site
+  to   = module.site.aws_s3_bucket_public_access_block.this
+}
+
+moved {
+  from = aws_s3_bucket_versioning.site
+  to   = module.site.aws_s3_bucket_versioning.this
+}
+
+moved {
+  from = aws_s3_bucket_server_side_encryption_configuration.site
+  to   = module.site.aws_s3_bucket_server_side_encryption_configuration.this
+}
+
+moved {
+  from = aws_s3_bucket_lifecycle_configuration.site
+  to   = module.site.aws_s3_bucket_lifecycle_configuration.this
+}
+
+moved {
+  from = aws_s3_bucket_policy.site
+  to   = module.site.aws_s3_bucket_policy.this
+}
+
+moved {
+  from = aws_s3_bucket.logs
+  to   = module.logs.aws_s3_bucket.this
+}
+
+moved {
+  from = aws_s3_bucket_ownership_controls.logs
+  to   = module.logs.aws_s3_bucket_ownership_controls.this
+}
+
+moved {
+  from = aws_s3_bucket_acl.logs
+  to   = module.logs.aws_s3_bucket_acl.this[0]
+}
+
+moved {
+  from = aws_s3_bucket_public_access_block.logs
+  to   = module.logs.aws_s3_bucket_public_access_block.this
+}
+
+moved {
+  from = aws_s3_bucket_versioning.logs
+  to   = module.logs.aws_s3_bucket_versioning.this
+}
+
+moved {
+  from = aws_s3_bucket_server_side_encryption_configuration.logs
+  to   = module.logs.aws_s3_bucket_server_side_encryption_configuration.this
+}
+
+moved {
+  from = aws_s3_bucket_lifecycle_configuration.logs
+  to   = module.logs.aws_s3_bucket_lifecycle_configuration.this
+}
+
+moved {
+  from = aws_s3_bucket_policy.logs
+  to   = module.logs.aws_s3_bucket_policy.this
+}
+
+# What the role that publishes the web client needs (output deploy_policy_json): write the
+# bucket through its key and invalidate the distribution.
+data "aws_iam_policy_document" "deploy" {
+  statement {
+    sid       = "ListTheWebClientBucket"
+    actions   = ["s3:ListBucket"]
+    resources = [module.site.arn]
   }
-}
 
-resource "aws_s3_bucket_acl" "logs" {
-  bucket = aws_s3_bucket.logs.id
+  statement {
+    sid       = "PublishTheWebClient"
+    actions   = ["s3:DeleteObject", "s3:GetObject", "s3:PutObject"]
+    resources = ["${module.site.arn}/*"]
+  }
 
-  access_control_policy {
-    owner {
-      id = data.aws_canonical_user_id.current.id
-    }
+  statement {
+    sid       = "UseTheBucketKeyThroughS3"
+    actions   = ["kms:Decrypt", "kms:GenerateDataKey"]
+    resources = [module.key.arn]
 
-    grant {
-      permission = "FULL_CONTROL"
-      grantee {
-        type = "CanonicalUser"
-        id   = data.aws_canonical_user_id.current.id
-      }
-    }
-
-    grant {
-      permission = "FULL_CONTROL"
-      grantee {
-        type = "CanonicalUser"
-        id   = local.cloudfront_log_delivery_canonical_id
-      }
+    condition {
+      test     = "StringEquals"
+      variable = "kms:ViaService"
+      values   = ["s3.${local.region}.amazonaws.com"]
     }
   }
 
-  depends_on = [aws_s3_bucket_ownership_controls.logs]
-}
-
-resource "aws_s3_bucket_public_access_block" "logs" {
-  bucket = aws_s3_bucket.logs.id
-
-  block_public_acls       = true
-  block_public_policy     = true
-  ignore_public_acls      = true
-  restrict_public_buckets = true
-}
-
-resource "aws_s3_bucket_versioning" "logs" {
-  bucket = aws_s3_bucket.logs.id
-
-  versioning_configuration {
-    status = "Enabled"
+  statement {
+    sid       = "InvalidateTheDistribution"
+    actions   = ["cloudfront:CreateInvalidation", "cloudfront:GetInvalidation"]
+    resources = [aws_cloudfront_distribution.site.arn]
   }
-}
-
-resource "aws_s3_bucket_server_side_encryption_configuration" "logs" {
-  bucket = aws_s3_bucket.logs.id
-
-  rule {
-    apply_server_side_encryption_by_default {
-      sse_algorithm     = "aws:kms"
-      kms_master_key_id = module.key.arn
-    }
-    bucket_key_enabled = true
-  }
-}
-
-resource "aws_s3_bucket_lifecycle_configuration" "logs" {
-  bucket = aws_s3_bucket.logs.id
-
-  rule {
-    id     = "expire-access-logs"
-    status = "Enabled"
-
-    filter {}
-
-    expiration {
-      days = var.log_retention_days
-    }
-
-    noncurrent_version_expiration {
-      noncurrent_days = 1
-    }
-
-    abort_incomplete_multipart_upload {
-      days_after_initiation = 1
-    }
-  }
-
-  depends_on = [aws_s3_bucket_versioning.logs]
-}
-
-resource "aws_s3_bucket_policy" "logs" {
-  bucket = aws_s3_bucket.logs.id
-  policy = jsonencode({
-    Version = "2012-10-17"
-    Statement = [{
-      Sid       = "DenyInsecureTransport"
-      Effect    = "Deny"
-      Principal = "*"
-      Action    = "s3:*"
-      Resource  = [aws_s3_bucket.logs.arn, "${aws_s3_bucket.logs.arn}/*"]
-      Condition = { Bool = { "aws:SecureTransport" = "false" } }
-    }]
-  })
-
-  depends_on = [aws_s3_bucket_public_access_block.logs]
 }
 
 # ---------------------------------------------------------------------------
@@ -427,7 +380,7 @@ resource "aws_cloudfront_distribution" "site" {
 
   origin {
     origin_id                = local.s3_origin_id
-    domain_name              = aws_s3_bucket.site.bucket_regional_domain_name
+    domain_name              = module.site.bucket_regional_domain_name
     origin_access_control_id = aws_cloudfront_origin_access_control.site.id
   }
 
@@ -478,8 +431,9 @@ resource "aws_cloudfront_distribution" "site" {
     minimum_protocol_version = "TLSv1.2_2021"
   }
 
+  # The logs module gives its domain name once the ACL grant to awslogsdelivery is in place.
   logging_config {
-    bucket          = aws_s3_bucket.logs.bucket_domain_name
+    bucket          = module.logs.bucket_domain_name
     prefix          = "cloudfront/"
     include_cookies = false
   }
@@ -489,6 +443,4 @@ resource "aws_cloudfront_distribution" "site" {
       restriction_type = "none"
     }
   }
-
-  depends_on = [aws_s3_bucket_acl.logs]
 }

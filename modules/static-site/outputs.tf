@@ -25,12 +25,12 @@ output "site_origin" {
 
 output "site_bucket_id" {
   description = "Bucket the web client build (`app/web/dist`) is uploaded to."
-  value       = aws_s3_bucket.site.id
+  value       = module.site.id
 }
 
 output "site_bucket_arn" {
   description = "ARN of the web client bucket."
-  value       = aws_s3_bucket.site.arn
+  value       = module.site.arn
 }
 
 output "kms_key_arn" {
@@ -40,7 +40,7 @@ output "kms_key_arn" {
 
 output "log_bucket_id" {
   description = "Bucket receiving CloudFront's access logs under `cloudfront/`."
-  value       = aws_s3_bucket.logs.id
+  value       = module.logs.id
 }
 
 output "certificate_arn" {
@@ -50,34 +50,5 @@ output "certificate_arn" {
 
 output "deploy_policy_json" {
   description = "IAM policy document for the role that publishes the web client: write the bucket through its key and invalidate the distribution."
-  value = jsonencode({
-    Version = "2012-10-17"
-    Statement = [
-      {
-        Sid      = "ListTheWebClientBucket"
-        Effect   = "Allow"
-        Action   = "s3:ListBucket"
-        Resource = aws_s3_bucket.site.arn
-      },
-      {
-        Sid      = "PublishTheWebClient"
-        Effect   = "Allow"
-        Action   = ["s3:DeleteObject", "s3:GetObject", "s3:PutObject"]
-        Resource = "${aws_s3_bucket.site.arn}/*"
-      },
-      {
-        Sid       = "UseTheBucketKeyThroughS3"
-        Effect    = "Allow"
-        Action    = ["kms:Decrypt", "kms:GenerateDataKey"]
-        Resource  = module.key.arn
-        Condition = { StringEquals = { "kms:ViaService" = "s3.${local.region}.amazonaws.com" } }
-      },
-      {
-        Sid      = "InvalidateTheDistribution"
-        Effect   = "Allow"
-        Action   = ["cloudfront:CreateInvalidation", "cloudfront:GetInvalidation"]
-        Resource = aws_cloudfront_distribution.site.arn
-      },
-    ]
-  })
+  value       = data.aws_iam_policy_document.deploy.json
 }

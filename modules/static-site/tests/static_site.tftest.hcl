@@ -59,7 +59,7 @@ mock_provider "aws" {
 }
 
 override_resource {
-  target          = aws_s3_bucket.site
+  target          = module.site.aws_s3_bucket.this
   override_during = plan
   values = {
     id                          = "chat-prod-web-111122223333-eu-west-1"
@@ -69,7 +69,7 @@ override_resource {
 }
 
 override_resource {
-  target          = aws_s3_bucket.logs
+  target          = module.logs.aws_s3_bucket.this
   override_during = plan
   values = {
     id                 = "chat-prod-web-logs-111122223333-eu-west-1"
@@ -104,19 +104,20 @@ run "s3_is_read_through_oac_only" {
     error_message = "OAC must always sign S3 requests with SigV4"
   }
   assert {
-    condition = [for s in jsondecode(aws_s3_bucket_policy.site.policy).Statement : s.Condition.StringEquals["AWS:SourceArn"]
-    if s.Effect == "Allow"] == ["arn:aws:cloudfront::111122223333:distribution/E1EXAMPLE"]
-    error_message = "the bucket policy must allow exactly this distribution to read"
+    condition = [for s in data.aws_iam_policy_document.site.statement :
+      "${one(one(s.principals).identifiers)} ${join(",", s.actions)} ${one(s.resources)} ${one(s.condition).variable}=${one(one(s.condition).values)}"
+      ] == [
+      "cloudfront.amazonaws.com s3:GetObject arn:aws:s3:::chat-prod-web-111122223333-eu-west-1/* AWS:SourceArn=arn:aws:cloudfront::111122223333:distribution/E1EXAMPLE",
+    ]
+    error_message = "the bucket policy must allow exactly this distribution to read the objects"
   }
   assert {
-    condition = alltrue([
-      aws_s3_bucket_public_access_block.site.block_public_acls, aws_s3_bucket_public_access_block.site.block_public_policy,
-      aws_s3_bucket_public_access_block.site.ignore_public_acls, aws_s3_bucket_public_access_block.site.restrict_public_buckets,
-    ]) && aws_s3_bucket_ownership_controls.site.rule[0].object_ownership == "BucketOwnerEnforced"
+    condition     = module.site.public_access_blocked && module.site.object_ownership == "BucketOwnerEnforced"
     error_message = "the site bucket must be private with ACLs disabled"
   }
   assert {
-    condition     = length([for s in jsondecode(aws_s3_bucket_policy.site.policy).Statement : s if s.Effect == "Deny" && s.Condition.Bool["aws:SecureTransport"] == "false"]) == 1
+    condition = length([for s in module.site.policy_statements : s
+    if s.effect == "Deny" && contains([for c in s.condition : "${c.variable}=${join(",", c.values)}"], "aws:SecureTransport=false")]) == 1
     error_message = "the site bucket must refuse requests without TLS"
   }
 }
@@ -125,12 +126,16 @@ run "buckets_are_kms_encrypted" {
   command = plan
 
   assert {
-    condition     = aws_s3_bucket_server_side_encryption_configuration.site.rule[0].apply_server_side_encryption_by_default[0].sse_algorithm == "aws:kms" && aws_s3_bucket_server_side_encryption_configuration.site.rule[0].apply_server_side_encryption_by_default[0].kms_master_key_id == module.key.arn
+    condition     = module.site.sse_algorithm == "aws:kms" && module.site.kms_key_arn == module.key.arn
     error_message = "the site bucket must be encrypted with the module's KMS key"
   }
   assert {
-    condition     = aws_s3_bucket_server_side_encryption_configuration.logs.rule[0].apply_server_side_encryption_by_default[0].sse_algorithm == "aws:kms"
+    condition     = module.logs.sse_algorithm == "aws:kms" && module.logs.kms_key_arn == module.key.arn
     error_message = "the log bucket must be encrypted with KMS"
+  }
+  assert {
+    condition     = one(module.site.lifecycle_rules).noncurrent_version_expiration[0].noncurrent_days == 30 && one(module.logs.lifecycle_rules).expiration[0].days == 365
+    error_message = "previous builds stay 30 days for a rollback; access logs expire after log_retention_days"
   }
   assert {
     condition = [for c in one([for s in module.key.policy_statements : s if s.sid == "CloudFrontReadsTheSiteThroughOac"]).condition :
@@ -233,6 +238,15 @@ run "tls_certificate_waf_and_logging" {
     error_message = "access logs must be written, without cookies (session material)"
   }
   assert {
+    condition     = aws_cloudfront_distribution.site.logging_config[0].bucket == "chat-prod-web-logs-111122223333-eu-west-1.s3.amazonaws.com"
+    error_message = "access logs must go to the module's log bucket"
+  }
+  assert {
+    # CloudFront standard logging writes through an ACL grant: the log bucket alone keeps ACLs.
+    condition     = module.logs.object_ownership == "BucketOwnerPreferred" && module.logs.public_access_blocked
+    error_message = "the log bucket keeps ACLs for the awslogsdelivery grant, with public access blocked"
+  }
+  assert {
     condition     = toset(aws_cloudfront_distribution.site.aliases) == toset(["chat.example.com"])
     error_message = "the distribution must answer to the site's name"
   }
@@ -280,8 +294,12 @@ run "outputs_for_neighbours" {
     error_message = "the dns module needs the distribution's alias target"
   }
   assert {
-    condition     = alltrue([for s in jsondecode(output.deploy_policy_json).Statement : !contains(flatten([s.Action]), "*") && s.Resource != "*"])
+    condition     = alltrue([for s in data.aws_iam_policy_document.deploy.statement : alltrue([for a in s.actions : !strcontains(a, "*")]) && !contains(s.resources, "*")])
     error_message = "the deploy policy must name its actions and resources"
+  }
+  assert {
+    condition     = toset(flatten([for s in data.aws_iam_policy_document.deploy.statement : s.resources])) == toset(["arn:aws:s3:::chat-prod-web-111122223333-eu-west-1", "arn:aws:s3:::chat-prod-web-111122223333-eu-west-1/*", "arn:aws:kms:eu-west-1:111122223333:key/11111111-2222-3333-4444-555555555555", "arn:aws:cloudfront::111122223333:distribution/E1EXAMPLE"])
+    error_message = "the deploy policy reaches the site bucket, its key and the distribution, nothing else"
   }
 }
 
@@ -304,7 +322,7 @@ run "existing_certificate_and_dev_price_class" {
     error_message = "the given certificate must be served"
   }
   assert {
-    condition     = aws_cloudfront_distribution.site.price_class == "PriceClass_100" && aws_s3_bucket.site.force_destroy
+    condition     = aws_cloudfront_distribution.site.price_class == "PriceClass_100" && module.site.force_destroy && module.logs.force_destroy
     error_message = "the dev cost switches must apply"
   }
 }
