@@ -117,3 +117,80 @@ def test_screenshots_of_the_main_views(stack, people, tmp_path):
         DOCS_IMG.mkdir(parents=True, exist_ok=True)
         for path in shots:
             shutil.copyfile(path, DOCS_IMG / f"web-{path.name}")
+
+
+def test_screenshots_of_a_thread_with_reactions_and_of_search(stack, people, tmp_path):
+    """The v2 views: a thread open beside the room with reactions and a mention of the reader,
+    and search results with the words found marked."""
+    shots: list[Path] = []
+
+    def shoot(person, name: str) -> None:
+        path = tmp_path / f"{name}.png"
+        person.page.screenshot(path=str(path))
+        shots.append(path)
+
+    maya = people(stack.front_a.origin, name=unique("maya")[:9]).sign_up()
+    leo = people(stack.front_b.origin, name=unique("leo")[:8]).sign_up()
+    release = unique("release-")[:12]
+    maya.create_room(release)
+    leo.open_room(release)
+    checklist = "Release checklist for Friday: tests green, notes written, banner ready. Anything missing?"
+    maya.send(checklist)
+    maya.send(f"@{leo.name} could you write the release announcement?")
+    leo.wait_for_bodies([checklist, f"@{leo.name} could you write the release announcement?"])
+
+    def react(person, body: str, emoji_name: str) -> None:
+        item = person.page.locator("ol.messages > li.message", has_text=body)
+        item.hover()
+        item.get_by_role("button", name="Add reaction").click()
+        picker = person.page.get_by_role("dialog", name="Add a reaction")
+        picker.get_by_role("button", name=emoji_name).click()
+
+    react(leo, checklist, "thumbs up")
+    react(maya, checklist, "thumbs up")
+    react(maya, checklist, "rocket")
+    react(leo, "could you write", "done")
+
+    root = leo.page.locator("ol.messages > li.message", has_text=checklist)
+    root.hover()
+    root.get_by_role("button", name="Reply in thread").click()
+    box = leo.page.get_by_label("Reply to the thread", exact=True)
+    box.fill(f"@{maya.name} the changelog still names the old search endpoint.")
+    box.press("Enter")
+    maya_root = maya.page.locator("ol.messages > li.message", has_text=checklist)
+    maya_root.get_by_role("button", name="1 reply").click()
+    maya_box = maya.page.get_by_label("Reply to the thread", exact=True)
+    maya_box.fill("Good catch, fixed in the notes. Release stays on Friday.")
+    maya_box.press("Enter")
+    replies = leo.page.get_by_role("list", name="Replies", exact=True).locator("li.message")
+    expect(replies).to_have_count(2)
+    reply = replies.nth(1)
+    reply.hover()
+    reply.get_by_role("button", name="Add reaction").click()
+    leo.page.get_by_role("dialog", name="Add a reaction").get_by_role("button", name="heart").click()
+    maya_replies = maya.page.get_by_role("list", name="Replies", exact=True)
+    expect(maya_replies.locator("button.reaction")).to_have_count(1)
+    maya.send("Standup moves to 10:30 tomorrow.")
+    leo.wait_for_bodies(["Standup moves to 10:30 tomorrow."])
+    expect(root.get_by_role("button", name="2 replies")).to_be_visible()
+    leo.composer().focus()
+    leo.page.mouse.move(0, 0)
+    leo.page.wait_for_timeout(300)  # hover controls fade out
+    shoot(leo, "thread")
+
+    search = leo.page.get_by_role("searchbox", name="Search messages")
+    search.fill("release fri")
+    search.press("Enter")
+    results = leo.page.get_by_role("list", name="Search results").get_by_role("button")
+    expect(results).to_have_count(2)
+    leo.page.mouse.move(0, 0)
+    leo.page.wait_for_timeout(300)  # hover controls fade out
+    shoot(leo, "search")
+
+    for path in shots:
+        width, height = png_size(path)
+        assert width >= 1280 and height >= 800, (path, width, height)
+    if os.environ.get("CHAT_UPDATE_SCREENSHOTS") == "1":
+        DOCS_IMG.mkdir(parents=True, exist_ok=True)
+        for path in shots:
+            shutil.copyfile(path, DOCS_IMG / f"web-{path.name}")

@@ -21,7 +21,7 @@ def thread_panel(person):
 
 
 def replies_of(panel):
-    return panel.get_by_role("list", name="Replies").locator("li.message .body")
+    return panel.get_by_role("list", name="Replies", exact=True).locator("li.message .body")
 
 
 def test_a_thread_opens_beside_the_room_and_its_replies_reach_the_other_user(stack, people):
@@ -73,7 +73,7 @@ def test_a_thread_opens_beside_the_room_and_its_replies_reach_the_other_user(sta
     expect(a_root.get_by_role("button", name="2 replies")).to_be_focused()
 
     # Bob edits his reply in the thread; the edit reaches Alice when she opens it again.
-    reply = panel.get_by_role("list", name="Replies").locator("li.message").first
+    reply = panel.get_by_role("list", name="Replies", exact=True).locator("li.message").first
     reply.hover()
     reply.get_by_role("button", name="Edit message").click()
     editor = reply.get_by_role("textbox", name="Edit message")
@@ -83,11 +83,21 @@ def test_a_thread_opens_beside_the_room_and_its_replies_reach_the_other_user(sta
     a_root.get_by_role("button", name="2 replies").click()
     expect(replies_of(a_panel)).to_have_text(["Friday works for me too", "Great, Friday it is"])
 
+    # Alice deletes her reply: it leaves both panels and both counts go down.
+    mine = a_panel.get_by_role("list", name="Replies", exact=True).locator("li.message", has_text="Great")
+    mine.hover()
+    mine.get_by_role("button", name="Delete message").click()
+    mine.get_by_role("button", name="Delete", exact=True).click()
+    for p in (panel, a_panel):
+        expect(replies_of(p)).to_have_text(["Friday works for me too"])
+    for item in (root, a_root):
+        expect(item.get_by_role("button", name="1 reply")).to_be_visible()
+
     # After a reload the count comes from history.
     bob.page.reload()
     bob.expect_signed_in()
     bob.expect_in_room(room)
-    expect(message_item(bob, "Release on Friday?").get_by_role("button", name="2 replies")).to_be_visible()
+    expect(message_item(bob, "Release on Friday?").get_by_role("button", name="1 reply")).to_be_visible()
     assert not alice.page_errors and not bob.page_errors
 
 
@@ -220,7 +230,8 @@ def test_search_finds_messages_and_replies_and_jumps_to_them(stack, people):
     later = SioClient(stack.servers[1].url, token)
     try:
         assert later.call("join", {"room": room})["ok"]
-        ack = later.call("send", {"room": room, "body": "Quarterly numbers look good", "thread": sent[80]["id"]})
+        reply = {"room": room, "body": "Quarterly numbers look good", "thread": sent[80]["id"]}
+        ack = later.call("send", reply)
         assert ack["ok"], ack
         reply_id = ack["message"]["id"]
     finally:
@@ -264,3 +275,47 @@ def test_search_finds_messages_and_replies_and_jumps_to_them(stack, people):
     expect(panel).to_be_hidden()
     expect(search).to_be_focused()
     assert not reader.page_errors
+
+
+def test_on_a_phone_the_thread_and_search_cover_the_screen_and_close(stack, people, tmp_path):
+    api = stack.api()
+    owner = unique("own")
+    token = api.register(owner)["token"]
+    room = unique("phone-")
+    api.create_room(token, room)
+    api.send_many(token, room, ["Who takes the phone review?"])
+    phone = people(
+        stack.front_b.origin,
+        viewport={"width": 390, "height": 780},
+        is_mobile=True,
+        has_touch=True,
+    ).sign_up()
+    phone.page.goto(f"{phone.origin}/#/r/{room}")
+    phone.room = room
+    phone.expect_in_room(room)
+    item = message_item(phone, "Who takes the phone review?")
+    # On a phone the message actions are always there, no hover needed.
+    item.get_by_role("button", name="Reply in thread").tap()
+    panel = thread_panel(phone)
+    expect(panel).to_be_in_viewport()
+    box = panel.bounding_box()
+    assert box and box["x"] == 0 and box["width"] == 390, box
+    panel.get_by_label("Reply to the thread", exact=True).fill("I will")
+    panel.get_by_role("button", name="Send reply").tap()
+    expect(replies_of(panel)).to_have_text(["I will"])
+    phone.page.screenshot(path=str(tmp_path / "phone-thread.png"))
+    panel.get_by_role("button", name="Close thread").tap()
+    expect(panel).to_be_hidden()
+    expect(item.get_by_role("button", name="1 reply")).to_be_visible()
+
+    phone.page.get_by_role("button", name="Show rooms").locator("visible=true").tap()
+    search = phone.page.get_by_role("searchbox", name="Search messages")
+    search.fill("phone review")
+    search.press("Enter")
+    results = phone.page.get_by_role("list", name="Search results").get_by_role("button")
+    expect(results).to_have_count(1)
+    results.first.tap()
+    # The results give way to the room, at the message.
+    expect(phone.page.get_by_role("complementary", name="Search")).to_be_hidden()
+    expect(item).to_be_focused()
+    assert not phone.page_errors

@@ -3,6 +3,7 @@
 import { attachMentionAutocomplete, forgetMembers } from './mentionAutocomplete.js';
 import { onReactions } from './reactions.js';
 import { buildSearchForm } from './search.js';
+import { closePanel } from './sidePanel.js';
 import { renderPendingReplies } from './threadComposer.js';
 import { onThreadMessageDeleted, onThreadRootUpdated, refreshThread } from './threads.js';
 
@@ -19,7 +20,12 @@ export function listenForMessageFeatures(ctx, socket) {
   socket.on('message_updated', (message) => onThreadRootUpdated(ctx, message));
   socket.on('message_deleted', (event) => onThreadMessageDeleted(ctx, event));
   socket.on('member_added', ({ room }) => forgetMembers(typeof room === 'string' ? room : room && room.name));
-  socket.on('member_removed', ({ room }) => forgetMembers(room));
+  socket.on('member_removed', ({ room, user }) => {
+    forgetMembers(room);
+    // One's own removal takes the room's thread away too.
+    const t = ctx.state.thread;
+    if (t && t.room === room && user && user.toLowerCase() === ctx.me.username.toLowerCase()) closePanel(ctx);
+  });
   socket.on('connect', () => refreshThread(ctx));
   socket.on('disconnect', () => {
     if (ctx.state.thread) renderPendingReplies(ctx, ctx.state.thread);

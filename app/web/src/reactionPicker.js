@@ -111,8 +111,21 @@ function openPicker(ctx, r, messageId, trigger) {
   const outside = (event) => {
     if (!el.contains(event.target) && !trigger.contains(event.target)) closePicker();
   };
+  // Fixed in the window, it would part from its message when the list scrolls: close it then.
+  const scrolled = (event) => {
+    if (!el.contains(event.target)) closePicker();
+  };
   document.addEventListener('mousedown', outside, true);
-  open = { el, trigger, messageId, cleanup: () => document.removeEventListener('mousedown', outside, true) };
+  document.addEventListener('scroll', scrolled, true);
+  open = {
+    el,
+    trigger,
+    messageId,
+    cleanup: () => {
+      document.removeEventListener('mousedown', outside, true);
+      document.removeEventListener('scroll', scrolled, true);
+    },
+  };
   trigger.setAttribute('aria-expanded', 'true');
   buttons[0].focus();
 }

@@ -62,7 +62,9 @@ export function buildSearchForm(ctx) {
   form.addEventListener('submit', (event) => {
     event.preventDefault();
     const q = input.value.trim();
-    if (q) search(ctx, q, ctx.state.search ? ctx.state.search.room : '');
+    if (!q) return;
+    ctx.ui.shell.classList.remove('show-sidebar'); // the phone's drawer gives way to the results
+    search(ctx, q, ctx.state.search ? ctx.state.search.room : '');
   });
   ctx.ui.searchInput = input;
   return form;

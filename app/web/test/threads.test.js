@@ -9,7 +9,8 @@ const { createContext } = await import('../src/chat.js');
 const { applyMessage, onMessage, onMessageUpdated } = await import('../src/session.js');
 const { roomState } = await import('../src/rooms.js');
 const { renderMessages } = await import('../src/timelineView.js');
-const { applyReply, onThreadMessageDeleted, openThread, replyCountText } = await import('../src/threads.js');
+const { applyReply, onThreadMessageDeleted, openThread, refreshThread, replyCountText } = await import('../src/threads.js');
+const { sendReply } = await import('../src/threadComposer.js');
 const { onReactions } = await import('../src/reactions.js');
 
 let ctx;
@@ -84,4 +85,33 @@ test('a reactions event redraws the message with its chips and who reacted', () 
   assert.equal(chip.getAttribute('aria-label'), '👍 2 reactions');
   assert.equal(chip.querySelector('[role="tooltip"]').textContent, 'You and bob reacted with 👍');
   assert.deepEqual(r.timeline.get(10).reactions[0].users, ['bob', 'alice']);
+});
+
+test('a reply typed offline waits, then goes once, with its client_id, after the reconnect', async () => {
+  applyMessage(ctx, r, root(), { live: false });
+  fakeFetch({
+    'GET /api/rooms/general/messages?thread=10&limit=50': { messages: [], more: false },
+    'GET /api/rooms/general/messages?after=9&limit=1': { messages: [root()], more: true },
+  });
+  await openThread(ctx, r, 10);
+  const t = ctx.state.thread;
+  ctx.state.socket.connected = false;
+  t.els.input.value = 'written offline';
+  sendReply(ctx, t);
+  await t.sendChain;
+  assert.deepEqual(ctx.state.socket.emitted, []);
+  assert.match(t.els.pending.textContent, /written offline.*Waiting for connection…/);
+
+  ctx.state.socket = new FakeSocket((event, payload) =>
+    event === 'send' ? { ok: true, message: reply(11, { user: 'alice', body: payload.body, client_id: payload.client_id }) } : { ok: true },
+  );
+  await refreshThread(ctx);
+  await t.sendChain;
+  const sends = ctx.state.socket.emitted.filter(([event]) => event === 'send');
+  assert.equal(sends.length, 1);
+  assert.deepEqual(Object.keys(sends[0][1]).sort(), ['body', 'client_id', 'room', 'thread']);
+  assert.equal(sends[0][1].thread, 10);
+  assert.equal(t.timeline.pending.size, 0);
+  assert.equal(t.els.pending.children.length, 0);
+  assert.deepEqual([...t.els.replies.children].map((li) => li.dataset.id), ['11']);
 });
