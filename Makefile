@@ -7,7 +7,7 @@ HOST  ?= 127.0.0.1
 PORT  ?= 8000
 
 .DEFAULT_GOAL := help
-.PHONY: help setup setup-dev lock web browser tools run reset migrate test test-app lint fmt validate bench bench-full bench-profile bench-scale package clean
+.PHONY: help setup setup-dev lock web browser tools run reset migrate test test-app lint fmt validate bench bench-full bench-profile bench-scale package lambdas clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | column -t -s $$'\t'
@@ -69,6 +69,9 @@ bench-profile: setup-dev ## py-spy profile of the service's hot path under fan-o
 
 package: setup web ## build the versioned release artifact into dist/
 	@scripts/package.sh
+
+lambdas: ## build the ops Lambdas' deployment packages into dist/lambdas/ (reproducible zips + .sha256)
+	@scripts/build-lambdas.sh
 
 clean: ## remove build outputs (keeps .venv and caches)
 	rm -rf dist build .pytest_cache app/web/dist
