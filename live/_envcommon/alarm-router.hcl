@@ -8,6 +8,13 @@ locals {
 
 terraform {
   source = "${local.repo_root}/modules//alarm-router"
+
+  # The function's package is built from lambdas/alarm_router of this checkout before every command
+  # that reads it: reproducible (scripts/build-lambdas.sh), so an unchanged source plans no change.
+  before_hook "build_lambda_package" {
+    commands = get_terraform_commands_that_need_vars()
+    execute  = ["${local.repo_root}/scripts/build-lambdas.sh", "alarm_router"]
+  }
 }
 
 dependency "monitoring" {
@@ -27,8 +34,8 @@ inputs = {
   alarm_topic_arn = dependency.monitoring.outputs.alarm_topic_arn
 
   enable_eventbridge = true
-  # Terragrunt copies only modules/ into its cache; the function's code is read from the checkout.
-  source_dir       = "${local.repo_root}/lambdas/alarm_router"
+  # Terragrunt copies only modules/ into its cache; the package is read from the checkout.
+  package_file     = "${local.repo_root}/dist/lambdas/alarm_router.zip"
   email_addresses  = local.account.alarm_email_addresses
   receiver_secrets = ["slack", "pagerduty", "webhook"]
 

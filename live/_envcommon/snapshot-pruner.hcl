@@ -9,6 +9,13 @@ locals {
 
 terraform {
   source = "${local.repo_root}/modules//snapshot-pruner"
+
+  # The function's package is built from lambdas/snapshot_pruner of this checkout before every command
+  # that reads it: reproducible (scripts/build-lambdas.sh), so an unchanged source plans no change.
+  before_hook "build_lambda_package" {
+    commands = get_terraform_commands_that_need_vars()
+    execute  = ["${local.repo_root}/scripts/build-lambdas.sh", "snapshot_pruner"]
+  }
 }
 
 dependency "monitoring" {
@@ -27,8 +34,8 @@ inputs = {
   environment     = local.env.env
   alarm_topic_arn = dependency.monitoring.outputs.alarm_topic_arn
 
-  # Terragrunt copies only modules/ into its cache; the function's code is read from the checkout.
-  source_dir = "${local.repo_root}/lambdas/snapshot_pruner"
+  # Terragrunt copies only modules/ into its cache; the package is read from the checkout.
+  package_file = "${local.repo_root}/dist/lambdas/snapshot_pruner.zip"
   # After the automated backups (02:00-03:00 UTC) and before the maintenance window.
   schedule_expression   = "cron(30 3 * * ? *)"
   max_deletions_per_run = 50

@@ -1,31 +1,31 @@
 output "function_name" {
   description = "Name of the alarm router Lambda function."
-  value       = aws_lambda_function.router.function_name
+  value       = module.function.function_name
 }
 
 output "function_arn" {
   description = "ARN of the alarm router Lambda function."
-  value       = aws_lambda_function.router.arn
+  value       = module.function.function_arn
 }
 
 output "role_arn" {
   description = "ARN of the function's execution role."
-  value       = aws_iam_role.router.arn
+  value       = module.function.role_arn
 }
 
 output "log_group_name" {
   description = "Log group of the function (JSON lines: one per delivery, with receiver, outcome and attempts)."
-  value       = aws_cloudwatch_log_group.router.name
+  value       = module.function.log_group_name
 }
 
 output "dlq_arn" {
   description = "ARN of the dead-letter queue (failed invocations, SNS/EventBridge deliveries and notifications)."
-  value       = aws_sqs_queue.dlq.arn
+  value       = module.function.dlq_arn
 }
 
 output "dlq_url" {
   description = "URL of the dead-letter queue, for reading and replaying what failed."
-  value       = aws_sqs_queue.dlq.url
+  value       = module.function.dlq_url
 }
 
 output "idempotency_table_name" {
@@ -55,7 +55,7 @@ output "email_topic_arn" {
 
 output "eventbridge_rule_arn" {
   description = "ARN of the alarm state-change rule, or null when EventBridge is off."
-  value       = var.enable_eventbridge ? aws_cloudwatch_event_rule.alarm_state[0].arn : null
+  value       = lookup(module.function.event_rule_arns, "alarm_state", null)
 }
 
 output "kms_key_arn" {
@@ -65,7 +65,7 @@ output "kms_key_arn" {
 
 output "powertools_layer_arn" {
   description = "The Powertools layer the function runs with."
-  value       = local.powertools_layer_arn
+  value       = module.function.powertools_layer_arn
 }
 
 output "state_table_name" {

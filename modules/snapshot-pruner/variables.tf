@@ -137,8 +137,13 @@ variable "kms_key_arn" {
   }
 }
 
-variable "source_dir" {
-  description = "Folder holding the `snapshot_pruner` package. Null means `lambdas/snapshot_pruner` of this repository (the module is used from the repository, as Terragrunt's `//` source copies it)."
+variable "package_file" {
+  description = "Path of the function's deployment package: `dist/lambdas/snapshot_pruner.zip` of the checkout, built by `make lambdas` (scripts/build-lambdas.sh; the Terragrunt unit builds it before each plan and apply). Read at plan: the function is updated when the package's bytes change."
+  type        = string
+}
+
+variable "package_sha256" {
+  description = "Hex SHA-256 the package must have (its `.sha256` file), to deploy exactly a package recorded elsewhere; null takes the file as it is."
   type        = string
   default     = null
 }
@@ -147,33 +152,18 @@ variable "architecture" {
   description = "Lambda architecture; the Powertools layer is chosen to match."
   type        = string
   default     = "arm64"
-
-  validation {
-    condition     = contains(["arm64", "x86_64"], var.architecture)
-    error_message = "architecture must be arm64 or x86_64."
-  }
 }
 
 variable "powertools_layer_arn" {
   description = "ARN of the Powertools for AWS Lambda (Python) layer. Null uses AWS's public layer `AWSLambdaPowertoolsPythonV3-python311-<architecture>` at `powertools_layer_version`."
   type        = string
   default     = null
-
-  validation {
-    condition     = var.powertools_layer_arn == null || can(regex("^arn:aws[a-z-]*:lambda:[a-z0-9-]+:[0-9]{12}:layer:[A-Za-z0-9_-]+:[0-9]+$", var.powertools_layer_arn))
-    error_message = "powertools_layer_arn must be null or a Lambda layer version ARN."
-  }
 }
 
 variable "powertools_layer_version" {
   description = "Version of AWS's public Powertools V3 layer; it must carry the Powertools release pinned in lambdas/snapshot_pruner/requirements.txt."
   type        = number
   default     = 27
-
-  validation {
-    condition     = var.powertools_layer_version >= 1 && floor(var.powertools_layer_version) == var.powertools_layer_version
-    error_message = "powertools_layer_version must be a positive whole number."
-  }
 }
 
 variable "timeout_seconds" {
@@ -191,11 +181,6 @@ variable "memory_mb" {
   description = "Function memory."
   type        = number
   default     = 256
-
-  validation {
-    condition     = var.memory_mb >= 128 && var.memory_mb <= 10240
-    error_message = "memory_mb must be 128-10240."
-  }
 }
 
 variable "reserved_concurrency" {
@@ -213,11 +198,6 @@ variable "log_retention_days" {
   description = "Retention of the function's log group (a year by default; dev may keep less)."
   type        = number
   default     = 365
-
-  validation {
-    condition     = contains([1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653], var.log_retention_days)
-    error_message = "log_retention_days must be a value CloudWatch Logs accepts (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, ...)."
-  }
 }
 
 variable "permissions_boundary_arn" {

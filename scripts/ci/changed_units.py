@@ -5,7 +5,8 @@
 Prints one unit directory per line (live/dev/us-west-2/app-asg), in no particular order; nothing
 when the change touches no unit of that environment. A unit is touched when a changed file is:
 in its directory; in its module, or in a module its module calls (modules/kms-key); in the
-Lambda source its module packages (lambdas/<name>); a configuration file it reads (the root
+Lambda source of the package it deploys (an input naming dist/lambdas/<name>.zip, built from
+lambdas/<name>), or the build script of that package; a configuration file it reads (the root
 terragrunt.hcl, live/<env>/*.hcl, live/<env>/<region>/*.hcl). Units that depend on a touched
 unit are touched too: their inputs may change with its outputs."""
 
@@ -21,7 +22,8 @@ sys.path.insert(0, str(ROOT / "tools" / "iac"))
 import terragrunt  # noqa: E402 - the project's own Terragrunt reader
 
 MODULE_CALL = re.compile(r'source\s*=\s*"\.\./([A-Za-z0-9_-]+)"')
-LAMBDA_PATH = re.compile(r"lambdas/([A-Za-z0-9_-]+)")
+PACKAGE_PATH = re.compile(r"dist/lambdas/([A-Za-z0-9_-]+)\.zip$")
+PACKAGE_BUILD = "scripts/build-lambdas.sh"
 
 
 def module_closure(module_dir: Path) -> set[str]:
@@ -38,18 +40,19 @@ def module_closure(module_dir: Path) -> set[str]:
     return seen
 
 
-def lambda_sources(modules: set[str]) -> set[str]:
+def packaged_lambdas(unit: terragrunt.Unit) -> set[str]:
+    """lambdas/<name> of each built package (dist/lambdas/<name>.zip) the unit's inputs name."""
     found: set[str] = set()
-    for name in modules:
-        for tf in (ROOT / "modules" / name).glob("*.tf"):
-            found.update(LAMBDA_PATH.findall(tf.read_text()))
+    for value in unit.inputs.values():
+        if isinstance(value, str):
+            found.update(PACKAGE_PATH.findall(value))
     return found
 
 
 def touched(unit: terragrunt.Unit, changed: list[str]) -> bool:
     rel = unit.rel
     modules = module_closure(unit.module_dir) if unit.module_dir else set()
-    lambdas = lambda_sources(modules)
+    lambdas = packaged_lambdas(unit)
     configs = {"terragrunt.hcl"}
     parts = Path(rel).parts  # live, env, region, name
     env_dir, region_dir = "/".join(parts[:2]), "/".join(parts[:3])
@@ -60,6 +63,8 @@ def touched(unit: terragrunt.Unit, changed: list[str]) -> bool:
         if p.parts[:1] == ("modules",) and len(p.parts) > 2 and p.parts[1] in modules:
             return True
         if p.parts[:1] == ("lambdas",) and len(p.parts) > 2 and p.parts[1] in lambdas:
+            return True
+        if lambdas and path == PACKAGE_BUILD:
             return True
         if path in configs or (p.suffix == ".hcl" and str(p.parent) in (env_dir, region_dir)):
             return True

@@ -103,6 +103,16 @@ def test_the_drift_check_plans_nightly_with_detailed_exit_codes():
         (["live/prod/us-west-2/alarm-router/terragrunt.hcl"], "prod", {"live/prod/us-west-2/alarm-router"}),
         (["live/prod/us-west-2/alarm-router/terragrunt.hcl"], "dev", set()),
         (["lambdas/snapshot_pruner/handler.py"], "staging", {"live/staging/us-west-2/snapshot-pruner"}),
+        (
+            ["scripts/build-lambdas.sh"],
+            "dev",
+            {"live/dev/us-west-2/alarm-router", "live/dev/us-west-2/snapshot-pruner"},
+        ),
+        (
+            ["modules/lambda-function/main.tf"],
+            "prod",
+            {"live/prod/us-west-2/alarm-router", "live/prod/us-west-2/snapshot-pruner"},
+        ),
     ],
 )
 def test_a_change_is_planned_where_it_lands(changed, env, expected):

@@ -1,34 +1,9 @@
 mock_provider "aws" {
   # Computed ARNs are known at plan, so plan-only runs can compare them.
   override_during = plan
+  # The account, region, policy documents and the function's ARNs every ops Lambda's tests share.
+  source = "../lambda-function/tests/mocks"
 
-  mock_data "aws_region" {
-    defaults = {
-      region = "eu-west-1"
-    }
-  }
-  mock_data "aws_partition" {
-    defaults = {
-      partition = "aws"
-    }
-  }
-  mock_data "aws_caller_identity" {
-    defaults = {
-      account_id = "111122223333"
-    }
-  }
-  mock_resource "aws_kms_key" {
-    defaults = {
-      arn    = "arn:aws:kms:eu-west-1:111122223333:key/11111111-2222-3333-4444-555555555555"
-      key_id = "11111111-2222-3333-4444-555555555555"
-    }
-  }
-  mock_resource "aws_sqs_queue" {
-    defaults = {
-      arn = "arn:aws:sqs:eu-west-1:111122223333:chat-prod-alarm-router-dlq"
-      url = "https://sqs.eu-west-1.amazonaws.com/111122223333/chat-prod-alarm-router-dlq"
-    }
-  }
   mock_resource "aws_sns_topic" {
     defaults = {
       arn = "arn:aws:sns:eu-west-1:111122223333:chat-prod-oncall-email"
@@ -37,16 +12,6 @@ mock_provider "aws" {
   mock_resource "aws_dynamodb_table" {
     defaults = {
       arn = "arn:aws:dynamodb:eu-west-1:111122223333:table/chat-prod-alarm-router-idempotency"
-    }
-  }
-  mock_resource "aws_cloudwatch_log_group" {
-    defaults = {
-      arn = "arn:aws:logs:eu-west-1:111122223333:log-group:/aws/lambda/chat-prod-alarm-router"
-    }
-  }
-  mock_resource "aws_cloudwatch_event_rule" {
-    defaults = {
-      arn = "arn:aws:events:eu-west-1:111122223333:rule/chat-prod-alarm-state-change"
     }
   }
   mock_resource "aws_ssm_parameter" {
@@ -59,20 +24,6 @@ mock_provider "aws" {
       arn = "arn:aws:secretsmanager:eu-west-1:111122223333:secret:chat-prod/alarm-router/receiver-AbCdEf"
     }
   }
-  mock_resource "aws_lambda_function" {
-    defaults = {
-      arn = "arn:aws:lambda:eu-west-1:111122223333:function:chat-prod-alarm-router"
-    }
-  }
-}
-
-mock_provider "archive" {
-  mock_data "archive_file" {
-    defaults = {
-      output_base64sha256 = "dGVzdGluZy1vbmx5LWhhc2gtb2YtdGhlLWFyY2hpdmUtMDAwMA=="
-      output_path         = ".terraform/build/chat-prod-alarm-router.zip"
-    }
-  }
 }
 
 variables {
@@ -80,41 +31,39 @@ variables {
   name                     = "chat-prod"
   environment              = "prod"
   alarm_topic_arn          = "arn:aws:sns:eu-west-1:111122223333:chat-prod-alarms"
+  # Any zip will do: the tests plan, nothing is uploaded.
+  package_file = "../lambda-function/tests/fixtures/package.zip"
 }
 
 run "function_is_traced_encrypted_bounded_and_dead_lettered" {
   command = plan
 
   assert {
-    condition     = aws_lambda_function.router.tracing_config[0].mode == "Active"
+    condition     = module.function.configuration.tracing_mode == "Active"
     error_message = "X-Ray tracing must be active"
   }
   assert {
-    condition     = aws_lambda_function.router.kms_key_arn == "arn:aws:kms:eu-west-1:111122223333:key/11111111-2222-3333-4444-555555555555"
+    condition     = module.function.configuration.kms_key_arn == "arn:aws:kms:eu-west-1:111122223333:key/11111111-2222-3333-4444-555555555555"
     error_message = "the environment must be encrypted with the module's key"
   }
   assert {
-    condition     = aws_lambda_function.router.reserved_concurrent_executions == 5
+    condition     = module.function.configuration.reserved_concurrency == 5
     error_message = "reserved concurrency must be set"
   }
   assert {
-    condition     = aws_lambda_function.router.dead_letter_config[0].target_arn == aws_sqs_queue.dlq.arn
+    condition     = module.function.configuration.dead_letter_target_arn == module.function.dlq_arn
     error_message = "failed async invocations must go to the DLQ"
   }
   assert {
-    condition     = aws_lambda_function.router.runtime == "python3.11" && aws_lambda_function.router.handler == "alarm_router.handler.lambda_handler"
+    condition     = module.function.configuration.runtime == "python3.11" && module.function.configuration.handler == "alarm_router.handler.lambda_handler"
     error_message = "the function runs the alarm_router package on Python 3.11"
   }
   assert {
-    condition     = aws_lambda_function.router.layers[0] == "arn:aws:lambda:eu-west-1:017000801446:layer:AWSLambdaPowertoolsPythonV3-python311-arm64:27"
+    condition     = module.function.configuration.layers[0] == "arn:aws:lambda:eu-west-1:017000801446:layer:AWSLambdaPowertoolsPythonV3-python311-arm64:27"
     error_message = "Powertools comes from AWS's public layer matching the architecture"
   }
   assert {
-    condition     = aws_cloudwatch_log_group.router.kms_key_id == aws_lambda_function.router.kms_key_arn && aws_cloudwatch_log_group.router.retention_in_days == 365
-    error_message = "the log group must be KMS-encrypted with a year's retention by default"
-  }
-  assert {
-    condition     = aws_cloudwatch_log_group.router.name == "/aws/lambda/chat-prod-alarm-router"
+    condition     = module.function.log_group_name == "/aws/lambda/chat-prod-alarm-router"
     error_message = "the log group must be the function's own"
   }
 }
@@ -123,16 +72,16 @@ run "no_secret_or_url_in_plain_environment" {
   command = plan
 
   assert {
-    condition = alltrue([for k, v in aws_lambda_function.router.environment[0].variables :
+    condition = alltrue([for k, v in module.function.configuration.environment :
     !can(regex("(?i)hooks\\.slack\\.com|routing_key|https://events\\.pagerduty", v))])
     error_message = "webhook URLs and keys come from Secrets Manager, never from the environment"
   }
   assert {
-    condition     = aws_lambda_function.router.environment[0].variables["SECRET_PREFIX"] == "chat-prod/alarm-router/"
+    condition     = module.function.configuration.environment["SECRET_PREFIX"] == "chat-prod/alarm-router/"
     error_message = "the function reads its receivers' secrets under its own prefix"
   }
   assert {
-    condition     = aws_lambda_function.router.environment[0].variables["ROUTES_PARAMETER"] == ""
+    condition     = module.function.configuration.environment["ROUTES_PARAMETER"] == ""
     error_message = "without an override the shipped rules are used"
   }
   assert {
@@ -140,7 +89,7 @@ run "no_secret_or_url_in_plain_environment" {
     error_message = "one secret per receiver"
   }
   assert {
-    condition     = alltrue([for s in aws_secretsmanager_secret.receiver : s.kms_key_id == aws_lambda_function.router.kms_key_arn])
+    condition     = alltrue([for s in aws_secretsmanager_secret.receiver : s.kms_key_id == module.function.configuration.kms_key_arn])
     error_message = "receiver secrets must be encrypted with the module's key"
   }
 }
@@ -149,26 +98,25 @@ run "role_names_only_its_own_resources" {
   command = plan
 
   assert {
-    condition = alltrue([for s in jsondecode(aws_iam_role_policy.router.policy).Statement :
-    alltrue([for a in flatten([s.Action]) : a != "*" && !endswith(a, ":*")])])
+    condition     = alltrue(flatten([for s in data.aws_iam_policy_document.function.statement : [for a in s.actions : a != "*" && !endswith(a, ":*")]]))
     error_message = "no wildcard actions"
   }
   assert {
-    condition     = toset([for s in jsondecode(aws_iam_role_policy.router.policy).Statement : s.Sid if contains(flatten([s.Resource]), "*")]) == toset(["SendTraces"])
-    error_message = "only X-Ray (no resource-level permissions) may name resource *"
+    condition     = length([for s in data.aws_iam_policy_document.function.statement : s.sid if contains(s.resources, "*")]) == 0
+    error_message = "the router's own statements name their resources (X-Ray's resource * is modules/lambda-function's)"
   }
   assert {
-    condition = one([for s in jsondecode(aws_iam_role_policy.router.policy).Statement : s.Resource if s.Sid == "ReadOwnReceiverSecrets"]) == [
+    condition = sort(one([for s in data.aws_iam_policy_document.function.statement : s.resources if s.sid == "ReadOwnReceiverSecrets"])) == sort([
       for k in ["pagerduty", "slack", "webhook"] : aws_secretsmanager_secret.receiver[k].arn
-    ]
+    ])
     error_message = "secret reads are limited to the router's own secrets"
   }
   assert {
-    condition     = length([for s in jsondecode(aws_iam_role_policy.router.policy).Statement : s if s.Sid == "ReadOwnRoutingRules"]) == 0
+    condition     = length([for s in data.aws_iam_policy_document.function.statement : s if s.sid == "ReadOwnRoutingRules"]) == 0
     error_message = "no parameter read without a parameter"
   }
   assert {
-    condition     = one([for s in jsondecode(aws_iam_role_policy.router.policy).Statement : s.Resource if s.Sid == "ReadAlarmTags"]) == "arn:aws:cloudwatch:eu-west-1:111122223333:alarm:*"
+    condition     = one([for s in data.aws_iam_policy_document.function.statement : s.resources if s.sid == "ReadAlarmTags"]) == tolist(["arn:aws:cloudwatch:eu-west-1:111122223333:alarm:*"])
     error_message = "tag reads are limited to the account's alarms in this region"
   }
 }
@@ -177,19 +125,19 @@ run "subscribes_to_the_monitoring_topic_and_the_eventbridge_rule" {
   command = plan
 
   assert {
-    condition     = aws_sns_topic_subscription.alarm_topic.topic_arn == var.alarm_topic_arn && aws_sns_topic_subscription.alarm_topic.protocol == "lambda"
+    condition     = module.function.sns_subscriptions["alarm_topic"].topic_arn == var.alarm_topic_arn && module.function.sns_subscriptions["alarm_topic"].protocol == "lambda"
     error_message = "the router must subscribe to the monitoring topic"
   }
   assert {
-    condition     = jsondecode(aws_sns_topic_subscription.alarm_topic.redrive_policy).deadLetterTargetArn == aws_sqs_queue.dlq.arn
+    condition     = jsondecode(module.function.sns_subscriptions["alarm_topic"].redrive_policy).deadLetterTargetArn == module.function.dlq_arn
     error_message = "undeliverable SNS notifications must go to the DLQ"
   }
   assert {
-    condition     = aws_lambda_permission.alarm_topic.principal == "sns.amazonaws.com" && aws_lambda_permission.alarm_topic.source_arn == var.alarm_topic_arn
+    condition     = module.function.sns_subscriptions["alarm_topic"].permission_principal == "sns.amazonaws.com" && module.function.sns_subscriptions["alarm_topic"].permission_source == var.alarm_topic_arn
     error_message = "only the monitoring topic may invoke through SNS"
   }
   assert {
-    condition = jsondecode(aws_cloudwatch_event_rule.alarm_state[0].event_pattern) == {
+    condition = jsondecode(module.function.event_rules["alarm_state"].event_pattern) == {
       source        = ["aws.cloudwatch"]
       "detail-type" = ["CloudWatch Alarm State Change"]
       resources     = [{ prefix = "arn:aws:cloudwatch:eu-west-1:111122223333:alarm:chat-prod-" }]
@@ -197,11 +145,11 @@ run "subscribes_to_the_monitoring_topic_and_the_eventbridge_rule" {
     error_message = "the rule takes the state changes of this deployment's alarms"
   }
   assert {
-    condition     = aws_cloudwatch_event_target.alarm_state[0].dead_letter_config[0].arn == aws_sqs_queue.dlq.arn
+    condition     = module.function.event_rules["alarm_state"].dead_letter_arn == module.function.dlq_arn
     error_message = "undeliverable events must go to the DLQ"
   }
   assert {
-    condition     = aws_lambda_permission.alarm_state[0].source_arn == aws_cloudwatch_event_rule.alarm_state[0].arn
+    condition     = module.function.event_rules["alarm_state"].permission_source == module.function.event_rule_arns["alarm_state"]
     error_message = "only the rule may invoke through EventBridge"
   }
 }
@@ -210,11 +158,7 @@ run "data_at_rest_is_encrypted" {
   command = plan
 
   assert {
-    condition     = aws_sqs_queue.dlq.kms_master_key_id == aws_lambda_function.router.kms_key_arn
-    error_message = "the DLQ must be KMS-encrypted"
-  }
-  assert {
-    condition     = aws_dynamodb_table.idempotency.server_side_encryption[0].enabled && aws_dynamodb_table.idempotency.server_side_encryption[0].kms_key_arn == aws_lambda_function.router.kms_key_arn
+    condition     = aws_dynamodb_table.idempotency.server_side_encryption[0].enabled && aws_dynamodb_table.idempotency.server_side_encryption[0].kms_key_arn == module.function.configuration.kms_key_arn
     error_message = "the idempotency table must be encrypted with the module's key"
   }
   assert {
@@ -226,15 +170,15 @@ run "data_at_rest_is_encrypted" {
     error_message = "Powertools' key schema, protected in prod"
   }
   assert {
-    condition     = aws_sns_topic.email.kms_master_key_id == aws_lambda_function.router.kms_key_arn
+    condition     = aws_sns_topic.email.kms_master_key_id == module.function.configuration.kms_key_arn
     error_message = "the email topic must be encrypted"
   }
   assert {
-    condition     = module.key[0].rotation_enabled
+    condition     = module.function.kms_key_rotation_enabled
     error_message = "the dedicated key rotates"
   }
   assert {
-    condition     = contains([for s in jsondecode(aws_sqs_queue_policy.dlq.policy).Statement : s.Sid if s.Effect == "Deny"], "DenyInsecureTransport")
+    condition     = one([for s in module.function.dlq_policy_statements : s.effect if s.sid == "DenyInsecureTransport"]) == "Deny"
     error_message = "the DLQ refuses plain-HTTP access"
   }
 }
@@ -251,23 +195,23 @@ run "group_state_and_the_tick" {
     error_message = "groups, firing alarms and silences expire through TTL"
   }
   assert {
-    condition     = aws_dynamodb_table.state.server_side_encryption[0].enabled && aws_dynamodb_table.state.server_side_encryption[0].kms_key_arn == aws_lambda_function.router.kms_key_arn
+    condition     = aws_dynamodb_table.state.server_side_encryption[0].enabled && aws_dynamodb_table.state.server_side_encryption[0].kms_key_arn == module.function.configuration.kms_key_arn
     error_message = "the state table is encrypted with the module's key"
   }
   assert {
-    condition     = aws_lambda_function.router.environment[0].variables["STATE_TABLE"] == "chat-prod-alarm-router-state"
+    condition     = module.function.configuration.environment["STATE_TABLE"] == "chat-prod-alarm-router-state"
     error_message = "the function is given its state table"
   }
   assert {
-    condition     = toset(one([for s in jsondecode(aws_iam_role_policy.router.policy).Statement : s.Action if s.Sid == "GroupsSilencesAndFiringAlarms"])) == toset(["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:DeleteItem", "dynamodb:Query"])
+    condition     = toset(one([for s in data.aws_iam_policy_document.function.statement : s.actions if s.sid == "GroupsSilencesAndFiringAlarms"])) == toset(["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:DeleteItem", "dynamodb:Query"])
     error_message = "state access is item reads, conditional writes and queries only"
   }
   assert {
-    condition     = aws_cloudwatch_event_rule.tick.schedule_expression == "rate(1 minute)" && jsondecode(aws_cloudwatch_event_target.tick.input).kind == "alarm-router.tick"
+    condition     = module.function.event_rules["tick"].schedule_expression == "rate(1 minute)" && jsondecode(module.function.event_rules["tick"].input).kind == "alarm-router.tick"
     error_message = "the tick runs every minute with the tick event"
   }
   assert {
-    condition     = aws_cloudwatch_event_target.tick.dead_letter_config[0].arn == aws_sqs_queue.dlq.arn
+    condition     = module.function.event_rules["tick"].dead_letter_arn == module.function.dlq_arn
     error_message = "undeliverable ticks are dead-lettered"
   }
 }
@@ -276,7 +220,7 @@ run "router_health_alarms_bypass_the_router" {
   command = plan
 
   assert {
-    condition     = toset(aws_cloudwatch_metric_alarm.dead_letters.alarm_actions) == toset([aws_sns_topic.email.arn]) && toset(aws_cloudwatch_metric_alarm.errors.alarm_actions) == toset([aws_sns_topic.email.arn])
+    condition     = alltrue([for a in ["errors", "dead_letters"] : toset(module.function.alarms[a].alarm_actions) == toset([aws_sns_topic.email.arn])])
     error_message = "the router's own alarms go straight to email, not through the router"
   }
 }
@@ -296,7 +240,7 @@ run "routing_override_given_key_and_dev_switches" {
   }
 
   assert {
-    condition     = length(module.key) == 0 && aws_lambda_function.router.kms_key_arn == var.kms_key_arn
+    condition     = module.function.kms_key_rotation_enabled == null && module.function.configuration.kms_key_arn == var.kms_key_arn && aws_dynamodb_table.state.server_side_encryption[0].kms_key_arn == var.kms_key_arn
     error_message = "a given key is used instead of a dedicated one"
   }
   assert {
@@ -304,19 +248,19 @@ run "routing_override_given_key_and_dev_switches" {
     error_message = "the routing override is an encrypted parameter"
   }
   assert {
-    condition     = aws_lambda_function.router.environment[0].variables["ROUTES_PARAMETER"] == "/chat-prod/alarm-router/routes"
+    condition     = module.function.configuration.environment["ROUTES_PARAMETER"] == "/chat-prod/alarm-router/routes"
     error_message = "the function reads the override"
   }
   assert {
-    condition     = one([for s in jsondecode(aws_iam_role_policy.router.policy).Statement : s.Resource if s.Sid == "ReadOwnRoutingRules"]) == "arn:aws:ssm:eu-west-1:111122223333:parameter/chat-prod/alarm-router/routes"
+    condition     = one([for s in data.aws_iam_policy_document.function.statement : s.resources if s.sid == "ReadOwnRoutingRules"]) == tolist(["arn:aws:ssm:eu-west-1:111122223333:parameter/chat-prod/alarm-router/routes"])
     error_message = "the parameter read is limited to the router's own parameter"
   }
   assert {
-    condition     = length(aws_cloudwatch_event_rule.alarm_state) == 0 && length(aws_lambda_permission.alarm_state) == 0
+    condition     = keys(module.function.event_rules) == ["tick"]
     error_message = "EventBridge input can be switched off"
   }
   assert {
-    condition     = aws_lambda_function.router.layers[0] == "arn:aws:lambda:eu-west-1:017000801446:layer:AWSLambdaPowertoolsPythonV3-python311-x86_64:27"
+    condition     = module.function.configuration.layers[0] == "arn:aws:lambda:eu-west-1:017000801446:layer:AWSLambdaPowertoolsPythonV3-python311-x86_64:27"
     error_message = "the layer follows the architecture"
   }
   assert {
@@ -363,7 +307,7 @@ run "its_role_carries_the_workload_boundary" {
   command = plan
 
   assert {
-    condition     = aws_iam_role.router.permissions_boundary == "arn:aws:iam::123456789012:policy/chat-workload-boundary"
+    condition     = module.function.role_permissions_boundary == "arn:aws:iam::123456789012:policy/chat-workload-boundary"
     error_message = "Every role the module creates must carry the workload boundary."
   }
 }
