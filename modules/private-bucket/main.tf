@@ -4,6 +4,22 @@ locals {
   acl_enabled = length(var.log_delivery_acl_grantees) > 0
 
   bucket_and_objects = [aws_s3_bucket.this.arn, "${aws_s3_bucket.this.arn}/*"]
+
+  lifecycle_rules = var.log_retention != null ? [{
+    id                                     = "expire-access-logs"
+    prefix                                 = null
+    expiration_days                        = var.log_retention.days
+    expire_object_delete_markers           = false
+    noncurrent_version_expiration_days     = var.log_retention.noncurrent_days
+    abort_incomplete_multipart_upload_days = 1
+    }] : var.lifecycle_rules != null ? var.lifecycle_rules : [{
+    id                                     = "expire-noncurrent-versions-and-incomplete-uploads"
+    prefix                                 = null
+    expiration_days                        = null
+    expire_object_delete_markers           = false
+    noncurrent_version_expiration_days     = 90
+    abort_incomplete_multipart_upload_days = 7
+  }]
 }
 
 resource "aws_s3_bucket" "this" {
@@ -97,11 +113,11 @@ resource "aws_s3_bucket_server_side_encryption_configuration" "this" {
 }
 
 resource "aws_s3_bucket_lifecycle_configuration" "this" {
-  #checkov:skip=CKV_AWS_300:The rules come from lifecycle_rules through dynamic blocks checkov does not expand; a validation of that input requires a rule that aborts incomplete multipart uploads, and tests/private_bucket.tftest.hcl checks the planned rules.
+  #checkov:skip=CKV_AWS_300:The rules come from lifecycle_rules or log_retention through dynamic blocks checkov does not expand; the default and log_retention rules abort incomplete multipart uploads, a validation requires that of lifecycle_rules, and tests/private_bucket.tftest.hcl checks the planned rules.
   bucket = aws_s3_bucket.this.id
 
   dynamic "rule" {
-    for_each = var.lifecycle_rules
+    for_each = local.lifecycle_rules
     content {
       id     = rule.value.id
       status = "Enabled"
@@ -206,47 +222,68 @@ resource "aws_s3_bucket_notification" "this" {
 }
 
 # ---------------------------------------------------------------------------
-# Bucket policy: the module's denies, then the caller's statements. A statement of this
-# document replaces a caller's statement with the same sid, so no caller can drop the denies.
+# Bucket policy: the module's denies and log delivery grants, then the caller's statements. A
+# statement of this document replaces a caller's statement with the same sid, so no caller can
+# drop the denies. Conditions are [test, variable, values].
 # ---------------------------------------------------------------------------
+data "aws_caller_identity" "current" {
+  count = length(var.log_delivery_grants) > 0 ? 1 : 0
+}
+
 locals {
-  deny_statements = concat(
+  deny_everyone = { effect = "Deny", principal_type = "*", principals = ["*"] }
+
+  policy_statements = concat(
     [
-      {
+      merge(local.deny_everyone, {
         sid        = "DenyInsecureTransport"
         actions    = ["s3:*"]
         resources  = local.bucket_and_objects
-        conditions = [["Bool", "aws:SecureTransport", "false"]]
-      },
-      {
+        conditions = [["Bool", "aws:SecureTransport", ["false"]]]
+      }),
+      merge(local.deny_everyone, {
         sid        = "DenyTlsOlderThan12"
         actions    = ["s3:*"]
         resources  = local.bucket_and_objects
-        conditions = [["NumericLessThan", "s3:TlsVersion", "1.2"]]
-      },
+        conditions = [["NumericLessThan", "s3:TlsVersion", ["1.2"]]]
+      }),
     ],
     # Uploads without an encryption header get the bucket default (the KMS key); an upload
     # that asks for another algorithm or key is refused.
     local.kms ? [
-      {
+      merge(local.deny_everyone, {
         sid       = "DenyOtherEncryptionAlgorithms"
         actions   = ["s3:PutObject"]
         resources = ["${aws_s3_bucket.this.arn}/*"]
         conditions = [
-          ["Null", "s3:x-amz-server-side-encryption", "false"],
-          ["StringNotEquals", "s3:x-amz-server-side-encryption", "aws:kms"],
+          ["Null", "s3:x-amz-server-side-encryption", ["false"]],
+          ["StringNotEquals", "s3:x-amz-server-side-encryption", ["aws:kms"]],
         ]
-      },
-      {
+      }),
+      merge(local.deny_everyone, {
         sid       = "DenyOtherKmsKeys"
         actions   = ["s3:PutObject"]
         resources = ["${aws_s3_bucket.this.arn}/*"]
         conditions = [
-          ["Null", "s3:x-amz-server-side-encryption-aws-kms-key-id", "false"],
-          ["StringNotEquals", "s3:x-amz-server-side-encryption-aws-kms-key-id", var.kms_key_arn],
+          ["Null", "s3:x-amz-server-side-encryption-aws-kms-key-id", ["false"]],
+          ["StringNotEquals", "s3:x-amz-server-side-encryption-aws-kms-key-id", [var.kms_key_arn]],
         ]
-      },
+      }),
     ] : [],
+    # A log delivery service writes objects under its prefix, for this account (and, when
+    # named, these sources) only.
+    [for g in var.log_delivery_grants : {
+      sid            = g.sid
+      effect         = "Allow"
+      principal_type = "Service"
+      principals     = [g.service]
+      actions        = ["s3:PutObject"]
+      resources      = ["${aws_s3_bucket.this.arn}/${g.key_prefix}*"]
+      conditions = concat(
+        length(g.source_arns) > 0 ? [["ArnLike", "aws:SourceArn", g.source_arns]] : [],
+        [["StringEquals", "aws:SourceAccount", [data.aws_caller_identity.current[0].account_id]]],
+      )
+    }],
   )
 }
 
@@ -254,25 +291,24 @@ data "aws_iam_policy_document" "this" {
   source_policy_documents = var.policy_documents
 
   dynamic "statement" {
-    for_each = local.deny_statements
+    for_each = local.policy_statements
     content {
       sid       = statement.value.sid
-      effect    = "Deny"
+      effect    = statement.value.effect
       actions   = statement.value.actions
       resources = statement.value.resources
 
       principals {
-        type        = "*"
-        identifiers = ["*"]
+        type        = statement.value.principal_type
+        identifiers = statement.value.principals
       }
 
-      # [test, variable, value]
       dynamic "condition" {
         for_each = statement.value.conditions
         content {
           test     = condition.value[0]
           variable = condition.value[1]
-          values   = [condition.value[2]]
+          values   = condition.value[2]
         }
       }
     }

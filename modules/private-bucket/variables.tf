@@ -79,10 +79,31 @@ variable "log_delivery_acl_grantees" {
 }
 
 variable "policy_documents" {
-  description = "JSON policy documents (`aws_iam_policy_document` ... `.json`) whose statements join the bucket policy: the caller's grants, such as a service principal that delivers logs. The module's own statements (TLS only, TLS 1.2 or later, and with a KMS key, no other encryption) are always there and win over a caller's statement with the same sid."
+  description = "JSON policy documents (`aws_iam_policy_document` ... `.json`) whose statements join the bucket policy: the caller's own grants, such as the OAC read of a CloudFront distribution. The module's own statements (TLS only, TLS 1.2 or later, with a KMS key no other encryption, and `log_delivery_grants`) are always there and win over a caller's statement with the same sid."
   type        = list(string)
   default     = []
   nullable    = false
+}
+
+variable "log_delivery_grants" {
+  description = "For a log bucket: the AWS services that deliver logs into it. Each grant (`sid`, the `service` principal such as logging.s3.amazonaws.com, the `key_prefix` it writes under, and optionally the `source_arns` it must deliver for) allows s3:PutObject under that prefix only, from this account only (aws:SourceAccount)."
+  type = list(object({
+    sid         = string
+    service     = string
+    key_prefix  = string
+    source_arns = optional(list(string), [])
+  }))
+  default  = []
+  nullable = false
+
+  validation {
+    condition = alltrue([for g in var.log_delivery_grants :
+      can(regex("^[A-Za-z0-9]+$", g.sid)) && can(regex("^[a-z0-9.-]+\\.amazonaws\\.com$", g.service)) &&
+      can(regex("^[A-Za-z0-9!_.*'()/-]+$", g.key_prefix)) && !startswith(g.key_prefix, "/") &&
+      alltrue([for a in g.source_arns : startswith(a, "arn:")])
+    ])
+    error_message = "Each log delivery grant needs an alphanumeric sid, a service principal (<name>.amazonaws.com), a key prefix without a leading '/', and source ARNs (arn:...)."
+  }
 }
 
 variable "access_logging" {
@@ -106,7 +127,7 @@ variable "access_logging" {
 }
 
 variable "lifecycle_rules" {
-  description = "Lifecycle rules, each enabled, on the whole bucket or under `prefix`: `expiration_days` (current objects), `expire_object_delete_markers` (remove delete markers with no versions left), `noncurrent_version_expiration_days`, `abort_incomplete_multipart_upload_days`. At least one rule must abort incomplete multipart uploads."
+  description = "Lifecycle rules, each enabled, on the whole bucket or under `prefix`: `expiration_days` (current objects), `expire_object_delete_markers` (remove delete markers with no versions left), `noncurrent_version_expiration_days`, `abort_incomplete_multipart_upload_days`. At least one rule must abort incomplete multipart uploads. Null (the default): one rule expiring noncurrent versions after 90 days and aborting incomplete uploads after 7; a log bucket gives `log_retention` instead."
   type = list(object({
     id                                     = string
     prefix                                 = optional(string)
@@ -115,41 +136,55 @@ variable "lifecycle_rules" {
     noncurrent_version_expiration_days     = optional(number)
     abort_incomplete_multipart_upload_days = optional(number)
   }))
-  default = [{
-    id                                     = "expire-noncurrent-versions-and-incomplete-uploads"
-    noncurrent_version_expiration_days     = 90
-    abort_incomplete_multipart_upload_days = 7
-  }]
-  nullable = false
+  default = null
 
   validation {
-    condition     = length(var.lifecycle_rules) > 0 && length(distinct([for r in var.lifecycle_rules : r.id])) == length(var.lifecycle_rules)
+    condition     = var.lifecycle_rules == null || try(length(var.lifecycle_rules) > 0 && length(distinct([for r in var.lifecycle_rules : r.id])) == length(var.lifecycle_rules), false)
     error_message = "lifecycle_rules needs at least one rule, and rule ids must be unique."
   }
 
   validation {
-    condition     = anytrue([for r in var.lifecycle_rules : r.abort_incomplete_multipart_upload_days != null])
+    condition     = var.lifecycle_rules == null || try(anytrue([for r in var.lifecycle_rules : r.abort_incomplete_multipart_upload_days != null]), false)
     error_message = "One lifecycle rule must abort incomplete multipart uploads: their parts are stored and billed but never listed."
   }
 
   validation {
-    condition = alltrue([for r in var.lifecycle_rules : alltrue([
+    condition = var.lifecycle_rules == null || try(alltrue([for r in var.lifecycle_rules : alltrue([
       for d in [r.expiration_days, r.noncurrent_version_expiration_days, r.abort_incomplete_multipart_upload_days] : d == null ? true : d >= 1 && floor(d) == d
-    ])])
+    ])]), false)
     error_message = "Lifecycle days must be whole numbers, at least 1."
   }
 
   validation {
-    condition = alltrue([for r in var.lifecycle_rules :
+    condition = var.lifecycle_rules == null || try(alltrue([for r in var.lifecycle_rules :
       !(r.expiration_days != null && r.expire_object_delete_markers) &&
       (r.expiration_days != null || r.expire_object_delete_markers || r.noncurrent_version_expiration_days != null || r.abort_incomplete_multipart_upload_days != null)
-    ])
+    ]), false)
     error_message = "Each lifecycle rule needs an action, and expiration_days and expire_object_delete_markers cannot share a rule (S3 refuses it)."
   }
 
   validation {
-    condition     = alltrue([for r in var.lifecycle_rules : can(regex("^[A-Za-z0-9._-]{1,255}$", r.id))])
+    condition     = var.lifecycle_rules == null || try(alltrue([for r in var.lifecycle_rules : can(regex("^[A-Za-z0-9._-]{1,255}$", r.id))]), false)
     error_message = "Lifecycle rule ids must be 1-255 letters, digits, '.', '_' and '-'."
+  }
+}
+
+variable "log_retention" {
+  description = "For a log bucket, its whole lifecycle in one rule (`expire-access-logs`): every object expires `days` after delivery, noncurrent versions `noncurrent_days` (1) after that, incomplete uploads are aborted after a day. Give this or `lifecycle_rules`, not both."
+  type = object({
+    days            = number
+    noncurrent_days = optional(number, 1)
+  })
+  default = null
+
+  validation {
+    condition     = var.log_retention == null || try(alltrue([for d in [var.log_retention.days, var.log_retention.noncurrent_days] : d >= 1 && floor(d) == d]), false)
+    error_message = "log_retention days and noncurrent_days must be whole numbers, at least 1."
+  }
+
+  validation {
+    condition     = var.log_retention == null || var.lifecycle_rules == null
+    error_message = "Give log_retention or lifecycle_rules, not both."
   }
 }
 

@@ -8,6 +8,11 @@ mock_provider "aws" {
       arn = "arn:aws:s3:::chat-test-example-111122223333-eu-west-1"
     }
   }
+  mock_data "aws_caller_identity" {
+    defaults = {
+      account_id = "111122223333"
+    }
+  }
   mock_data "aws_canonical_user_id" {
     defaults = {
       id = "1111111111111111111111111111111111111111111111111111111111111111"
@@ -130,6 +135,37 @@ run "caller_statements_join_the_policy" {
   }
 }
 
+run "log_delivery_grants_allow_put_under_their_prefix_for_this_account" {
+  command = plan
+
+  variables {
+    kms_key_arn             = null
+    sse_s3_for_log_delivery = "s3-server-access-logs"
+    log_delivery_grants = [
+      { sid = "S3LogsFromMedia", service = "logging.s3.amazonaws.com", key_prefix = "s3/chat-test-media/", source_arns = ["arn:aws:s3:::chat-test-media"] },
+      { sid = "ElbLogs", service = "logdelivery.elasticloadbalancing.amazonaws.com", key_prefix = "alb/AWSLogs/111122223333/" },
+    ]
+  }
+
+  assert {
+    condition = [for s in data.aws_iam_policy_document.this.statement :
+      "${s.effect} ${one(s.principals).type} ${join(",", one(s.principals).identifiers)} ${join(",", s.actions)} ${join(",", s.resources)}"
+      if !startswith(s.sid, "Deny")] == [
+      "Allow Service logging.s3.amazonaws.com s3:PutObject arn:aws:s3:::chat-test-example-111122223333-eu-west-1/s3/chat-test-media/*",
+      "Allow Service logdelivery.elasticloadbalancing.amazonaws.com s3:PutObject arn:aws:s3:::chat-test-example-111122223333-eu-west-1/alb/AWSLogs/111122223333/*",
+    ]
+    error_message = "Each delivery service may only put objects under its own prefix."
+  }
+  assert {
+    condition = [for s in data.aws_iam_policy_document.this.statement : [for c in s.condition : "${c.test} ${c.variable} ${join(",", c.values)}"]
+      if !startswith(s.sid, "Deny")] == [
+      ["ArnLike aws:SourceArn arn:aws:s3:::chat-test-media", "StringEquals aws:SourceAccount 111122223333"],
+      ["StringEquals aws:SourceAccount 111122223333"],
+    ]
+    error_message = "Deliveries are limited to this account, and to the named sources when given."
+  }
+}
+
 run "sse_s3_only_for_a_log_delivery_that_refuses_kms" {
   command = plan
 
@@ -247,6 +283,21 @@ run "lifecycle_rules_as_given" {
   }
 }
 
+run "a_log_bucket_expires_its_logs_in_one_rule" {
+  command = plan
+
+  variables {
+    log_retention = { days = 30 }
+  }
+
+  assert {
+    condition = [for r in aws_s3_bucket_lifecycle_configuration.this.rule :
+      "${r.id} ${r.expiration[0].days} ${r.noncurrent_version_expiration[0].noncurrent_days} ${r.abort_incomplete_multipart_upload[0].days_after_initiation}"
+    ] == ["expire-access-logs 30 1 1"]
+    error_message = "Logs expire after the retention, noncurrent versions a day later, incomplete uploads after a day."
+  }
+}
+
 run "object_lock_and_notifications_when_asked" {
   command = plan
 
@@ -339,6 +390,17 @@ run "rejects_expiration_days_with_delete_markers" {
   expect_failures = [var.lifecycle_rules]
 }
 
+run "rejects_log_retention_with_lifecycle_rules" {
+  command = plan
+
+  variables {
+    log_retention   = { days = 30 }
+    lifecycle_rules = [{ id = "abort", abort_incomplete_multipart_upload_days = 1 }]
+  }
+
+  expect_failures = [var.log_retention]
+}
+
 run "rejects_a_malformed_acl_grantee" {
   command = plan
 
@@ -347,6 +409,16 @@ run "rejects_a_malformed_acl_grantee" {
   }
 
   expect_failures = [var.log_delivery_acl_grantees]
+}
+
+run "rejects_a_log_delivery_grant_to_a_non_service_principal" {
+  command = plan
+
+  variables {
+    log_delivery_grants = [{ sid = "Anyone", service = "*", key_prefix = "logs/" }]
+  }
+
+  expect_failures = [var.log_delivery_grants]
 }
 
 run "rejects_an_unknown_object_lock_mode" {
