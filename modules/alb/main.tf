@@ -8,10 +8,12 @@ data "aws_elb_service_account" "current" {
 }
 
 locals {
-  account_id          = data.aws_caller_identity.current.account_id
-  create_certificate  = var.certificate_arn == null
-  access_logs_prefix  = "alb"
-  access_logs_objects = "${module.access_logs.arn}/${local.access_logs_prefix}/AWSLogs/${local.account_id}/*"
+  account_id         = data.aws_caller_identity.current.account_id
+  create_certificate = var.certificate_arn == null
+  access_logs_prefix = "alb"
+  # ALB writes <prefix>/AWSLogs/<account>/elasticloadbalancing/...
+  access_logs_key_prefix = "${local.access_logs_prefix}/AWSLogs/${local.account_id}/"
+  access_logs_objects    = "${module.access_logs.arn}/${local.access_logs_key_prefix}*"
 }
 
 # --- Certificate (only when no certificate_arn is given) ----------------------
@@ -69,46 +71,28 @@ module "access_logs" {
   force_destroy           = var.access_logs_force_destroy
   tags                    = merge(var.tags, { Name = "${var.name}-alb-logs" })
   sse_s3_for_log_delivery = "elb-access-logs"
-  policy_documents        = [data.aws_iam_policy_document.access_logs.json]
-
-  lifecycle_rules = [{
-    id                                     = "expire-access-logs"
-    expiration_days                        = var.access_logs_retention_days
-    noncurrent_version_expiration_days     = 7
-    abort_incomplete_multipart_upload_days = 1
+  policy_documents        = data.aws_iam_policy_document.regional_elb_account[*].json
+  log_delivery_grants = [{
+    sid        = "LogDeliveryServiceWritesLogs"
+    service    = "logdelivery.elasticloadbalancing.amazonaws.com"
+    key_prefix = local.access_logs_key_prefix
   }]
+
+  log_retention = { days = var.access_logs_retention_days, noncurrent_days = 7 }
 }
 
-data "aws_iam_policy_document" "access_logs" {
-  dynamic "statement" {
-    for_each = data.aws_elb_service_account.current
-
-    content {
-      sid       = "RegionalElbAccountWritesLogs"
-      actions   = ["s3:PutObject"]
-      resources = [local.access_logs_objects]
-
-      principals {
-        type        = "AWS"
-        identifiers = [statement.value.arn]
-      }
-    }
-  }
+# Regions opened before August 2022 also deliver as the region's Elastic Load Balancing account.
+data "aws_iam_policy_document" "regional_elb_account" {
+  count = var.legacy_elb_log_delivery ? 1 : 0
 
   statement {
-    sid       = "LogDeliveryServiceWritesLogs"
+    sid       = "RegionalElbAccountWritesLogs"
     actions   = ["s3:PutObject"]
     resources = [local.access_logs_objects]
 
     principals {
-      type        = "Service"
-      identifiers = ["logdelivery.elasticloadbalancing.amazonaws.com"]
-    }
-
-    condition {
-      test     = "StringEquals"
-      variable = "aws:SourceAccount"
-      values   = [local.account_id]
+      type        = "AWS"
+      identifiers = [data.aws_elb_service_account.current[0].arn]
     }
   }
 }

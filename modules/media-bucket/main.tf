@@ -97,69 +97,25 @@ module "access_logs" {
   force_destroy           = var.force_destroy
   tags                    = merge(local.tags, { Name = "${var.name}-media-access-logs" })
   sse_s3_for_log_delivery = "s3-server-access-logs"
-  policy_documents        = [data.aws_iam_policy_document.access_logs[0].json]
 
-  lifecycle_rules = [{
-    id                                     = "expire-access-logs"
-    expiration_days                        = var.access_log_retention_days
-    noncurrent_version_expiration_days     = 1
-    abort_incomplete_multipart_upload_days = 1
-  }]
-}
+  # The media bucket and the buckets named by log_source_bucket_prefixes deliver their S3 server
+  # access logs here, each under s3/<its name>/.
+  log_delivery_grants = concat(
+    [{
+      sid         = "S3ServerAccessLogsFromTheMediaBucket"
+      service     = "logging.s3.amazonaws.com"
+      key_prefix  = "s3/${local.bucket_name}/"
+      source_arns = [module.media.arn]
+    }],
+    [for i, prefix in var.log_source_bucket_prefixes : {
+      sid         = "S3ServerAccessLogsFromOtherBuckets${i}"
+      service     = "logging.s3.amazonaws.com"
+      key_prefix  = "s3/${prefix}"
+      source_arns = ["arn:${local.partition}:s3:::${prefix}*"]
+    }],
+  )
 
-# The log bucket admits S3 server access logs from the media bucket and from the named buckets
-# of this account, each under s3/<its name>/.
-data "aws_iam_policy_document" "access_logs" {
-  count = local.create_log ? 1 : 0
-
-  statement {
-    sid       = "S3ServerAccessLogsFromTheMediaBucket"
-    actions   = ["s3:PutObject"]
-    resources = ["${module.access_logs[0].arn}/s3/${local.bucket_name}/*"]
-
-    principals {
-      type        = "Service"
-      identifiers = ["logging.s3.amazonaws.com"]
-    }
-
-    condition {
-      test     = "ArnLike"
-      variable = "aws:SourceArn"
-      values   = [module.media.arn]
-    }
-
-    condition {
-      test     = "StringEquals"
-      variable = "aws:SourceAccount"
-      values   = [local.account_id]
-    }
-  }
-
-  dynamic "statement" {
-    for_each = var.log_source_bucket_prefixes
-    content {
-      sid       = "S3ServerAccessLogsFromOtherBuckets${statement.key}"
-      actions   = ["s3:PutObject"]
-      resources = ["${module.access_logs[0].arn}/s3/${statement.value}*"]
-
-      principals {
-        type        = "Service"
-        identifiers = ["logging.s3.amazonaws.com"]
-      }
-
-      condition {
-        test     = "ArnLike"
-        variable = "aws:SourceArn"
-        values   = ["arn:${local.partition}:s3:::${statement.value}*"]
-      }
-
-      condition {
-        test     = "StringEquals"
-        variable = "aws:SourceAccount"
-        values   = [local.account_id]
-      }
-    }
-  }
+  log_retention = { days = var.access_log_retention_days }
 }
 
 # ---------------------------------------------------------------------------

@@ -143,12 +143,7 @@ module "logs" {
   kms_key_arn               = module.key.arn
   log_delivery_acl_grantees = [local.cloudfront_log_delivery_canonical_id]
 
-  lifecycle_rules = [{
-    id                                     = "expire-access-logs"
-    expiration_days                        = var.log_retention_days
-    noncurrent_version_expiration_days     = 1
-    abort_incomplete_multipart_upload_days = 1
-  }]
+  log_retention = { days = var.log_retention_days }
 }
 
 # Addresses of the resources before modules/private-bucket: an existing deployment keeps its

@@ -159,12 +159,12 @@ run "access_logs_go_to_a_private_log_bucket" {
     error_message = "access logs expire after the retention period"
   }
   assert {
-    condition = [for s in data.aws_iam_policy_document.access_logs[0].statement : join(",", flatten([for c in s.condition : c.values if c.variable == "aws:SourceArn"]))
-    if s.effect != "Deny"] == ["arn:aws:s3:::chat-prod-media-111122223333-eu-west-1"]
+    condition = [for s in module.access_logs[0].policy_statements : join(",", flatten([for c in s.condition : c.values if c.variable == "aws:SourceArn"]))
+    if s.effect == "Allow"] == ["arn:aws:s3:::chat-prod-media-111122223333-eu-west-1"]
     error_message = "only the media bucket may deliver logs"
   }
   assert {
-    condition     = [for s in module.access_logs[0].policy_statements : s.sid] == ["DenyInsecureTransport", "DenyTlsOlderThan12"]
+    condition     = [for s in module.access_logs[0].policy_statements : s.sid if s.effect == "Deny"] == ["DenyInsecureTransport", "DenyTlsOlderThan12"]
     error_message = "the log bucket must refuse requests without TLS 1.2"
   }
 }
@@ -177,7 +177,7 @@ run "the_log_bucket_admits_the_named_buckets_under_their_own_prefix" {
   }
 
   assert {
-    condition = [for s in data.aws_iam_policy_document.access_logs[0].statement :
+    condition = [for s in module.access_logs[0].policy_statements :
       "${one(s.resources)} ${one([for c in s.condition : one(c.values) if c.variable == "aws:SourceArn"])} ${one([for c in s.condition : one(c.values) if c.variable == "aws:SourceAccount"])}"
     if s.sid == "S3ServerAccessLogsFromOtherBuckets0"] == ["${module.access_logs[0].arn}/s3/chat-prod-artifacts-* arn:aws:s3:::chat-prod-artifacts-* 111122223333"]
     error_message = "another bucket of the account may write only under s3/<its name>/"
