@@ -2,7 +2,7 @@
 // A DM is a room like any other for history, sending and read state; only its name is the
 // server's, so people see the other person's name instead.
 import { api, ApiError } from './api.js';
-import { h } from './dom.js';
+import { colourFor, h } from './dom.js';
 import { icon } from './icons.js';
 import { openRoom, roomState } from './rooms.js';
 
@@ -89,6 +89,16 @@ export async function openDirectMessage(ctx, username) {
     if (err instanceof ApiError && err.status === 404) return `There is no user named ${username}.`;
     return err.message;
   }
+}
+
+/**
+ * The person's colour, where a room shows its # or lock. No initial in it: a link's visible
+ * text must stay part of its spoken name ("direct message with bob").
+ */
+export function personDot(name) {
+  const dot = h('span', { class: 'person-dot', 'aria-hidden': 'true' });
+  dot.style.backgroundColor = colourFor(name);
+  return dot;
 }
 
 /** The DM links, by the other person's name. */

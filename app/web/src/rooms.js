@@ -6,7 +6,7 @@ import { icon } from './icons.js';
 import { Timeline, typingText } from './timeline.js';
 import { cancelUpload, renderUpload } from './attachments.js';
 import { avatar } from './messageView.js';
-import { renderDirectMessages } from './dms.js';
+import { personDot, renderDirectMessages } from './dms.js';
 import { syncMembers } from './members.js';
 import { isMember, roomLabel, sameUser } from './membership.js';
 import { totalUnread, unreadLabel } from './readState.js';
@@ -158,9 +158,14 @@ export function roomItem(ctx, r) {
         'aria-label': label,
         dataset: { room: r.name },
       },
-      dm ? avatar(ctx, roomLabel(r), 'small') : h('span', { class: 'room-icon' }, icon(r.room.private ? 'lock' : 'hash')),
+      dm ? personDot(roomLabel(r)) : h('span', { class: 'room-icon' }, icon(r.room.private ? 'lock' : 'hash')),
       h('span', { class: 'room-name' }, dm ? roomLabel(r) : r.name),
-      mentions ? h('span', { class: 'mention-badge', 'aria-hidden': 'true' }, `@${mentions}`) : null,
+      // A space between the name and the count, so the link's visible text ("general 3") is
+      // word for word part of its spoken name ("room general, 3 unread"), as WCAG 2.5.3 asks.
+      ' ',
+      // An @ marker without a number: a link's visible text must be part of its spoken name,
+      // which already says how many mentions.
+      mentions ? h('span', { class: 'mention-badge', 'aria-hidden': 'true', title: unreadLabel({ unread: 0, mentions }) }, icon('at')) : null,
       count ? h('span', { class: 'badge', 'aria-hidden': 'true' }, count) : null,
     ),
   );
@@ -200,7 +205,7 @@ export function renderHeader(ctx) {
   if (!r) return;
   const dm = r.room.kind === 'dm';
   ui.roomTitle.replaceChildren(
-    dm ? avatar(ctx, roomLabel(r), 'small') : h('span', { class: 'room-icon' }, icon(r.room.private ? 'lock' : 'hash')),
+    dm ? personDot(roomLabel(r)) : h('span', { class: 'room-icon' }, icon(r.room.private ? 'lock' : 'hash')),
     dm ? roomLabel(r) : r.name,
   );
   const owner = r.room.owner ? ` · created by ${r.room.owner}` : '';
