@@ -16,6 +16,7 @@ raises, so a policy using one cannot pass a test by accident."""
 from __future__ import annotations
 
 import fnmatch
+import functools
 import re
 from collections.abc import Iterable
 
@@ -24,9 +25,13 @@ def _list(value) -> list:
     return value if isinstance(value, list) else [value]
 
 
+@functools.cache
+def _compiled(pattern: str, ignore_case: bool) -> re.Pattern:
+    return re.compile(fnmatch.translate(pattern), re.IGNORECASE if ignore_case else 0)
+
+
 def _glob(pattern: str, value: str, *, ignore_case: bool = False) -> bool:
-    regex = fnmatch.translate(pattern)
-    return re.match(regex, value, re.IGNORECASE if ignore_case else 0) is not None
+    return _compiled(pattern, ignore_case).match(value) is not None
 
 
 def _arn_like(pattern: str, value: str) -> bool:

@@ -17,6 +17,19 @@ SSO_ROLE = (
 )
 
 
+# What the deploy role applies with (test_deploy_policies.py checks what they allow).
+APPLY_POLICIES = {
+    "chat-deploy-iam",
+    "chat-deploy-read",
+    "chat-deploy-network",
+    "chat-deploy-compute",
+    "chat-deploy-data",
+    "chat-deploy-ops",
+    "chat-deploy-edge",
+    "chat-deploy-operations",
+}
+
+
 def _params(**overrides: str) -> dict[str, str]:
     return {
         "Environment": "prod",
@@ -70,15 +83,18 @@ def test_deploy_role_is_capped_by_its_boundary_and_lives_long_enough_for_rds(sta
     assert tags["env"] == "prod"
 
 
-def test_deploy_role_gets_power_user_plus_iam_for_project_names_only(stack, account, load_template):
+def test_deploy_role_gets_the_projects_own_policies_and_iam_for_project_names_only(
+    stack, account, load_template
+):
     iam = boto3.client("iam")
     attached = {
         p["PolicyName"] for p in iam.list_attached_role_policies(RoleName="chat-deploy")["AttachedPolicies"]
     }
     assert "chat-deploy-iam" in attached
     # moto does not attach a role's ManagedPolicyArns from a template: read that from the source.
+    # No AWS managed policy at all: every grant is the project's own, with every action listed.
     role = load_template(TEMPLATE)["Resources"]["DeployRole"]["Properties"]
-    assert role["ManagedPolicyArns"] == [{"Fn::Sub": "arn:${AWS::Partition}:iam::aws:policy/PowerUserAccess"}]
+    assert "ManagedPolicyArns" not in role
     doc = _document(f"arn:aws:iam::{account}:policy/chat-deploy-iam")
     for statement in doc["Statement"]:
         actions = _as_list(statement["Action"])
@@ -123,7 +139,7 @@ def test_the_enforcement_can_be_switched_off_for_an_account_with_old_roles(creat
     create_stack(TEMPLATE, **_params(EnforceWorkloadBoundary="false"))
     iam = boto3.client("iam")
     names = {p["PolicyName"] for p in iam.list_policies(Scope="Local")["Policies"]}
-    assert names == {"chat-deploy-boundary", "chat-deploy-iam", "chat-workload-boundary"}
+    assert names == {"chat-deploy-boundary", "chat-workload-boundary", *APPLY_POLICIES}
 
 
 def test_enforcing_the_workload_boundary_denies_roles_created_without_it(create_stack, account):
@@ -132,7 +148,7 @@ def test_enforcing_the_workload_boundary_denies_roles_created_without_it(create_
     attached = {
         p["PolicyName"] for p in iam.list_attached_role_policies(RoleName="chat-deploy")["AttachedPolicies"]
     }
-    assert attached == {"chat-deploy-iam", "chat-deploy-enforce-workload-boundary"}
+    assert attached == {"chat-deploy-enforce-workload-boundary", *APPLY_POLICIES}
     doc = _document(f"arn:aws:iam::{account}:policy/chat-deploy-enforce-workload-boundary")
     (statement,) = doc["Statement"]
     assert statement["Effect"] == "Deny"

@@ -60,6 +60,10 @@ def test_state_key_is_usable_only_through_this_accounts_iam(stack, account):
     policy = json.loads(policy) if isinstance(policy, str) else policy
     principals = [s["Principal"] for s in policy["Statement"] if s["Effect"] == "Allow"]
     assert principals == [{"AWS": f"arn:aws:iam::{account}:root"}]
+    # listed, not kms:*: what S3 needs for the state, and the key's administration
+    (actions,) = [s["Action"] for s in policy["Statement"] if s["Effect"] == "Allow"]
+    assert not [a for a in actions if "*" in a]
+    assert {"kms:Decrypt", "kms:GenerateDataKey", "kms:DescribeKey", "kms:PutKeyPolicy"} <= set(actions)
 
 
 def test_access_log_bucket_uses_sse_s3_because_log_delivery_cannot_use_kms(stack):
