@@ -49,9 +49,9 @@ WRITES_WITHOUT_RESOURCES = {
 READ = re.compile(r"^[a-z0-9-]+:(Describe|Get|List)[A-Za-z]+$")
 
 
-def module_types() -> set[str]:
+def module_types(root: Path = MODULES) -> set[str]:
     found = set()
-    for tf in MODULES.rglob("*.tf"):
+    for tf in root.rglob("*.tf"):
         if ".terraform" in tf.parts:
             continue
         for kind, name in TYPE.findall(tf.read_text()):
@@ -154,6 +154,14 @@ def test_the_apply_policies_grant_nothing_the_table_does_not_ask_for(deployed):
         for action in _list(statement["Action"])
     }
     assert sorted(granted - asked) == [], "granted for no resource type in deploy_actions.py"
+
+
+def test_a_type_added_to_a_module_without_an_entry_is_named(tmp_path):
+    (tmp_path / "queue").mkdir()
+    (tmp_path / "queue" / "main.tf").write_text(
+        'resource "aws_sqs_queue" "q" {}\nresource "aws_ecs_cluster" "c" {}\ndata "aws_vpc" "v" {}\n'
+    )
+    assert module_types(tmp_path) - RESOURCE_ACTIONS.keys() == {"aws_ecs_cluster", "data.aws_vpc"}
 
 
 def test_a_type_whose_actions_are_not_granted_fails_the_check(deployed):
