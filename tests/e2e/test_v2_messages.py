@@ -10,6 +10,8 @@ from playwright.sync_api import expect
 from tests.support.client import SioClient
 from tests.support.ports import unique
 
+from .test_accessibility import axe_violations
+
 
 def message_item(person, body: str):
     """The room's message with this text (not a reply: those are in the thread panel)."""
@@ -319,3 +321,38 @@ def test_on_a_phone_the_thread_and_search_cover_the_screen_and_close(stack, peop
     expect(phone.page.get_by_role("complementary", name="Search")).to_be_hidden()
     expect(item).to_be_focused()
     assert not phone.page_errors
+
+
+def test_v2_views_have_no_serious_accessibility_violations(stack, people):
+    """axe-core on the thread panel with reactions and a mention, the open picker, the open
+    autocomplete and search results, in the light and the dark scheme."""
+    for scheme in ("light", "dark"):
+        alice = people(stack.front_a.origin, name=unique("ax"), bypass_csp=True, color_scheme=scheme)
+        bob = people(stack.front_b.origin, name=unique("bx")).sign_up()
+        alice.sign_up()
+        room = unique("a11y-v2-")
+        alice.create_room(room)
+        bob.open_room(room)
+        bob.send(f"@{alice.name} the draft is ready")
+        alice.wait_for_bodies([f"@{alice.name} the draft is ready"])
+        item = message_item(alice, "the draft is ready")
+        item.hover()
+        item.get_by_role("button", name="Add reaction").click()
+        picker = alice.page.get_by_role("dialog", name="Add a reaction")
+        expect(picker).to_be_visible()
+        assert axe_violations(alice) == [], scheme
+        picker.get_by_role("button", name="party").click()
+        item.get_by_role("button", name="Reply in thread").click()
+        box = thread_panel(alice).get_by_label("Reply to the thread", exact=True)
+        box.fill("Reading it now")
+        box.press("Enter")
+        expect(replies_of(thread_panel(alice))).to_have_text(["Reading it now"])
+        box.press_sequentially("@b", delay=20)
+        expect(alice.page.get_by_role("listbox", name="People to mention")).to_be_visible()
+        assert axe_violations(alice) == [], scheme
+        box.press("Escape")
+        search = alice.page.get_by_role("searchbox", name="Search messages")
+        search.fill("draft")
+        search.press("Enter")
+        expect(alice.page.get_by_role("list", name="Search results").get_by_role("button")).to_have_count(1)
+        assert axe_violations(alice) == [], scheme
