@@ -254,18 +254,20 @@ module "function" {
   )
 
   # The router's own health: straight to the email topic, never through the router itself.
-  errors_alarm = {
-    name           = "${var.name}-critical-alarm-router-errors"
-    description    = "[${var.environment}][critical] The alarm router failed invocations; Lambda retries them, then dead-letters. See docs/oncall.md."
-    severity       = "critical"
-    period_seconds = 300
-    alarm_actions  = [aws_sns_topic.email.arn]
-  }
-  dead_letters_alarm = {
-    name           = "${var.name}-critical-alarm-router-dead-letters"
-    description    = "[${var.environment}][critical] Notifications or invocations of the alarm router are in its DLQ: on-call may have missed alarms. See docs/oncall.md."
-    severity       = "critical"
-    period_seconds = 300
-    alarm_actions  = [aws_sns_topic.email.arn]
+  alarms = {
+    errors = {
+      name           = "${var.name}-critical-alarm-router-errors"
+      description    = "[${var.environment}][critical] The alarm router failed invocations; Lambda retries them, then dead-letters. See docs/oncall.md."
+      severity       = "critical"
+      period_seconds = 300
+      alarm_actions  = [aws_sns_topic.email.arn]
+    }
+    dead_letters = {
+      name           = "${var.name}-critical-alarm-router-dead-letters"
+      description    = "[${var.environment}][critical] Notifications or invocations of the alarm router are in its DLQ: on-call may have missed alarms. See docs/oncall.md."
+      severity       = "critical"
+      period_seconds = 300
+      alarm_actions  = [aws_sns_topic.email.arn]
+    }
   }
 }

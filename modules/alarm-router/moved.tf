@@ -54,7 +54,7 @@ moved {
 
 moved {
   from = aws_lambda_permission.alarm_topic
-  to   = module.function.aws_lambda_permission.sns["alarm_topic"]
+  to   = module.function.aws_lambda_permission.this["alarm_topic"]
 }
 
 moved {
@@ -74,7 +74,7 @@ moved {
 
 moved {
   from = aws_lambda_permission.alarm_state[0]
-  to   = module.function.aws_lambda_permission.events["alarm_state"]
+  to   = module.function.aws_lambda_permission.this["alarm_state"]
 }
 
 moved {
@@ -89,7 +89,7 @@ moved {
 
 moved {
   from = aws_lambda_permission.tick
-  to   = module.function.aws_lambda_permission.events["tick"]
+  to   = module.function.aws_lambda_permission.this["tick"]
 }
 
 moved {

@@ -22,18 +22,18 @@ locals {
   # as a bare "no file exists" from the function call below.
   package_found = fileexists(var.package_file)
 
-  dlq_senders = concat(
-    [for k, t in var.sns_subscriptions : { sid = t.sid, service = "sns.amazonaws.com", source_arn = t.topic_arn }],
-    [for k, r in var.event_rules : { sid = r.sid, service = "events.amazonaws.com", source_arn = aws_cloudwatch_event_rule.this[k].arn }],
+  # Whatever invokes the function: each SNS topic and EventBridge rule, by the caller's key. Each
+  # may invoke the function, and send to the DLQ what it cannot deliver, only as itself.
+  invokers = merge(
+    { for k, t in var.sns_subscriptions : k => { sid = t.sid, principal = "sns.amazonaws.com", source_arn = t.topic_arn } },
+    { for k, r in var.event_rules : k => { sid = r.sid, principal = "events.amazonaws.com", source_arn = aws_cloudwatch_event_rule.this[k].arn } },
   )
 
   # Failed invocations (after Lambda's own retries), and anything in the dead-letter queue.
-  alarms = merge(
-    { errors = merge(var.errors_alarm, { namespace = "AWS/Lambda", metric_name = "Errors", statistic = "Sum", dimensions = { FunctionName = aws_lambda_function.this.function_name } }) },
-    var.dead_letters_alarm == null ? {} : {
-      dead_letters = merge(var.dead_letters_alarm, { namespace = "AWS/SQS", metric_name = "ApproximateNumberOfMessagesVisible", statistic = "Maximum", dimensions = { QueueName = aws_sqs_queue.dlq.name } })
-    },
-  )
+  alarm_metrics = {
+    errors       = { namespace = "AWS/Lambda", metric_name = "Errors", statistic = "Sum", dimensions = { FunctionName = aws_lambda_function.this.function_name } }
+    dead_letters = { namespace = "AWS/SQS", metric_name = "ApproximateNumberOfMessagesVisible", statistic = "Maximum", dimensions = { QueueName = aws_sqs_queue.dlq.name } }
+  }
 }
 
 # ---------------------------------------------------------------------------
@@ -65,7 +65,7 @@ data "aws_iam_policy_document" "dlq" {
   # Each SNS subscription redrives what it cannot deliver, each rule dead-letters what it cannot
   # deliver, and only from the topic or rule named.
   dynamic "statement" {
-    for_each = local.dlq_senders
+    for_each = local.invokers
     content {
       sid       = "${statement.value.sid}DeadLetters"
       actions   = ["sqs:SendMessage"]
@@ -73,7 +73,7 @@ data "aws_iam_policy_document" "dlq" {
 
       principals {
         type        = "Service"
-        identifiers = [statement.value.service]
+        identifiers = [statement.value.principal]
       }
 
       condition {
@@ -240,14 +240,14 @@ resource "aws_lambda_function_event_invoke_config" "this" {
 # ---------------------------------------------------------------------------
 # What invokes it: SNS topics and EventBridge rules (schedules or event patterns)
 # ---------------------------------------------------------------------------
-resource "aws_lambda_permission" "sns" {
-  for_each = var.sns_subscriptions
+resource "aws_lambda_permission" "this" {
+  for_each = local.invokers
 
   statement_id  = "${each.value.sid}Invokes"
   action        = "lambda:InvokeFunction"
   function_name = aws_lambda_function.this.function_name
-  principal     = "sns.amazonaws.com"
-  source_arn    = each.value.topic_arn
+  principal     = each.value.principal
+  source_arn    = each.value.source_arn
 }
 
 resource "aws_sns_topic_subscription" "this" {
@@ -257,7 +257,7 @@ resource "aws_sns_topic_subscription" "this" {
   protocol       = "lambda"
   endpoint       = aws_lambda_function.this.arn
   redrive_policy = jsonencode({ deadLetterTargetArn = aws_sqs_queue.dlq.arn })
-  depends_on     = [aws_lambda_permission.sns, aws_sqs_queue_policy.dlq]
+  depends_on     = [aws_lambda_permission.this, aws_sqs_queue_policy.dlq]
 }
 
 resource "aws_cloudwatch_event_rule" "this" {
@@ -287,28 +287,18 @@ resource "aws_cloudwatch_event_target" "this" {
   }
 }
 
-resource "aws_lambda_permission" "events" {
-  for_each = var.event_rules
-
-  statement_id  = "${each.value.sid}Invokes"
-  action        = "lambda:InvokeFunction"
-  function_name = aws_lambda_function.this.function_name
-  principal     = "events.amazonaws.com"
-  source_arn    = aws_cloudwatch_event_rule.this[each.key].arn
-}
-
 # ---------------------------------------------------------------------------
 # The function's own health
 # ---------------------------------------------------------------------------
 resource "aws_cloudwatch_metric_alarm" "this" {
-  for_each = local.alarms
+  for_each = var.alarms
 
   alarm_name          = each.value.name
   alarm_description   = each.value.description
-  namespace           = each.value.namespace
-  metric_name         = each.value.metric_name
-  dimensions          = each.value.dimensions
-  statistic           = each.value.statistic
+  namespace           = local.alarm_metrics[each.key].namespace
+  metric_name         = local.alarm_metrics[each.key].metric_name
+  dimensions          = local.alarm_metrics[each.key].dimensions
+  statistic           = local.alarm_metrics[each.key].statistic
   period              = each.value.period_seconds
   evaluation_periods  = 1
   threshold           = 0

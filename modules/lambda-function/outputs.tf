@@ -99,7 +99,7 @@ output "event_rules" {
     event_pattern       = r.event_pattern
     input               = aws_cloudwatch_event_target.this[k].input
     dead_letter_arn     = aws_cloudwatch_event_target.this[k].dead_letter_config[0].arn
-    permission_source   = aws_lambda_permission.events[k].source_arn
+    permission_source   = aws_lambda_permission.this[k].source_arn
   } }
 }
 
@@ -109,8 +109,8 @@ output "sns_subscriptions" {
     topic_arn            = s.topic_arn
     protocol             = s.protocol
     redrive_policy       = s.redrive_policy
-    permission_principal = aws_lambda_permission.sns[k].principal
-    permission_source    = aws_lambda_permission.sns[k].source_arn
+    permission_principal = aws_lambda_permission.this[k].principal
+    permission_source    = aws_lambda_permission.this[k].source_arn
   } }
 }
 

@@ -264,6 +264,10 @@ variable "event_rules" {
     error_message = "Each event rule needs an alphanumeric sid and exactly one of schedule_expression and event_pattern."
   }
   validation {
+    condition     = length(setintersection(keys(var.event_rules), keys(var.sns_subscriptions))) == 0
+    error_message = "event_rules and sns_subscriptions need keys of their own: each key names one invoke permission."
+  }
+  validation {
     condition     = alltrue([for r in values(var.event_rules) : r.max_event_age_seconds >= 60 && r.max_event_age_seconds <= 86400 && r.retry_attempts >= 0 && r.retry_attempts <= 185])
     error_message = "An event rule's max_event_age_seconds must be 60-86400 and retry_attempts 0-185."
   }
@@ -271,37 +275,23 @@ variable "event_rules" {
 
 # --- its own health ------------------------------------------------------------------------
 
-variable "errors_alarm" {
-  description = "The alarm on the function's Errors (invocations that failed after Lambda's retries): `name`, `description`, `severity` (its Severity tag), `period_seconds`, `alarm_actions` and `ok_actions`."
-  type = object({
+variable "alarms" {
+  description = "The function's own health alarms, by kind: `errors` (required) on the function's Errors (invocations that failed after Lambda's retries), `dead_letters` (optional) on messages in the DLQ. Each: `name`, `description`, `severity` (its Severity tag, which the alarm router reads), `period_seconds`, `alarm_actions` and `ok_actions`."
+  type = map(object({
     name           = string
     description    = string
     severity       = string
     period_seconds = number
     alarm_actions  = list(string)
     ok_actions     = optional(list(string), [])
-  })
+  }))
 
   validation {
-    condition     = contains(["critical", "warning", "info"], var.errors_alarm.severity) && length(var.errors_alarm.alarm_actions) > 0
-    error_message = "errors_alarm needs a severity of critical, warning or info and at least one alarm action."
+    condition     = contains(keys(var.alarms), "errors") && alltrue([for k in keys(var.alarms) : contains(["errors", "dead_letters"], k)])
+    error_message = "alarms must have an `errors` alarm and may have a `dead_letters` one, nothing else."
   }
-}
-
-variable "dead_letters_alarm" {
-  description = "An alarm on messages in the DLQ, as errors_alarm; null for none."
-  type = object({
-    name           = string
-    description    = string
-    severity       = string
-    period_seconds = number
-    alarm_actions  = list(string)
-    ok_actions     = optional(list(string), [])
-  })
-  default = null
-
   validation {
-    condition     = var.dead_letters_alarm == null || try(contains(["critical", "warning", "info"], var.dead_letters_alarm.severity) && length(var.dead_letters_alarm.alarm_actions) > 0, false)
-    error_message = "dead_letters_alarm needs a severity of critical, warning or info and at least one alarm action."
+    condition     = alltrue([for a in values(var.alarms) : contains(["critical", "warning", "info"], a.severity) && length(a.alarm_actions) > 0])
+    error_message = "Each alarm needs a severity of critical, warning or info and at least one alarm action."
   }
 }

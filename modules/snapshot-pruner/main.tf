@@ -137,13 +137,15 @@ module "function" {
     }
   }
 
-  errors_alarm = {
-    name           = "${var.name}-warning-snapshot-pruner-failed"
-    description    = "[${var.environment}][warning] A snapshot pruner run failed (bad setting, permissions, timeout); manual snapshots pile up toward the account quota. See docs/oncall.md."
-    severity       = "warning"
-    period_seconds = 86400
-    alarm_actions  = [var.alarm_topic_arn]
-    ok_actions     = [var.alarm_topic_arn]
+  alarms = {
+    errors = {
+      name           = "${var.name}-warning-snapshot-pruner-failed"
+      description    = "[${var.environment}][warning] A snapshot pruner run failed (bad setting, permissions, timeout); manual snapshots pile up toward the account quota. See docs/oncall.md."
+      severity       = "warning"
+      period_seconds = 86400
+      alarm_actions  = [var.alarm_topic_arn]
+      ok_actions     = [var.alarm_topic_arn]
+    }
   }
 }
 

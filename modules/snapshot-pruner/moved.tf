@@ -64,7 +64,7 @@ moved {
 
 moved {
   from = aws_lambda_permission.schedule
-  to   = module.function.aws_lambda_permission.events["schedule"]
+  to   = module.function.aws_lambda_permission.this["schedule"]
 }
 
 moved {

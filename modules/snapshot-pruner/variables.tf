@@ -130,11 +130,6 @@ variable "kms_key_arn" {
   description = "KMS key for the log group, environment and DLQ. Null creates a dedicated key with the service grants these need (recommended)."
   type        = string
   default     = null
-
-  validation {
-    condition     = var.kms_key_arn == null || can(regex("^arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:key/[a-f0-9-]{36}$", var.kms_key_arn))
-    error_message = "kms_key_arn must be null or a KMS key ARN (not an alias)."
-  }
 }
 
 variable "package_file" {

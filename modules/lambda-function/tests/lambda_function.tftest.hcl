@@ -17,12 +17,14 @@ variables {
   permissions_boundary_arn = "arn:aws:iam::111122223333:policy/chat-workload-boundary"
   environment_variables    = { ENV = "test" }
   tags                     = { Env = "test", Component = "probe" }
-  errors_alarm = {
-    name           = "chat-test-warning-probe-errors"
-    description    = "The probe failed"
-    severity       = "warning"
-    period_seconds = 300
-    alarm_actions  = ["arn:aws:sns:eu-west-1:111122223333:chat-test-alarms"]
+  alarms = {
+    errors = {
+      name           = "chat-test-warning-probe-errors"
+      description    = "The probe failed"
+      severity       = "warning"
+      period_seconds = 300
+      alarm_actions  = ["arn:aws:sns:eu-west-1:111122223333:chat-test-alarms"]
+    }
   }
 }
 
@@ -146,7 +148,7 @@ run "triggers_invoke_only_from_their_source_and_dead_letter_to_the_queue" {
   }
 
   assert {
-    condition     = aws_lambda_permission.sns["alarms"].statement_id == "AlarmTopicInvokes" && aws_lambda_permission.sns["alarms"].principal == "sns.amazonaws.com" && aws_lambda_permission.sns["alarms"].source_arn == "arn:aws:sns:eu-west-1:111122223333:chat-test-alarms"
+    condition     = aws_lambda_permission.this["alarms"].statement_id == "AlarmTopicInvokes" && aws_lambda_permission.this["alarms"].principal == "sns.amazonaws.com" && aws_lambda_permission.this["alarms"].source_arn == "arn:aws:sns:eu-west-1:111122223333:chat-test-alarms"
     error_message = "only the topic may invoke through SNS"
   }
   assert {
@@ -166,7 +168,7 @@ run "triggers_invoke_only_from_their_source_and_dead_letter_to_the_queue" {
     error_message = "undeliverable events go to the DLQ"
   }
   assert {
-    condition     = aws_lambda_permission.events["tick"].statement_id == "TickScheduleInvokes" && aws_lambda_permission.events["tick"].source_arn == aws_cloudwatch_event_rule.this["tick"].arn && aws_lambda_permission.events["tick"].principal == "events.amazonaws.com"
+    condition     = aws_lambda_permission.this["tick"].statement_id == "TickScheduleInvokes" && aws_lambda_permission.this["tick"].source_arn == aws_cloudwatch_event_rule.this["tick"].arn && aws_lambda_permission.this["tick"].principal == "events.amazonaws.com"
     error_message = "only the rule may invoke through EventBridge"
   }
   assert {
@@ -179,7 +181,7 @@ run "triggers_invoke_only_from_their_source_and_dead_letter_to_the_queue" {
     error_message = "the DLQ takes messages from its own topic and rules only"
   }
   assert {
-    condition     = one([for s in data.aws_iam_policy_document.dlq.statement : s.effect if s.sid == "DenyInsecureTransport"]) == "Deny"
+    condition     = one([for s in data.aws_iam_policy_document.dlq.statement : "${s.effect} ${join(",", s.actions)} ${one(s.condition).test} ${one(s.condition).variable} ${join(",", one(s.condition).values)}" if s.sid == "DenyInsecureTransport"]) == "Deny sqs:* Bool aws:SecureTransport false"
     error_message = "the DLQ refuses plain HTTP"
   }
   assert {
@@ -192,12 +194,21 @@ run "health_alarms_on_errors_and_dead_letters" {
   command = plan
 
   variables {
-    dead_letters_alarm = {
-      name           = "chat-test-critical-probe-dead-letters"
-      description    = "Dead letters"
-      severity       = "critical"
-      period_seconds = 60
-      alarm_actions  = ["arn:aws:sns:eu-west-1:111122223333:chat-test-email"]
+    alarms = {
+      errors = {
+        name           = "chat-test-warning-probe-errors"
+        description    = "The probe failed"
+        severity       = "warning"
+        period_seconds = 300
+        alarm_actions  = ["arn:aws:sns:eu-west-1:111122223333:chat-test-alarms"]
+      }
+      dead_letters = {
+        name           = "chat-test-critical-probe-dead-letters"
+        description    = "Dead letters"
+        severity       = "critical"
+        period_seconds = 60
+        alarm_actions  = ["arn:aws:sns:eu-west-1:111122223333:chat-test-email"]
+      }
     }
   }
 
@@ -292,6 +303,46 @@ run "rejects_a_rule_with_both_a_schedule_and_a_pattern" {
   }
 
   expect_failures = [var.event_rules]
+}
+
+run "rejects_a_topic_and_a_rule_of_the_same_key" {
+  command = plan
+
+  variables {
+    sns_subscriptions = {
+      alarms = { sid = "AlarmTopic", topic_arn = "arn:aws:sns:eu-west-1:111122223333:chat-test-alarms" }
+    }
+    event_rules = {
+      alarms = {
+        sid                   = "Alarms"
+        name                  = "chat-test-probe-alarms"
+        description           = "Alarms"
+        schedule_expression   = "rate(1 hour)"
+        max_event_age_seconds = 3600
+        retry_attempts        = 1
+      }
+    }
+  }
+
+  expect_failures = [var.event_rules]
+}
+
+run "rejects_alarms_without_the_errors_alarm" {
+  command = plan
+
+  variables {
+    alarms = {
+      dead_letters = {
+        name           = "chat-test-critical-probe-dead-letters"
+        description    = "Dead letters"
+        severity       = "critical"
+        period_seconds = 60
+        alarm_actions  = ["arn:aws:sns:eu-west-1:111122223333:chat-test-email"]
+      }
+    }
+  }
+
+  expect_failures = [var.alarms]
 }
 
 run "rejects_a_boundary_that_is_not_a_policy" {

@@ -14,13 +14,9 @@ variables {
   package_file = "../lambda-function/tests/fixtures/package.zip"
 }
 
-run "function_is_traced_encrypted_single_and_dead_lettered" {
+run "function_is_encrypted_single_and_dead_lettered" {
   command = plan
 
-  assert {
-    condition     = module.function.configuration.tracing_mode == "Active"
-    error_message = "X-Ray tracing must be active"
-  }
   assert {
     condition     = module.function.configuration.kms_key_arn == "arn:aws:kms:eu-west-1:111122223333:key/11111111-2222-3333-4444-555555555555"
     error_message = "the environment must be encrypted with the module's key"
