@@ -8,7 +8,8 @@ from __future__ import annotations
 from playwright.sync_api import expect
 
 from tests.e2e.test_accessibility import axe_violations
-from tests.support.ports import unique
+from tests.support.client import Api, SioClient
+from tests.support.ports import unique, wait_until
 
 # Well under the 30 s room-list poll: what must happen live cannot be the poll's doing.
 LIVE_MS = 6_000
@@ -77,6 +78,49 @@ def test_badges_come_from_the_server_and_clear_on_every_device(stack, people):
     phone.page.reload()
     phone.expect_signed_in()
     expect(phone.room_link(team)).to_have_attribute("aria-label", f"room {team}")
+
+
+def test_a_thread_reply_from_while_away_is_read_by_opening_the_room(stack, people):
+    """A reply newer than every top-level message is not in the room's history, yet it counts
+    as unread; opening the room must move the server's marker past it, or the badge would come
+    back on the next load."""
+    alice = people(stack.front_a.origin).sign_up()
+    first, room = unique("a-first-"), unique("b-thread-")
+    alice.create_room(first)
+    alice.create_room(room)
+    alice.send("what do you think?")
+    alice.wait_for_bodies(["what do you think?"])
+    alice.close()
+
+    api = stack.api()
+    bob = api.register(unique("u"))
+    root = api.history(bob["token"], room)[-1]
+    client = SioClient(stack.servers[0].url, bob["token"])
+    try:
+        assert client.call("join", {"room": room})["ok"]
+        ack = client.call(
+            "send", {"room": room, "body": "looks good", "thread": root["id"], "client_id": unique("c")}
+        )
+        assert ack["ok"], ack
+    finally:
+        client.close()
+
+    phone = people(stack.front_b.origin, name=alice.name)
+    phone.sign_in()
+    phone.expect_signed_in()
+    expect(phone.unread_badge(room)).to_have_text("1")
+    phone.open_room(room)
+    expect(phone.unread_badge(room)).to_have_count(0)
+    mine = Api(stack.servers[0].url, phone.page.evaluate("sessionStorage.getItem('chat.token')"))
+
+    def unread() -> int:
+        rooms = mine.get("/api/rooms").json()["rooms"]
+        return next(r for r in rooms if r["name"] == room)["unread"]
+
+    assert wait_until(lambda: unread() == 0, timeout=10), unread()
+    phone.page.reload()
+    phone.expect_signed_in()
+    expect(phone.room_link(room)).to_have_attribute("aria-label", f"room {room}")
 
 
 def test_direct_messages_between_two_people(stack, people):

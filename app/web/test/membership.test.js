@@ -8,7 +8,7 @@ import { FakeSocket, fakeFetch, message } from './support.js';
 const { createContext } = await import('../src/chat.js');
 const { onMemberAdded, onMemberRemoved } = await import('../src/membership.js');
 const { onMention, onReadEvent } = await import('../src/readSync.js');
-const { openRoom, refreshRooms, roomState } = await import('../src/rooms.js');
+const { markRead, openRoom, refreshRooms, roomState } = await import('../src/rooms.js');
 const { onMessage } = await import('../src/session.js');
 
 const room = (name, extra = {}) => ({ name, private: false, owner: 'bob', kind: 'room', member: false, ...extra });
@@ -123,4 +123,23 @@ test('a DM opened by someone else appears under direct messages with their name'
   assert.equal(ctx.ui.roomMeta.textContent, 'Direct message');
   assert.equal(ctx.ui.leaveButton.hidden, true);
   assert.equal(ctx.ui.membersButton.hidden, true);
+});
+
+test('reading a room finds the thread replies only the server counted, and reads up to them', async () => {
+  const r = roomState(ctx, 'general');
+  r.wanted = true;
+  r.timeline.upsert(message(5, { reply_count: 1, last_reply_at: '2026-12-03T10:01:00Z' }));
+  r.timeline.upsert(message(6, { reply_count: 0, last_reply_at: null }));
+  r.read.seen(6);
+  r.read.joined(6);
+  r.read.snapshot(r.read.clock.tick(), { unread: 1, mentions: 0 }); // a reply above 6
+  const calls = fakeFetch({
+    'GET /api/rooms/general/messages?thread=5&limit=1': { messages: [message(9, { thread: 5 })], more: false },
+  });
+  markRead(ctx, r);
+  await new Promise((resolve) => setTimeout(resolve, 20));
+  assert.deepEqual(calls, ['GET /api/rooms/general/messages?thread=5&limit=1']);
+  assert.deepEqual(ctx.state.socket.emitted, [['read', { room: 'general', id: 9 }]]);
+  assert.equal(r.read.lastRead, 9);
+  assert.equal(r.read.unread, 0);
 });
