@@ -2,7 +2,7 @@
 // `member_added` / `member_removed` live on every device, and leaving over HTTP.
 import { api, ApiError, roomPath } from './api.js';
 import { Timeline } from './timeline.js';
-import { onMembersChanged } from './members.js';
+import { closeMembers, onMembersChanged } from './members.js';
 import { renderActiveRoom, renderRoomList, roomState } from './rooms.js';
 import { joinRoom } from './session.js';
 import { toast } from './status.js';
@@ -69,6 +69,7 @@ function forgetMembership(ctx, r) {
   // A public room stays in the list of rooms to join; a private room or a DM is gone.
   if (r.room.private || r.room.kind === 'dm') state.rooms.delete(r.name);
   if (state.active === r.name) {
+    closeMembers(ctx, { focus: false });
     state.active = null;
     history.replaceState(null, '', '#');
     renderActiveRoom(ctx);
