@@ -194,3 +194,34 @@ def test_the_plan_role_reads_and_locks_the_state_and_changes_nothing(plan_role, 
     assert plan("s3:GetObject", "arn:aws:s3:::chat-prod-media-abc/rooms/1/x") == "ExplicitDeny"
     for action in ("ec2:RunInstances", "iam:CreateRole", "rds:DeleteDBInstance", "s3:DeleteBucket"):
         assert plan(action, "*") == "ImplicitDeny", action
+
+
+def test_the_plan_role_reads_no_secret_value_and_decrypts_only_what_a_refresh_needs(plan_role, account):
+    identity = plan_role["identity"]
+    key = f"arn:aws:kms:eu-west-1:{account}:key/11111111-2222-3333-4444-555555555555"
+    secret = f"arn:aws:secretsmanager:eu-west-1:{account}:secret:"
+    parameter = f"arn:aws:ssm:eu-west-1:{account}:parameter/"
+
+    def plan(action, resource, **context):
+        return decide(identity, action, resource, context)
+
+    def decrypt(via, **context):
+        return plan("kms:Decrypt", key, **{"kms:ViaService": via, **context})
+
+    # the alarm receivers' webhooks and any other secret: never
+    for name in ("chat-prod/alarm-router/slack-abc123", "chat-prod-other-abc123", "rds!db-1234-abc123"):
+        assert plan("secretsmanager:GetSecretValue", secret + name) == "ImplicitDeny", name
+        arn = {"kms:EncryptionContext:SecretARN": secret + name}
+        assert decrypt("secretsmanager.eu-west-1.amazonaws.com", **arn) == "ImplicitDeny", name
+    # the legacy Redis AUTH token, whose value the state holds anyway
+    token = secret + "chat-prod/redis/auth-token-20261204-abc123"
+    assert plan("secretsmanager:GetSecretValue", token) == "Allow"
+    assert decrypt("secretsmanager.eu-west-1.amazonaws.com", **{"kms:EncryptionContext:SecretARN": token}) == "Allow"
+    # the project's SecureString parameters through SSM, nothing else, never directly
+    mine = {"kms:EncryptionContext:PARAMETER_ARN": parameter + "chat-prod/app/DATABASE_URL"}
+    assert decrypt("ssm.eu-west-1.amazonaws.com", **mine) == "Allow"
+    other = {"kms:EncryptionContext:PARAMETER_ARN": parameter + "payroll/db-password"}
+    assert decrypt("ssm.eu-west-1.amazonaws.com", **other) == "ImplicitDeny"
+    assert plan("kms:Decrypt", key) == "ImplicitDeny"
+    assert decrypt("ec2.eu-west-1.amazonaws.com", **mine) == "ImplicitDeny"
+    assert plan("kms:GenerateDataKey", key, **{"kms:ViaService": "ssm.eu-west-1.amazonaws.com", **mine}) == "ImplicitDeny"
