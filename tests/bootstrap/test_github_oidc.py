@@ -216,7 +216,8 @@ def test_the_plan_role_reads_no_secret_value_and_decrypts_only_what_a_refresh_ne
     # the legacy Redis AUTH token, whose value the state holds anyway
     token = secret + "chat-prod/redis/auth-token-20261204-abc123"
     assert plan("secretsmanager:GetSecretValue", token) == "Allow"
-    assert decrypt("secretsmanager.eu-west-1.amazonaws.com", **{"kms:EncryptionContext:SecretARN": token}) == "Allow"
+    token_context = {"kms:EncryptionContext:SecretARN": token}
+    assert decrypt("secretsmanager.eu-west-1.amazonaws.com", **token_context) == "Allow"
     # the project's SecureString parameters through SSM, nothing else, never directly
     mine = {"kms:EncryptionContext:PARAMETER_ARN": parameter + "chat-prod/app/DATABASE_URL"}
     assert decrypt("ssm.eu-west-1.amazonaws.com", **mine) == "Allow"
@@ -224,4 +225,5 @@ def test_the_plan_role_reads_no_secret_value_and_decrypts_only_what_a_refresh_ne
     assert decrypt("ssm.eu-west-1.amazonaws.com", **other) == "ImplicitDeny"
     assert plan("kms:Decrypt", key) == "ImplicitDeny"
     assert decrypt("ec2.eu-west-1.amazonaws.com", **mine) == "ImplicitDeny"
-    assert plan("kms:GenerateDataKey", key, **{"kms:ViaService": "ssm.eu-west-1.amazonaws.com", **mine}) == "ImplicitDeny"
+    via_ssm = {"kms:ViaService": "ssm.eu-west-1.amazonaws.com", **mine}
+    assert plan("kms:GenerateDataKey", key, **via_ssm) == "ImplicitDeny"
