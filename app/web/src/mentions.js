@@ -33,11 +33,6 @@ export function mentionSegments(body, mentioned) {
   return out;
 }
 
-export function isMentioned(message, username) {
-  const me = username.toLowerCase();
-  return (message.mentions || []).some((name) => name.toLowerCase() === me);
-}
-
 /**
  * The name being typed at the caret, as `{start, prefix}` (`start` is the index of the `@`),
  * or null when the caret is not right after `@` and name characters.

@@ -3,7 +3,8 @@ import { clear, colourFor, dayOf, fullTimeOf, h, initialOf, timeOf } from './dom
 import { icon } from './icons.js';
 import { attachmentElement } from './attachments.js';
 import { deleteMessage, editMessage } from './composer.js';
-import { bodyContent, isMentioned } from './mentions.js';
+import { bodyContent } from './mentions.js';
+import { mentionsMe } from './readState.js';
 import { reactionBar } from './reactions.js';
 import { reactButton } from './reactionPicker.js';
 import { findMessage, replyButton, threadSummary } from './threads.js';
@@ -20,11 +21,11 @@ export function avatar(ctx, name, size = '') {
 export function messageElement(ctx, r, m, { inPanel = false } = {}) {
   const { me } = ctx;
   const mine = m.user.toLowerCase() === me.username.toLowerCase();
-  const mentionsMe = !mine && isMentioned(m, me.username);
+  const forMe = !mine && mentionsMe(m, me.username);
   const isOwner = r.room.owner && r.room.owner.toLowerCase() === me.username.toLowerCase();
   const created = new Date(m.created_at);
   const li = h('li', {
-    class: `message${mine ? ' mine' : ''}${mentionsMe ? ' mentions-me' : ''}`,
+    class: `message${mine ? ' mine' : ''}${forMe ? ' mentions-me' : ''}`,
     dataset: {
       id: String(m.id),
       user: m.user,
@@ -77,7 +78,7 @@ export function messageElement(ctx, r, m, { inPanel = false } = {}) {
           'div',
           { class: 'meta' },
           h('span', { class: 'author' }, m.user),
-          mentionsMe ? h('span', { class: 'sr-only' }, 'mentions you') : null,
+          forMe ? h('span', { class: 'sr-only' }, 'mentions you') : null,
           h(
             'time',
             { datetime: m.created_at, title: fullTimeOf(m.created_at) },

@@ -9,7 +9,8 @@ import { openRoom } from './rooms.js';
 import { toast } from './status.js';
 import { loadOlder } from './timelineView.js';
 import { closePanel, panelCovers, panelKind, showPanel } from './sidePanel.js';
-import { flash, openThread, roomLabel, whenJoined } from './threads.js';
+import { roomLabel } from './membership.js';
+import { flash, openThread, whenJoined } from './threads.js';
 
 const LIMIT = 20;
 const Q_MAX = 200;

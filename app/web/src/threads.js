@@ -5,6 +5,7 @@ import { api, roomPath } from './api.js';
 import { fullTimeOf, h, timeOf } from './dom.js';
 import { icon } from './icons.js';
 import { Timeline } from './timeline.js';
+import { roomLabel } from './membership.js';
 import { messageElement } from './messageView.js';
 import { announce, toast } from './status.js';
 import { closePanel, showPanel } from './sidePanel.js';
@@ -54,11 +55,6 @@ export function replyButton(ctx, r, m, { inPanel = false } = {}) {
     },
     icon('reply'),
   );
-}
-
-export function roomLabel(r) {
-  if (r.room.kind === 'dm') return `Direct message with ${r.room.dm_with || r.name}`;
-  return `#${r.name}`;
 }
 
 /** A message the client holds: in the room's timeline, or the open thread (root or reply). */

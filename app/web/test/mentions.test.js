@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import './support.js';
-import { bodyContent, insertMention, isMentioned, matchMembers, mentionQueryAt, mentionSegments } from '../src/mentions.js';
+import { bodyContent, insertMention, matchMembers, mentionQueryAt, mentionSegments } from '../src/mentions.js';
 
 const marked = (body, mentions) =>
   mentionSegments(body, mentions)
@@ -33,12 +33,6 @@ test('a trailing dot or dash before whitespace or the end is punctuation', () =>
   // inside the text the dot belongs to the name: "bob.smith" is someone else
   assert.deepEqual(marked('@bob.smith here', ['bob']), []);
   assert.deepEqual(marked('@bob.smith here', ['bob.smith']), [['@bob.smith', 'bob.smith']]);
-});
-
-test('isMentioned ignores case', () => {
-  assert.equal(isMentioned({ mentions: ['Alice'] }, 'alice'), true);
-  assert.equal(isMentioned({ mentions: [] }, 'alice'), false);
-  assert.equal(isMentioned({}, 'alice'), false);
 });
 
 test('bodyContent makes text and spans, never markup, and marks oneself apart', () => {
