@@ -47,7 +47,7 @@ export function reactButton(ctx, r, m) {
 
 export function closePicker({ refocus = false } = {}) {
   if (!open) return;
-  const { el, trigger, messageId, cleanup } = open;
+  const { el, trigger, scope, messageId, cleanup } = open;
   open = null;
   cleanup();
   el.remove();
@@ -56,7 +56,7 @@ export function closePicker({ refocus = false } = {}) {
   // The message may have been drawn again meanwhile: focus its button as it is now.
   const target = trigger.isConnected
     ? trigger
-    : document.querySelector(`li[data-id="${messageId}"] button[aria-label="Add reaction"]`);
+    : (scope && scope.isConnected ? scope : document).querySelector(`li[data-id="${messageId}"] button[aria-label="Add reaction"]`);
   if (target) target.focus();
 }
 
@@ -120,6 +120,7 @@ function openPicker(ctx, r, messageId, trigger) {
   open = {
     el,
     trigger,
+    scope: trigger.closest('ol'), // the room's list, the thread's root or its replies
     messageId,
     cleanup: () => {
       document.removeEventListener('mousedown', outside, true);
