@@ -166,7 +166,7 @@ def test_direct_messages_between_two_people(stack, people):
     bob.wait_for_bodies(["hi bob", "hello alice"])
 
 
-def test_member_list_remove_ban_and_leave(stack, people):
+def test_member_list_remove_ban_unban_and_leave(stack, people):
     alice = people(stack.front_a.origin).sign_up()
     bob = people(stack.front_b.origin).sign_up()
     carol = people(stack.front_a.origin).sign_up()
@@ -202,14 +202,20 @@ def test_member_list_remove_ban_and_leave(stack, people):
     bob.room_link(club).click()
     expect(bob.page.get_by_role("alert").filter(has_text=f"Could not open #{club}")).to_be_visible()
     expect(your_rooms(bob).locator(f'a[data-room="{club}"]')).to_have_count(0)
+    # Until the owner lets him back in.
+    alice.page.get_by_label("Let a banned user back in").fill(bob.name)
+    alice.page.get_by_role("button", name="Unban", exact=True).click()
+    expect(alice.page.get_by_text(f"{bob.name} may join #{club} again.")).to_be_visible()
+    bob.open_room(club)
+    expect(members(alice)).to_have_count(2, timeout=LIVE_MS)
 
     # Carol was only removed: she may come back, and leave by herself.
     carol.open_room(club)
-    expect(members(alice)).to_have_count(2, timeout=LIVE_MS)
+    expect(members(alice)).to_have_count(3, timeout=LIVE_MS)
     carol.page.get_by_role("button", name="Leave", exact=True).click()
     expect(carol.page.get_by_text(f"You left #{club}.")).to_be_visible()
     expect(rooms_to_join(carol).locator(f'a[data-room="{club}"]')).to_have_count(1)
-    expect(members(alice)).to_have_count(1, timeout=LIVE_MS)
+    expect(members(alice)).to_have_count(2, timeout=LIVE_MS)
     carol.page.reload()
     carol.expect_signed_in()
     expect(rooms_to_join(carol).locator(f'a[data-room="{club}"]')).to_have_count(1)

@@ -24,6 +24,21 @@ export function buildMembers(ui) {
   ui.membersList = h('ul', { class: 'members-list', 'aria-labelledby': 'members-heading' });
   ui.membersError = h('p', { class: 'form-error', role: 'alert' });
   ui.membersClose = h('button', { type: 'button', class: 'btn btn-small' }, 'Close');
+  // A banned user is no longer a member, so the list cannot show them: the owner names them.
+  ui.unbanName = h('input', { id: 'unban-name', autocomplete: 'off', maxlength: 32, required: true });
+  ui.unbanError = h('p', { class: 'form-error', role: 'alert' });
+  ui.unbanForm = h(
+    'form',
+    { class: 'member-form unban-form', hidden: true },
+    h('label', { for: 'unban-name' }, 'Let a banned user back in'),
+    h(
+      'div',
+      { class: 'inline-fields' },
+      ui.unbanName,
+      h('button', { type: 'submit', class: 'btn btn-small' }, 'Unban'),
+    ),
+    ui.unbanError,
+  );
   ui.membersPanel = h(
     'div',
     {
@@ -36,6 +51,7 @@ export function buildMembers(ui) {
     h('div', { class: 'members-head' }, ui.membersHeading, ui.membersClose),
     ui.membersError,
     ui.membersList,
+    ui.unbanForm,
   );
 }
 
@@ -50,6 +66,10 @@ export function wireMembers(ctx) {
   ui.addMemberButton.addEventListener('click', () => closeMembers(ctx, { focus: false }));
   ui.membersPanel.addEventListener('keydown', (event) => {
     if (event.key === 'Escape') closeMembers(ctx);
+  });
+  ui.unbanForm.addEventListener('submit', (event) => {
+    event.preventDefault();
+    unban(ctx);
   });
 }
 
@@ -111,6 +131,7 @@ function renderMembers(ctx, members) {
   const { state, ui, me } = ctx;
   const r = state.rooms.get(state.active);
   const iOwn = r && sameUser(r.room.owner, me.username);
+  ui.unbanForm.hidden = !iOwn;
   ui.membersHeading.textContent = `Members of #${state.active} — ${members.length}`;
   ui.membersList.replaceChildren(
     ...members.map((m) => {
@@ -193,4 +214,20 @@ function confirmAction(ctx, button, username, kind) {
   });
   status.append(h('span', {}, question), confirm, ' ', cancel);
   confirm.focus();
+}
+
+async function unban(ctx) {
+  const { state, ui } = ctx;
+  const room = state.active;
+  const username = ui.unbanName.value.trim();
+  ui.unbanError.textContent = '';
+  if (!room || !username) return;
+  try {
+    await api('DELETE', roomPath(room, `/bans/${encodeURIComponent(username)}`));
+    ui.unbanName.value = '';
+    toast(ctx, `${username} may join #${room} again.`);
+  } catch (err) {
+    if (err instanceof ApiError && err.status === 401) return;
+    ui.unbanError.textContent = err.status === 404 ? `There is no user named ${username}.` : err.message;
+  }
 }

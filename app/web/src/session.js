@@ -136,6 +136,8 @@ export function joinRoom(ctx, r) {
       toast(ctx, `Could not open #${r.name}: ${errorText(ack.error)}`, 'error');
       if (state.active === r.name) {
         state.active = null;
+        // so that its link (the same hash) opens it again once it may be joined
+        history.replaceState(null, '', '#');
         renderActiveRoom(ctx);
       }
       renderRoomList(ctx);
