@@ -35,7 +35,7 @@ variables {
   package_file = "../lambda-function/tests/fixtures/package.zip"
 }
 
-run "function_is_encrypted_bounded_and_dead_lettered" {
+run "function_is_encrypted_and_bounded" {
   command = plan
 
   assert {
@@ -45,10 +45,6 @@ run "function_is_encrypted_bounded_and_dead_lettered" {
   assert {
     condition     = module.function.configuration.reserved_concurrency == 5
     error_message = "reserved concurrency must be set"
-  }
-  assert {
-    condition     = module.function.configuration.dead_letter_target_arn == module.function.dlq_arn
-    error_message = "failed async invocations must go to the DLQ"
   }
   assert {
     condition     = module.function.configuration.runtime == "python3.11" && module.function.configuration.handler == "alarm_router.handler.lambda_handler"

@@ -14,7 +14,7 @@ variables {
   package_file = "../lambda-function/tests/fixtures/package.zip"
 }
 
-run "function_is_encrypted_single_and_dead_lettered" {
+run "function_is_encrypted_and_single" {
   command = plan
 
   assert {
@@ -24,10 +24,6 @@ run "function_is_encrypted_single_and_dead_lettered" {
   assert {
     condition     = module.function.configuration.reserved_concurrency == 1
     error_message = "one run at a time"
-  }
-  assert {
-    condition     = module.function.configuration.dead_letter_target_arn == module.function.dlq_arn
-    error_message = "failed runs go to the DLQ"
   }
   assert {
     condition     = module.function.log_group_name == "/aws/lambda/chat-prod-snapshot-pruner" && module.function.kms_key_rotation_enabled
