@@ -296,8 +296,12 @@ def test_on_a_phone_the_thread_and_search_cover_the_screen_and_close(stack, peop
     phone.room = room
     phone.expect_in_room(room)
     item = message_item(phone, "Who takes the phone review?")
-    # On a phone the message actions are always there, no hover needed.
-    item.get_by_role("button", name="Reply in thread").tap()
+    # On a phone a tap on the message shows its actions; before it they take no taps.
+    actions = item.locator(".actions")
+    expect(actions).to_have_css("opacity", "0")
+    item.locator(".body").tap()
+    expect(actions).to_have_css("opacity", "1")
+    actions.get_by_role("button", name="Reply in thread").tap()
     panel = thread_panel(phone)
     expect(panel).to_be_in_viewport()
     box = panel.bounding_box()

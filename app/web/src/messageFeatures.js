@@ -12,6 +12,15 @@ export function wireMessageFeatures(ctx) {
   const { state, ui } = ctx;
   ui.sidebarHead.append(buildSearchForm(ctx));
   attachMentionAutocomplete(ctx, ui.input, ui.composer, () => state.active);
+  // A touch screen has no hover: a tap on a message shows its actions (styles.css, phones).
+  let touched = null;
+  ui.shell.addEventListener('click', (event) => {
+    const li = event.target.closest('li.message');
+    if (li === touched) return;
+    if (touched) touched.classList.remove('touched');
+    touched = li;
+    if (li) li.classList.add('touched');
+  });
 }
 
 /** The events of threads and reactions, beside the ones session.js handles. */
