@@ -28,17 +28,23 @@ export function beginSnapshot(ctx) {
 
 /**
  * The counts of one room from `GET /api/rooms`. A room whose counts changed here while the
- * request was in flight keeps its own and the list is asked for again shortly.
+ * request was in flight keeps its own: returns false, and snapshotDone asks again.
  */
 export function applyCounts(ctx, r, room, startedAt) {
-  if (!room.member || !('unread' in room)) return;
-  if (r.read.snapshot(startedAt, room)) {
-    ctx.state.snapshotRetries = 0;
+  if (!room.member || !('unread' in room)) return true;
+  return r.read.snapshot(startedAt, room);
+}
+
+/** After a room list: when some counts were not taken, the list is asked for again, a few times. */
+export function snapshotDone(ctx, allTaken) {
+  const { state } = ctx;
+  if (allTaken) {
+    state.snapshotRetries = 0;
     return;
   }
-  const retries = ctx.state.snapshotRetries || 0;
+  const retries = state.snapshotRetries || 0;
   if (retries < SNAPSHOT_RETRIES) {
-    ctx.state.snapshotRetries = retries + 1;
+    state.snapshotRetries = retries + 1;
     requestRefresh(ctx, 1000);
   }
 }

@@ -10,7 +10,7 @@ import { personDot, renderDirectMessages } from './dms.js';
 import { syncMembers } from './members.js';
 import { isMember, roomLabel, sameUser } from './membership.js';
 import { totalUnread, unreadLabel } from './readState.js';
-import { applyCounts, beginSnapshot, markRoomRead, newReadState } from './readSync.js';
+import { applyCounts, beginSnapshot, markRoomRead, newReadState, snapshotDone } from './readSync.js';
 import { joinRoom } from './session.js';
 import { toast } from './status.js';
 import { isNearBottom, renderMessages } from './timelineView.js';
@@ -48,12 +48,13 @@ export async function refreshRooms(ctx) {
     return;
   }
   const seen = new Set();
+  let allTaken = true;
   for (const room of payload.rooms) {
     seen.add(room.name);
     const r = roomState(ctx, room.name);
     r.room = room;
     if (isMember(ctx, room)) {
-      applyCounts(ctx, r, room, startedAt);
+      if (!applyCounts(ctx, r, room, startedAt)) allTaken = false;
       if (!r.wanted) {
         r.wanted = true;
         if (state.socket && state.socket.connected) joinRoom(ctx, r);
@@ -65,6 +66,7 @@ export async function refreshRooms(ctx) {
   for (const [name, r] of state.rooms) {
     if (!seen.has(name) && !r.joined && !r.joining && state.active !== name) state.rooms.delete(name);
   }
+  snapshotDone(ctx, allTaken);
   renderRoomList(ctx);
   if (state.active) renderHeader(ctx);
 }

@@ -143,3 +143,21 @@ test('reading a room finds the thread replies only the server counted, and reads
   assert.equal(r.read.lastRead, 9);
   assert.equal(r.read.unread, 0);
 });
+
+test('counts overtaken by a live message are not taken, and asked for again a few times only', async () => {
+  onMemberAdded(ctx, { room: room('general'), user: 'alice' });
+  const list = { rooms: [room('general', { member: true, unread: 0, mentions: 0 })] };
+  const calls = fakeFetch({ 'GET /api/rooms': list });
+  const slow = globalThis.fetch;
+  globalThis.fetch = async (...args) => {
+    onMessage(ctx, message(100 + calls.length)); // arrives while the request is out
+    return slow(...args);
+  };
+  for (let i = 0; i < 5; i += 1) await refreshRooms(ctx);
+  assert.equal(ctx.state.rooms.get('general').read.unread, 5); // the server's 0 never taken
+  assert.equal(ctx.state.snapshotRetries, 3);
+  globalThis.fetch = slow;
+  await refreshRooms(ctx);
+  assert.equal(ctx.state.rooms.get('general').read.unread, 0);
+  assert.equal(ctx.state.snapshotRetries, 0);
+});
