@@ -146,6 +146,16 @@ module "function" {
       alarm_actions  = [var.alarm_topic_arn]
       ok_actions     = [var.alarm_topic_arn]
     }
+    # A scheduled run EventBridge could not deliver after its retries lands in the DLQ and
+    # would otherwise go unnoticed: no run, no error, snapshots piling up.
+    dead_letters = {
+      name           = "${var.name}-warning-snapshot-pruner-dead-letters"
+      description    = "[${var.environment}][warning] A scheduled snapshot pruner run could not be delivered and is in its DLQ; no pruning happened. See docs/oncall.md."
+      severity       = "warning"
+      period_seconds = 86400
+      alarm_actions  = [var.alarm_topic_arn]
+      ok_actions     = [var.alarm_topic_arn]
+    }
   }
 }
 

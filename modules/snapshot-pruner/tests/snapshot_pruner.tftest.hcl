@@ -106,6 +106,10 @@ run "failures_reach_on_call_through_the_monitoring_topic" {
     error_message = "the pruner's alarms publish to the monitoring topic"
   }
   assert {
+    condition     = toset(keys(module.function.alarms)) == toset(["errors", "dead_letters"]) && toset(module.function.alarms["dead_letters"].alarm_actions) == toset([var.alarm_topic_arn])
+    error_message = "a scheduled run lost to the DLQ raises an alarm on the monitoring topic"
+  }
+  assert {
     condition     = aws_cloudwatch_metric_alarm.prune_errors.dimensions["service"] == "snapshot-pruner" && aws_cloudwatch_metric_alarm.prune_errors.dimensions["Env"] == "prod" && length(aws_cloudwatch_metric_alarm.prune_errors.dimensions) == 2
     error_message = "the errors alarm watches the pruner's own EMF metric"
   }
