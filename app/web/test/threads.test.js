@@ -11,7 +11,7 @@ const { roomState } = await import('../src/rooms.js');
 const { renderMessages } = await import('../src/timelineView.js');
 const { applyReply, onThreadMessageDeleted, openThread, refreshThread, replyCountText } = await import('../src/threads.js');
 const { sendReply } = await import('../src/threadComposer.js');
-const { onReactions } = await import('../src/reactions.js');
+const { onReactions, react } = await import('../src/reactions.js');
 
 let ctx;
 let r;
@@ -114,4 +114,22 @@ test('a reply typed offline waits, then goes once, with its client_id, after the
   assert.equal(t.timeline.pending.size, 0);
   assert.equal(t.els.pending.children.length, 0);
   assert.deepEqual([...t.els.replies.children].map((li) => li.dataset.id), ['11']);
+});
+
+test('a reaction shows at once, then takes the list the server answers, or is put back with the reason', async () => {
+  applyMessage(ctx, r, root({ reactions: [{ emoji: '👍', count: 1, users: ['bob'] }] }), { live: false });
+  renderMessages(ctx, { toBottom: true });
+  const chips = () => [...ctx.ui.messages.querySelectorAll('li[data-id="10"] .reaction')].map((b) => b.getAttribute('aria-label'));
+  let answer = { ok: true, reactions: [{ emoji: '👍', count: 2, users: ['bob', 'alice'] }, { emoji: '🎉', count: 1, users: ['carol'] }] };
+  ctx.state.socket = new FakeSocket(() => answer);
+  const pending = react(ctx, r, 10, '👍', true);
+  assert.deepEqual(chips(), ['👍 2 reactions'], 'shown before the ack');
+  await pending;
+  assert.deepEqual(ctx.state.socket.emitted, [['react', { id: 10, emoji: '👍', on: true }]]);
+  assert.deepEqual(chips(), ['👍 2 reactions', '🎉 1 reaction'], "the server's list wins");
+
+  answer = { ok: false, error: { code: 'invalid_payload', message: 'at most 20 emoji' } };
+  await react(ctx, r, 10, '🚀', true);
+  assert.deepEqual(chips(), ['👍 2 reactions', '🎉 1 reaction']);
+  assert.match(ctx.ui.toasts.textContent, /Reaction not saved: A message can have at most 20 different reactions\./);
 });
