@@ -24,7 +24,7 @@ lock: setup-dev ## write requirements.lock and requirements-dev.lock again after
 web: ## install the web client's npm packages and build it into app/web/dist
 	@scripts/setup-web.sh
 
-browser: ## install Debian's chromium for the browser tests (needs root or sudo)
+browser: ## install Debian's chromium for the browser tests and the emoji font of the screenshots (needs root or sudo)
 	@scripts/setup-browser.sh
 
 tools: ## install the offline infrastructure toolchain (Terraform, provider schemas, checkov, cfn-lint)
