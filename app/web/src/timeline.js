@@ -117,15 +117,6 @@ export function newClientId() {
   return Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
 }
 
-/** Unread messages: newer than what the user last read, and not their own. */
-export function countUnread(messages, lastReadId, me) {
-  let n = 0;
-  for (const m of messages) {
-    if (m.id > (lastReadId || 0) && m.user.toLowerCase() !== me.toLowerCase()) n += 1;
-  }
-  return n;
-}
-
 export function formatBytes(size) {
   if (!Number.isFinite(size)) return '';
   if (size < 1024) return `${size} B`;

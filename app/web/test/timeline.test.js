@@ -2,7 +2,7 @@
 // reconnect all meet here, so order and uniqueness are checked without a browser.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { countUnread, formatBytes, Timeline, typingText } from '../src/timeline.js';
+import { formatBytes, Timeline, typingText } from '../src/timeline.js';
 
 const msg = (id, extra = {}) => ({
   id,
@@ -58,13 +58,6 @@ test('remove drops a message and keeps the rest in order', () => {
   assert.equal(t.remove(2), true);
   assert.equal(t.remove(2), false);
   assert.deepEqual(t.ids, [1, 3]);
-});
-
-test('unread counts others\' messages after the last read id, whatever the name case', () => {
-  const list = [msg(1), msg(2, { user: 'Bob' }), msg(3, { user: 'bob' }), msg(4, { user: 'ALICE' })];
-  assert.equal(countUnread(list, 1, 'alice'), 2);
-  assert.equal(countUnread(list, 0, 'Alice'), 2);
-  assert.equal(countUnread(list, 4, 'alice'), 0);
 });
 
 test('sizes and typing lines read naturally', () => {
