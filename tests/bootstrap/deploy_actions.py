@@ -1026,9 +1026,11 @@ def requests():
         yield "S3 backend", action, resource, context
 
 
-# --- by hand, with the deploy role ----------------------------------------------------------------
+# --- by hand, with the deploy role or the operator role --------------------------------------------
 # Every `aws <service> <command>` in docs/ (test_deploy_policies.py finds them) and the calls it
-# makes with the deploy role, or the reason it is not made with the deploy role.
+# makes, or the reason it makes none with either role; RUN_BY below says which role runs it. A
+# call is `(action, ARN)`, or `(action, ARN, context)` for what the request carries beyond the
+# project's tags (a key used through a service).
 ARTIFACTS = f"arn:aws:s3:::{NAME}-artifacts-20260101abcdef"
 RELEASE = f"{ARTIFACTS}/releases/chat-1.4.0.tar.gz"
 SITE = f"arn:aws:s3:::{NAME}-web-{ACCOUNT}-us-east-1"
@@ -1036,7 +1038,13 @@ INSTANCE = EC2("instance/i-0a1b2c3d4e5f60718")
 DLQ_ROUTER = arn("sqs", f"{NAME}-alarm-router-dlq")
 SNAPSHOT = arn("rds", f"snapshot:{NAME}-postgres-202601011200")
 RESTORED = arn("rds", f"db:{NAME}-postgres-restored")
-OPERATIONS: dict[str, list[tuple[str, str]]] = {
+# A restore takes a grant on the source's key for RDS; a dead letter is decrypted through SQS.
+KEY_FOR_RDS = {"kms:ViaService": f"rds.{REGION}.amazonaws.com", "kms:GrantIsForAWSResource": "true"}
+KEY_THROUGH_SQS = {
+    "kms:ViaService": f"sqs.{REGION}.amazonaws.com",
+    "kms:EncryptionContext:aws:sqs:arn": DLQ_ROUTER,
+}
+OPERATIONS: dict[str, list[tuple]] = {
     "autoscaling describe-auto-scaling-groups": [("autoscaling:DescribeAutoScalingGroups", "*")],
     "autoscaling describe-instance-refreshes": [("autoscaling:DescribeInstanceRefreshes", "*")],
     "autoscaling rollback-instance-refresh": [("autoscaling:RollbackInstanceRefresh", ASG)],
@@ -1067,6 +1075,7 @@ OPERATIONS: dict[str, list[tuple[str, str]]] = {
         ("rds:RestoreDBInstanceFromDBSnapshot", DB_SUBNET_GROUP),
         ("rds:RestoreDBInstanceFromDBSnapshot", DB_PARAMETER_GROUP),
         ("rds:RestoreDBInstanceFromDBSnapshot", DB_OPTION_GROUP),
+        ("kms:CreateGrant", KEY, KEY_FOR_RDS),
     ],
     "rds restore-db-instance-to-point-in-time": [
         ("rds:RestoreDBInstanceToPointInTime", RESTORED),
@@ -1074,6 +1083,7 @@ OPERATIONS: dict[str, list[tuple[str, str]]] = {
         ("rds:RestoreDBInstanceToPointInTime", DB_SUBNET_GROUP),
         ("rds:RestoreDBInstanceToPointInTime", DB_PARAMETER_GROUP),
         ("rds:RestoreDBInstanceToPointInTime", DB_OPTION_GROUP),
+        ("kms:CreateGrant", KEY, KEY_FOR_RDS),
     ],
     "rds wait": [("rds:DescribeDBInstances", DB)],
     # releases (delivery.md, scripts/ci/apply.sh; network.md's is the instances' own download)
@@ -1113,7 +1123,7 @@ OPERATIONS: dict[str, list[tuple[str, str]]] = {
     "sns list-subscriptions-by-topic": [("sns:ListSubscriptionsByTopic", arn("sns", f"{NAME}-oncall-email"))],
     "sqs delete-message": [("sqs:DeleteMessage", DLQ_ROUTER)],
     "sqs get-queue-url": [("sqs:GetQueueUrl", DLQ_ROUTER)],
-    "sqs receive-message": [("sqs:ReceiveMessage", DLQ_ROUTER)],
+    "sqs receive-message": [("sqs:ReceiveMessage", DLQ_ROUTER), ("kms:Decrypt", KEY, KEY_THROUGH_SQS)],
     "ssm send-command": [
         ("ssm:SendCommand", INSTANCE),
         ("ssm:SendCommand", arn("ssm", "document/AWS-RunShellScript", account="")),
@@ -1124,7 +1134,7 @@ OPERATIONS: dict[str, list[tuple[str, str]]] = {
         ("ssm:StartSession", INSTANCE),
         ("ssm:StartSession", arn("ssm", "document/SSM-SessionManagerRunShell")),
     ],
-    # with the operators' own sign-in, not the deploy role
+    # with the operators' own sign-in, neither role
     "organizations enable-aws-service-access": [],
     "organizations list-accounts-for-parent": [],
     "sts assume-role": [],
@@ -1142,20 +1152,89 @@ CONSOLE: dict[str, list[tuple[str, str]]] = {
         ("logs:FilterLogEvents", arn("logs", f"log-group:/aws/lambda/{NAME}-alarm-router")),
     ],
 }
+# The project's own tools the docs run against AWS (oncall.md, runbook.md "Fail over Redis").
+KEY_THROUGH_DYNAMODB = {
+    "kms:ViaService": f"dynamodb.{REGION}.amazonaws.com",
+    "kms:EncryptionContext:aws:dynamodb:tableName": f"{NAME}-alarm-router-state",
+}
+TOOLS: dict[str, list[tuple]] = {
+    "python -m alarm_router.silences (create, list, expire)": [
+        ("dynamodb:PutItem", TABLE),
+        ("dynamodb:Query", TABLE),
+        ("kms:Decrypt", KEY, KEY_THROUGH_DYNAMODB),  # the table is encrypted with the router's key
+        ("sts:GetCallerIdentity", "*"),  # the silence's author
+    ],
+}
 # Instances launched by the group carry its name under the aws: prefix, which only EC2 Auto
 # Scaling can set.
 FLEET_INSTANCE = {"aws:ResourceTag/aws:autoscaling:groupName": f"{NAME}-app"}
 STATE_OBJECTS_PREFIX = f"arn:aws:s3:::chat-tfstate-{ACCOUNT}-"
 
 
-def operation_requests():
-    """Every (command, action, resource ARN, context) of OPERATIONS and CONSOLE."""
-    for command, calls in (OPERATIONS | CONSOLE).items():
-        for action, resource in calls:
+DEPLOY, OPERATOR = "deploy", "operator"
+# Who runs each command: the deploy role (chat-deploy: the pipeline's apply, docs/delivery.md,
+# the first-time setup and what changes infrastructure) or the operator role (chat-operator:
+# on-call by hand). A read both pages use is run by both; the sign-in commands by neither.
+RUN_BY: dict[str, tuple[str, ...]] = {
+    "autoscaling describe-auto-scaling-groups": (DEPLOY, OPERATOR),
+    "autoscaling describe-instance-refreshes": (DEPLOY, OPERATOR),
+    "autoscaling rollback-instance-refresh": (DEPLOY,),
+    "autoscaling set-desired-capacity": (OPERATOR,),
+    "autoscaling start-instance-refresh": (DEPLOY,),
+    "autoscaling terminate-instance-in-auto-scaling-group": (OPERATOR,),
+    "autoscaling update-auto-scaling-group": (DEPLOY,),
+    "cloudfront create-invalidation": (DEPLOY,),
+    "cloudfront wait": (DEPLOY,),
+    "cloudwatch describe-alarms": (OPERATOR,),
+    "elasticache describe-replication-groups": (OPERATOR,),
+    "elasticache test-failover": (OPERATOR,),
+    "lambda invoke": (OPERATOR,),
+    "rds add-tags-to-resource": (DEPLOY,),
+    "rds create-db-snapshot": (DEPLOY,),
+    "rds describe-db-instances": (DEPLOY, OPERATOR),
+    "rds describe-db-snapshots": (OPERATOR,),
+    "rds modify-db-instance": (DEPLOY,),
+    "rds reboot-db-instance": (OPERATOR,),
+    "rds restore-db-instance-from-db-snapshot": (OPERATOR,),
+    "rds restore-db-instance-to-point-in-time": (OPERATOR,),
+    "rds wait": (DEPLOY, OPERATOR),
+    "s3 cp": (DEPLOY,),
+    "s3 ls": (DEPLOY,),
+    "s3 mv": (DEPLOY,),
+    "s3 sync": (DEPLOY,),
+    "s3api get-bucket-versioning": (DEPLOY,),
+    "s3api head-object": (DEPLOY,),
+    "secretsmanager put-secret-value": (DEPLOY,),
+    "service-quotas get-service-quota": (OPERATOR,),
+    "service-quotas request-service-quota-increase": (OPERATOR,),
+    "sns list-subscriptions-by-topic": (OPERATOR,),
+    "sqs delete-message": (OPERATOR,),
+    "sqs get-queue-url": (OPERATOR,),
+    "sqs receive-message": (OPERATOR,),
+    "ssm send-command": (OPERATOR,),
+    "ssm start-session": (OPERATOR,),
+    "organizations enable-aws-service-access": (),
+    "organizations list-accounts-for-parent": (),
+    "sts assume-role": (),
+    "sts get-caller-identity": (),
+    "the logs (CloudWatch Logs Insights, log streams)": (OPERATOR,),
+    "python -m alarm_router.silences (create, list, expire)": (OPERATOR,),
+}
+
+
+def operation_requests(role: str | None = None):
+    """Every (command, action, resource ARN, context) of OPERATIONS, CONSOLE and TOOLS; with a
+    role, those of the commands RUN_BY gives that role."""
+    for command, calls in (OPERATIONS | CONSOLE | TOOLS).items():
+        if role is not None and role not in RUN_BY[command]:
+            continue
+        for action, resource, *extra in calls:
             if resource == INSTANCE:
                 context = FLEET_INSTANCE
             elif resource.startswith(STATE_OBJECTS_PREFIX):
                 context = {}
             else:
                 context = dict(TAGGED)
+            for more in extra:
+                context = {**context, **more}
             yield command, action, resource, context

@@ -1,7 +1,9 @@
 """The deploy role's apply policies against what the modules create: every `aws_*` resource type
 and data source in modules/ has its actions listed in deploy_actions.py, and the policies the
 stack really creates (read back from IAM after moto deploys it) allow each of them, on a
-resource named the way the modules name theirs, under the deploy boundary."""
+resource named the way the modules name theirs, under the deploy boundary. Likewise every
+`aws` command in docs/: the role that runs it (RUN_BY: the deploy role or the operator role)
+allows it, and the deploy role is refused what only the operator role runs."""
 
 from __future__ import annotations
 
@@ -11,11 +13,17 @@ from pathlib import Path
 
 import boto3
 import pytest
+from moto.iam.aws_managed_policies import aws_managed_policies_data
 
 from tests.bootstrap.deploy_actions import (
+    CONSOLE,
+    DEPLOY,
     ENV,
     OPERATIONS,
+    OPERATOR,
     RESOURCE_ACTIONS,
+    RUN_BY,
+    TOOLS,
     context_for,
     operation_requests,
     requests,
@@ -28,6 +36,7 @@ DOCS = REPO / "docs"
 # `aws <service> <command>` in prose and code blocks ("redraws" is not a command)
 CLI = re.compile(r"(?<![\w/-])aws ([a-z0-9-]+) ([a-z][a-z0-9-]*)")
 OPERATORS = "444444444444"
+ON_CALL = f"arn:aws:iam::{OPERATORS}:role/aws-reserved/sso.amazonaws.com/eu-west-1/AWSReservedSSO_OnCall_0a"
 TYPE = re.compile(r'^\s*(resource|data)\s+"(aws_[a-z0-9_]+)"', re.MULTILINE)
 # IAM's limits: characters of a managed policy document (white space not counted), managed
 # policies attached to one role.
@@ -47,6 +56,11 @@ WRITES_WITHOUT_RESOURCES = {
     "sns:Unsubscribe",
 }
 READ = re.compile(r"^[a-z0-9-]+:(Describe|Get|List)[A-Za-z]+$")
+# What the deploy role may still do of a command only the operator role runs, because Terraform
+# needs it for the modules' resources (deploy_actions.py says which type), each with the reason.
+DEPLOY_ALSO_NEEDS = {
+    "rds:RebootDBInstance": "aws_db_instance: Terraform reboots an instance to apply a parameter change",
+}
 
 
 def module_types(root: Path = MODULES) -> set[str]:
@@ -77,6 +91,7 @@ def deployed(create_stack_once):
         Environment=ENV,
         TrustedAccountId=OPERATORS,
         TrustedPrincipalArns=f"arn:aws:iam::{OPERATORS}:role/chat-ci",
+        OperatorTrustedPrincipalArns=ON_CALL,
     )
     iam = boto3.client("iam")
     role = iam.get_role(RoleName="chat-deploy")["Role"]
@@ -84,10 +99,23 @@ def deployed(create_stack_once):
         p["PolicyName"]: _document(p["PolicyArn"])
         for p in iam.list_attached_role_policies(RoleName="chat-deploy")["AttachedPolicies"]
     }
+    operator = iam.get_role(RoleName="chat-operator")["Role"]
+    operator_policies = {
+        p["PolicyName"]: _document(p["PolicyArn"])
+        for p in iam.list_attached_role_policies(RoleName="chat-operator")["AttachedPolicies"]
+    }
     return {
         "policies": attached,
         "boundary": _document(role["PermissionsBoundary"]["PermissionsBoundaryArn"]),
         "local": {p["PolicyName"]: _document(p["Arn"]) for p in iam.list_policies(Scope="Local")["Policies"]},
+        "operator_policies": operator_policies,
+        # moto's CloudFormation attaches no AWS managed policy; test_deploy_role.py checks the
+        # template names ReadOnlyAccess, whose document moto carries
+        "operator_identity": [
+            *operator_policies.values(),
+            json.loads(aws_managed_policies_data)["ReadOnlyAccess"]["Document"],
+        ],
+        "operator_boundary": _document(operator["PermissionsBoundary"]["PermissionsBoundaryArn"]),
     }
 
 
@@ -133,18 +161,78 @@ def test_every_aws_command_in_the_docs_is_listed_with_its_actions():
     assert sorted(OPERATIONS.keys() - in_docs.keys()) == [], "commands no page shows any more"
 
 
+def test_every_documented_command_names_the_role_that_runs_it():
+    documented = OPERATIONS | CONSOLE | TOOLS
+    assert sorted(RUN_BY) == sorted(documented)
+    for command, roles in RUN_BY.items():
+        assert set(roles) <= {DEPLOY, OPERATOR}, command
+        assert bool(roles) == bool(documented[command]), (command, "calls and roles disagree")
+
+
 def test_the_deploy_role_can_run_every_command_the_docs_give_it(deployed):
     identity = list(deployed["policies"].values())
+    asked = list(operation_requests(DEPLOY))
+    assert len(asked) > 20
     refused = [
         f"{command}: {action} on {resource} -> {outcome}"
-        for command, action, resource, context in operation_requests()
+        for command, action, resource, context in asked
         if (outcome := decide(identity, action, resource, context, deployed["boundary"])) != "Allow"
     ]
     assert not refused, "the deploy role cannot run these documented commands:\n" + "\n".join(refused)
 
 
+def test_the_operator_role_can_run_every_command_the_docs_give_it(deployed):
+    identity = deployed["operator_identity"]
+    asked = list(operation_requests(OPERATOR))
+    assert len(asked) > 20
+    refused = [
+        f"{command}: {action} on {resource} -> {outcome}"
+        for command, action, resource, context in asked
+        if (outcome := decide(identity, action, resource, context, deployed["operator_boundary"])) != "Allow"
+    ]
+    assert not refused, "the operator role cannot run these documented commands:\n" + "\n".join(refused)
+
+
+def test_the_deploy_role_cannot_run_what_only_the_operator_role_runs(deployed):
+    """Every call of an operator-only command that changes something is refused to the deploy
+    role (so to the pipeline), but the calls Terraform needs anyway and the key uses its
+    apply policies hold for Terraform (the command's own action is what is refused)."""
+    identity = list(deployed["policies"].values())
+    checked, allowed = 0, []
+    for command, action, resource, context in operation_requests(OPERATOR):
+        if DEPLOY in RUN_BY[command] or READ.match(action) or action.startswith("kms:"):
+            continue
+        if action in DEPLOY_ALSO_NEEDS:
+            continue
+        checked += 1
+        if decide(identity, action, resource, context, deployed["boundary"]) == "Allow":
+            allowed.append(f"{command}: {action} on {resource}")
+    assert checked >= 10, "too few operator calls checked to mean anything"
+    assert not allowed, "the deploy role can still do what only on-call should:\n" + "\n".join(allowed)
+
+
+def test_what_the_deploy_role_keeps_of_the_operators_commands_terraform_needs():
+    for action, reason in DEPLOY_ALSO_NEEDS.items():
+        resource_type = reason.split(":")[0]
+        listed = {a if isinstance(a, str) else a[0] for a in RESOURCE_ACTIONS[resource_type][1]}
+        assert action in listed, (action, resource_type)
+
+
+def test_the_operator_policy_grants_nothing_the_operators_commands_do_not_ask_for(deployed):
+    asked = {a for _, a, _, _ in operation_requests(OPERATOR)}
+    granted = {
+        action
+        for document in deployed["operator_policies"].values()
+        for statement in document["Statement"]
+        if statement["Effect"] == "Allow"
+        for action in _list(statement["Action"])
+    }
+    assert granted, "the operator role has no policy of its own"
+    assert sorted(granted - asked) == [], "granted for no documented command"
+
+
 def test_the_apply_policies_grant_nothing_the_table_does_not_ask_for(deployed):
-    asked = {action for _, action, _, _ in requests()} | {a for _, a, _, _ in operation_requests()}
+    asked = {action for _, action, _, _ in requests()} | {a for _, a, _, _ in operation_requests(DEPLOY)}
     granted = {
         action
         for name, document in deployed["policies"].items()
@@ -201,7 +289,7 @@ def test_every_managed_policy_of_the_stack_fits_iams_size_limit(deployed):
 
 
 def test_resource_star_is_for_reads_and_the_named_writes_without_resources(deployed):
-    for name, document in deployed["policies"].items():
+    for name, document in (deployed["policies"] | deployed["operator_policies"]).items():
         for statement in document["Statement"]:
             if statement["Effect"] != "Allow" or _list(statement["Resource"]) != ["*"]:
                 continue
@@ -225,7 +313,7 @@ def test_every_other_statement_names_the_environment_the_account_or_the_project_
     held to the project's tags, or name a resource type the modules only reach by id in this
     account (CloudFront, ACM, Route 53, EC2 images from Amazon), or name one AWS resource (the
     shell documents, the two service quotas of runbook.md)."""
-    for name, document in deployed["policies"].items():
+    for name, document in (deployed["policies"] | deployed["operator_policies"]).items():
         if name in ("chat-deploy-iam", "chat-deploy-enforce-workload-boundary"):
             continue  # tested in test_deploy_role.py and test_escalation.py
         for statement in document["Statement"]:

@@ -195,3 +195,48 @@ def test_environment_is_one_of_the_three(load_template):
     env = load_template(TEMPLATE)["Parameters"]["Environment"]
     assert env["AllowedValues"] == ["dev", "staging", "prod"]
     assert "Default" not in env  # a forgotten parameter must not silently become dev
+
+
+# -- the operator role: on-call by hand, created only for named operators
+
+ON_CALL = SSO_ROLE
+
+
+def test_no_operator_role_without_named_operators(stack):
+    iam = boto3.client("iam")
+    roles = {r["RoleName"] for r in iam.list_roles()["Roles"]}
+    assert "chat-operator" not in roles
+    assert "OperatorRoleArn" not in stack.outputs
+
+
+def test_the_operator_role_is_assumed_by_the_named_operators_for_an_hour_under_the_deploy_boundary(
+    create_stack, account, load_template
+):
+    stack = create_stack(
+        TEMPLATE, **_params(TrustedPrincipalArns=CI_ROLE, OperatorTrustedPrincipalArns=ON_CALL)
+    )
+    iam = boto3.client("iam")
+    role = iam.get_role(RoleName="chat-operator")["Role"]
+    assert stack.outputs["OperatorRoleArn"] == f"arn:aws:iam::{account}:role/chat-operator"
+    (statement,) = role["AssumeRolePolicyDocument"]["Statement"]
+    assert statement["Principal"] == {"AWS": f"arn:aws:iam::{OPERATORS}:root"}
+    assert statement["Condition"] == {
+        "ArnEquals": {"aws:PrincipalArn": [ON_CALL]},
+        "Null": {"sts:SourceIdentity": "false"},
+    }
+    assert role["MaxSessionDuration"] == 3600
+    assert role["PermissionsBoundary"]["PermissionsBoundaryArn"] == stack.outputs["DeployBoundaryArn"]
+    attached = {
+        p["PolicyName"] for p in iam.list_attached_role_policies(RoleName="chat-operator")["AttachedPolicies"]
+    }
+    assert attached == {"chat-operator-operations"}
+    # moto does not attach a role's ManagedPolicyArns from a template: read that from the source
+    properties = load_template(TEMPLATE)["Resources"]["OperatorRole"]["Properties"]
+    assert properties["ManagedPolicyArns"] == [
+        {"Fn::Sub": "arn:${AWS::Partition}:iam::aws:policy/ReadOnlyAccess"}
+    ]
+    # and the deploy role holds none of it
+    deploy_attached = {
+        p["PolicyName"] for p in iam.list_attached_role_policies(RoleName="chat-deploy")["AttachedPolicies"]
+    }
+    assert "chat-operator-operations" not in deploy_attached

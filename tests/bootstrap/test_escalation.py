@@ -2,7 +2,9 @@
 the project's own resources, tried against the policies the bootstrap stack really creates (read
 back from IAM after moto deploys it; the role holds no AWS managed policy) with the evaluator of
 iam_eval.py (itself checked in test_iam_eval.py). Every attempt must be refused; the legitimate
-twin of each must pass, so a refusal cannot come from a policy that refuses everything."""
+twin of each must pass, so a refusal cannot come from a policy that refuses everything.
+The same for the operator role: what on-call does by hand is refused to the deploy role (so to
+every pipeline run) and allowed to the operator role, which in turn changes no infrastructure."""
 
 from __future__ import annotations
 
@@ -10,12 +12,14 @@ import json
 
 import boto3
 import pytest
+from moto.iam.aws_managed_policies import aws_managed_policies_data
 
 from tests.bootstrap.conftest import ACCOUNT
 from tests.bootstrap.iam_eval import decide
 
 OPERATORS = "444444444444"
 CI_ROLE = f"arn:aws:iam::{OPERATORS}:role/chat-ci"
+ON_CALL = f"arn:aws:iam::{OPERATORS}:role/aws-reserved/sso.amazonaws.com/eu-west-1/AWSReservedSSO_OnCall_0a"
 # The tags Terraform's default_tags put on what it creates (root terragrunt.hcl), and the
 # bootstrap stacks' tags (bootstrap/README.md: project, owner, cost-centre; no managed-by).
 TERRAFORM_TAGS = {"aws:ResourceTag/project": "chat", "aws:ResourceTag/managed-by": "terragrunt"}
@@ -33,7 +37,11 @@ def _document(arn: str) -> dict:
 def model(create_stack_once):
     # every test here only reads the policies: one stack for the module
     create_stack_once(
-        "deploy-role.yaml", Environment="prod", TrustedAccountId=OPERATORS, TrustedPrincipalArns=CI_ROLE
+        "deploy-role.yaml",
+        Environment="prod",
+        TrustedAccountId=OPERATORS,
+        TrustedPrincipalArns=CI_ROLE,
+        OperatorTrustedPrincipalArns=ON_CALL,
     )
     iam = boto3.client("iam")
     role = iam.get_role(RoleName="chat-deploy")["Role"]
@@ -41,7 +49,19 @@ def model(create_stack_once):
         p["PolicyArn"] for p in iam.list_attached_role_policies(RoleName="chat-deploy")["AttachedPolicies"]
     ]
     identity = [_document(a) for a in attached]
+    operator = iam.get_role(RoleName="chat-operator")["Role"]
+    operator_attached = [
+        p["PolicyArn"] for p in iam.list_attached_role_policies(RoleName="chat-operator")["AttachedPolicies"]
+    ]
+    # moto's CloudFormation attaches no AWS managed policy: the template names ReadOnlyAccess
+    # (test_deploy_role.py), whose document moto carries
+    read_only = json.loads(aws_managed_policies_data)["ReadOnlyAccess"]["Document"]
     return {
+        "operator": {
+            "identity": [*(_document(a) for a in operator_attached), read_only],
+            "boundary": _document(operator["PermissionsBoundary"]["PermissionsBoundaryArn"]),
+            "trust": operator["AssumeRolePolicyDocument"],
+        },
         "account": ACCOUNT,
         "identity": identity,
         "boundary": _document(role["PermissionsBoundary"]["PermissionsBoundaryArn"]),
@@ -52,6 +72,11 @@ def model(create_stack_once):
 
 def deploy(model, action, resource, **context):
     return decide(model["identity"], action, resource, context, boundary=model["boundary"])
+
+
+def operator(model, action, resource, **context):
+    role = model["operator"]
+    return decide(role["identity"], action, resource, context, boundary=role["boundary"])
 
 
 def arn(model, kind, name):
@@ -313,3 +338,141 @@ def test_the_alarm_contacts_topic_and_alias_stay_out_of_reach(model):
         deploy(model, "kms:DeleteAlias", f"arn:aws:kms:us-west-2:{account}:alias/chat-prod-monitoring")
         == "Allow"
     )
+
+
+# --- what on-call does by hand: the operator role's, never the deploy role's -------------------
+
+FLEET = {"aws:ResourceTag/aws:autoscaling:groupName": "chat-prod-app"}
+
+
+def _instance(model):
+    return f"arn:aws:ec2:us-west-2:{model['account']}:instance/i-0a1b2c3d4e5f60718"
+
+
+def test_the_deploy_role_cannot_run_commands_or_shells_on_the_fleet_the_operator_role_can(model):
+    instance = _instance(model)
+    for action in ("ssm:SendCommand", "ssm:StartSession"):
+        assert deploy(model, action, instance, **FLEET) != "Allow", action
+        assert operator(model, action, instance, **FLEET) == "Allow", action
+        # and the operator role only on this environment's fleet
+        other = {"aws:ResourceTag/aws:autoscaling:groupName": "chat-staging-app"}
+        assert operator(model, action, instance, **other) != "Allow", action
+        assert operator(model, action, instance) != "Allow", action  # not an Auto Scaling instance
+    document = "arn:aws:ssm:us-west-2::document/AWS-RunShellScript"
+    assert deploy(model, "ssm:SendCommand", document) != "Allow"
+    assert operator(model, "ssm:SendCommand", document) == "Allow"
+
+
+def test_the_deploy_role_cannot_restore_a_snapshot_or_run_a_failover_drill_the_operator_role_can(model):
+    account = model["account"]
+    snapshot = f"arn:aws:rds:us-west-2:{account}:snapshot:chat-prod-postgres-202601011200"
+    restored = f"arn:aws:rds:us-west-2:{account}:db:chat-prod-postgres-restored"
+    group = f"arn:aws:elasticache:us-west-2:{account}:replicationgroup:chat-prod-redis"
+    for action, resource in (
+        ("rds:RestoreDBInstanceFromDBSnapshot", snapshot),
+        ("rds:RestoreDBInstanceFromDBSnapshot", restored),
+        ("rds:RestoreDBInstanceToPointInTime", restored),
+        ("elasticache:TestFailover", group),
+    ):
+        assert deploy(model, action, resource, **TERRAFORM_TAGS) != "Allow", (action, resource)
+        assert operator(model, action, resource, **TERRAFORM_TAGS) == "Allow", (action, resource)
+    other = f"arn:aws:rds:us-west-2:{account}:snapshot:other-db-202601011200"
+    assert operator(model, "rds:RestoreDBInstanceFromDBSnapshot", other) != "Allow"
+
+
+def test_the_deploy_role_cannot_read_or_delete_dead_letters_the_operator_role_can(model):
+    account = model["account"]
+    queue = f"arn:aws:sqs:us-west-2:{account}:chat-prod-alarm-router-dlq"
+    key = f"arn:aws:kms:us-west-2:{account}:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+    through_sqs = {
+        "kms:ViaService": "sqs.us-west-2.amazonaws.com",
+        "kms:EncryptionContext:aws:sqs:arn": queue,
+    }
+    for action in ("sqs:ReceiveMessage", "sqs:DeleteMessage"):
+        assert deploy(model, action, queue, **TERRAFORM_TAGS) != "Allow", action
+        assert operator(model, action, queue, **TERRAFORM_TAGS) == "Allow", action
+    assert operator(model, "kms:Decrypt", key, **through_sqs, **TERRAFORM_TAGS) == "Allow"
+    # the queue's key decrypts nothing else for the operator role, not even through SQS
+    assert operator(model, "kms:Decrypt", key, **TERRAFORM_TAGS) != "Allow"
+    other_queue = {**through_sqs, "kms:EncryptionContext:aws:sqs:arn": queue.replace("chat-prod", "orders")}
+    assert operator(model, "kms:Decrypt", key, **other_queue) != "Allow"
+
+
+def test_the_operator_role_changes_no_infrastructure(model):
+    account = model["account"]
+    instance = _instance(model)
+    template = f"arn:aws:ec2:us-west-2:{account}:launch-template/lt-0a1b2c3d4e5f60718"
+    db = f"arn:aws:rds:us-west-2:{account}:db:chat-prod-postgres"
+    snapshot = f"arn:aws:rds:us-west-2:{account}:snapshot:chat-prod-postgres-202601011200"
+    function = f"arn:aws:lambda:us-west-2:{account}:function:chat-prod-alarm-router"
+    role = arn(model, "role", "chat-prod-app")
+    refused = [
+        ("ec2:RunInstances", instance, {"ec2:LaunchTemplate": template}),
+        ("ec2:RunInstances", template, TERRAFORM_TAGS),
+        ("rds:DeleteDBInstance", db, TERRAFORM_TAGS),
+        ("lambda:UpdateFunctionCode", function, TERRAFORM_TAGS),
+        ("rds:ModifyDBSnapshotAttribute", snapshot, TERRAFORM_TAGS),  # sharing a snapshot
+        ("iam:CreateRole", role, {"iam:PermissionsBoundary": arn(model, "policy", "chat-workload-boundary")}),
+        ("iam:PutRolePolicy", role, {}),
+        ("iam:AttachRolePolicy", role, {"iam:PolicyARN": "arn:aws:iam::aws:policy/AdministratorAccess"}),
+        ("iam:UpdateAssumeRolePolicy", arn(model, "role", "chat-operator"), {}),
+        ("iam:PassRole", role, {"iam:PassedToService": "ec2.amazonaws.com"}),
+        ("iam:CreateAccessKey", arn(model, "user", "anyone"), {}),
+        (
+            "secretsmanager:GetSecretValue",
+            f"arn:aws:secretsmanager:us-west-2:{account}:secret:chat-prod/x-Ab",
+            {},
+        ),
+        ("s3:GetObject", "arn:aws:s3:::chat-prod-media-abc/rooms/1/x", {}),
+        ("s3:GetObject", f"arn:aws:s3:::chat-tfstate-{account}-us-west-2/prod/terraform.tfstate", {}),
+    ]
+    for action, resource, context in refused:
+        assert operator(model, action, resource, **context) != "Allow", (action, resource)
+    # the twins: what the operator role does to the same things, and the deploy role's change
+    assert operator(model, "rds:RestoreDBInstanceFromDBSnapshot", snapshot, **TERRAFORM_TAGS) == "Allow"
+    assert operator(model, "lambda:InvokeFunction", function, **TERRAFORM_TAGS) == "Allow"
+    assert operator(model, "rds:DescribeDBInstances", db) == "Allow"  # ReadOnlyAccess
+    assert deploy(model, "lambda:UpdateFunctionCode", function) == "Allow"
+    assert deploy(model, "rds:DeleteDBInstance", db) == "Allow"
+
+
+def test_only_the_named_operators_with_a_source_identity_may_assume_the_operator_role(model):
+    trust = model["operator"]["trust"]
+
+    def assume(principal, **context):
+        return decide([trust], "sts:AssumeRole", "*", {"aws:PrincipalArn": principal, **context})
+
+    assert assume(ON_CALL, **{"sts:SourceIdentity": "alice"}) == "Allow"
+    assert assume(ON_CALL) == "ImplicitDeny"  # no source identity
+    # the pipeline's roles, trusted by the deploy role, are not trusted here
+    for principal in (CI_ROLE, f"arn:aws:iam::{OPERATORS}:role/chat-ci-apply-prod", f"{ON_CALL}-2"):
+        assert assume(principal, **{"sts:SourceIdentity": "gh-1"}) == "ImplicitDeny", principal
+
+
+def test_the_deploy_role_cannot_change_the_operator_role(model):
+    role = arn(model, "role", "chat-operator")
+    policy = arn(model, "policy", "chat-operator-operations")
+    boundary = {"iam:PermissionsBoundary": arn(model, "policy", "chat-workload-boundary")}
+    for action in (
+        "iam:UpdateAssumeRolePolicy",
+        "iam:PutRolePolicy",
+        "iam:AttachRolePolicy",
+        "iam:DeleteRolePermissionsBoundary",
+        "iam:DeleteRole",
+    ):
+        assert deploy(model, action, role, **boundary) == "ExplicitDeny", action
+        # the twin: a module's role, which the deploy role does manage
+        if action != "iam:DeleteRolePermissionsBoundary":
+            assert deploy(model, action, arn(model, "role", "chat-prod-app"), **boundary) == "Allow", action
+    assert deploy(model, "iam:CreatePolicyVersion", policy) == "ExplicitDeny"
+
+
+def test_silences_are_written_by_the_operator_role_to_the_router_s_table_only(model):
+    account = model["account"]
+    table = f"arn:aws:dynamodb:us-west-2:{account}:table/chat-prod-alarm-router-state"
+    assert operator(model, "dynamodb:PutItem", table, **TERRAFORM_TAGS) == "Allow"
+    assert deploy(model, "dynamodb:PutItem", table, **TERRAFORM_TAGS) != "Allow"
+    for other in ("chat-prod-alarm-router-idempotency", "orders"):
+        assert operator(model, "dynamodb:PutItem", table.replace("chat-prod-alarm-router-state", other)) != (
+            "Allow"
+        ), other

@@ -129,6 +129,26 @@ def test_the_plan_role_reaches_only_the_plan_roles(roles):
         assert decide(identity, "sts:AssumeRole", f"arn:aws:iam::{acct}:role/chat-deploy") == "ImplicitDeny"
 
 
+def test_no_pipeline_role_reaches_the_operator_role(roles):
+    """On-call's role (instance shells and commands, restores, dead letters) is for people: no
+    role of the pipeline may assume it, in any environment account, by any name."""
+    for name, role in roles.items():
+        if name == "outputs":
+            continue
+        for acct in ACCOUNTS.values():
+            operator = f"arn:aws:iam::{acct}:role/chat-operator"
+            for action in ("sts:AssumeRole", "sts:TagSession", "sts:SetSourceIdentity"):
+                assert decide(role["identity"], action, operator) == "ImplicitDeny", (name, action, acct)
+        # the twin: each does reach a role of its own
+        reached = [
+            target
+            for acct in ACCOUNTS.values()
+            for target in (f"arn:aws:iam::{acct}:role/chat-deploy", f"arn:aws:iam::{acct}:role/chat-plan")
+            if decide(role["identity"], "sts:AssumeRole", target) == "Allow"
+        ]
+        assert reached, name
+
+
 def test_the_outputs_are_the_role_arns_the_workflows_are_given(roles):
     outputs = roles["outputs"]
     assert outputs["CiPlanRoleArn"] == roles["chat-ci-plan"]["arn"]
