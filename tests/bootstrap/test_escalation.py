@@ -449,8 +449,9 @@ def test_only_the_named_operators_with_a_source_identity_may_assume_the_operator
         assert assume(principal, **{"sts:SourceIdentity": "gh-1"}) == "ImplicitDeny", principal
 
 
-def test_the_deploy_role_cannot_change_the_operator_role(model):
-    role = arn(model, "role", "chat-operator")
+@pytest.mark.parametrize("name", ["chat-operator", "chat-plan"])
+def test_the_deploy_role_cannot_change_the_operator_or_plan_role(model, name):
+    role = arn(model, "role", name)
     policy = arn(model, "policy", "chat-operator-operations")
     boundary = {"iam:PermissionsBoundary": arn(model, "policy", "chat-workload-boundary")}
     for action in (
