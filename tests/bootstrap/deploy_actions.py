@@ -1026,6 +1026,52 @@ def requests():
         yield "S3 backend", action, resource, context
 
 
+# --- what a plan reads (the plan role, chat-plan) ----------------------------------------------
+# A refresh and a plan make a type's reads and nothing else: the Describe/Get/List calls of its
+# entry above (test_plan_policies.py checks that chat-plan is allowed each, on the entry's ARN,
+# and refused every other action of the table).
+READ_VERBS = ("Describe", "Get", "List")
+# Reads that return a value rather than a description (a secret's, an object's): the plan role
+# makes them only through its own narrow inline statements (the legacy Redis AUTH token, the
+# state), never through the read policies it shares with the operator role.
+VALUE_READS = {"secretsmanager:GetSecretValue", "s3:GetObject"}
+# What the AWS provider may call when it starts, before any resource: the region's and its
+# zones' lookups (sts:GetCallerIdentity needs no permission; the roles and policies it manages
+# are read through their types' entries).
+PROVIDER_READS = [("ec2:DescribeRegions", "*"), ("ec2:DescribeAvailabilityZones", "*")]
+
+
+# AWS answers these for any caller, whatever its policies say (even an explicit Deny).
+NEEDS_NO_PERMISSION = {"sts:GetCallerIdentity"}
+
+
+def is_read(action: str) -> bool:
+    return action.split(":", 1)[1].startswith(READ_VERBS)
+
+
+def plan_requests():
+    """Every (resource type, action, resource ARN, context) a plan makes: the reads of the
+    table's entries, of the S3 backend, and the provider's own at start."""
+    for resource_type, action, resource, context in requests():
+        if is_read(action):
+            yield resource_type, action, resource, context
+    for action, resource in PROVIDER_READS:
+        yield "provider", action, resource, {}
+
+
+def plan_read_actions() -> set[str]:
+    """The actions the read policies the plan and operator roles share grant: the plan's
+    reads, but the values the plan role reads through its own statements."""
+    return {action for _, action, _, _ in plan_requests()} - VALUE_READS
+
+
+def write_requests():
+    """Every request of the table that is not a read: a plan makes none of them."""
+    for request in requests():
+        if not is_read(request[1]):
+            yield request
+
+
 # --- by hand, with the deploy role or the operator role --------------------------------------------
 # Every `aws <service> <command>` in docs/ (test_deploy_policies.py finds them) and the calls it
 # makes, or the reason it makes none with either role; RUN_BY below says which role runs it. A

@@ -229,12 +229,15 @@ def test_the_operator_role_is_assumed_by_the_named_operators_for_an_hour_under_t
     attached = {
         p["PolicyName"] for p in iam.list_attached_role_policies(RoleName="chat-operator")["AttachedPolicies"]
     }
-    assert attached == {"chat-operator-operations"}
-    # moto does not attach a role's ManagedPolicyArns from a template: read that from the source
+    # its own policy and the plan's read policies; no AWS managed policy (ReadOnlyAccess was one)
+    assert attached == {
+        "chat-operator-operations",
+        "chat-plan-read-describe",
+        "chat-plan-read-services",
+        "chat-plan-read-edge",
+    }
     properties = load_template(TEMPLATE)["Resources"]["OperatorRole"]["Properties"]
-    assert properties["ManagedPolicyArns"] == [
-        {"Fn::Sub": "arn:${AWS::Partition}:iam::aws:policy/ReadOnlyAccess"}
-    ]
+    assert "ManagedPolicyArns" not in properties
     # and the deploy role holds none of it
     deploy_attached = {
         p["PolicyName"] for p in iam.list_attached_role_policies(RoleName="chat-deploy")["AttachedPolicies"]

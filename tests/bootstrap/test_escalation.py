@@ -1,6 +1,6 @@
 """Each escalation path a security review found in the deploy-role model, and each reach outside
 the project's own resources, tried against the policies the bootstrap stack really creates (read
-back from IAM after moto deploys it; the role holds no AWS managed policy) with the evaluator of
+back from IAM after moto deploys it; no role holds an AWS managed policy) with the evaluator of
 iam_eval.py (itself checked in test_iam_eval.py). Every attempt must be refused; the legitimate
 twin of each must pass, so a refusal cannot come from a policy that refuses everything.
 The same for the operator role: what on-call does by hand is refused to the deploy role (so to
@@ -12,7 +12,6 @@ import json
 
 import boto3
 import pytest
-from moto.iam.aws_managed_policies import aws_managed_policies_data
 
 from tests.bootstrap.conftest import ACCOUNT
 from tests.bootstrap.iam_eval import decide
@@ -53,12 +52,10 @@ def model(create_stack_once):
     operator_attached = [
         p["PolicyArn"] for p in iam.list_attached_role_policies(RoleName="chat-operator")["AttachedPolicies"]
     ]
-    # moto's CloudFormation attaches no AWS managed policy: the template names ReadOnlyAccess
-    # (test_deploy_role.py), whose document moto carries
-    read_only = json.loads(aws_managed_policies_data)["ReadOnlyAccess"]["Document"]
+    # its own policy and the plan's read policies: no AWS managed policy (test_plan_policies.py)
     return {
         "operator": {
-            "identity": [*(_document(a) for a in operator_attached), read_only],
+            "identity": [_document(a) for a in operator_attached],
             "boundary": _document(operator["PermissionsBoundary"]["PermissionsBoundaryArn"]),
             "trust": operator["AssumeRolePolicyDocument"],
         },
@@ -431,7 +428,7 @@ def test_the_operator_role_changes_no_infrastructure(model):
     # the twins: what the operator role does to the same things, and the deploy role's change
     assert operator(model, "rds:RestoreDBInstanceFromDBSnapshot", snapshot, **TERRAFORM_TAGS) == "Allow"
     assert operator(model, "lambda:InvokeFunction", function, **TERRAFORM_TAGS) == "Allow"
-    assert operator(model, "rds:DescribeDBInstances", db) == "Allow"  # ReadOnlyAccess
+    assert operator(model, "rds:DescribeDBInstances", db) == "Allow"  # chat-plan-read-services
     assert deploy(model, "lambda:UpdateFunctionCode", function) == "Allow"
     assert deploy(model, "rds:DeleteDBInstance", db) == "Allow"
 

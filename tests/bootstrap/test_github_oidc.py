@@ -11,14 +11,12 @@ from urllib.parse import unquote
 
 import boto3
 import pytest
-from moto.iam.aws_managed_policies import aws_managed_policies_data
 
 from tests.bootstrap.iam_eval import decide
 
 ACCOUNTS = {"dev": "111111111111", "staging": "222222222222", "prod": "333333333333"}
 ISSUER = "token.actions.githubusercontent.com"
 REPO = "acme/chat"
-MANAGED = json.loads(aws_managed_policies_data)
 
 
 @pytest.fixture
@@ -46,6 +44,13 @@ def roles(create_stack, account):
         out[name] = {"trust": role["AssumeRolePolicyDocument"], "identity": inline, "arn": role["Arn"]}
     out["outputs"] = stack.outputs
     return out
+
+
+def policy_document(arn: str) -> dict:
+    """A managed policy's default version, as IAM returns it."""
+    iam = boto3.client("iam")
+    version = iam.get_policy(PolicyArn=arn)["Policy"]["DefaultVersionId"]
+    return document(iam.get_policy_version(PolicyArn=arn, VersionId=version)["PolicyVersion"]["Document"])
 
 
 def document(doc) -> dict:
@@ -177,12 +182,16 @@ def plan_role(create_stack, account, load_template):
         document(iam.get_role_policy(RoleName="chat-plan", PolicyName=p)["PolicyDocument"])
         for p in iam.list_role_policies(RoleName="chat-plan")["PolicyNames"]
     ]
-    # moto's CloudFormation attaches no AWS managed policy: the template names it
-    managed = load_template("deploy-role.yaml")["Resources"]["PlanRole"]["Properties"]["ManagedPolicyArns"]
-    assert managed == [{"Fn::Sub": "arn:${AWS::Partition}:iam::aws:policy/ReadOnlyAccess"}]
+    # the plan's read policies (test_plan_policies.py), no AWS managed policy
+    assert "ManagedPolicyArns" not in load_template("deploy-role.yaml")["Resources"]["PlanRole"]["Properties"]
+    attached = [
+        policy_document(p["PolicyArn"])
+        for p in iam.list_attached_role_policies(RoleName="chat-plan")["AttachedPolicies"]
+    ]
+    assert len(attached) == 3
     return {
         "trust": role["AssumeRolePolicyDocument"],
-        "identity": [*inline, MANAGED["ReadOnlyAccess"]["Document"]],
+        "identity": [*inline, *attached],
     }
 
 

@@ -146,6 +146,38 @@ def test_the_template_check_finds_wildcards_in_every_form(load_template):
     assert sids == {"Star", "Prefix", "Not", "InJson"}
 
 
+def aws_managed_policies_attached(template: dict) -> list[str]:
+    """AWS managed policies (arn:aws:iam::aws:policy/...) a role, user or group of the template
+    holds: each a grant of wildcard actions (ReadOnlyAccess: ec2:Describe*, s3:Get*, ...) whose
+    document is AWS's, which this check cannot read."""
+    found = []
+    for logical_id, resource in template.get("Resources", {}).items():
+        if resource.get("Type") not in ("AWS::IAM::Role", "AWS::IAM::User", "AWS::IAM::Group"):
+            continue
+        for arn in resource.get("Properties", {}).get("ManagedPolicyArns", []):
+            text = json.dumps(arn)
+            if ":iam::aws:policy/" in text:
+                found.append(f"{logical_id}: {text}")
+    return found
+
+
+@pytest.mark.parametrize("name", TEMPLATES)
+def test_no_role_of_the_bootstrap_holds_an_aws_managed_policy(name, load_template):
+    assert aws_managed_policies_attached(load_template(name)) == []
+
+
+def test_the_managed_policy_check_finds_readonlyaccess_on_a_role(load_template):
+    template = load_template("deploy-role.yaml")
+    read_only = {"Fn::Sub": "arn:${AWS::Partition}:iam::aws:policy/ReadOnlyAccess"}
+    template["Resources"]["PlanRole"]["Properties"]["ManagedPolicyArns"] = [read_only]
+    template["Resources"]["OperatorRole"]["Properties"]["ManagedPolicyArns"] = [
+        "arn:aws:iam::aws:policy/job-function/ViewOnlyAccess",
+        {"Ref": "PlanReadEdgePolicy"},  # the project's own: read by the wildcard check instead
+    ]
+    found = aws_managed_policies_attached(template)
+    assert [f.split(":")[0] for f in found] == ["PlanRole", "OperatorRole"], found
+
+
 # --- modules --------------------------------------------------------------------------------
 
 
