@@ -21,6 +21,7 @@ from tests.bootstrap.deploy_actions import (
     NEEDS_NO_PERMISSION,
     OPERATIONS,
     OPERATOR,
+    PROVIDER_READS,
     RESOURCE_ACTIONS,
     RUN_BY,
     TOOLS,
@@ -131,9 +132,10 @@ def test_the_table_lists_every_resource_type_the_modules_use():
 
 def test_the_deploy_policies_allow_every_action_the_modules_need(deployed):
     identity = list(deployed["policies"].values())
+    provider = [("provider", action, resource, {}) for action, resource in PROVIDER_READS]
     refused = [
         f"{resource_type}: {action} on {resource} -> {outcome}"
-        for resource_type, action, resource, context in requests()
+        for resource_type, action, resource, context in [*requests(), *provider]
         if (outcome := decide(identity, action, resource, context, deployed["boundary"])) != "Allow"
     ]
     assert not refused, "the deploy role cannot make these calls:\n" + "\n".join(refused)
@@ -232,7 +234,11 @@ def test_the_operator_policy_grants_nothing_the_operators_commands_do_not_ask_fo
 
 
 def test_the_apply_policies_grant_nothing_the_table_does_not_ask_for(deployed):
-    asked = {action for _, action, _, _ in requests()} | {a for _, a, _, _ in operation_requests(DEPLOY)}
+    asked = (
+        {action for _, action, _, _ in requests()}
+        | {a for _, a, _, _ in operation_requests(DEPLOY)}
+        | {action for action, _ in PROVIDER_READS}
+    )
     granted = {
         action
         for name, document in deployed["policies"].items()
