@@ -61,8 +61,11 @@ bench: setup-dev web ## quick benchmark against the Node.js reference (under a m
 bench-full: setup-dev web ## the whole benchmark set (under 10 minutes); writes docs/benchmarks.md
 	@bench/run --full
 
-bench-scale: setup-dev ## history operations at 100 thousand, 1 million and 10 million messages (PostgreSQL; about 12 minutes)
-	@$(PY) -m bench.scale_history --plot docs/img/scale-history.png
+SCALE_SIZES ?= 100000,1000000
+SOAK_SECONDS ?= 600
+bench-scale: setup-dev ## history at 100 thousand and 1 million messages (SCALE_SIZES=100000,1000000,10000000 adds 10 million: about 7 minutes more), a rolling restart, a 10-minute churn soak (SOAK_SECONDS=); about 15 minutes
+	@$(PY) -m bench.scale_history --sizes $(SCALE_SIZES) --plot docs/img/scale-history.png
+	@$(PY) -m bench.scale_runtime --soak-seconds $(SOAK_SECONDS) --plot docs/img/scale-runtime.png
 
 bench-profile: setup-dev ## py-spy profile of the service's hot path under fan-out load
 	@bench/run --profile

@@ -1,7 +1,9 @@
 """What operators rely on: client IPs behind proxies, CORS, logs without secrets, EMF metrics."""
 
 import json
+import os
 import re
+import signal
 import time
 import uuid
 
@@ -188,6 +190,28 @@ def test_sigterm_stops_the_server_cleanly_with_clients_connected(stack):
         logs = srv.logs()
         assert "Traceback" not in logs and "handler error" not in logs, logs[-2000:]
         assert '"message": "stopped"' in logs
+        for c in clients:
+            c.close()
+    finally:
+        srv.close()
+
+
+def test_sigusr1_writes_a_census_of_green_threads_and_the_server_keeps_serving(stack):
+    srv = stack.server()
+    try:
+        _, token = register(srv.url)
+        clients = [SioClient(srv.url, token) for _ in range(3)]
+        os.kill(srv.pid, signal.SIGUSR1)
+        deadline = time.monotonic() + 10
+        census = []
+        while not census and time.monotonic() < deadline:
+            time.sleep(0.1)
+            census = [json.loads(x)["census"] for x in srv.logs().splitlines() if x.startswith('{"census"')]
+        assert census, srv.logs()[-2000:]
+        # the hub, the housekeeping loops and one reader per open socket at least
+        assert census[0]["greenlets"] >= 3 + len(clients), census
+        assert census[0]["threads"] >= 1 and census[0]["gc_objects"] > 0
+        assert requests.get(srv.url + "/healthz", timeout=10).status_code == 200
         for c in clients:
             c.close()
     finally:
