@@ -1,0 +1,49 @@
+"""The service with its garbage collector watched, for the socket-count scenarios:
+``python -m bench.traced_service serve --host H --port P`` (bench/scale_sockets.py's figures
+of full collections came from it).
+
+With ``GC_LOG=1`` every collection of the oldest generation is logged to stderr with its
+duration and the objects it left; with ``GC_FULL=off`` the oldest generation is never
+collected on its own (a threshold no run reaches): what the latency would be without those
+pauses, for measuring only.
+"""
+
+from __future__ import annotations
+
+import gc
+import os
+import sys
+import time
+
+
+def log_collections() -> None:
+    started = {}
+
+    def callback(phase, info):
+        if info["generation"] != 2:
+            return
+        if phase == "start":
+            started["at"] = time.perf_counter()
+            return
+        took = (time.perf_counter() - started.pop("at", time.perf_counter())) * 1000
+        left = len(gc.get_objects(2))
+        when = time.strftime("%H:%M:%S")
+        sys.stderr.write(
+            f"[gc] {when} generation 2: {took:.1f} ms, {left} objects left, {info['collected']} collected\n"
+        )
+
+    gc.callbacks.append(callback)
+
+
+def main() -> None:
+    if os.environ.get("GC_LOG") == "1":
+        log_collections()
+    if os.environ.get("GC_FULL") == "off":
+        gc.set_threshold(700, 10, 10**9)
+    from app.__main__ import main as app_main
+
+    app_main(sys.argv[1:])
+
+
+if __name__ == "__main__":
+    main()
