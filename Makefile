@@ -63,9 +63,11 @@ bench-full: setup-dev web ## the whole benchmark set (under 10 minutes); writes 
 
 SCALE_SIZES ?= 100000,1000000
 SOAK_SECONDS ?= 600
-bench-scale: setup-dev ## history at 100 thousand and 1 million messages (SCALE_SIZES=100000,1000000,10000000 adds 10 million: about 7 minutes more), a rolling restart, a 10-minute churn soak (SOAK_SECONDS=); about 15 minutes
+SOCKET_COUNTS ?= 100,1000
+bench-scale: setup-dev ## history at 100 thousand and 1 million messages (SCALE_SIZES=100000,1000000,10000000 adds 10 million: about 7 minutes more), a rolling restart, a 10-minute churn soak (SOAK_SECONDS=); about 15 minutes; then idle sockets and a reconnect storm (SOCKET_COUNTS=; about 3 minutes more)
 	@$(PY) -m bench.scale_history --sizes $(SCALE_SIZES) --plot docs/img/scale-history.png
 	@$(PY) -m bench.scale_runtime --soak-seconds $(SOAK_SECONDS) --plot docs/img/scale-runtime.png
+	@$(PY) -m bench.scale_sockets --counts $(SOCKET_COUNTS)
 
 bench-profile: setup-dev ## py-spy profile of the service's hot path under fan-out load
 	@bench/run --profile
