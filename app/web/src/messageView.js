@@ -186,3 +186,44 @@ export function confirmDelete(ctx, r, li, m) {
   status.append(h('span', {}, 'Delete this message? '), confirm, ' ', cancel);
   confirm.focus();
 }
+
+/** A message of one's own not acknowledged yet, as the room and the thread panel show it:
+ * `extra` (an attachment) under the body, then its send state (see showSendState). */
+export function pendingElement(ctx, entry, extra = null) {
+  return h(
+    'li',
+    { class: 'message mine pending', dataset: { clientId: entry.client_id } },
+    h(
+      'div',
+      { class: 'message-row' },
+      avatar(ctx, entry.user),
+      h(
+        'div',
+        { class: 'content' },
+        h('div', { class: 'meta' }, h('span', { class: 'author' }, entry.user)),
+        h('div', { class: 'body' }, entry.body),
+        extra,
+        h('div', { class: 'send-state', role: 'status' }),
+      ),
+    ),
+  );
+}
+
+/** The send state of pending `entry` in its element `li`: sending, waiting for the connection,
+ * or not sent with the reason, Retry and Discard. */
+export function showSendState(ctx, li, entry, { retry, discard }) {
+  const { state } = ctx;
+  const status = li.querySelector('.send-state');
+  li.classList.toggle('failed', entry.state === 'failed');
+  if (entry.state === 'failed') {
+    status.replaceChildren(
+      h('span', { class: 'form-error' }, `Not sent: ${entry.error} `),
+      h('button', { type: 'button', class: 'link-button', onclick: retry }, 'Retry'),
+      ' · ',
+      h('button', { type: 'button', class: 'link-button', onclick: discard }, 'Discard'),
+    );
+  } else {
+    const connected = state.socket && state.socket.connected;
+    status.textContent = connected ? 'Sending…' : 'Waiting for connection…';
+  }
+}

@@ -4,7 +4,7 @@
 import { h } from './dom.js';
 import { codePoints, errorText, MAX_BODY } from './shared.js';
 import { newClientId } from './timeline.js';
-import { avatar } from './messageView.js';
+import { pendingElement, showSendState } from './messageView.js';
 import { attachMentionAutocomplete } from './mentionAutocomplete.js';
 import { applyMessage, emitAck } from './session.js';
 
@@ -108,37 +108,14 @@ export function flushReplies(ctx, t) {
 }
 
 export function renderPendingReplies(ctx, t) {
-  const { state } = ctx;
-  const connected = state.socket && state.socket.connected;
   t.els.pending.replaceChildren(
     ...[...t.timeline.pending.values()].map((entry) => {
-      const status =
-        entry.state === 'failed'
-          ? [
-              h('span', { class: 'form-error' }, `Not sent: ${entry.error} `),
-              h('button', { type: 'button', class: 'link-button', onclick: () => deliverReply(ctx, t, entry) }, 'Retry'),
-              ' · ',
-              h('button', { type: 'button', class: 'link-button', onclick: () => discard(ctx, t, entry) }, 'Discard'),
-            ]
-          : connected
-            ? 'Sending…'
-            : 'Waiting for connection…';
-      return h(
-        'li',
-        { class: `message mine pending${entry.state === 'failed' ? ' failed' : ''}`, dataset: { clientId: entry.client_id } },
-        h(
-          'div',
-          { class: 'message-row' },
-          avatar(ctx, entry.user),
-          h(
-            'div',
-            { class: 'content' },
-            h('div', { class: 'meta' }, h('span', { class: 'author' }, entry.user)),
-            h('div', { class: 'body' }, entry.body),
-            h('div', { class: 'send-state', role: 'status' }, status),
-          ),
-        ),
-      );
+      const li = pendingElement(ctx, entry);
+      showSendState(ctx, li, entry, {
+        retry: () => deliverReply(ctx, t, entry),
+        discard: () => discard(ctx, t, entry),
+      });
+      return li;
     }),
   );
 }

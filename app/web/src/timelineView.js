@@ -5,7 +5,7 @@ import { clear, h } from './dom.js';
 import { icon } from './icons.js';
 import { GROUP_WINDOW_MS } from './shared.js';
 import { deliver, discardPending } from './composer.js';
-import { avatar, messageElement } from './messageView.js';
+import { messageElement, pendingElement, showSendState } from './messageView.js';
 import { renderHistoryStatus, updateUnread } from './rooms.js';
 import { applyMessage } from './session.js';
 import { swapKeepingFocus } from './threads.js';
@@ -123,33 +123,15 @@ export function showJumpButton(ctx, show) {
 
 export function renderPendingElement(ctx, entry) {
   const { ui } = ctx;
-  const li = h('li', {
-    class: 'message mine pending',
-    dataset: { clientId: entry.client_id },
-  });
-  li.append(
-    h(
-      'div',
-      { class: 'message-row' },
-      avatar(ctx, entry.user),
-      h(
+  const attachment = entry.attachment
+    ? h(
         'div',
-        { class: 'content' },
-        h('div', { class: 'meta' }, h('span', { class: 'author' }, entry.user)),
-        h('div', { class: 'body' }, entry.body),
-        entry.attachment
-          ? h(
-              'div',
-              { class: 'attachment file' },
-              h('span', { class: 'file-icon' }, icon('attach')),
-              h('span', { class: 'file-name' }, entry.attachment.filename),
-            )
-          : null,
-        h('div', { class: 'send-state', role: 'status' }),
-      ),
-    ),
-  );
-  ui.pending.append(li);
+        { class: 'attachment file' },
+        h('span', { class: 'file-icon' }, icon('attach')),
+        h('span', { class: 'file-name' }, entry.attachment.filename),
+      )
+    : null;
+  ui.pending.append(pendingElement(ctx, entry, attachment));
   updatePendingElement(ctx, entry);
 }
 
@@ -157,24 +139,11 @@ export function updatePendingElement(ctx, entry) {
   const { state, ui } = ctx;
   const li = ui.pending.querySelector(`li[data-client-id="${CSS.escape(entry.client_id)}"]`);
   if (!li) return;
-  const status = li.querySelector('.send-state');
-  li.classList.toggle('failed', entry.state === 'failed');
-  if (entry.state === 'failed') {
-    const r = state.rooms.get(entry.room);
-    status.replaceChildren(
-      h('span', { class: 'form-error' }, `Not sent: ${entry.error} `),
-      h('button', { type: 'button', class: 'link-button', onclick: () => deliver(ctx, r, entry) }, 'Retry'),
-      ' · ',
-      h(
-        'button',
-        { type: 'button', class: 'link-button', onclick: () => discardPending(ctx, r, entry) },
-        'Discard',
-      ),
-    );
-  } else {
-    const connected = state.socket && state.socket.connected;
-    status.textContent = connected ? 'Sending…' : 'Waiting for connection…';
-  }
+  const r = state.rooms.get(entry.room);
+  showSendState(ctx, li, entry, {
+    retry: () => deliver(ctx, r, entry),
+    discard: () => discardPending(ctx, r, entry),
+  });
 }
 
 export function removePendingElement(ctx, clientId) {
