@@ -78,11 +78,13 @@ class Accounts:
         return user, self._new_session(user)
 
     @action
-    def authenticate(self, token) -> User:
+    def authenticate(self, token, sid: str | None = None) -> User:
+        """The user of a live session. With ``sid``, a socket the session opens: remembered
+        with it (in the same round trip), so logging out closes it."""
         if not isinstance(token, str) or not 20 <= len(token) <= 200:
             raise ChatError("unauthorized", "a valid token is required")
         key = self._token_key(token)
-        session = self.state.get_session(key)
+        session = self.state.get_session(key, sid)
         if session is None:
             raise ChatError("unauthorized", "the token is invalid or was revoked")
         return User(int(session["id"]), session["username"], key)
@@ -99,11 +101,6 @@ class Accounts:
         for key in self.state.user_sessions(user.id):
             sids.extend(self.state.delete_session(key))
         return sids
-
-    @action
-    def add_socket(self, user: User, sid: str) -> None:
-        """Remember which sockets a session opened, so logging out closes them."""
-        self.state.add_session_sid(user.session, sid)
 
     def remove_socket(self, user: User, sid: str) -> None:
         self.state.remove_session_sid(user.session, sid)

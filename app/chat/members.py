@@ -6,7 +6,7 @@ from __future__ import annotations
 from ..errors import forbidden, invalid, not_found
 from ..models import Room, User
 from ..storage.database import Database
-from ..storage.members import Memberships
+from ..storage.members import Access, Memberships
 from . import validate
 from .events import Events
 from .guard import action
@@ -38,10 +38,12 @@ class Members:
             raise forbidden("only the room's owner can do that")
         return room
 
-    def joined(self, user: User, room: Room) -> int | None:
-        """A socket joined the room: the first join of a public room makes the user a member.
-        Returns the user's read position."""
-        if not room.private and self.memberships.add(room.id, user.id):
+    def joined(self, user: User, room: Room, access: Access) -> int | None:
+        """A socket joined the room (``access``: the user's standing, read by the join): the
+        first join of a public room makes the user a member. Returns the user's read position."""
+        if access.member or room.private:
+            return access.last_read
+        if self.memberships.add(room.id, user.id):
             self.events.member_added(room, user.username, user.id)
         row = self.memberships.membership(room.id, user.id)
         return None if row is None else row.last_read

@@ -9,7 +9,7 @@ from __future__ import annotations
 from ..config import Config
 from ..errors import ChatError, forbidden, invalid, not_found
 from ..models import Room, User, now
-from ..storage.members import Memberships
+from ..storage.members import Access, Memberships
 from ..storage.messages import MessageStore
 from . import validate
 from .events import Events
@@ -58,22 +58,27 @@ class Messages:
         return self.store.page(room, before=before, after=after, limit=limit, thread=thread)
 
     @action
-    def join_target(self, user: User, data) -> tuple[Room, int | None]:
-        """Check a join: the room it names, which the user may enter, and its `since`."""
+    def join(self, user: User, data, enter) -> tuple[Room, list[dict], bool, int, Access]:
+        """A join: the room, its history, the room's sequence number read before it, and the
+        user's standing in the room (``Access``), on one database connection.
+
+        ``enter(room)`` runs once the user may read the room and before its history is read;
+        the socket's live delivery is gated on the returned number (app/delivery/ordering.py),
+        so each message reaches it exactly once: in this page or live.
+        """
         data = validate.payload(data)
         name = validate.room_name(data)
         since = validate.integer(data, "since", required=False, low=0)
-        return self.rooms.accessible(user, name), since
+        room = self.rooms.get(name)
 
-    @action
-    def join_page(self, room: Room, since: int | None) -> tuple[list[dict], bool, int]:
-        """The history a join returns, and the room's sequence number read before it.
+        def admit(access: Access) -> None:
+            self.rooms.check_access(room, user, access.banned, access.member)
+            enter(room)
 
-        Called after the socket entered the room; the socket's live delivery is gated on
-        the returned number (app/delivery/ordering.py), so each message reaches it exactly
-        once: in this page or live.
-        """
-        return self.store.join_snapshot(room, since, HISTORY_ON_JOIN, CATCH_UP_ON_JOIN)
+        page, more, last_seq, access = self.store.join_snapshot(
+            room, since, HISTORY_ON_JOIN, CATCH_UP_ON_JOIN, user.id, admit
+        )
+        return room, page, more, last_seq, access
 
     def check_send_rate(self, user: User) -> None:
         wait = self.state.hit_leased(f"send:{user.id}", self.config.send_rate)

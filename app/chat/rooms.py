@@ -54,6 +54,14 @@ class Rooms:
             raise forbidden(f"you are not a member of the private room {name!r}")
         return room
 
+    @staticmethod
+    def check_access(room: Room, user: User, banned: bool, member: bool) -> None:
+        """``accessible``'s rule on a standing already read (a join reads it with its history)."""
+        if banned:
+            raise forbidden(f"you are banned from {room.name!r}")
+        if room.private and room.owner_id != user.id and not member:
+            raise forbidden(f"you are not a member of the private room {room.name!r}")
+
     @action
     def visible(self, user: User) -> list[dict]:
         """Public rooms and the private rooms and DMs the user belongs to; rooms they are a

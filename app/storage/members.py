@@ -3,6 +3,8 @@ direct message rooms of user pairs."""
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 from sqlalchemy import and_, func, select, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
@@ -14,6 +16,30 @@ from .schema import bans, members, mentions, messages, rooms, users
 
 def _newest(conn, room_id: int):
     return conn.execute(select(func.max(messages.c.id)).where(messages.c.room_id == room_id)).scalar()
+
+
+class Access(NamedTuple):
+    """A user's standing in a room, as a join reads it: banned, a member, their read position."""
+
+    banned: bool
+    member: bool
+    last_read: int | None
+
+
+def access(conn, room_id: int, user_id: int) -> Access:
+    """The user's ``Access`` to the room, in one statement."""
+    mine = and_(members.c.room_id == room_id, members.c.user_id == user_id)
+    row = conn.execute(
+        select(
+            select(bans.c.user_id)
+            .where(bans.c.room_id == room_id, bans.c.user_id == user_id)
+            .exists()
+            .label("banned"),
+            select(members.c.user_id).where(mine).exists().label("member"),
+            select(members.c.last_read).where(mine).scalar_subquery().label("last_read"),
+        )
+    ).one()
+    return Access(bool(row.banned), bool(row.member), row.last_read)
 
 
 class Memberships:

@@ -17,6 +17,7 @@ from sqlalchemy.engine import Engine
 from ..errors import not_found
 from ..models import Room, User, iso, now
 from .database import translated
+from .members import Access, access
 from .pages import PAGE_MAX_BYTES, cut_to_bytes
 from .schema import mentions, messages, reactions, rooms, uploads, users
 
@@ -213,17 +214,27 @@ class MessageStore:
 
     @translated
     def join_snapshot(
-        self, room: Room, since: int | None, history: int, catch_up: int
-    ) -> tuple[list[dict], bool, int]:
-        """The newest ``history`` top-level messages (or ``catch_up`` messages of any kind
-        after ``since``) and the room's sequence number they were read at, in one snapshot."""
-        with self.engine.connect().execution_options(isolation_level=self._snapshot) as conn, conn.begin():
-            last_seq = conn.execute(select(rooms.c.last_seq).where(rooms.c.id == room.id)).scalar_one()
-            if since is None:
-                page, more = self._page(conn, room, limit=history)
-            else:
-                page, more = self._page(conn, room, after=since, limit=catch_up, replies=True)
-        return page, more, last_seq
+        self, room: Room, since: int | None, history: int, catch_up: int, user_id: int, admit
+    ) -> tuple[list[dict], bool, int, Access]:
+        """A join, on one connection: the user's ``Access`` to the room, read first (outside
+        the snapshot) and handed to ``admit``, which may raise to stop the join; then the
+        newest ``history`` top-level messages (or ``catch_up`` messages of any kind after
+        ``since``) and the room's sequence number they were read at, in one snapshot taken
+        after ``admit`` returned."""
+        with self.engine.connect() as conn:
+            # no transaction around one read: no BEGIN and ROLLBACK round trips
+            conn.execution_options(isolation_level="AUTOCOMMIT")
+            standing = access(conn, room.id, user_id)
+            conn.commit()  # ends SQLAlchemy's own transaction; nothing is sent in autocommit
+            admit(standing)
+            conn.execution_options(isolation_level=self._snapshot)
+            with conn.begin():
+                last_seq = conn.execute(select(rooms.c.last_seq).where(rooms.c.id == room.id)).scalar_one()
+                if since is None:
+                    page, more = self._page(conn, room, limit=history)
+                else:
+                    page, more = self._page(conn, room, after=since, limit=catch_up, replies=True)
+        return page, more, last_seq, standing
 
     @translated
     def get(self, room: Room, message_id: int) -> dict | None:

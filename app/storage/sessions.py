@@ -1,7 +1,8 @@
 """Sessions and the sign-in backoff, for the state stores (state.py): mixed into
 MemoryState (one process; sessions in memory or, with ``SqlSessions``, in the database) and
 RedisState (every process), which create the attributes used here (``_lock`` and the dicts;
-``redis``, ``_k`` and ``_call``) and the lifetimes (``session_idle``, ``session_max_age``)."""
+``redis``, ``_k``, ``_call``, ``_script`` and ``_socket_session``) and the lifetimes
+(``session_idle``, ``session_max_age``)."""
 
 from __future__ import annotations
 
@@ -14,6 +15,18 @@ from .schema import sessions
 
 CREATED = "_created"  # the session field holding its creation time (epoch seconds)
 LOGIN_FAIL_WINDOW = 3600  # failed sign-ins of an account are counted over this many seconds
+
+# A socket's connect: the session (as HGETALL), its idle expiry moved, and the socket added
+# to the session's sockets, in one round trip; nothing when there is no session.
+# KEYS: session hash, its sockets set; ARGV: idle seconds, sid, max age seconds
+SOCKET_SESSION = """
+local raw = redis.call('HGETALL', KEYS[1])
+if #raw == 0 then return raw end
+redis.call('EXPIRE', KEYS[1], ARGV[1])
+redis.call('SADD', KEYS[2], ARGV[2])
+redis.call('EXPIRE', KEYS[2], ARGV[3])
+return raw
+"""
 
 
 def backoff(failures: int, free: int, cap: float) -> float:
@@ -48,9 +61,10 @@ class MemorySessions:
                 and now - e[1] <= self.session_max_age
             }
 
-    def get_session(self, key: str) -> dict | None:
+    def get_session(self, key: str, sid: str | None = None) -> dict | None:
         """The session, if neither idle past SESSION_IDLE_SECONDS nor older than
-        SESSION_MAX_AGE_SECONDS; each use restarts the idle clock."""
+        SESSION_MAX_AGE_SECONDS; each use restarts the idle clock. With ``sid``, a socket
+        the session opens: remembered as ``add_session_sid`` does, when the session is live."""
         now = time.time()
         with self._lock:
             entry = self._sessions.get(key)
@@ -61,6 +75,8 @@ class MemorySessions:
                 del self._sessions[key]
                 return None
             self._sessions[key] = (user, created, now)
+            if sid is not None:
+                self._session_sids[key].add(sid)
             return dict(user)
 
     def delete_session(self, key: str) -> list[str]:
@@ -141,18 +157,23 @@ class RedisSessions:
                 live.add(key)  # unreadable creation time: the next use decides
         return live
 
-    def get_session(self, key: str) -> dict | None:
+    def get_session(self, key: str, sid: str | None = None) -> dict | None:
         """As MemoryState's: Redis expires a session idle for SESSION_IDLE_SECONDS (each use
         moves the expiry, in the same round trip), and one older than SESSION_MAX_AGE_SECONDS
-        is refused and removed here."""
+        is refused and removed here. A socket's ``sid`` is added in that round trip too."""
         k = self._k("sess", key)
-        pipe = self.redis.pipeline()
-        pipe.hgetall(k)
-        pipe.expire(k, self.session_idle)
-        raw, _ = self._call(pipe.execute)
-        if not raw:
+        if sid is None:
+            pipe = self.redis.pipeline()
+            pipe.hgetall(k)
+            pipe.expire(k, self.session_idle)
+            raw, _ = self._call(pipe.execute)
+            session = {f.decode(): v.decode() for f, v in raw.items()}
+        else:
+            args = [self.session_idle, sid, self.session_max_age]
+            flat = self._script(self._socket_session, [k, self._k("sess_sids", key)], args)
+            session = {flat[i].decode(): flat[i + 1].decode() for i in range(0, len(flat), 2)}
+        if not session:
             return None
-        session = {f.decode(): v.decode() for f, v in raw.items()}
         try:
             created = float(session.pop(CREATED))
         except (KeyError, ValueError):
@@ -161,6 +182,8 @@ class RedisSessions:
             self._call(self.redis.hsetnx, k, CREATED, repr(created))
         if time.time() - created > self.session_max_age:
             self._call(self.redis.delete, k)
+            if sid is not None:
+                self._call(self.redis.srem, self._k("sess_sids", key), sid)
             return None
         return session
 
@@ -249,7 +272,7 @@ class SqlSessions(MemorySessions):
         return {row.key for row in rows if not self._ended(row, now)}
 
     @translated
-    def get_session(self, key: str) -> dict | None:
+    def get_session(self, key: str, sid: str | None = None) -> dict | None:
         now = time.time()
         with self._engine.connect() as conn:
             row = conn.execute(select(sessions).where(sessions.c.key == key)).first()
@@ -262,6 +285,8 @@ class SqlSessions(MemorySessions):
         if now - row.used >= self._write_interval():
             with self._engine.begin() as conn:
                 conn.execute(sessions.update().where(sessions.c.key == key).values(used=now))
+        if sid is not None:
+            self.add_session_sid(key, sid)
         return {"id": row.user_id, "username": row.username}
 
     @translated

@@ -21,7 +21,7 @@ import redis
 from .. import redis_iam
 from ..config import Config, Rate
 from ..errors import Unavailable
-from .sessions import MemorySessions, RedisSessions, SqlSessions
+from .sessions import SOCKET_SESSION, MemorySessions, RedisSessions, SqlSessions
 
 # Generic cell rate algorithm: one key per limited subject holding the "theoretical arrival
 # time"; allows `burst` back-to-back events, then one per `interval`. Time comes from Redis
@@ -62,12 +62,15 @@ class Lease:
 
 
 # KEYS: presence hash (sid -> user), counts hash (user -> sockets), instance index set
-# ARGV: sid, user, member ("room\\0sid") -> 1 when the user just came online
+# ARGV: sid, user, member ("room\\0sid") -> {1 when the user just came online, else 0,
+# the users online in the room}
 _JOIN = """
-if redis.call('HSETNX', KEYS[1], ARGV[1], ARGV[2]) == 0 then return 0 end
-redis.call('SADD', KEYS[3], ARGV[3])
-if redis.call('HINCRBY', KEYS[2], ARGV[2], 1) == 1 then return 1 end
-return 0
+local came = 0
+if redis.call('HSETNX', KEYS[1], ARGV[1], ARGV[2]) == 1 then
+  redis.call('SADD', KEYS[3], ARGV[3])
+  if redis.call('HINCRBY', KEYS[2], ARGV[2], 1) == 1 then came = 1 end
+end
+return {came, redis.call('HKEYS', KEYS[2])}
 """
 
 # KEYS: presence hash, counts hash, instance index set; ARGV: sid, member
@@ -133,13 +136,16 @@ class MemoryState(MemorySessions):
         return self.hit(key, rate)
 
     # -- presence
-    def presence_join(self, room: str, sid: str, user: str) -> bool:
+    def presence_join(self, room: str, sid: str, user: str) -> tuple[bool, list[str]]:
+        """The socket is in the room: (whether its user just came online, the room's users
+        online, sorted)."""
         with self._lock:
-            if sid in self._presence[room]:
-                return False
-            self._presence[room][sid] = user
-            self._counts[room][user] += 1
-            return self._counts[room][user] == 1
+            came = False
+            if sid not in self._presence[room]:
+                self._presence[room][sid] = user
+                self._counts[room][user] += 1
+                came = self._counts[room][user] == 1
+            return came, sorted(self._counts[room])
 
     def presence_leave(self, room: str, sid: str) -> tuple[str | None, bool]:
         with self._lock:
@@ -197,6 +203,7 @@ class RedisState(RedisSessions):
         self.lease_ttl = LEASE_TTL
         self._join = self.redis.register_script(_JOIN)
         self._leave = self.redis.register_script(_LEAVE)
+        self._socket_session = self.redis.register_script(SOCKET_SESSION)
 
     def _k(self, *parts: str) -> str:
         return self.prefix + ":".join(parts)
@@ -268,9 +275,11 @@ class RedisState(RedisSessions):
     def _presence_keys(self, room: str, instance_id: str) -> list[str]:
         return [self._k("presence", room), self._k("online", room), self._k("inst", instance_id)]
 
-    def presence_join(self, room: str, sid: str, user: str) -> bool:
+    def presence_join(self, room: str, sid: str, user: str) -> tuple[bool, list[str]]:
+        """As MemoryState's, in one round trip."""
         keys = self._presence_keys(room, self.instance_id)
-        return bool(self._script(self._join, keys, [sid, user, f"{room}\0{sid}"]))
+        came, online = self._script(self._join, keys, [sid, user, f"{room}\0{sid}"])
+        return bool(came), sorted(u.decode() for u in online)
 
     def presence_leave(self, room: str, sid: str, instance_id: str | None = None):
         keys = self._presence_keys(room, instance_id or self.instance_id)

@@ -9,7 +9,9 @@ malformed payload never disconnects the client. What a room hears leaves through
 from __future__ import annotations
 
 import logging
+import threading
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from socketio.exceptions import ConnectionRefusedError as ConnectRefused
@@ -17,7 +19,7 @@ from socketio.exceptions import ConnectionRefusedError as ConnectRefused
 from ..chat import Chat, validate
 from ..delivery.delivery import Delivery
 from ..delivery.envelope import room_key, user_key
-from ..errors import ChatError
+from ..errors import ChatError, Unavailable
 from ..models import User
 
 log = logging.getLogger("chat.socket")
@@ -25,6 +27,8 @@ log = logging.getLogger("chat.socket")
 # toward the send limit in the rules.
 EVENT_LIMITS = {"typing": "typing", "join": "join", "leave": "join", "delete": "delete"}
 EVENTS = ("join", "leave", "send", "edit", "delete", "typing", "react", "read")
+# A join waits this long at most for its turn (the action's own deadline starts with its turn)
+JOIN_QUEUE_SECONDS = 30.0
 
 
 @dataclass
@@ -41,6 +45,11 @@ class SocketHandlers:
         self.delivery = delivery
         self.metrics = metrics
         self.sockets: dict[str, SocketState] = {}
+        # joins in progress at once: as many as the database pool holds connections (pool and
+        # overflow), so a burst of reconnects queues here, in order, instead of for the pool
+        # inside each join's 5 s deadline (where the last of a burst ran out of time after
+        # waiting and were answered `unavailable`)
+        self.join_turns = threading.BoundedSemaphore(max(1, 2 * chat.config.db_pool_size))
         delivery.local_sids = lambda: list(self.sockets)
         delivery.evict_local = self.evict
 
@@ -138,8 +147,7 @@ class SocketHandlers:
     def on_connect(self, sid, _environ=None, auth=None):
         token = auth.get("token") if isinstance(auth, dict) else None
         try:
-            user = self.chat.accounts.authenticate(token)
-            self.chat.accounts.add_socket(user, sid)
+            user = self.chat.accounts.authenticate(token, sid)
         except ChatError as exc:
             # the contract's connect_error message: "unauthorized" (or "unavailable" in an outage)
             raise ConnectRefused(exc.code) from None
@@ -162,30 +170,49 @@ class SocketHandlers:
         log.info("disconnect", extra={"sid": sid, "user": state.user.username, "reason": str(reason)})
 
     # ------------------------------------------------------------ events
-    def on_join(self, state: SocketState, sid: str, data):
-        room, since = self.chat.messages.join_target(state.user, data)
-        # enter first, read history second, and hold this socket's live messages until its
-        # ack is out: each message reaches it once, in the history or live (delivery/ordering.py)
-        self.delivery.begin_join(room.name, sid)
-        self.sio.enter_room(sid, room_key(room.name), namespace="/")
+    @contextmanager
+    def _join_turn(self, sid: str):
+        if not self.join_turns.acquire(timeout=JOIN_QUEUE_SECONDS):
+            raise Unavailable("too many joins in progress; try again")
         try:
-            page, more, last_seq = self.chat.messages.join_page(room, since)
+            if sid not in self.sockets:  # closed while it waited: nobody to answer
+                raise ChatError("unauthorized", "the connection is closed")
+            yield
+        finally:
+            self.join_turns.release()
+
+    def on_join(self, state: SocketState, sid: str, data):
+        with self._join_turn(sid):
+            joined = self._join(state, sid, data)
+        if sid not in self.sockets:
+            # closed during the join: its disconnect did not see this room
+            self.sio.leave_room(sid, room_key(joined["room"]["name"]), namespace="/")
+            self._leave(state, sid, joined["room"]["name"])
+        return joined
+
+    def _join(self, state: SocketState, sid: str, data):
+        entered: list[str] = []
+
+        def enter(room) -> None:
+            # enter first, read history second, and hold this socket's live messages until
+            # its ack is out: each message reaches it once, in the history or live
+            # (delivery/ordering.py); called by the join once the user may read the room
+            self.delivery.begin_join(room.name, sid)
+            self.sio.enter_room(sid, room_key(room.name), namespace="/")
+            entered.append(room.name)
+
+        try:
+            room, page, more, last_seq, access = self.chat.messages.join(state.user, data, enter)
+            last_read = self.chat.members.joined(state.user, room, access)
         except ChatError:
-            self.delivery.forget_socket(room.name, sid)
-            if room.name not in state.rooms:
-                self.sio.leave_room(sid, room_key(room.name), namespace="/")
+            for name in entered:
+                self.delivery.forget_socket(name, sid)
+                if name not in state.rooms:
+                    self.sio.leave_room(sid, room_key(name), namespace="/")
             raise
         state.rooms.add(room.name)
         try:
-            last_read = self.chat.members.joined(state.user, room)
-        except ChatError:
-            self.delivery.forget_socket(room.name, sid)
-            state.rooms.discard(room.name)
-            self.sio.leave_room(sid, room_key(room.name), namespace="/")
-            raise
-        try:
-            came_online = self.chat.state.presence_join(room.name, sid, state.user.username)
-            online = self.chat.state.online(room.name)
+            came_online, online = self.chat.state.presence_join(room.name, sid, state.user.username)
         except Exception as exc:  # noqa: BLE001 - presence is advisory; the join itself holds
             log.warning("presence unavailable", extra={"sid": sid, "error": str(exc)})
             came_online, online = False, [state.user.username]
