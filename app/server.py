@@ -22,7 +22,7 @@ from flask_cors import CORS
 from flask_socketio import SocketIO
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from . import fastpath, green, logs, redis_iam
+from . import fastpath, gcpolicy, green, logs, redis_iam
 from .chat import Chat
 from .chat.guard import ACTION_DEADLINE
 from .config import Config, ConfigError
@@ -133,7 +133,7 @@ def create_service(config: Config) -> Service:
         app,
         async_mode=config.async_mode,
         # this process's sockets only: between processes, delivery has its own channel
-        client_manager=python_socketio.Manager(),
+        client_manager=(fastpaths.manager_class or python_socketio.Manager)(),
         cors_allowed_origins=wsgi.origin_checker(config.cors_origins),
         max_http_buffer_size=MAX_FRAME,
         ping_interval=config.ping_interval,
@@ -273,6 +273,9 @@ def serve(config: Config, host: str, port: int) -> None:
     # benchmark machine, a pause every socket felt, in the tail of the delivery latency)
     gc.collect()
     gc.freeze()
+    if config.gc_freeze:
+        sockets = service.sockets
+        gcpolicy.Collector(lambda: len(sockets.sockets), lambda: sockets.closed).start()
     try:
         wsgi.run(config.async_mode, service.app, listener)
     finally:

@@ -157,7 +157,9 @@ class Bench:
         # service gains a migration while the run is under way.
         self.migrate(target.kind, self.databases[target.name])
         env.update(extra_env or {})
-        command = [*REFERENCE, "serve"] if target.kind == "ref" else [str(PYTHON), "-m", "app", "serve"]
+        # BENCH_SERVICE_MODULE=bench.traced_service: the service with its collector watched
+        module = os.environ.get("BENCH_SERVICE_MODULE", "app")
+        command = [*REFERENCE, "serve"] if target.kind == "ref" else [str(PYTHON), "-m", module, "serve"]
         servers = [
             ServerProcess(
                 env, self.out / f"{target.name}-{self.started}-{i}.log", target.name, command=command

@@ -1,6 +1,6 @@
 """The service with its garbage collector watched, for the socket-count scenarios:
-``python -m bench.traced_service serve --host H --port P`` (bench/scale_sockets.py's figures
-of full collections came from it).
+``python -m bench.traced_service serve --host H --port P``, or any benchmark's service with
+``BENCH_SERVICE_MODULE=bench.traced_service`` (bench/harness.py).
 
 With ``GC_LOG=1`` every collection of the oldest generation is logged to stderr with its
 duration and the objects it left; with ``GC_FULL=off`` the oldest generation is never

@@ -83,6 +83,19 @@ HOOKS = (
         ("eventlet", "gevent"),
         "iterative scan of packet data for binary values (siopacket.py)",
     ),
+    Hook(
+        "room-index",
+        "python-socketio",
+        (
+            "socketio:Manager",
+            "socketio.base_manager:BaseManager.basic_enter_room",
+            "socketio.base_manager:BaseManager.basic_leave_room",
+            "socketio.base_manager:BaseManager.basic_disconnect",
+            "socketio.base_manager:BaseManager.get_rooms",
+        ),
+        ("eventlet", "gevent"),
+        "each client's rooms indexed: a disconnect no longer scans every room (rooms.py)",
+    ),
 )
 
 
@@ -126,6 +139,7 @@ class Installed:
 
     active: tuple[str, ...]
     packet_class: type | None  # python-socketio's ``serializer=``; None: the stock one
+    manager_class: type | None = None  # python-socketio's ``client_manager``; None: the stock one
 
 
 def install(mode: str, enabled: bool, backlog_limit: int) -> Installed:
@@ -148,6 +162,11 @@ def install(mode: str, enabled: bool, backlog_limit: int) -> Installed:
         from .siopacket import ChatPacket
 
         packet_class = ChatPacket
+    manager_class = None
+    if "room-index" in names:
+        from .rooms import IndexedManager
+
+        manager_class = IndexedManager
     active = tuple(h.name for h in hooks)
     log.info("fast paths active", extra={"fastpath": ", ".join(active)})
-    return Installed(active, packet_class)
+    return Installed(active, packet_class, manager_class)

@@ -45,6 +45,7 @@ class SocketHandlers:
         self.delivery = delivery
         self.metrics = metrics
         self.sockets: dict[str, SocketState] = {}
+        self.closed = 0  # sockets closed since start (app/gcpolicy.py)
         # joins in progress at once: as many as the database pool holds connections (pool and
         # overflow), so a burst of reconnects queues here, in order, instead of for the pool
         # inside each join's 5 s deadline (where the last of a burst ran out of time after
@@ -161,6 +162,7 @@ class SocketHandlers:
         self.metrics.connected(len(self.sockets))
         if state is None:
             return
+        self.closed += 1
         for name in list(state.rooms):
             self._leave(state, sid, name)
         try:

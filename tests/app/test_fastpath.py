@@ -43,7 +43,7 @@ def test_a_hooked_name_that_moved_is_refused():
 
 def test_gevent_gets_only_the_hooks_written_for_it():
     names = {h.name for h in fastpath.check("gevent")}
-    assert names == {"ws-direct-writer", "packet-binary-scan"}
+    assert names == {"ws-direct-writer", "packet-binary-scan", "room-index"}
 
 
 # a library upgrade that renamed a hooked method, played by deleting it before the service starts
