@@ -102,9 +102,6 @@ class Accounts:
             sids.extend(self.state.delete_session(key))
         return sids
 
-    def remove_socket(self, user: User, sid: str) -> None:
-        self.state.remove_session_sid(user.session, sid)
-
     def check_rate(self, client_ip: str) -> None:
         """Register and login together, per client IP (AUTH_RATE_LIMIT)."""
         wait = self.state.hit(f"auth:{client_ip}", self.config.auth_rate)

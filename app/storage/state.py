@@ -92,6 +92,34 @@ return {user, 0}
 """
 
 
+# A socket closed: it leaves every room it was in and its session's sockets, in one call.
+# KEYS: the session's sockets set, the instance index set, then per room its presence hash
+# and counts hash; ARGV: sid, then per room its index member ("room\\0sid")
+# -> per room: its user ('' when the socket was not present), 1 when they went offline else 0
+_CLOSED = """
+redis.call('SREM', KEYS[1], ARGV[1])
+local out = {}
+for j = 1, #ARGV - 1 do
+  local presence, counts = KEYS[1 + 2 * j], KEYS[2 + 2 * j]
+  redis.call('SREM', KEYS[2], ARGV[1 + j])
+  local user = redis.call('HGET', presence, ARGV[1])
+  local offline = 0
+  if user then
+    redis.call('HDEL', presence, ARGV[1])
+    if redis.call('HINCRBY', counts, user, -1) <= 0 then
+      redis.call('HDEL', counts, user)
+      offline = 1
+    end
+  else
+    user = ''
+  end
+  out[#out + 1] = user
+  out[#out + 1] = offline
+end
+return out
+"""
+
+
 class StateUnavailable(Unavailable):
     """The shared state (Redis) cannot be reached right now."""
 
@@ -162,6 +190,13 @@ class MemoryState(MemorySessions):
         with self._lock:
             return sorted(self._counts[room])
 
+    def socket_closed(self, session: str, sid: str, rooms: list[str]) -> list[tuple[str, str | None, bool]]:
+        """The socket leaves its rooms (``presence_leave`` of each) and its session's sockets;
+        (room, user, went offline) per room."""
+        gone = [(room, *self.presence_leave(room, sid)) for room in rooms]
+        self.remove_session_sid(session, sid)
+        return gone
+
     def heartbeat(self) -> None:
         """Nothing to do: a single process cannot outlive itself."""
 
@@ -203,6 +238,7 @@ class RedisState(RedisSessions):
         self.lease_ttl = LEASE_TTL
         self._join = self.redis.register_script(_JOIN)
         self._leave = self.redis.register_script(_LEAVE)
+        self._closed = self.redis.register_script(_CLOSED)
         self._socket_session = self.redis.register_script(SOCKET_SESSION)
 
     def _k(self, *parts: str) -> str:
@@ -290,6 +326,15 @@ class RedisState(RedisSessions):
 
     def online(self, room: str) -> list[str]:
         return sorted(u.decode() for u in self._call(self.redis.hkeys, self._k("online", room)))
+
+    def socket_closed(self, session: str, sid: str, rooms: list[str]) -> list[tuple[str, str | None, bool]]:
+        """As MemoryState's, in one round trip."""
+        keys = [self._k("sess_sids", session), self._k("inst", self.instance_id)]
+        for room in rooms:
+            keys += [self._k("presence", room), self._k("online", room)]
+        out = self._script(self._closed, keys, [sid, *(f"{room}\0{sid}" for room in rooms)])
+        users = [u.decode() or None for u in out[0::2]]
+        return [(room, user, bool(off)) for room, user, off in zip(rooms, users, out[1::2], strict=True)]
 
     def heartbeat(self) -> None:
         self._call(self.redis.zadd, self._k("instances"), {self.instance_id: time.time()})

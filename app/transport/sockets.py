@@ -45,7 +45,6 @@ class SocketHandlers:
         self.delivery = delivery
         self.metrics = metrics
         self.sockets: dict[str, SocketState] = {}
-        self.closed = 0  # sockets closed since start (app/gcpolicy.py)
         # joins in progress at once: as many as the database pool holds connections (pool and
         # overflow), so a burst of reconnects queues here, in order, instead of for the pool
         # inside each join's 5 s deadline (where the last of a burst ran out of time after
@@ -162,13 +161,19 @@ class SocketHandlers:
         self.metrics.connected(len(self.sockets))
         if state is None:
             return
-        self.closed += 1
-        for name in list(state.rooms):
-            self._leave(state, sid, name)
+        rooms = list(state.rooms)
+        state.rooms.clear()
+        for name in rooms:
+            self.delivery.forget_socket(name, sid)
         try:
-            self.chat.accounts.remove_socket(state.user, sid)
-        except Exception:  # noqa: BLE001 - best effort; the key expires with the session
-            log.warning("could not unregister socket", extra={"sid": sid})
+            # every room's presence and the session's sockets in one round trip
+            gone = self.chat.state.socket_closed(state.user.session, sid, rooms)
+        except Exception as exc:  # noqa: BLE001 - best effort; the keys expire with the session
+            log.warning("could not unregister socket", extra={"sid": sid, "error": str(exc)})
+            gone = []
+        for name, user, went_offline in gone:
+            if went_offline:
+                self.delivery.presence(name, user, "offline")
         log.info("disconnect", extra={"sid": sid, "user": state.user.username, "reason": str(reason)})
 
     # ------------------------------------------------------------ events

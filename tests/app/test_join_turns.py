@@ -55,6 +55,7 @@ class FakeChat:
         self.state = SimpleNamespace(
             presence_join=lambda room, sid, user: (True, [user]),
             presence_leave=self._presence_leave,
+            socket_closed=lambda session, sid, rooms: [(r, "u", True) for r in rooms],
         )
         self.limits = SimpleNamespace(check=lambda user, kind: None)
 
@@ -189,3 +190,17 @@ def test_a_connect_records_its_socket_with_a_live_session_only(state):
     assert state.get_session("nokey", "sid-b") is None
     assert state.delete_session("key1") == ["sid-a"]  # logging out closes the socket
     assert state.delete_session("nokey") == []  # nothing was recorded for an unknown session
+
+
+def test_a_closed_socket_leaves_its_rooms_and_its_session_in_one_call(state):
+    state.create_session("key2", {"id": 8, "username": "bob"})
+    assert state.get_session("key2", "s1") is not None
+    assert state.get_session("key2", "s2") is not None
+    state.presence_join("r1", "s1", "bob")
+    state.presence_join("r2", "s1", "bob")
+    state.presence_join("r2", "s2", "bob")  # bob stays online in r2 through his other socket
+    gone = state.socket_closed("key2", "s1", ["r1", "r2", "r3"])
+    assert gone == [("r1", "bob", True), ("r2", "bob", False), ("r3", None, False)]
+    assert state.presence_join("r1", "s9", "eve") == (True, ["eve"])
+    assert state.presence_join("r2", "s9", "eve") == (True, ["bob", "eve"])
+    assert state.delete_session("key2") == ["s2"]
