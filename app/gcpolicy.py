@@ -1,103 +1,122 @@
 """Short garbage-collector pauses while thousands of sockets are open.
 
-CPython's collector walks every tracked object of the oldest generation in one go. An idle
-socket keeps about 130 such objects (its greenlet, WSGI request, engine.io and Socket.IO
-state) for as long as it stays open, so at 10,000 sockets a full collection walked more than
-a million objects and stopped the process for 1-4 s, a pause every socket felt
-(docs/benchmarks.md, "Many sockets").
+CPython's collector walks every tracked object of its oldest generation in one go. An idle
+socket holds about 130 such objects for as long as it stays open, and renews about 15 more
+every time a frame arrives (eventlet's reader: a timer, a listener, a message and its
+decoders), so at 10,000 sockets full collections walked more than a million objects, 1-4 s
+each, and came every few seconds while idle: pauses every socket felt (docs/benchmarks.md,
+"Many sockets").
 
-The policy: objects that survive a while are moved out of the collector's sight
-(``gc.freeze()``), a batch at a time, so the collections CPython runs on its own walk only
-what is new. Reference counting still frees frozen objects the moment nothing refers to
-them; what freezing keeps alive is frozen objects that die in a reference cycle. Those come
-from closed sockets, so once enough sockets have closed since the last full walk
-(``turnover`` of those open then, at least ``floor``), everything is unfrozen and collected
-once, and what survives is frozen again: one full pause per large turnover of sockets,
-instead of one per quarter growth of the heap and at any time while idle.
+The policy: whatever survives a collection of the young generations is frozen at once
+(``gc.freeze()`` from the collector's own callback, when everything left has just been found
+alive), so the collections CPython runs walk only what is new. Reference counting still frees
+a frozen object the moment nothing refers to it; what freezing keeps is frozen objects that
+die in a reference cycle. So the memory the interpreter holds (``sys.getallocatedblocks()``)
+is watched: once it exceeds by a quarter what the open sockets explain (blocks per socket as
+measured at the last full walk, plus what the process held with none), everything is
+unfrozen, collected once and frozen again. A process that only gains sockets never walks;
+one whose sockets close, or whose frozen cycles pile up, walks once per quarter of growth.
 
-``GC_FREEZE=off`` leaves CPython's own collector as it is (docs/operations.md).
+``GC_FREEZE=off`` leaves CPython's collector as it comes (docs/operations.md).
 """
 
 from __future__ import annotations
 
 import gc
 import logging
+import sys
 import time
 from collections.abc import Callable
 
 from . import green
 
-log = logging.getLogger(__name__)
+log = logging.getLogger("chat.gc")
 
 
 class Collector:
-    """``open_sockets()`` and ``closed_sockets()`` (a running total) come from the socket
-    handlers; ``tick()`` runs every ``interval`` seconds on a green thread of its own."""
+    """``open_sockets()`` comes from the socket handlers. ``start()`` hooks the collector
+    and checks the memory every ``interval`` seconds on a green thread of its own."""
 
     def __init__(
         self,
         open_sockets: Callable[[], int],
-        closed_sockets: Callable[[], int],
         *,
-        interval: float = 2.0,
-        batch: int = 5_000,
-        turnover: float = 0.25,
-        floor: int = 2_000,
+        interval: float = 5.0,
+        growth: float = 0.25,
+        slack_blocks: int = 100_000,
+        blocks_per_socket: float = 600.0,
+        min_gap: float = 30.0,
+        blocks: Callable[[], int] = sys.getallocatedblocks,
+        clock: Callable[[], float] = time.monotonic,
     ):
         self.open_sockets = open_sockets
-        self.closed_sockets = closed_sockets
         self.interval = interval
-        self.batch = batch
-        self.turnover = turnover
-        self.floor = floor
-        self.closed_at_walk = closed_sockets()
-        self.open_at_walk = open_sockets()
-        self.frozen_since_walk = 0
-        self.freezes = 0
+        self.growth = growth
+        self.slack_blocks = slack_blocks
+        self.blocks_per_socket = blocks_per_socket  # until a walk with sockets open measures it
+        self.min_gap = min_gap
+        self.blocks = blocks
+        self.clock = clock
+        self.base_blocks = blocks()
+        self.last_walk = clock()
         self.walks = 0
 
     def start(self) -> None:
+        gc.callbacks.append(self.after_collection)
         green.spawn(self._run)
+
+    def stop(self) -> None:
+        if self.after_collection in gc.callbacks:
+            gc.callbacks.remove(self.after_collection)
+
+    @staticmethod
+    def after_collection(phase: str, info: dict) -> None:
+        # a collection of generation 1 or 2 has just ended: what is left in the young
+        # generations was just found alive, and it leaves the collector's walk
+        if phase == "stop" and info["generation"] >= 1:
+            gc.freeze()
 
     def _run(self) -> None:
         while True:
             green.sleep(self.interval)
             try:
-                self.tick()
+                self.check()
             except Exception as exc:  # noqa: BLE001 - the loop must outlive a surprise
                 log.warning("garbage collector policy failed", extra={"error": str(exc)})
 
-    def tick(self) -> str | None:
-        """One step: ``"walk"``, ``"freeze"`` or ``None`` (nothing to do)."""
-        closed = self.closed_sockets() - self.closed_at_walk
-        if self.frozen_since_walk and closed >= max(self.floor, self.turnover * self.open_at_walk):
-            self.walk()
-            return "walk"
-        young = len(gc.get_objects(2))  # not frozen: cheap, since the rest is
-        if young >= self.batch:
-            gc.collect()  # walks only what is not frozen: the garbage is not frozen with the rest
-            gc.freeze()
-            self.frozen_since_walk += young
-            self.freezes += 1
-            return "freeze"
-        return None
+    def limit(self) -> float:
+        """Blocks beyond which frozen garbage is suspected."""
+        expected = self.base_blocks + self.blocks_per_socket * self.open_sockets()
+        return (1 + self.growth) * expected + self.slack_blocks
+
+    def check(self) -> dict | None:
+        """The full walk, when the memory held outgrew the open sockets; None otherwise."""
+        if self.clock() - self.last_walk < self.min_gap or self.blocks() <= self.limit():
+            return None
+        return self.walk()
 
     def walk(self) -> dict:
         """Everything unfrozen, collected once, and frozen again."""
+        before = self.blocks()
         started = time.perf_counter()
         gc.unfreeze()
         collected = gc.collect()
         gc.freeze()
         took = time.perf_counter() - started
+        after = self.blocks()
+        sockets = self.open_sockets()
+        if sockets >= 100:  # enough sockets to measure what one holds
+            self.blocks_per_socket = max(0.0, (after - self.base_blocks) / sockets)
+        else:
+            self.base_blocks = min(self.base_blocks, after) if sockets else after
+        self.last_walk = self.clock()
+        self.walks += 1
         report = {
             "collected": collected,
             "ms": round(took * 1000, 1),
-            "sockets_closed": self.closed_sockets() - self.closed_at_walk,
-            "sockets_open": self.open_sockets(),
+            "blocks_before": before,
+            "blocks_after": after,
+            "sockets_open": sockets,
         }
-        self.closed_at_walk = self.closed_sockets()
-        self.open_at_walk = self.open_sockets()
-        self.frozen_since_walk = 0
-        self.walks += 1
         log.info("full garbage collection", extra=report)
         return report

@@ -137,6 +137,10 @@ def census() -> dict:
 
     import greenlet
 
-    objects = gc.get_objects()
+    gc.unfreeze()  # frozen objects (app/gcpolicy.py) are counted too
+    try:
+        objects = gc.get_objects()
+    finally:
+        gc.freeze()
     alive = sum(1 for o in objects if isinstance(o, greenlet.greenlet) and not o.dead)
     return {"greenlets": alive, "threads": threading.active_count(), "gc_objects": len(objects)}

@@ -275,7 +275,7 @@ def serve(config: Config, host: str, port: int) -> None:
     gc.freeze()
     if config.gc_freeze:
         sockets = service.sockets
-        gcpolicy.Collector(lambda: len(sockets.sockets), lambda: sockets.closed).start()
+        gcpolicy.Collector(lambda: len(sockets.sockets)).start()
     try:
         wsgi.run(config.async_mode, service.app, listener)
     finally:

@@ -26,7 +26,14 @@ def log_collections() -> None:
             started["at"] = time.perf_counter()
             return
         took = (time.perf_counter() - started.pop("at", time.perf_counter())) * 1000
-        left = len(gc.get_objects(2))
+        young = gc.get_objects(2)
+        left = len(young)
+        if os.environ.get("GC_TYPES") == "1" and left > 5000:
+            from collections import Counter
+
+            top = Counter(type(o).__qualname__ for o in young).most_common(12)
+            sys.stderr.write(f"[gc] types {top}\n")
+        del young
         when = time.strftime("%H:%M:%S")
         sys.stderr.write(
             f"[gc] {when} generation 2: {took:.1f} ms, {left} objects left, {info['collected']} collected\n"

@@ -1,6 +1,6 @@
-"""app/gcpolicy.py against CPython's real collector: what is frozen leaves the collector's
-walk, what dies in a cycle among frozen objects waits for the next full walk, and the full
-walk comes after the socket turnover, not before."""
+"""app/gcpolicy.py against CPython's real collector: what survives a young collection leaves
+the collector's walk, a cycle that dies among frozen objects waits for the full walk, and the
+full walk comes when the memory held outgrows the open sockets, not before."""
 
 from __future__ import annotations
 
@@ -27,84 +27,127 @@ def cycles(n: int) -> list[Node]:
     return out
 
 
+class World:
+    """The inputs the policy reads: open sockets, allocated blocks and a clock."""
+
+    def __init__(self):
+        self.open = 0
+        self.blocks = 1_000_000
+        self.now = 0.0
+
+    def collector(self, **kw) -> Collector:
+        return Collector(
+            lambda: self.open,
+            blocks=lambda: self.blocks,
+            clock=lambda: self.now,
+            slack_blocks=0,
+            blocks_per_socket=100,
+            min_gap=30,
+            **kw,
+        )
+
+
 @pytest.fixture
-def counters():
+def hooked():
     gc.collect()
-    gc.freeze()  # what the test process holds already stays out of the figures
-    state = {"open": 100, "closed": 0}
-    yield state
+    gc.freeze()
+    made = []
+
+    def make(world: World) -> Collector:
+        policy = world.collector()
+        gc.callbacks.append(policy.after_collection)
+        made.append(policy)
+        return policy
+
+    yield make
+    for policy in made:
+        policy.stop()
     gc.unfreeze()
     gc.collect()
 
 
-def collector(state, **kw) -> Collector:
-    return Collector(lambda: state["open"], lambda: state["closed"], batch=1_000, floor=50, **kw)
-
-
-def test_survivors_are_frozen_in_batches(counters):
-    policy = collector(counters)
-    assert policy.tick() is None  # nothing young enough to bother
-    held = cycles(2_000)  # 4,000 objects that live on
-    gc.collect()  # they reach the oldest generation
+def test_survivors_of_a_young_collection_are_frozen(hooked):
+    hooked(World())
+    held = cycles(2_000)
     frozen = gc.get_freeze_count()
-    assert policy.tick() == "freeze"
+    gc.collect(1)
     assert gc.get_freeze_count() >= frozen + 4_000
-    assert len(gc.get_objects(2)) < 1_000  # a full collection now walks only what is new
+    assert len(gc.get_objects(2)) < 100  # a full collection now walks only what is new
     assert held
 
 
-def test_young_garbage_is_collected_not_frozen(counters):
-    policy = collector(counters)
-    keep = cycles(1_000)
-    gc.collect()  # old enough to be frozen
-    gone = cycles(1)  # young, and dead before the freeze
+def test_garbage_of_a_young_collection_is_not_frozen(hooked):
+    hooked(World())
+    gone = cycles(1)
     probe = weakref.ref(gone[0])
     del gone
     assert probe() is not None  # a cycle: reference counting alone does not free it
-    assert policy.tick() == "freeze"
-    assert probe() is None  # collected first, not frozen with the rest
-    assert keep
+    gc.collect(1)
+    assert probe() is None  # collected, not frozen
 
 
-def test_frozen_cycle_waits_for_the_walk_after_the_turnover(counters):
-    policy = collector(counters)
+def test_a_frozen_cycle_waits_for_the_walk(hooked):
+    world = World()
+    policy = hooked(world)
     sockets = cycles(1_000)
-    gc.collect()
-    assert policy.tick() == "freeze"
+    gc.collect(1)
     probe = weakref.ref(sockets[0])
     del sockets  # a closed socket whose objects refer to each other
     gc.collect()
     assert probe() is not None  # frozen: the collector does not see it
-
-    counters["closed"] = 49  # below the floor of 50 closed sockets
-    assert policy.tick() is None
-    assert probe() is not None
-
-    counters["closed"] = 50
-    assert policy.tick() == "walk"
+    report = policy.walk()
     assert probe() is None
-    assert policy.walks == 1 and policy.frozen_since_walk == 0
-    assert len(gc.get_objects(2)) < 1_000  # the survivors are frozen again
-    assert policy.tick() is None  # the count starts again from the walk
+    assert report["collected"] >= 2_000
+    assert len(gc.get_objects(2)) < 100  # the survivors are frozen again
 
 
-def test_turnover_scales_with_the_open_sockets(counters):
-    counters["open"] = 1_000
-    policy = collector(counters)
-    held = cycles(1_000)
-    gc.collect()
-    assert policy.tick() == "freeze"
-    counters["closed"] = 249  # a quarter of 1,000 is 250
-    assert policy.tick() is None
-    counters["closed"] = 250
-    assert policy.tick() == "walk"
-    assert held
+def test_the_walk_comes_when_memory_outgrows_the_sockets(hooked):
+    world = World()
+    policy = hooked(world)
+    world.now = 31
+    # 1,000 sockets explain 100,000 blocks: the limit is 1.25 * (1,000,000 + 100,000)
+    world.open = 1_000
+    world.blocks = 1_375_000
+    assert policy.check() is None
+    world.blocks = 1_375_001
+    assert policy.check() is not None
+    assert policy.walks == 1
 
 
-def test_nothing_frozen_means_no_walk(counters):
-    policy = collector(counters)
-    counters["closed"] = 10_000
-    assert policy.tick() is None  # closed sockets, but nothing frozen since: nothing to find
+def test_growth_with_the_sockets_is_not_a_walk(hooked):
+    world = World()
+    policy = hooked(world)
+    world.now = 31
+    for sockets in (1_000, 5_000, 10_000):
+        world.open = sockets
+        world.blocks = 1_000_000 + 110 * sockets  # 10 % more per socket than measured
+        assert policy.check() is None
+    world.open = 0  # every socket closed and the memory stayed: frozen cycles
+    assert policy.check() is not None
+
+
+def test_walks_are_spaced(hooked):
+    world = World()
+    policy = hooked(world)
+    world.blocks = 10**9
+    world.now = 29
+    assert policy.check() is None  # 30 s after the start at the earliest
+    world.now = 30
+    assert policy.check() is not None
+    world.blocks = 2 * 10**9  # what survived the walk is the new base; this outgrows it
+    world.now = 59
+    assert policy.check() is None
+    world.now = 60
+    assert policy.check() is not None
+
+
+def test_a_walk_measures_what_a_socket_holds(hooked):
+    world = World()
+    policy = hooked(world)
+    world.open = 200
+    world.blocks = 1_000_000 + 200 * 300  # measured by the blocks seen after the walk
+    policy.walk()
+    assert policy.blocks_per_socket == 300
 
 
 def test_switch():
