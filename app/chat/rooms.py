@@ -6,6 +6,7 @@ from ..errors import ChatError, forbidden, not_found
 from ..models import Room, User
 from ..storage.database import Database, Duplicate
 from ..storage.members import Memberships
+from ..storage.roomlist import RoomList
 from . import validate
 from .guard import action
 
@@ -14,6 +15,7 @@ class Rooms:
     def __init__(self, db: Database, memberships: Memberships):
         self.db = db
         self.memberships = memberships
+        self.room_list = RoomList(db.engine)  # keeps the public rooms' part
         self._by_name: dict[str, Room] = {}  # rooms never change name, privacy or owner
 
     @action
@@ -66,17 +68,7 @@ class Rooms:
     def visible(self, user: User) -> list[dict]:
         """Public rooms and the private rooms and DMs the user belongs to; rooms they are a
         member of carry their unread and mention counts."""
-        counts = self.memberships.unread(user.id)
-        out = []
-        for room, member in self.db.visible_rooms(user.id):
-            item = room.as_dict(viewer=user.username)
-            item["member"] = member
-            if member and room.id in counts:
-                _, item["unread"], item["mentions"] = counts[room.id]
-            elif member:
-                item["unread"], item["mentions"] = 0, 0
-            out.append(item)
-        return out
+        return self.room_list.visible(user)
 
     @action
     def create(self, user: User, data) -> dict:

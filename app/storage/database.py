@@ -132,22 +132,6 @@ class Database:
         return row is not None
 
     @translated
-    def visible_rooms(self, user_id: int) -> list[tuple[Room, bool]]:
-        """(room, member) for the public rooms and the private rooms and DMs the user belongs
-        to, by name."""
-        member = members.c.user_id.isnot(None).label("member")
-        query = (
-            room_query()
-            .add_columns(member)
-            .outerjoin(members, (members.c.room_id == rooms.c.id) & (members.c.user_id == user_id))
-            .where(rooms.c.private.is_(False) | members.c.user_id.isnot(None))
-            .order_by(rooms.c.name)
-        )
-        with self.engine.connect() as conn:
-            rows = conn.execute(query).all()
-            return list(zip(rooms_from_rows(conn, rows), (bool(r.member) for r in rows), strict=True))
-
-    @translated
     def create_room(self, name: str, private: bool, owner: User) -> Room:
         with self.engine.begin() as conn:
             rid = conn.execute(

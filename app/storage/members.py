@@ -11,7 +11,7 @@ from sqlalchemy.exc import IntegrityError
 
 from ..models import User, now
 from .database import dm_key, translated
-from .schema import bans, members, mentions, messages, rooms, users
+from .schema import bans, members, messages, rooms, users
 
 
 def _newest(conn, room_id: int):
@@ -168,50 +168,6 @@ class Memberships:
                 select(messages.c.id).where(messages.c.id == message_id, messages.c.room_id == room_id)
             ).first()
         return row is not None
-
-    @translated
-    def unread(self, user_id: int) -> dict[int, tuple[int | None, int, int]]:
-        """room id -> (last_read, unread, mentions) for every room the user belongs to:
-        live messages by others above the read position, and those of them mentioning the user.
-
-        The user's rooms by (user_id, room_id); per room an index range scan of messages by
-        (room_id, id) above its read position; mentions by (user_id, room_id, message_id)."""
-        floor = func.coalesce(members.c.last_read, 0)
-        # one index range scan of (room_id, id) per room, from its read position: a join
-        # instead was planned as a hash join over every message of the table (230 ms at a
-        # million rows; docs/benchmarks.md, "History that grows")
-        unread_count = (
-            select(func.count())
-            .select_from(messages)
-            .where(
-                messages.c.room_id == members.c.room_id,
-                messages.c.id > floor,
-                messages.c.deleted_at.is_(None),
-                messages.c.user_id != user_id,
-            )
-            .scalar_subquery()
-        )
-        unread_q = select(members.c.room_id, members.c.last_read, unread_count).where(
-            members.c.user_id == user_id
-        )
-        mentions_q = (
-            select(mentions.c.room_id, func.count())
-            .join(members, and_(members.c.room_id == mentions.c.room_id, members.c.user_id == user_id))
-            .join(messages, messages.c.id == mentions.c.message_id)
-            .where(
-                mentions.c.user_id == user_id,
-                mentions.c.message_id > floor,
-                messages.c.deleted_at.is_(None),
-                messages.c.user_id != user_id,
-            )
-            .group_by(mentions.c.room_id)
-        )
-        with self.engine.connect() as conn:
-            counts = {room_id: (last, n, 0) for room_id, last, n in conn.execute(unread_q).all()}
-            for room_id, n in conn.execute(mentions_q).all():
-                last, unread, _ = counts[room_id]
-                counts[room_id] = (last, unread, n)
-        return counts
 
     # ------------------------------------------------------------------ direct messages
     @translated

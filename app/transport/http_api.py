@@ -17,6 +17,7 @@ from werkzeug.exceptions import HTTPException, MethodNotAllowed
 from ..chat import Chat
 from ..errors import ChatError, Disabled
 from ..models import User
+from . import jsonfast
 
 log = logging.getLogger("chat.http")
 api = Blueprint("api", __name__)
@@ -116,9 +117,16 @@ def me():
     return jsonify({"user": current_user().as_dict()})
 
 
+def fast_json(obj):
+    """A JSON answer encoded by orjson rather than jsonify's sorted-keys encoder: the same
+    JSON, keys in the contract's order; a room list of 2,000 public rooms took 7 ms to encode
+    with jsonify, 0.5 ms this way, a history page 0.9 ms and 0.15 ms (docs/benchmarks.md)."""
+    return current_app.response_class(jsonfast.dumps(obj) + "\n", mimetype="application/json")
+
+
 @api.get("/api/rooms")
 def list_rooms():
-    return jsonify({"rooms": chat().rooms.visible(current_user())})
+    return fast_json({"rooms": chat().rooms.visible(current_user())})
 
 
 @api.post("/api/rooms")
@@ -185,7 +193,7 @@ def search():
 def room_messages(name: str):
     user = current_user()
     page, more = chat().messages.history(user, name, request.args)
-    return jsonify({"messages": page, "more": more})
+    return fast_json({"messages": page, "more": more})
 
 
 @api.post("/api/uploads")
