@@ -12,10 +12,11 @@ The policy: whatever survives a collection of the young generations is frozen at
 alive), so the collections CPython runs walk only what is new. Reference counting still frees
 a frozen object the moment nothing refers to it; what freezing keeps is frozen objects that
 die in a reference cycle. So the memory the interpreter holds (``sys.getallocatedblocks()``)
-is watched: once it exceeds by a quarter what the open sockets explain (blocks per socket as
-measured at the last full walk, plus what the process held with none), everything is
-unfrozen, collected once and frozen again. A process that only gains sockets never walks;
-one whose sockets close, or whose frozen cycles pile up, walks once per quarter of growth.
+is watched against what the open sockets explain: what the process held after its last full
+walk with no sockets, plus the blocks per socket measured at the last walk with sockets. Once
+it holds a quarter more for its sockets than that, or 50,000 blocks (a few MB) more in all,
+everything is unfrozen, collected once and frozen again. A process that only gains sockets
+does not walk; one whose sockets close, or whose frozen cycles pile up, does.
 
 ``GC_FREEZE=off`` leaves CPython's collector as it comes (docs/operations.md).
 """
@@ -43,7 +44,7 @@ class Collector:
         *,
         interval: float = 5.0,
         growth: float = 0.25,
-        slack_blocks: int = 100_000,
+        slack_blocks: int = 50_000,
         blocks_per_socket: float = 600.0,
         min_gap: float = 30.0,
         blocks: Callable[[], int] = sys.getallocatedblocks,
@@ -86,8 +87,8 @@ class Collector:
 
     def limit(self) -> float:
         """Blocks beyond which frozen garbage is suspected."""
-        expected = self.base_blocks + self.blocks_per_socket * self.open_sockets()
-        return (1 + self.growth) * expected + self.slack_blocks
+        sockets = self.blocks_per_socket * self.open_sockets()
+        return self.base_blocks + (1 + self.growth) * sockets + self.slack_blocks
 
     def check(self) -> dict | None:
         """The full walk, when the memory held outgrew the open sockets; None otherwise."""

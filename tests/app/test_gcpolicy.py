@@ -36,15 +36,8 @@ class World:
         self.now = 0.0
 
     def collector(self, **kw) -> Collector:
-        return Collector(
-            lambda: self.open,
-            blocks=lambda: self.blocks,
-            clock=lambda: self.now,
-            slack_blocks=0,
-            blocks_per_socket=100,
-            min_gap=30,
-            **kw,
-        )
+        options = {"slack_blocks": 0, "blocks_per_socket": 100, "min_gap": 30, **kw}
+        return Collector(lambda: self.open, blocks=lambda: self.blocks, clock=lambda: self.now, **options)
 
 
 @pytest.fixture
@@ -105,11 +98,11 @@ def test_the_walk_comes_when_memory_outgrows_the_sockets(hooked):
     world = World()
     policy = hooked(world)
     world.now = 31
-    # 1,000 sockets explain 100,000 blocks: the limit is 1.25 * (1,000,000 + 100,000)
+    # 1,000 sockets explain 100,000 blocks: the limit is 1,000,000 + 1.25 * 100,000
     world.open = 1_000
-    world.blocks = 1_375_000
+    world.blocks = 1_125_000
     assert policy.check() is None
-    world.blocks = 1_375_001
+    world.blocks = 1_125_001
     assert policy.check() is not None
     assert policy.walks == 1
 
@@ -123,6 +116,16 @@ def test_growth_with_the_sockets_is_not_a_walk(hooked):
         world.blocks = 1_000_000 + 110 * sockets  # 10 % more per socket than measured
         assert policy.check() is None
     world.open = 0  # every socket closed and the memory stayed: frozen cycles
+    assert policy.check() is not None
+
+
+def test_a_process_with_few_sockets_walks_after_a_little_garbage(hooked):
+    world = World()
+    policy = world.collector(slack_blocks=50_000)
+    world.now, world.open = 31, 20
+    world.blocks = 1_000_000 + 2_500 + 50_000  # 20 sockets of 100 blocks, a quarter more, and 50,000
+    assert policy.check() is None
+    world.blocks += 1
     assert policy.check() is not None
 
 
