@@ -98,15 +98,21 @@ def fill(db: Database, target: int, batch: int = 500_000) -> float:
             )
         have += n
     with db.engine.begin() as conn:
-        # threads: 5 % of room 1's messages answer a root among its oldest; reactions on 1 %
+        # threads: 5 % of room 1's messages answer one of its 200 oldest messages (a root
+        # of room 1 itself: the measured thread page is one of them); reactions on 1 %
         conn.execute(
             text(
                 """
-                UPDATE messages SET thread_id = sub.root FROM (
-                  SELECT id, (SELECT min(id) FROM messages WHERE room_id = 1) + (id % 200) AS root
-                  FROM messages WHERE room_id = 1 AND thread_id IS NULL AND id % 20 = 3
-                    AND id > (SELECT min(id) + 1000 FROM messages WHERE room_id = 1)
-                ) sub WHERE messages.id = sub.id
+                WITH roots AS (
+                  SELECT id, row_number() OVER (ORDER BY id) - 1 AS k
+                  FROM (
+                    SELECT id FROM messages WHERE room_id = 1 AND deleted_at IS NULL ORDER BY id LIMIT 200
+                  ) oldest
+                )
+                UPDATE messages SET thread_id = roots.id FROM roots
+                WHERE messages.room_id = 1 AND messages.thread_id IS NULL AND messages.id % 20 = 3
+                  AND messages.id > (SELECT max(id) FROM roots)
+                  AND roots.k = (messages.id / 20) % 200
                 """
             )
         )
@@ -172,24 +178,47 @@ def read_positions(db: Database, behind: int = 20) -> None:
         )
 
 
-def timed(fn, samples: int) -> dict:
-    """p50/p99/max in milliseconds of ``samples`` calls, after a few warm-up ones."""
+def cpu_ms(pids: list[int]) -> dict[int, float]:
+    """CPU time (user and system) of each of these processes so far, in milliseconds; one that
+    cannot be read (gone, or a database on another host) is left out."""
+    out = {}
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        out[pid] = (int(fields[11]) + int(fields[12])) * 1000 / os.sysconf("SC_CLK_TCK")
+    return out
+
+
+def timed(fn, samples: int, cpu_of=None) -> dict:
+    """p50/p99/max in milliseconds of ``samples`` calls, after a few warm-up ones; with
+    ``cpu_of`` (() -> {name: [pid]}), also each group's CPU milliseconds per call, which the
+    machine's load does not stretch as it stretches the latency."""
     for _ in range(5):
         fn()
+    pids = cpu_of() if cpu_of else {}
+    cpu_before = {name: cpu_ms(group) for name, group in pids.items()}
     took = []
     for _ in range(samples):
         started = time.perf_counter()
         fn()
         took.append((time.perf_counter() - started) * 1000)
     took.sort()
-    return {
+    out = {
         "p50": round(statistics.median(took), 2),
         "p99": round(took[min(len(took) - 1, int(len(took) * 0.99))], 2),
         "max": round(took[-1], 2),
     }
+    for name, group in pids.items():
+        # a process gone meanwhile (a pooled connection closed) counts for none of it
+        after, before = cpu_ms(group), cpu_before[name]
+        spent = sum(after[pid] - before[pid] for pid in after.keys() & before.keys())
+        out[f"{name}_cpu_ms"] = round(spent / samples, 2)
+    return out
 
 
-def measure(url: str, db: Database, samples: int) -> dict:
+def measure(url: str, db: Database, samples: int, service_pid: int | None = None) -> dict:
     token = requests.post(
         url + "/api/login", json={"username": "user1", "password": PASSWORD}, timeout=30
     ).json()["token"]
@@ -198,8 +227,8 @@ def measure(url: str, db: Database, samples: int) -> dict:
         lo, hi = conn.execute(text("SELECT min(id), max(id) FROM messages WHERE room_id = 1")).one()
         root = conn.execute(
             text(
-                "SELECT id FROM messages WHERE room_id = 1 AND reply_count > 0 "
-                "ORDER BY reply_count DESC LIMIT 1"
+                "SELECT id FROM messages WHERE room_id = 1 AND reply_count > 0 AND deleted_at IS NULL "
+                "AND thread_id IS NULL ORDER BY reply_count DESC LIMIT 1"
             )
         ).scalar()
     middle = (lo + hi) // 2
@@ -233,35 +262,66 @@ def measure(url: str, db: Database, samples: int) -> dict:
         r = api.get("/api/rooms")
         assert r.status_code == 200 and len(r.json()["rooms"]) >= MEMBER_ROOMS, r.text
 
+    def cpu_of() -> dict[str, list[int]]:
+        """The service process and its PostgreSQL backends (connected by the first calls)."""
+        if service_pid is None:
+            return {}
+        with db.engine.connect() as conn:
+            backends = conn.execute(
+                text(
+                    "SELECT pid FROM pg_stat_activity WHERE application_name = 'chat' "
+                    "AND datname = current_database()"
+                )
+            ).scalars()
+            return {"service": [service_pid], "postgres": list(backends)}
+
+    def measured(fn, n: int) -> dict:
+        return timed(fn, n, cpu_of)
+
     figures = {
-        "newest page": timed(page(limit=50), samples),
-        "page before the middle": timed(page(limit=50, before=middle), samples),
-        "page after the middle": timed(page(limit=50, after=middle), samples),
-        "thread page": timed(page(limit=50, thread=root), samples) if root else None,
-        "join with since (catch-up)": timed(join_since, samples),
-        "search": timed(search, max(20, samples // 4)),
-        f"room list ({MEMBER_ROOMS} rooms, unread counts)": timed(room_list, max(20, samples // 4)),
+        "newest page": measured(page(limit=50), samples),
+        "page before the middle": measured(page(limit=50, before=middle), samples),
+        "page after the middle": measured(page(limit=50, after=middle), samples),
+        "thread page": measured(page(limit=50, thread=root), samples) if root else None,
+        "join with since (catch-up)": measured(join_since, samples),
+        "search": measured(search, max(20, samples // 4)),
+        f"room list ({MEMBER_ROOMS} rooms, unread counts)": measured(room_list, max(20, samples // 4)),
     }
     client.close()
     return {k: v for k, v in figures.items() if v is not None}
 
 
 def explain(db: Database) -> dict[str, str]:
-    """The plans of the queries behind the newest page and a `before` page of the biggest room."""
+    """The plans of the queries behind the newest page, a `before` page and a thread page of
+    the biggest room, and one room's unread count of the room list."""
     with db.engine.connect() as conn:
         hi = conn.execute(text("SELECT max(id) FROM messages WHERE room_id = 1")).scalar_one()
-        plans = {}
-        for name, where in (
-            ("newest page", ""),
-            ("page before the middle", f"AND id < {hi // 2}"),
-        ):
-            query = (  # the history query's shape (app/storage/messages.py), on constants
-                "EXPLAIN (ANALYZE, BUFFERS, COSTS OFF, TIMING OFF, SUMMARY ON) SELECT id FROM messages "  # noqa: S608
-                f"WHERE room_id = 1 AND deleted_at IS NULL AND thread_id IS NULL {where} "
-                "ORDER BY id DESC LIMIT 51"
+        root = conn.execute(
+            text(
+                "SELECT id FROM messages WHERE room_id = 1 AND deleted_at IS NULL "
+                "ORDER BY reply_count DESC LIMIT 1"
             )
-            rows = conn.execute(text(query)).scalars()
-            plans[name] = "\n".join(rows)
+        ).scalar_one()
+        read = conn.execute(text("SELECT last_read FROM members WHERE room_id = 1 AND user_id = 1")).scalar()
+        live = "deleted_at IS NULL"
+        plans = {}
+        for name, where, order in (  # the history queries' shapes (app/storage/messages.py)
+            ("newest page", f"room_id = 1 AND {live} AND thread_id IS NULL", "ORDER BY id DESC LIMIT 51"),
+            (
+                "page before the middle",
+                f"room_id = 1 AND {live} AND thread_id IS NULL AND id < {hi // 2}",
+                "ORDER BY id DESC LIMIT 51",
+            ),
+            ("thread page", f"thread_id = {root} AND {live}", "ORDER BY id DESC LIMIT 51"),
+            # the room list's unread count of one room (app/storage/roomlist.py)
+            ("unread count of a room", f"room_id = 1 AND id > {read or 0} AND {live} AND user_id <> 1", ""),
+        ):
+            what = "count(*)" if not order else "id"
+            query = (  # on constants
+                "EXPLAIN (ANALYZE, BUFFERS, COSTS OFF, TIMING OFF, SUMMARY ON) "  # noqa: S608
+                f"SELECT {what} FROM messages WHERE {where} {order}"
+            )
+            plans[name] = "\n".join(conn.execute(text(query)).scalars())
     return plans
 
 
@@ -289,7 +349,7 @@ def main(argv: list[str] | None = None) -> int:
             env = server_env(db.url, f"scale-{os.getpid()}", None, **SERVICE_ENV)
             srv = ServerProcess(env, name="scale").start()
             try:
-                figures = measure(srv.url, db, args.samples)
+                figures = measure(srv.url, db, args.samples, srv.proc.pid)
             finally:
                 srv.close()
             row = {

@@ -103,6 +103,9 @@ messages = Table(
     Index("ix_messages_room_id_id", "room_id", "id"),
     Index("uq_messages_room_seq", "room_id", "seq", unique=True),
     Index("ix_messages_thread_id_id", "thread_id", "id"),
+    # live messages by (room_id, id) carrying user_id, for unread counts from the index alone
+    # (migration 0007: INCLUDE on PostgreSQL, a third key column on SQLite), and public rooms
+    # by name (on rooms); partial indexes whose columns differ by dialect, so not here
     # full-text search is kept by the database itself (migration 0003): a generated tsvector
     # column on PostgreSQL, an FTS5 table on SQLite; neither is part of this metadata
 )

@@ -323,4 +323,7 @@ def test_the_history_scale_benchmark_fills_grows_and_measures_every_operation(tm
         assert {"newest page", "page before the middle", "join with since (catch-up)", "search"} <= set(ops)
         for figures in ops.values():
             assert 0 < figures["p50"] <= figures["p99"] <= figures["max"]
+            # CPU per call of the service and of its database backends, next to the latency
+            assert figures["service_cpu_ms"] >= 0 and figures["postgres_cpu_ms"] >= 0
         assert "Index" in row["explain"]["newest page"] or "Scan" in row["explain"]["newest page"]
+        assert "ix_messages_thread_id_id" in row["explain"]["thread page"]
