@@ -42,9 +42,29 @@ def log_collections() -> None:
     gc.callbacks.append(callback)
 
 
+def log_policy() -> None:
+    """Every check of app/gcpolicy.py: the blocks held, the open sockets and the limit."""
+    from app import gcpolicy
+
+    check = gcpolicy.Collector.check
+
+    def logged(self):
+        blocks, sockets, limit = self.blocks(), self.open_sockets(), self.limit()
+        out = check(self)
+        when = time.strftime("%H:%M:%S")
+        sys.stderr.write(
+            f"[gc] {when} policy: {blocks} blocks, {sockets} sockets, limit {limit:.0f}, "
+            f"{(blocks - self.base_blocks) / max(sockets, 1):.0f} blocks per socket, walk {out}\n"
+        )
+        return out
+
+    gcpolicy.Collector.check = logged
+
+
 def main() -> None:
     if os.environ.get("GC_LOG") == "1":
         log_collections()
+        log_policy()
     if os.environ.get("GC_FULL") == "off":
         gc.set_threshold(700, 10, 10**9)
     from app.__main__ import main as app_main
