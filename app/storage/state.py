@@ -197,6 +197,10 @@ class MemoryState(MemorySessions):
         self.remove_session_sid(session, sid)
         return gone
 
+    def sockets_closed(self, closed: list[tuple[str, str, list[str]]]) -> list[list]:
+        """``socket_closed`` of each (session, sid, rooms); their answers in that order."""
+        return [self.socket_closed(*one) for one in closed]
+
     def heartbeat(self) -> None:
         """Nothing to do: a single process cannot outlive itself."""
 
@@ -329,12 +333,21 @@ class RedisState(RedisSessions):
 
     def socket_closed(self, session: str, sid: str, rooms: list[str]) -> list[tuple[str, str | None, bool]]:
         """As MemoryState's, in one round trip."""
-        keys = [self._k("sess_sids", session), self._k("inst", self.instance_id)]
-        for room in rooms:
-            keys += [self._k("presence", room), self._k("online", room)]
-        out = self._script(self._closed, keys, [sid, *(f"{room}\0{sid}" for room in rooms)])
-        users = [u.decode() or None for u in out[0::2]]
-        return [(room, user, bool(off)) for room, user, off in zip(rooms, users, out[1::2], strict=True)]
+        return self.sockets_closed([(session, sid, rooms)])[0]
+
+    def sockets_closed(self, closed: list[tuple[str, str, list[str]]]) -> list[list]:
+        """As MemoryState's: every socket's script in one pipelined round trip."""
+        pipe = self.redis.pipeline(transaction=False)
+        for session, sid, rooms in closed:
+            keys = [self._k("sess_sids", session), self._k("inst", self.instance_id)]
+            for room in rooms:
+                keys += [self._k("presence", room), self._k("online", room)]
+            self._closed(keys=keys, args=[sid, *(f"{room}\0{sid}" for room in rooms)], client=pipe)
+        gone = []
+        for (_, _, rooms), out in zip(closed, self._call(pipe.execute), strict=True):
+            users = [u.decode() or None for u in out[0::2]]
+            gone.append([(r, u, bool(off)) for r, u, off in zip(rooms, users, out[1::2], strict=True)])
+        return gone
 
     def heartbeat(self) -> None:
         self._call(self.redis.zadd, self._k("instances"), {self.instance_id: time.time()})

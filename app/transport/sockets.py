@@ -29,6 +29,11 @@ EVENT_LIMITS = {"typing": "typing", "join": "join", "leave": "join", "delete": "
 EVENTS = ("join", "leave", "send", "edit", "delete", "typing", "react", "read")
 # A join waits this long at most for its turn (the action's own deadline starts with its turn)
 JOIN_QUEUE_SECONDS = 30.0
+# A connect (session lookup and registration) waits this long at most for its turn; the
+# client's own connect timeout (socket.io-client: 20 s) usually ends the wait first
+HANDSHAKE_QUEUE_SECONDS = 30.0
+# closed sockets unregistered from the shared state in one round trip, at most
+CLOSE_BATCH = 500
 
 
 @dataclass
@@ -50,6 +55,12 @@ class SocketHandlers:
         # inside each join's 5 s deadline (where the last of a burst ran out of time after
         # waiting and were answered `unavailable`)
         self.join_turns = threading.BoundedSemaphore(max(1, 2 * chat.config.db_pool_size))
+        # connects in progress at once: a quarter of the Redis pool, so that a storm of
+        # reconnects queues here, in order and outside the lookup's 5 s deadline, instead of
+        # thousands of lookups waiting together for the pool (and refused `unavailable`)
+        self.handshake_turns = threading.BoundedSemaphore(max(2, chat.config.redis_pool_size // 4))
+        # closed sockets whose shared state is still to be unregistered: (session, sid, rooms)
+        self.closing: list[tuple[str, str, list[str]]] = []
         delivery.local_sids = lambda: list(self.sockets)
         delivery.evict_local = self.evict
 
@@ -146,15 +157,41 @@ class SocketHandlers:
     # ------------------------------------------------------------ connection
     def on_connect(self, sid, _environ=None, auth=None):
         token = auth.get("token") if isinstance(auth, dict) else None
+        if not self.handshake_turns.acquire(timeout=HANDSHAKE_QUEUE_SECONDS):
+            raise ConnectRefused("unavailable")  # the contract's message in an overload
+        try:
+            user = self._authenticate(sid, token)
+            self.sockets[sid] = SocketState(user)
+        finally:
+            self.handshake_turns.release()
+        self.sio.enter_room(sid, user_key(user.id), namespace="/")  # what is said to the user
+        self.metrics.connected(len(self.sockets))
+        log.info("connect", extra={"sid": sid, "user": user.username})
+
+    def _authenticate(self, sid: str, token) -> User:
+        """The connect's user, looked up only while its client is still there. A client that
+        left during its connect gets no disconnect handler from python-socketio (the connect
+        was in progress), so what the lookup registered is undone here."""
+        if not self._open(sid):  # gave up while it waited for its turn: nobody to answer
+            raise ConnectRefused("unavailable")
         try:
             user = self.chat.accounts.authenticate(token, sid)
         except ChatError as exc:
             # the contract's connect_error message: "unauthorized" (or "unavailable" in an outage)
             raise ConnectRefused(exc.code) from None
-        self.sockets[sid] = SocketState(user)
-        self.sio.enter_room(sid, user_key(user.id), namespace="/")  # what is said to the user
-        self.metrics.connected(len(self.sockets))
-        log.info("connect", extra={"sid": sid, "user": user.username})
+        if not self._open(sid):
+            try:
+                self.chat.state.remove_session_sid(user.session, sid)
+            except Exception as exc:  # noqa: BLE001 - best effort; the set expires with the session
+                log.warning("could not unregister socket", extra={"sid": sid, "error": str(exc)})
+            raise ConnectRefused("unavailable")
+        return user
+
+    def _open(self, sid: str) -> bool:
+        """Whether the Engine.IO connection under this Socket.IO ``sid`` is still open."""
+        eio_sid = self.sio.manager.eio_sid_from_sid(sid, "/")
+        socket = self.sio.eio.sockets.get(eio_sid) if eio_sid is not None else None
+        return socket is not None and not socket.closed
 
     def on_disconnect(self, sid, reason=None):
         state = self.sockets.pop(sid, None)
@@ -165,16 +202,28 @@ class SocketHandlers:
         state.rooms.clear()
         for name in rooms:
             self.delivery.forget_socket(name, sid)
-        try:
-            # every room's presence and the session's sockets in one round trip
-            gone = self.chat.state.socket_closed(state.user.session, sid, rooms)
-        except Exception as exc:  # noqa: BLE001 - best effort; the keys expire with the session
-            log.warning("could not unregister socket", extra={"sid": sid, "error": str(exc)})
-            gone = []
-        for name, user, went_offline in gone:
-            if went_offline:
-                self.delivery.presence(name, user, "offline")
+        # the shared state's part (presence in its rooms, the session's sockets) goes in the
+        # next batch: a storm's thousands of disconnects take a few pipelined round trips
+        # instead of one each (each waiting for the Redis pool, some past its 5 s), and the
+        # handler returns without waiting
+        self.closing.append((state.user.session, sid, rooms))
+        if len(self.closing) == 1:
+            self.sio.start_background_task(self._unregister_closed)
         log.info("disconnect", extra={"sid": sid, "user": state.user.username, "reason": str(reason)})
+
+    def _unregister_closed(self) -> None:
+        while self.closing:
+            batch = self.closing[:CLOSE_BATCH]
+            del self.closing[:CLOSE_BATCH]
+            try:
+                gone = self.chat.state.sockets_closed(batch)
+            except Exception as exc:  # noqa: BLE001 - best effort; the keys expire with the session
+                log.warning("could not unregister sockets", extra={"sockets": len(batch), "error": str(exc)})
+                continue
+            for rooms in gone:
+                for name, user, went_offline in rooms:
+                    if went_offline:
+                        self.delivery.presence(name, user, "offline")
 
     # ------------------------------------------------------------ events
     @contextmanager

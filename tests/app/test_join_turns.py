@@ -43,7 +43,7 @@ class FakeChat:
     """Joins that take `hold` seconds each and count how many run at once."""
 
     def __init__(self, pool_size: int, hold: float):
-        self.config = SimpleNamespace(db_pool_size=pool_size)
+        self.config = SimpleNamespace(db_pool_size=pool_size, redis_pool_size=64)
         self.hold = hold
         self.running = 0
         self.most = 0
@@ -55,7 +55,7 @@ class FakeChat:
         self.state = SimpleNamespace(
             presence_join=lambda room, sid, user: (True, [user]),
             presence_leave=self._presence_leave,
-            socket_closed=lambda session, sid, rooms: [(r, "u", True) for r in rooms],
+            sockets_closed=lambda closed: [[(r, "u", True) for r in rooms] for _, _, rooms in closed],
         )
         self.limits = SimpleNamespace(check=lambda user, kind: None)
 
@@ -204,3 +204,17 @@ def test_a_closed_socket_leaves_its_rooms_and_its_session_in_one_call(state):
     assert state.presence_join("r1", "s9", "eve") == (True, ["eve"])
     assert state.presence_join("r2", "s9", "eve") == (True, ["bob", "eve"])
     assert state.delete_session("key2") == ["s2"]
+
+
+def test_closed_sockets_leave_their_rooms_and_sessions_in_one_batch(state):
+    state.create_session("key3", {"id": 9, "username": "bob"})
+    state.create_session("key4", {"id": 10, "username": "eve"})
+    for key, sid, user in (("key3", "s1", "bob"), ("key3", "s2", "bob"), ("key4", "s3", "eve")):
+        assert state.get_session(key, sid) is not None
+        state.presence_join("r1", sid, user)
+    gone = state.sockets_closed([("key3", "s1", ["r1"]), ("key4", "s3", ["r1", "r2"]), ("key3", "s2", [])])
+    assert gone == [[("r1", "bob", False)], [("r1", "eve", True), ("r2", None, False)], []]
+    assert state.presence_join("r1", "s9", "dan") == (True, ["bob", "dan"])  # bob's s2 is still in r1
+    assert state.delete_session("key3") == []  # both of key3's sockets were unregistered
+    assert state.delete_session("key4") == []
+    assert state.sockets_closed([]) == []
