@@ -27,6 +27,7 @@ import gc
 import logging
 import sys
 import time
+from collections import deque
 from collections.abc import Callable
 
 from . import green
@@ -47,6 +48,7 @@ class Collector:
         slack_blocks: int = 50_000,
         blocks_per_socket: float = 600.0,
         min_gap: float = 30.0,
+        peak_window: float = 120.0,
         blocks: Callable[[], int] = sys.getallocatedblocks,
         clock: Callable[[], float] = time.monotonic,
     ):
@@ -56,6 +58,8 @@ class Collector:
         self.slack_blocks = slack_blocks
         self.blocks_per_socket = blocks_per_socket  # until a walk with sockets open measures it
         self.min_gap = min_gap
+        self.peak_window = peak_window
+        self.recent: deque[tuple[float, int]] = deque()  # (when, open sockets) of recent checks
         self.blocks = blocks
         self.clock = clock
         self.base_blocks = blocks()
@@ -86,13 +90,21 @@ class Collector:
                 log.warning("garbage collector policy failed", extra={"error": str(exc)})
 
     def limit(self) -> float:
-        """Blocks beyond which frozen garbage is suspected."""
-        sockets = self.blocks_per_socket * self.open_sockets()
+        """Blocks beyond which frozen garbage is suspected. The sockets counted are the most
+        open at any check of the last ``peak_window`` seconds: while the clients of a
+        reconnect storm come back, what their old sockets held is still being released, and
+        a walk then (seconds, at 10,000) would stop the very handshakes the storm waits for."""
+        now = self.clock()
+        self.recent.append((now, self.open_sockets()))
+        while self.recent and self.recent[0][0] < now - self.peak_window:
+            self.recent.popleft()
+        sockets = self.blocks_per_socket * max(count for _, count in self.recent)
         return self.base_blocks + (1 + self.growth) * sockets + self.slack_blocks
 
     def check(self) -> dict | None:
         """The full walk, when the memory held outgrew the open sockets; None otherwise."""
-        if self.clock() - self.last_walk < self.min_gap or self.blocks() <= self.limit():
+        limit = self.limit()
+        if self.clock() - self.last_walk < self.min_gap or self.blocks() <= limit:
             return None
         return self.walk()
 
@@ -111,6 +123,7 @@ class Collector:
         else:
             self.base_blocks = min(self.base_blocks, after) if sockets else after
         self.last_walk = self.clock()
+        self.recent.clear()
         self.walks += 1
         report = {
             "collected": collected,

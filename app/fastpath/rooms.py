@@ -8,7 +8,8 @@ they all dropped at once (docs/benchmarks.md, "Many sockets"), during which noth
 
 ``IndexedManager`` keeps, for each client, the rooms it entered (the map python-socketio
 keeps is unchanged and still the one emits read), so a disconnect leaves exactly those
-rooms. What it overrides, and the attributes it relies on (``rooms``, ``callbacks``,
+rooms; and it keeps the clients whose connect or disconnect is in progress in ordered dicts
+instead of lists (``Waiting``). What it overrides, and the attributes it relies on (``rooms``, ``callbacks``,
 ``pending_connect``, ``pending_disconnect``), are python-socketio 5.18's; app/fastpath
 checks the names at start and tests/app/test_fastpath.py compares it with the stock manager.
 """
@@ -18,11 +19,33 @@ from __future__ import annotations
 import socketio
 
 
+class Waiting(dict):
+    """The clients of a namespace whose connect or disconnect is in progress: python-socketio
+    keeps them in a list it scans on every event (``is_connected``), a cost in proportion to
+    the connects in progress, thousands in a reconnect storm. The same operations (append,
+    remove, ``in``, ``len``) on an ordered dict."""
+
+    def append(self, sid) -> None:
+        self[sid] = None
+
+    def remove(self, sid) -> None:
+        del self[sid]
+
+
+class WaitingByNamespace(dict):
+    """Turns the empty list python-socketio stores for a namespace into a ``Waiting``."""
+
+    def __setitem__(self, namespace, waiting) -> None:
+        super().__setitem__(namespace, Waiting.fromkeys(waiting))
+
+
 class IndexedManager(socketio.Manager):
     def __init__(self):
         super().__init__()
         # (namespace, sid) -> its rooms, in the order entered (a dict used as an ordered set)
         self.rooms_of: dict[tuple[str, str], dict] = {}
+        self.pending_connect = WaitingByNamespace()
+        self.pending_disconnect = WaitingByNamespace()
 
     def basic_enter_room(self, sid, namespace, room, eio_sid=None):
         super().basic_enter_room(sid, namespace, room, eio_sid=eio_sid)

@@ -116,6 +116,10 @@ def test_growth_with_the_sockets_is_not_a_walk(hooked):
         world.blocks = 1_000_000 + 110 * sockets  # 10 % more per socket than measured
         assert policy.check() is None
     world.open = 0  # every socket closed and the memory stayed: frozen cycles
+    assert policy.check() is None  # not while the sockets may be coming back (a storm)
+    world.now += 120
+    assert policy.check() is None  # the 10,000 of 120 s ago still count
+    world.now += 1
     assert policy.check() is not None
 
 

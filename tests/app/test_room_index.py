@@ -8,7 +8,7 @@ import random
 import pytest
 import socketio
 
-from app.fastpath.rooms import IndexedManager
+from app.fastpath.rooms import IndexedManager, Waiting
 
 NS = "/"
 
@@ -111,3 +111,23 @@ def test_a_disconnect_does_not_walk_every_room(cls):
     manager.disconnect(sids[0], NS)
     assert sids[0] not in manager.rooms[NS]["lobby"]
     assert len(manager.rooms[NS]["lobby"]) == 99
+
+
+def test_connects_in_progress_are_found_without_a_scan():
+    stock, indexed = managers()
+    for manager in (stock, indexed):
+        sids = [manager.pre_connect(f"eio-{i}", NS) for i in range(3)]
+        assert manager.is_pre_connected(sids[1], NS)
+        assert not manager.is_connected(sids[1], NS)  # in progress
+        manager.connect(sids[1], NS)
+        assert manager.is_connected(sids[1], NS)
+        assert not manager.is_pre_connected(sids[1], NS)
+        assert list(manager.pending_connect[NS]) == [sids[0], sids[2]]  # the order kept
+        manager.pre_disconnect(sids[1], NS)
+        assert not manager.is_connected(sids[1], NS)
+        manager.disconnect(sids[1], NS)
+        for sid in (sids[0], sids[2]):
+            manager.connect(sid, NS)
+        assert NS not in manager.pending_connect and NS not in manager.pending_disconnect
+    indexed.pre_connect("eio-9", NS)
+    assert isinstance(indexed.pending_connect[NS], Waiting)  # what python-socketio scans
