@@ -85,7 +85,11 @@ def run_dir() -> tuple[Path, str]:
     now = datetime.now(UTC)
     tag = now.strftime("%H%M%S") + f"-{os.getpid() % 10000}"
     out = BENCH / "results" / now.strftime("%Y%m%dT%H%M%SZ")
-    out.mkdir(parents=True, exist_ok=True)
+    try:
+        out.mkdir(parents=True)
+    except FileExistsError:  # another run started in the same second (make bench-scale)
+        out = out.with_name(f"{out.name}-{os.getpid()}")
+        out.mkdir(parents=True, exist_ok=True)
     return out, tag
 
 
