@@ -31,6 +31,19 @@ def node_modules() -> Path:
     return modules
 
 
+def run_tool(module: str, *args: str, timeout: float = 300) -> subprocess.CompletedProcess:
+    """``python -m bench.<module> args...`` from the repository root, output captured; the
+    caller checks the exit status (its stderr is the message when it fails)."""
+    return subprocess.run(
+        [str(harness.PYTHON), "-m", f"bench.{module}", *args],
+        cwd=harness.ROOT,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+
+
 @pytest.fixture
 def bench(tmp_path, node_modules):
     """A Bench with its own results folder, databases and Redis prefix, cleaned up after."""

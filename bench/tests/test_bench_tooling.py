@@ -16,6 +16,7 @@ import pytest
 from bench import bench_report as report
 from bench import harness, orchestrate, profile_service
 from bench.summary import summarize, sustained
+from bench.tests.conftest import run_tool
 from tests.support.ports import free_port
 
 BENCH = harness.BENCH
@@ -297,24 +298,7 @@ def test_the_history_scale_benchmark_fills_grows_and_measures_every_operation(tm
     """bench/scale_history.py at toy sizes: the generator reaches each size exactly, and every
     history operation is measured through a real server at each."""
     out = tmp_path / "scale.json"
-    proc = subprocess.run(
-        [
-            str(harness.PYTHON),
-            "-m",
-            "bench.scale_history",
-            "--sizes",
-            "3000,6000",
-            "--samples",
-            "5",
-            "--out",
-            str(out),
-        ],
-        cwd=harness.ROOT,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
+    proc = run_tool("scale_history", *("--sizes", "3000,6000", "--samples", "5", "--out", str(out)))
     assert proc.returncode == 0, proc.stderr[-3000:]
     results = json.loads(out.read_text())
     assert [row["messages"] for row in results["sizes"]] == [3000, 6000]

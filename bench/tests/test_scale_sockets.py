@@ -8,6 +8,7 @@ import time
 import urllib.request
 
 from bench import harness, scale_sockets
+from bench.tests.conftest import run_tool
 from tests.support.ports import free_port
 
 BENCH = harness.BENCH
@@ -29,19 +30,10 @@ def sockets_js(plan: dict, tmp_path) -> dict:
 
 def test_both_servers_climb_the_ladder_and_come_back_from_a_storm_with_nothing_missed(tmp_path, node_modules):
     out = tmp_path / "sockets.json"
-    proc = subprocess.run(
-        [
-            str(harness.PYTHON),
-            "-m",
-            "bench.scale_sockets",
-            *("--counts", "20,60", "--users", "6", "--idle-seconds", "1", "--probe-seconds", "1"),
-            *("--out", str(out), "--plot", str(tmp_path / "sockets.png")),
-        ],
-        cwd=harness.ROOT,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
+    proc = run_tool(
+        "scale_sockets",
+        *("--counts", "20,60", "--users", "6", "--idle-seconds", "1", "--probe-seconds", "1"),
+        *("--out", str(out), "--plot", str(tmp_path / "sockets.png")),
     )
     assert proc.returncode == 0, proc.stderr[-3000:]
     results = json.loads(out.read_text())

@@ -4,10 +4,10 @@ are differences over the sockets added, and a toy run of the service yields a ta
 from __future__ import annotations
 
 import json
-import subprocess
 from types import SimpleNamespace
 
-from bench import harness, socket_memory
+from bench import socket_memory
+from bench.tests.conftest import run_tool
 
 
 def frames(*paths):
@@ -62,16 +62,8 @@ def test_per_socket_figures_are_differences_over_the_sockets_added():
 
 def test_a_toy_run_of_the_traced_service_gives_a_breakdown(tmp_path, node_modules):
     out = tmp_path / "memory.json"
-    proc = subprocess.run(
-        [
-            *(str(harness.PYTHON), "-m", "bench.socket_memory", "--counts", "20,60", "--users", "6"),
-            *("--hold-seconds", "8", "--out", str(out)),
-        ],
-        cwd=harness.ROOT,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
+    proc = run_tool(
+        "socket_memory", *("--counts", "20,60", "--users", "6", "--hold-seconds", "8", "--out", str(out))
     )
     assert proc.returncode == 0, proc.stderr[-3000:]
     res = json.loads(out.read_text())
