@@ -40,6 +40,7 @@ CLOSE_BATCH = 500
 class SocketState:
     user: User
     rooms: set[str] = field(default_factory=set)
+    joining: dict[str, object] = field(default_factory=dict)  # room -> its newest join waiting
 
 
 class SocketHandlers:
@@ -238,8 +239,22 @@ class SocketHandlers:
             self.join_turns.release()
 
     def on_join(self, state: SocketState, sid: str, data):
-        with self._join_turn(sid):
-            joined = self._join(state, sid, data)
+        # a client whose join's acknowledgement timed out sends it again while the first still
+        # waits for its turn; in a storm that doubled the queue with work nobody waited for.
+        # The newest join of a room is the one that runs; an older one still waiting is
+        # answered at once
+        name = data.get("room") if isinstance(data, dict) else None
+        ticket = object()
+        if isinstance(name, str):
+            state.joining[name] = ticket
+        try:
+            with self._join_turn(sid):
+                if isinstance(name, str) and state.joining.get(name) is not ticket:
+                    raise Unavailable("a newer join of this room replaced this one")
+                joined = self._join(state, sid, data)
+        finally:
+            if isinstance(name, str) and state.joining.get(name) is ticket:
+                del state.joining[name]
         if sid not in self.sockets:
             # closed during the join: its disconnect did not see this room
             self.sio.leave_room(sid, room_key(joined["room"]["name"]), namespace="/")

@@ -137,6 +137,34 @@ def test_a_join_whose_socket_closed_while_it_waited_is_not_run():
     assert "c" not in chat.joined
 
 
+def test_a_join_sent_again_replaces_the_one_still_waiting():
+    """A client whose join's acknowledgement timed out sends it again: the older one, still
+    waiting for its turn, is answered at once and only the newer one runs."""
+    h, chat, join = handlers(pool_size=1, hold=0.3)
+    for sid in ("a", "b", "c"):
+        connect(h, sid)
+    busy = threading.Thread(target=join_all, args=(join, ["a", "b"]))
+    busy.start()
+    time.sleep(0.1)  # a and b hold both turns
+    acks: list = []
+
+    def send(label):
+        acks.append((label, join("c", {"room": "lobby", "sid": "c"})))
+
+    first = threading.Thread(target=send, args=("first",))
+    first.start()
+    time.sleep(0.05)
+    again = threading.Thread(target=send, args=("again",))
+    again.start()
+    for t in (busy, first, again):
+        t.join(5)
+    answers = dict(acks)
+    assert answers["first"]["ok"] is False and answers["first"]["error"]["code"] == "unavailable"
+    assert answers["again"]["ok"] is True
+    assert chat.joined.count("c") == 1
+    assert h.sockets["c"].joining == {}  # nothing left behind
+
+
 def test_a_join_that_gets_no_turn_in_time_is_unavailable(monkeypatch):
     monkeypatch.setattr(sockets_module, "JOIN_QUEUE_SECONDS", 0.05)
     h, chat, join = handlers(pool_size=1, hold=0.4)
