@@ -29,6 +29,9 @@ EVENT_LIMITS = {"typing": "typing", "join": "join", "leave": "join", "delete": "
 EVENTS = ("join", "leave", "send", "edit", "delete", "typing", "react", "read")
 # A join waits this long at most for its turn (the action's own deadline starts with its turn)
 JOIN_QUEUE_SECONDS = 30.0
+# A join of a room sent again this long after one still waiting for its turn replaces it: the
+# client's acknowledgement timed out and it retried (socket.io clients wait seconds, not less)
+REPLACE_JOIN_AFTER = 2.0
 # A connect (session lookup and registration) waits this long at most for its turn; the
 # client's own connect timeout (socket.io-client: 20 s) usually ends the wait first
 HANDSHAKE_QUEUE_SECONDS = 30.0
@@ -40,7 +43,7 @@ CLOSE_BATCH = 500
 class SocketState:
     user: User
     rooms: set[str] = field(default_factory=set)
-    joining: dict[str, object] = field(default_factory=dict)  # room -> its newest join waiting
+    joining: dict[str, tuple] = field(default_factory=dict)  # room -> its newest join waiting
 
 
 class SocketHandlers:
@@ -243,17 +246,22 @@ class SocketHandlers:
         # waits for its turn; in a storm that doubled the queue with work nobody waited for.
         # The newest join of a room is the one that runs; an older one still waiting is
         # answered at once
+        # (one sent again after REPLACE_JOIN_AFTER; several sent at once all run)
         name = data.get("room") if isinstance(data, dict) else None
-        ticket = object()
-        if isinstance(name, str):
-            state.joining[name] = ticket
+        ticket = (time.monotonic(),)
+        tracked = isinstance(name, str)
+        if tracked:
+            waiting = state.joining.get(name)
+            tracked = waiting is None or ticket[0] - waiting[0] >= REPLACE_JOIN_AFTER
+            if tracked:
+                state.joining[name] = ticket
         try:
             with self._join_turn(sid):
-                if isinstance(name, str) and state.joining.get(name) is not ticket:
+                if tracked and state.joining.get(name) is not ticket:
                     raise Unavailable("a newer join of this room replaced this one")
                 joined = self._join(state, sid, data)
         finally:
-            if isinstance(name, str) and state.joining.get(name) is ticket:
+            if tracked and state.joining.get(name) is ticket:
                 del state.joining[name]
         if sid not in self.sockets:
             # closed during the join: its disconnect did not see this room

@@ -137,9 +137,10 @@ def test_a_join_whose_socket_closed_while_it_waited_is_not_run():
     assert "c" not in chat.joined
 
 
-def test_a_join_sent_again_replaces_the_one_still_waiting():
+def test_a_join_sent_again_replaces_the_one_still_waiting(monkeypatch):
     """A client whose join's acknowledgement timed out sends it again: the older one, still
     waiting for its turn, is answered at once and only the newer one runs."""
+    monkeypatch.setattr(sockets_module, "REPLACE_JOIN_AFTER", 0.02)
     h, chat, join = handlers(pool_size=1, hold=0.3)
     for sid in ("a", "b", "c"):
         connect(h, sid)
@@ -163,6 +164,25 @@ def test_a_join_sent_again_replaces_the_one_still_waiting():
     assert answers["again"]["ok"] is True
     assert chat.joined.count("c") == 1
     assert h.sockets["c"].joining == {}  # nothing left behind
+
+
+def test_joins_of_a_room_sent_together_all_run():
+    """Several joins of one room sent at once (not a retry after a timeout) replace nothing."""
+    h, chat, join = handlers(pool_size=1, hold=0.05)
+    connect(h, "c")
+    acks = []
+
+    def send():
+        acks.append(join("c", {"room": "lobby", "sid": "c"}))
+
+    threads = [threading.Thread(target=send) for _ in range(5)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(5)
+    assert [a["ok"] for a in acks] == [True] * 5
+    assert chat.joined.count("c") == 5
+    assert h.sockets["c"].joining == {}
 
 
 def test_a_join_that_gets_no_turn_in_time_is_unavailable(monkeypatch):
