@@ -186,10 +186,6 @@ class MemoryState(MemorySessions):
                 return user, True
             return user, False
 
-    def online(self, room: str) -> list[str]:
-        with self._lock:
-            return sorted(self._counts[room])
-
     def socket_closed(self, session: str, sid: str, rooms: list[str]) -> list[tuple[str, str | None, bool]]:
         """The socket leaves its rooms (``presence_leave`` of each) and its session's sockets;
         (room, user, went offline) per room."""
@@ -327,13 +323,6 @@ class RedisState(RedisSessions):
         if not result:
             return None, False
         return result[0].decode(), bool(result[1])
-
-    def online(self, room: str) -> list[str]:
-        return sorted(u.decode() for u in self._call(self.redis.hkeys, self._k("online", room)))
-
-    def socket_closed(self, session: str, sid: str, rooms: list[str]) -> list[tuple[str, str | None, bool]]:
-        """As MemoryState's, in one round trip."""
-        return self.sockets_closed([(session, sid, rooms)])[0]
 
     def sockets_closed(self, closed: list[tuple[str, str, list[str]]]) -> list[list]:
         """As MemoryState's: every socket's script in one pipelined round trip."""

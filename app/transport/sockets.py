@@ -244,9 +244,9 @@ class SocketHandlers:
     def on_join(self, state: SocketState, sid: str, data):
         # a client whose join's acknowledgement timed out sends it again while the first still
         # waits for its turn; in a storm that doubled the queue with work nobody waited for.
-        # The newest join of a room is the one that runs; an older one still waiting is
-        # answered at once
-        # (one sent again after REPLACE_JOIN_AFTER; several sent at once all run)
+        # A join sent REPLACE_JOIN_AFTER or more after one of the same room still waiting
+        # replaces it, and the older one is answered at once; joins sent together all run.
+        # The ticket is a new object, told apart by identity, holding its time
         name = data.get("room") if isinstance(data, dict) else None
         ticket = (time.monotonic(),)
         tracked = isinstance(name, str)

@@ -247,7 +247,7 @@ def test_a_closed_socket_leaves_its_rooms_and_its_session_in_one_call(state):
     state.presence_join("r1", "s1", "bob")
     state.presence_join("r2", "s1", "bob")
     state.presence_join("r2", "s2", "bob")  # bob stays online in r2 through his other socket
-    gone = state.socket_closed("key2", "s1", ["r1", "r2", "r3"])
+    [gone] = state.sockets_closed([("key2", "s1", ["r1", "r2", "r3"])])
     assert gone == [("r1", "bob", True), ("r2", "bob", False), ("r3", None, False)]
     assert state.presence_join("r1", "s9", "eve") == (True, ["eve"])
     assert state.presence_join("r2", "s9", "eve") == (True, ["bob", "eve"])
