@@ -94,15 +94,16 @@ class Collector:
         open at any check of the last ``peak_window`` seconds: while the clients of a
         reconnect storm come back, what their old sockets held is still being released, and
         a walk then (seconds, at 10,000) would stop the very handshakes the storm waits for."""
-        now = self.clock()
-        self.recent.append((now, self.open_sockets()))
-        while self.recent and self.recent[0][0] < now - self.peak_window:
-            self.recent.popleft()
-        sockets = self.blocks_per_socket * max(count for _, count in self.recent)
+        peak = max((count for _, count in self.recent), default=0)
+        sockets = self.blocks_per_socket * max(peak, self.open_sockets())
         return self.base_blocks + (1 + self.growth) * sockets + self.slack_blocks
 
     def check(self) -> dict | None:
         """The full walk, when the memory held outgrew the open sockets; None otherwise."""
+        now = self.clock()
+        self.recent.append((now, self.open_sockets()))
+        while self.recent and self.recent[0][0] < now - self.peak_window:
+            self.recent.popleft()
         limit = self.limit()
         if self.clock() - self.last_walk < self.min_gap or self.blocks() <= limit:
             return None
