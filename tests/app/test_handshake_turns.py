@@ -16,6 +16,7 @@ from socketio.exceptions import ConnectionRefusedError as ConnectRefused
 from app.errors import ChatError
 from app.models import User
 from app.transport.sockets import SocketHandlers, SocketState
+from tests.support.threads import run_together
 
 
 class FakeSio:
@@ -86,11 +87,7 @@ def connect_all(h, sids, token="good-token-of-twenty-chars"):
         except ConnectRefused as exc:
             outcome[sid] = exc.error_args["message"]
 
-    threads = [threading.Thread(target=run, args=(sid,)) for sid in sids]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(10)
+    run_together(run, sids)
     return outcome
 
 

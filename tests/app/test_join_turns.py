@@ -21,6 +21,7 @@ from app.storage.state import MemoryState, RedisState
 from app.transport import sockets as sockets_module
 from app.transport.sockets import SocketHandlers, SocketState
 from tests.support.settings import BACKEND, REDIS_URL
+from tests.support.threads import run_together
 
 ROOM = Room(1, "lobby", False, 1, "owner")
 
@@ -100,11 +101,7 @@ def join_all(join, sids):
     def run(sid):
         acks[sid] = join(sid, {"room": "lobby", "sid": sid})
 
-    threads = [threading.Thread(target=run, args=(sid,)) for sid in sids]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(10)
+    run_together(run, sids)
     return acks
 
 
@@ -175,11 +172,7 @@ def test_joins_of_a_room_sent_together_all_run():
     def send():
         acks.append(join("c", {"room": "lobby", "sid": "c"}))
 
-    threads = [threading.Thread(target=send) for _ in range(5)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(5)
+    run_together(lambda _: send(), range(5), timeout=5)
     assert [a["ok"] for a in acks] == [True] * 5
     assert chat.joined.count("c") == 5
     assert h.sockets["c"].joining == {}
