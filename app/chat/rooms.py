@@ -50,15 +50,16 @@ class Rooms:
         """The room, when the user may read it: `forbidden` for a private room of others and
         for a room the user is banned from."""
         room = self.get(name)
-        if self.memberships.is_banned(room.id, user.id):
-            raise forbidden(f"you are banned from {name!r}")
-        if room.private and not self.is_member(room, user):
-            raise forbidden(f"you are not a member of the private room {name!r}")
+        banned = self.memberships.is_banned(room.id, user.id)
+        member = not banned and room.private and self.is_member(room, user)
+        self.check_access(room, user, banned, member)
         return room
 
     @staticmethod
     def check_access(room: Room, user: User, banned: bool, member: bool) -> None:
-        """``accessible``'s rule on a standing already read (a join reads it with its history)."""
+        """The rule of ``accessible``, on a standing already read (a join reads it with its
+        history): `forbidden` when banned, or for a private room the user neither owns nor
+        belongs to."""
         if banned:
             raise forbidden(f"you are banned from {room.name!r}")
         if room.private and room.owner_id != user.id and not member:
