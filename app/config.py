@@ -113,6 +113,7 @@ class Config:
     presence_ttl: float = 30.0
     ws_backlog_limit: int = 4 * 1024 * 1024
     fastpath: bool = True
+    ws_loop_reader: bool = True  # app/fastpath/loopreader.py: no green thread per idle WebSocket
     gc_freeze: bool = True  # app/gcpolicy.py: long-lived objects out of the collector's walk
     ping_interval: int = 25
     ping_timeout: int = 20
@@ -339,6 +340,7 @@ def load(env: dict | None = None, *, serving: bool = True) -> Config:
         presence_ttl=float(_int(env, "PRESENCE_TTL", 30, 2, 3600)),
         ws_backlog_limit=_int(env, "WS_BACKLOG_LIMIT", 4 * 1024 * 1024, 64 * 1024, 1024**3),
         fastpath=_bool(env, "FASTPATH", True),
+        ws_loop_reader=_bool(env, "WS_LOOP_READER", True),
         gc_freeze=_bool(env, "GC_FREEZE", True),
         # a client that answers no ping is cut after interval + timeout; keep both under the
         # load balancer's idle timeout (120 s on the ALB)

@@ -114,7 +114,9 @@ def _flask_app(config: Config, chat: Chat, delivery: Delivery, metrics: Metrics,
 
 def create_service(config: Config) -> Service:
     instance_id = uuid.uuid4().hex[:12]
-    fastpaths = fastpath.install(config.async_mode, config.fastpath, config.ws_backlog_limit)
+    fastpaths = fastpath.install(
+        config.async_mode, config.fastpath, config.ws_backlog_limit, config.ws_loop_reader
+    )
     metrics = Metrics(config.metrics_namespace, config.app_env, instance_id)
 
     engine = make_engine(config.database_url, config.db_pool_size, config.database_iam_region)

@@ -70,6 +70,20 @@ HOOKS = (
         "client frames unmasked in C; eventlet's protocol frames keep the frame order (wsdirect.py)",
     ),
     Hook(
+        "ws-loop-reader",
+        "eventlet",
+        (
+            "eventlet.hubs.hub:BaseHub.add",
+            "eventlet.hubs.hub:BaseHub.remove",
+            "eventlet.hubs.hub:READ",
+            "eventlet.greenio:GreenSocket.fd",
+            "eventlet.websocket:RFC6455WebSocket._send_closing_frame",
+            "eventlet.wsgi:HttpProtocol.finish",
+        ),
+        ("eventlet",),
+        "idle WebSocket connections read by the event loop, no green thread each (loopreader.py)",
+    ),
+    Hook(
         "redis-readiness",
         "redis",
         ("redis._parsers.hiredis:_socket_can_read",),
@@ -142,18 +156,19 @@ class Installed:
     manager_class: type | None = None  # python-socketio's ``client_manager``; None: the stock one
 
 
-def install(mode: str, enabled: bool, backlog_limit: int) -> Installed:
-    """Check, then install the fast paths of ``mode`` (none when not ``enabled``)."""
+def install(mode: str, enabled: bool, backlog_limit: int, loop_reader: bool = True) -> Installed:
+    """Check, then install the fast paths of ``mode`` (none when not ``enabled``; the loop
+    reader only with ``loop_reader``)."""
     if not enabled:
         log.info("fast paths off (FASTPATH=0): stock libraries")
         return Installed((), None)
-    hooks = check(mode)
+    hooks = [h for h in check(mode) if loop_reader or h.name != "ws-loop-reader"]
     names = {h.name for h in hooks}
     packet_class = None
     if "ws-direct-writer" in names:
         from . import wsdirect
 
-        wsdirect.install(backlog_limit, eventlet="ws-unmask" in names)
+        wsdirect.install(backlog_limit, eventlet="ws-unmask" in names, loop_reader="ws-loop-reader" in names)
     if "redis-readiness" in names:
         from . import redis_readiness
 

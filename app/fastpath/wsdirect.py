@@ -86,6 +86,7 @@ def _ping_timer(server) -> PingTimer:
 class DirectSocket(_StockSocket):
     writer: FrameWriter | None = None
     backlog_limit = BACKLOG_LIMIT
+    loop_reader = False  # eventlet: the event loop reads idle connections (loopreader.py)
 
     # ---------------------------------------------------------------- heartbeat
     def schedule_ping(self):
@@ -138,11 +139,17 @@ class DirectSocket(_StockSocket):
         writer.done = True
         writer.backlog.clear()
         writer.corked = None
+        reader = ws if hasattr(ws, "say_goodbye") else None  # a loopreader.LoopReader
         if writer.flusher is None:
             # nothing is mid-frame: the close frame can go the usual way, with a status a
             # client can tell from a dropped connection (eventlet's default has none)
-            ws.__dict__.pop("_send", None)
-            ws.close(close_data=(1000, ""))
+            if reader is not None:
+                reader.say_goodbye()
+            else:
+                ws.__dict__.pop("_send", None)
+                ws.close(close_data=(1000, ""))
+        elif reader is not None:
+            reader.cut()
         else:
             # a chunk is half written: a close frame now would corrupt the stream; cut it
             try:
@@ -200,8 +207,14 @@ class DirectSocket(_StockSocket):
             self.queue.task_done()
             if queued is not None:
                 writer.write(frame_for(queued))
-        self._ws = ws
         self.writer = writer
+        if self.loop_reader:
+            # the event loop reads from here on; this request's green thread ends
+            from .loopreader import LoopReader
+
+            self._ws = LoopReader.detach(self, ws, sock)
+            return []
+        self._ws = ws
 
         while True:
             try:
@@ -242,10 +255,12 @@ def _is_green_socket(sock) -> bool:
     return isinstance(fd, _socket.socket) and not isinstance(fd, ssl.SSLSocket) and hasattr(sock, "sendall")
 
 
-def install(backlog_limit: int = BACKLOG_LIMIT, eventlet: bool = False) -> None:
+def install(backlog_limit: int = BACKLOG_LIMIT, eventlet: bool = False, loop_reader: bool = False) -> None:
     """Make engine.io create DirectSocket for every connection, and (eventlet) unmask
-    client frames with ``unmask``. Idempotent."""
+    client frames with ``unmask`` and, with ``loop_reader``, read WebSocket connections from
+    the event loop (loopreader.py). Idempotent."""
     DirectSocket.backlog_limit = backlog_limit
+    DirectSocket.loop_reader = eventlet and loop_reader
     engineio.socket.Socket = DirectSocket
     if eventlet:
         from eventlet.hubs import get_hub

@@ -208,8 +208,9 @@ def test_sigusr1_writes_a_census_of_green_threads_and_the_server_keeps_serving(s
             time.sleep(0.1)
             census = [json.loads(x)["census"] for x in srv.logs().splitlines() if x.startswith('{"census"')]
         assert census, srv.logs()[-2000:]
-        # the hub, the housekeeping loops and one reader per open socket at least
-        assert census[0]["greenlets"] >= 3 + len(clients), census
+        # the hub and the housekeeping loops at least (open sockets are read by the event
+        # loop itself: tests/app/test_loop_reader.py counts those)
+        assert census[0]["greenlets"] >= 3, census
         assert census[0]["threads"] >= 1 and census[0]["gc_objects"] > 0
         assert requests.get(srv.url + "/healthz", timeout=10).status_code == 200
         for c in clients:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import struct
-import time
 
 import pytest
 import requests
@@ -17,9 +16,8 @@ import websocket
 
 from app.server import MAX_FRAME
 from tests.support.client import register
+from tests.support.rawws import ABNORMAL, NO_STATUS, close_code, open_session
 
-ABNORMAL = 1006  # no close frame before the connection ended (RFC 6455 section 7.1.5)
-NO_STATUS = 1005  # a close frame without a status code
 # engine.io's transport ends a session with eventlet's status-less close frame; the direct
 # transport says 1000 (normal closure)
 NORMAL = {"fastpath": 1000, "stock": NO_STATUS}
@@ -35,38 +33,6 @@ def user_of(srv) -> str:
     """A token of a user registered on that server (the embedded default keeps sessions in
     its process)."""
     return register(srv.url)[1]
-
-
-def open_session(base: str, token: str) -> websocket.WebSocket:
-    """A raw WebSocket past the engine.io open packet and the socket.io connect."""
-    url = base.replace("http://", "ws://") + "/socket.io/?EIO=4&transport=websocket"
-    ws = websocket.create_connection(url, timeout=10)
-    opened = ws.recv()
-    assert opened.startswith("0{"), opened
-    ws.send("40" + json.dumps({"token": token}))
-    connected = ws.recv()
-    assert connected.startswith("40"), connected
-    return ws
-
-
-def close_code(ws: websocket.WebSocket, timeout: float) -> int:
-    """The code of the close frame the server sends (answering no engine.io ping), or 1006
-    when the connection ends without one."""
-    deadline = time.monotonic() + timeout
-    ws.settimeout(1)
-    try:
-        while time.monotonic() < deadline:
-            try:
-                opcode, data = ws.recv_data(control_frame=True)
-            except websocket.WebSocketTimeoutException:
-                continue
-            if opcode == websocket.ABNF.OPCODE_CLOSE:
-                return struct.unpack("!H", data[:2])[0] if len(data) >= 2 else NO_STATUS
-        raise AssertionError(f"connection still open after {timeout}s")
-    except (websocket.WebSocketConnectionClosedException, ConnectionError):
-        return ABNORMAL
-    finally:
-        ws.shutdown()
 
 
 def test_logout_then_close_packet_closes_normally(transport):
@@ -90,12 +56,14 @@ def test_oversized_frame_is_closed_with_1009(transport):
     assert close_code(ws, 10) == 1009
 
 
-def test_invalid_utf8_text_is_closed_with_1011(transport):
-    """eventlet 0.41 decodes a text message once it is complete, outside the code that maps
-    decode errors to 1007: the connection fails as an internal error, 1011."""
+def test_invalid_utf8_text_is_closed_with_1007(transport):
+    """RFC 6455's code for it, 1007, from the event-loop reader (wsproto validates text as it
+    arrives). eventlet 0.41, the stock transport's reader, decodes a text message once it is
+    complete, outside the code that maps decode errors to 1007: the connection fails as an
+    internal error, 1011."""
     ws = open_session(transport[0].url, user_of(transport[0]))
     ws.send_frame(websocket.ABNF.create_frame(b'42["send",{"body":"\xff\xfe"}]', websocket.ABNF.OPCODE_TEXT))
-    assert close_code(ws, 10) == 1011
+    assert close_code(ws, 10) == {"fastpath": 1007, "stock": 1011}[transport[1]]
 
 
 def test_missed_pong_is_closed_with_a_close_frame(transport, stack):
