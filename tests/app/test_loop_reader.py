@@ -22,9 +22,13 @@ from tests.support.rawws import close_code, open_session
 ABNF = websocket.ABNF
 
 
+# the reader is a fast path: these servers run with FASTPATH=1 whatever the suite's setting
+READER = {"ASYNC_MODE": "eventlet", "FASTPATH": "1"}
+
+
 @pytest.fixture(scope="module")
 def srv(stack):
-    return stack.server(ASYNC_MODE="eventlet")
+    return stack.server(**READER)
 
 
 def census(server) -> dict:
@@ -73,7 +77,7 @@ def answer(data: bytes, ack_id: int):
 def test_idle_connections_hold_no_green_thread_each_and_the_switch_turns_it_off(stack):
     grown = {}
     for switch in ("1", "0"):
-        server = stack.server(ASYNC_MODE="eventlet", WS_LOOP_READER=switch)
+        server = stack.server(**READER, WS_LOOP_READER=switch)
         try:
             token = register(server.url)[1]
             base = census(server)["greenlets"]
@@ -165,7 +169,7 @@ def test_a_binary_attachment_reaches_socket_io_as_bytes(stack, switch):
     """A socket.io event with a binary attachment: its placeholder in a text frame, the bytes
     in a binary frame. The service takes no binary payloads; the answer is the same whether
     the event loop or engine.io's reader read it."""
-    server = stack.server(ASYNC_MODE="eventlet", WS_LOOP_READER=switch)
+    server = stack.server(**READER, WS_LOOP_READER=switch)
     try:
         ws = open_session(server.url, register(server.url)[1])
         ws.send('451-3["join",{"_placeholder":true,"num":0}]')
