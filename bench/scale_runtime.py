@@ -332,6 +332,61 @@ def proc_figures(pid: int) -> dict:
     return {"rss_kib": rss, "fds": len(os.listdir(f"/proc/{pid}/fd"))}
 
 
+LISTEN = "0A"  # TCP state in /proc/net/tcp
+
+
+def tcp_sockets() -> dict[int, tuple[int, int, str]]:
+    """inode -> (local port, remote port, state) of every TCP socket on the machine."""
+    out = {}
+    for name in ("tcp", "tcp6"):
+        path = Path("/proc/net") / name
+        if not path.exists():
+            continue
+        for line in path.read_text().splitlines()[1:]:
+            f = line.split()
+            out[int(f[9])] = (int(f[1].rsplit(":", 1)[1], 16), int(f[2].rsplit(":", 1)[1], 16), f[3])
+    return out
+
+
+def fd_classes(pid: int, port: int) -> dict[str, int]:
+    """The process's open descriptors by what they are: connections of clients (to ``port``),
+    to PostgreSQL (5432) and to Redis (6379), listening sockets, and the rest."""
+    classes = {"clients": 0, "postgres": 0, "redis": 0, "listening": 0, "other": 0}
+    tcp = tcp_sockets()
+    for fd in os.listdir(f"/proc/{pid}/fd"):
+        try:
+            target = os.readlink(f"/proc/{pid}/fd/{fd}")
+        except OSError:
+            continue  # closed meanwhile
+        inode = int(target[8:-1]) if target.startswith("socket:[") else None
+        local, remote, state = tcp.get(inode, (0, 0, ""))
+        if state == LISTEN:
+            classes["listening"] += 1
+        elif local == port and state:
+            classes["clients"] += 1
+        elif remote == 5432:
+            classes["postgres"] += 1
+        elif remote == 6379:
+            classes["redis"] += 1
+        else:
+            classes["other"] += 1
+    return classes
+
+
+def idle_sample(pid: int, port: int, logfile: Path | None, timeout: float = 15, settle: float = 2) -> dict:
+    """What the process holds with no client connected (the churn paused): RSS, descriptors
+    by class and green threads. None of it moves with the connections of the moment, so a
+    leak is what changes between two of these."""
+    end = time.monotonic() + timeout
+    while fd_classes(pid, port)["clients"] and time.monotonic() < end:
+        time.sleep(0.1)
+    time.sleep(settle)
+    row = {**proc_figures(pid), **{f"fds_{k}": v for k, v in fd_classes(pid, port).items()}}
+    if logfile is not None:
+        row.update(census(pid, logfile) or {"greenlets": None})
+    return row
+
+
 def census(pid: int, logfile: Path, timeout: float = 5) -> dict | None:
     """Asks the service for its census (SIGUSR1) and reads the line it writes to its log."""
     before = logfile.stat().st_size
@@ -348,11 +403,21 @@ def census(pid: int, logfile: Path, timeout: float = 5) -> dict | None:
 
 
 def churn(
-    url: str, tokens: list[str], rooms: list[str], stop: threading.Event, counts: dict, seed: int
+    url: str,
+    tokens: list[str],
+    rooms: list[str],
+    stop: threading.Event,
+    counts: dict,
+    seed: int,
+    paused: threading.Event | None = None,
 ) -> None:
-    """connect, join a room, send one to three messages, leave, disconnect; again."""
+    """connect, join a room, send one to three messages, leave, disconnect; again (waiting
+    between cycles while ``paused`` is set)."""
     rnd = random.Random(seed)
     while not stop.is_set():
+        if paused is not None and paused.is_set():
+            time.sleep(0.05)
+            continue
         sio = socketio.Client(reconnection=False, handle_sigint=False)
         try:
             sio.connect(url, auth={"token": rnd.choice(tokens)}, transports=["websocket"], wait_timeout=10)
@@ -392,12 +457,16 @@ def soak(bench: harness.Bench, target: harness.Target, args) -> dict:
         rooms = [f"soak-{tag}-{i}" for i in range(10)]
         for room in rooms:
             api.create_room(tokens[0], room)
-        stop = threading.Event()
+        api.http.close()  # its keep-alive connection would count as a client in the idle samples
+        stop, paused = threading.Event(), threading.Event()
         counts = {"cycles": 0, "refused": 0, "errors": 0}
         workers = [
-            threading.Thread(target=churn, args=(url, tokens, rooms, stop, counts, i), daemon=True)
+            threading.Thread(target=churn, args=(url, tokens, rooms, stop, counts, i, paused), daemon=True)
             for i in range(args.workers)
         ]
+        port = int(url.rsplit(":", 1)[1].split("/")[0])
+        inside_log = logfile if target.kind == "svc" else None
+        idle = {}
         log(
             f"long run ({target.label}, pid {pid}): {args.workers} churning clients, "
             f"{args.warmup:g} s warm-up + {args.soak_seconds:g} s"
@@ -410,6 +479,11 @@ def soak(bench: harness.Bench, target: harness.Target, args) -> dict:
         next_at = started
         try:
             while time.monotonic() < end:
+                if "start" not in idle and time.monotonic() - started >= args.warmup:
+                    paused.set()  # the baseline with nobody connected, once the warm-up is over
+                    idle["start"] = idle_sample(pid, port, inside_log)
+                    paused.clear()
+                    next_at = time.monotonic()  # the samples go on from here, not in a burst
                 next_at += args.interval
                 t = time.monotonic() - started
                 row = {
@@ -423,6 +497,8 @@ def soak(bench: harness.Bench, target: harness.Target, args) -> dict:
                     row.update(inside or {"greenlets": None})
                 samples.append(row)
                 time.sleep(max(0.0, min(next_at, end) - time.monotonic()))
+            paused.set()
+            idle["end"] = idle_sample(pid, port, inside_log)
         finally:
             stop.set()
             for w in workers:
@@ -440,9 +516,29 @@ def soak(bench: harness.Bench, target: harness.Target, args) -> dict:
                     "last": round(last, 1),
                     "growth_pct": round((last / first - 1) * 100, 2),
                 }
+        idle_growth = {}
+        if "start" in idle and "end" in idle:
+            for key in ("rss_kib", "fds_other", "fds_listening", "greenlets"):
+                first, last = idle["start"].get(key), idle["end"].get(key)
+                if first and last is not None:
+                    idle_growth[key] = {
+                        "first": first,
+                        "last": last,
+                        "growth_pct": round((last / first - 1) * 100, 2),
+                    }
+        # the pools open connections when the load first needs them, up to their bound: the
+        # main pool's DB_POOL_SIZE plus as many overflow, and the send path's 5 plus 5
+        pool_bound = 2 * int(harness.SERVICE_ENV.get("DB_POOL_SIZE", "10")) + 10
+        pools = {k: idle.get("end", {}).get(f"fds_{k}") for k in ("postgres", "redis")}
+        checks = [abs(g["growth_pct"]) <= FLAT for g in idle_growth.values()]
+        checks += [abs(growth["rss_kib"]["growth_pct"]) <= FLAT] if "rss_kib" in growth else []
         return {
             "server": target.label,
             "kind": target.kind,
+            "idle": idle,
+            "idle_growth": idle_growth,
+            "pools": pools,
+            "postgres_bound": pool_bound,
             "pid": pid,
             "workers": args.workers,
             "warmup_s": args.warmup,
@@ -454,7 +550,11 @@ def soak(bench: harness.Bench, target: harness.Target, args) -> dict:
             "refused": counts["refused"],
             "errors": counts["errors"],
             "growth": growth,
-            "flat": all(abs(g["growth_pct"]) <= FLAT for g in growth.values()) if growth else None,
+            # raw: the window means of every sample, which move with the clients connected
+            # at the moment; flat: the RSS's window means and what the process holds with
+            # nobody connected (idle samples), descriptors other than connections
+            "flat_raw": all(abs(g["growth_pct"]) <= FLAT for g in growth.values()) if growth else None,
+            "flat": all(checks) and (pools["postgres"] or 0) <= pool_bound if checks else None,
             "loadavg": os.getloadavg(),
             "samples": samples,
         }
@@ -529,7 +629,14 @@ def main(argv: list[str] | None = None) -> int:
             for s in out["soak"]:
                 print(
                     json.dumps(
-                        {"server": s["server"], "cycles_per_s": s["cycles_per_s"], "growth": s["growth"]}
+                        {
+                            "server": s["server"],
+                            "cycles_per_s": s["cycles_per_s"],
+                            "growth": s["growth"],
+                            "idle_growth": s["idle_growth"],
+                            "pools": s["pools"],
+                            "flat": s["flat"],
+                        }
                     )
                 )
         sys.stdout.flush()

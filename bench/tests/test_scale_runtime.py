@@ -51,6 +51,13 @@ def test_a_rolling_restart_and_a_long_run_at_toy_sizes_lose_nothing_and_sample_e
     # the green threads come from inside the process (SIGUSR1 census)
     assert all(s["greenlets"] and s["greenlets"] > 0 for s in soak["samples"]), soak["samples"]
     assert set(soak["growth"]) == {"rss_kib", "fds", "greenlets"}
+    # the idle samples: taken with nobody connected, green threads counted from inside
+    for when in ("start", "end"):
+        idle = soak["idle"][when]
+        assert idle["fds_clients"] == 0 and idle["fds_listening"] >= 1, idle
+        assert idle["greenlets"] and idle["rss_kib"] > 0, idle
+    assert {"rss_kib", "fds_other", "greenlets"} <= set(soak["idle_growth"]), soak["idle_growth"]
+    assert soak["pools"]["postgres"] <= soak["postgres_bound"] and soak["flat"] is not None
     assert (tmp_path / "runtime.png").stat().st_size > 10_000
     # every process it started is gone
     pids = [soak["pid"]] + [p for e in rolling["events"] for p in (e["pid"], e["replacement_pid"])]
@@ -120,3 +127,48 @@ def test_growth_compares_the_first_window_after_the_warm_up_with_the_last():
     assert scale_runtime.window_mean(samples, "rss_kib", 10, 30) == 100
     assert scale_runtime.window_mean(samples, "rss_kib", 70, 101) == 110
     assert scale_runtime.window_mean(samples, "missing", 0, 100) is None
+
+
+def test_descriptors_are_told_apart_by_what_they_connect_to():
+    """This process's own descriptors: a listening socket, a client connected to it and the
+    accepted end, a connection to Redis, a file."""
+    import socket
+
+    listener = socket.create_server(("127.0.0.1", 0))
+    port = listener.getsockname()[1]
+    client = socket.create_connection(("127.0.0.1", port))
+    accepted, _ = listener.accept()
+    redis = socket.create_connection(("127.0.0.1", 6379))
+    before = scale_runtime.fd_classes(os.getpid(), port)
+    try:
+        assert before["listening"] >= 1
+        # the accepted end's local port is the listener's; the client's remote port is
+        assert before["clients"] == 1
+        assert before["redis"] >= 1
+        with open(__file__) as f:
+            after = scale_runtime.fd_classes(os.getpid(), port)
+            assert f.fileno() >= 0
+        assert after["other"] == before["other"] + 1
+    finally:
+        for s in (listener, client, accepted, redis):
+            s.close()
+    assert scale_runtime.fd_classes(os.getpid(), port)["clients"] == 0
+
+
+def test_the_churn_waits_while_paused():
+    stop, paused = threading.Event(), threading.Event()
+    paused.set()
+    counts = {"cycles": 0, "refused": 0, "errors": 0}
+    worker = threading.Thread(
+        target=scale_runtime.churn, args=("http://127.0.0.1:9", ["t"], ["r"], stop, counts, 1, paused)
+    )
+    worker.start()
+    time.sleep(0.5)
+    assert counts == {"cycles": 0, "refused": 0, "errors": 0}  # no connect was tried
+    paused.clear()
+    deadline = time.monotonic() + 10
+    while not counts["errors"] and time.monotonic() < deadline:
+        time.sleep(0.05)
+    stop.set()
+    worker.join(10)
+    assert counts["errors"] >= 1  # resumed: it tried (port 9 refuses)
