@@ -21,9 +21,15 @@ Long run: one service process under connect / join / send / leave / disconnect c
 ``--workers`` clients for ``--warmup`` + ``--soak-seconds``; every ``--interval`` seconds its
 RSS and open descriptors are read from /proc/<pid>/ and its green threads counted from inside
 (SIGUSR1 writes a census line to its log: app/green.py). The mean of the first
-``--window`` seconds after the warm-up is compared with the mean of the last ones; flat is
-within 5 %. ``--reference`` runs the same churn against the Node.js reference server (RSS and
-descriptors; it has no green threads) for the ratio.
+``--window`` seconds after the warm-up is compared with the mean of the last ones. Those
+means of descriptors and green threads move with the clients connected at each sample, so
+at the end of the warm-up and at the end the churn pauses and an idle sample is taken with
+nobody connected, descriptors told apart by what they connect to (clients, PostgreSQL,
+Redis, listening, other). Flat: the RSS's window means, and the idle samples' RSS, green
+threads and descriptors other than connections, within 5 %, PostgreSQL connections within
+the pools' bound (``flat_raw``: the raw window means alone). ``--reference`` runs the same
+churn against the Node.js reference server (RSS and descriptors; it has no green threads)
+for the ratio.
 
 Everything listens on 127.0.0.1; counts and durations are bounded; the processes started here
 are stopped by their PID, also on SIGTERM. Results: bench/results/scale-runtime.json (and the
