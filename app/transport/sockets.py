@@ -9,6 +9,7 @@ malformed payload never disconnects the client. What a room hears leaves through
 from __future__ import annotations
 
 import logging
+import math
 import threading
 import time
 from contextlib import contextmanager
@@ -127,7 +128,8 @@ class SocketHandlers:
                     self.metrics.error()
                 out = {"ok": False, "error": exc.as_dict()}
                 if exc.retry_after is not None:
-                    out["error"]["retry_after"] = round(exc.retry_after, 3)
+                    # whole milliseconds, rounded up: a refusal never says "retry after 0"
+                    out["error"]["retry_after"] = math.ceil(exc.retry_after * 1000) / 1000
                 log.info("event refused", extra={"sid": sid, "event": name, "code": exc.code})
             except Exception:
                 self.metrics.error()
