@@ -15,7 +15,9 @@ def iso(ts: datetime | None) -> str | None:
     """The contract's time format: ISO-8601 UTC, milliseconds, ``Z``."""
     if ts is None:
         return None
-    return ts.strftime("%Y-%m-%dT%H:%M:%S.") + f"{ts.microsecond // 1000:03d}Z"
+    if ts.tzinfo is not None:
+        ts = ts.astimezone(UTC).replace(tzinfo=None)
+    return ts.isoformat(timespec="milliseconds") + "Z"  # the milliseconds truncated
 
 
 @dataclass(frozen=True)

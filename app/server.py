@@ -32,7 +32,7 @@ from .errors import Unavailable
 from .metrics import Metrics
 from .storage import migrate
 from .storage.database import Database
-from .storage.engine import make_engine, make_send_engine
+from .storage.engine import make_engine, make_read_engine, make_send_engine
 from .storage.media import Media, make_media
 from .storage.messages import MessageStore
 from .storage.send_pg import PostgresSendPath
@@ -72,6 +72,18 @@ def _send_path(config: Config, engine):
             make_send_engine(config.database_url, iam_region=config.database_iam_region), ACTION_DEADLINE
         )
     return SqliteSendPath(engine)
+
+
+def _engines(config: Config):
+    """The database engines of the rules: (main, reads). On PostgreSQL, the reads on every
+    request's path have an autocommit pool of their own (DB_POOL_SIZE plus as many overflow)
+    and the rest, writes mostly, half that; SQLite has one engine for both."""
+    if not config.is_postgres:
+        engine = make_engine(config.database_url, config.db_pool_size)
+        return engine, engine
+    iam = config.database_iam_region
+    main = make_engine(config.database_url, max(1, config.db_pool_size // 2), iam)
+    return main, make_read_engine(config.database_url, config.db_pool_size, iam)
 
 
 def _bus(config: Config, metrics: Metrics):
@@ -119,10 +131,10 @@ def create_service(config: Config) -> Service:
     )
     metrics = Metrics(config.metrics_namespace, config.app_env, instance_id)
 
-    engine = make_engine(config.database_url, config.db_pool_size, config.database_iam_region)
-    database = Database(engine)
-    store = MessageStore(engine, _send_path(config, engine), config.page_max_bytes)
-    state = make_state(config, instance_id, engine)
+    engine, reads = _engines(config)
+    database = Database(engine, reads)
+    store = MessageStore(engine, _send_path(config, engine), config.page_max_bytes, reads)
+    state = make_state(config, instance_id, engine, reads)
 
     delivery = Delivery(None, _bus(config, metrics))
     media = make_media(config)

@@ -269,7 +269,7 @@ def measure(url: str, db: Database, samples: int, service_pid: int | None = None
         with db.engine.connect() as conn:
             backends = conn.execute(
                 text(
-                    "SELECT pid FROM pg_stat_activity WHERE application_name = 'chat' "
+                    "SELECT pid FROM pg_stat_activity WHERE application_name LIKE 'chat%' "
                     "AND datname = current_database()"
                 )
             ).scalars()
@@ -292,8 +292,11 @@ def measure(url: str, db: Database, samples: int, service_pid: int | None = None
 
 
 def explain(db: Database) -> dict[str, str]:
-    """The plans of the queries behind the newest page, a `before` page and a thread page of
-    the biggest room, and one room's unread count of the room list."""
+    """The plans of the service's own statements (app/storage/messages.py) behind the newest
+    page, a `before` page and a thread page of the biggest room, and the query shape of one
+    room's unread count of the room list."""
+    from app.storage.messages import page_query
+
     with db.engine.connect() as conn:
         hi = conn.execute(text("SELECT max(id) FROM messages WHERE room_id = 1")).scalar_one()
         root = conn.execute(
@@ -303,25 +306,22 @@ def explain(db: Database) -> dict[str, str]:
             )
         ).scalar_one()
         read = conn.execute(text("SELECT last_read FROM members WHERE room_id = 1 AND user_id = 1")).scalar()
-        live = "deleted_at IS NULL"
+        head = "EXPLAIN (ANALYZE, BUFFERS, COSTS OFF, TIMING OFF, SUMMARY ON) "
         plans = {}
-        for name, where, order in (  # the history queries' shapes (app/storage/messages.py)
-            ("newest page", f"room_id = 1 AND {live} AND thread_id IS NULL", "ORDER BY id DESC LIMIT 51"),
-            (
-                "page before the middle",
-                f"room_id = 1 AND {live} AND thread_id IS NULL AND id < {hi // 2}",
-                "ORDER BY id DESC LIMIT 51",
-            ),
-            ("thread page", f"thread_id = {root} AND {live}", "ORDER BY id DESC LIMIT 51"),
-            # the room list's unread count of one room (app/storage/roomlist.py)
-            ("unread count of a room", f"room_id = 1 AND id > {read or 0} AND {live} AND user_id <> 1", ""),
+        page = {"room": 1, "limit": 51}
+        for name, shape, params in (
+            ("newest page", ("top", "newest"), page),
+            ("page before the middle", ("top", "before"), {**page, "edge": hi // 2}),
+            ("thread page", ("thread", "newest"), {**page, "thread": root}),
         ):
-            what = "count(*)" if not order else "id"
-            query = (  # on constants
-                "EXPLAIN (ANALYZE, BUFFERS, COSTS OFF, TIMING OFF, SUMMARY ON) "  # noqa: S608
-                f"SELECT {what} FROM messages WHERE {where} {order}"
-            )
-            plans[name] = "\n".join(conn.execute(text(query)).scalars())
+            sql = str(page_query(*shape).compile(db.engine))
+            plans[name] = "\n".join(r[0] for r in conn.exec_driver_sql(head + sql, params))
+        # the room list's unread count of one room (app/storage/roomlist.py), on constants
+        count = (
+            f"SELECT count(*) FROM messages WHERE room_id = 1 AND id > {read or 0} "  # noqa: S608
+            "AND deleted_at IS NULL AND user_id <> 1"
+        )
+        plans["unread count of a room"] = "\n".join(conn.execute(text(head + count)).scalars())
     return plans
 
 

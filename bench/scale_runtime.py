@@ -533,8 +533,10 @@ def soak(bench: harness.Bench, target: harness.Target, args) -> dict:
                         "growth_pct": round((last / first - 1) * 100, 2),
                     }
         # the pools open connections when the load first needs them, up to their bound: the
-        # main pool's DB_POOL_SIZE plus as many overflow, and the send path's 5 plus 5
-        pool_bound = 2 * int(harness.SERVICE_ENV.get("DB_POOL_SIZE", "10")) + 10
+        # reads' DB_POOL_SIZE plus as many overflow, the main pool's half that plus as many,
+        # and the send path's 5 plus 5 (app/server.py)
+        size = int(harness.SERVICE_ENV.get("DB_POOL_SIZE", "10"))
+        pool_bound = 2 * size + 2 * max(1, size // 2) + 10
         pools = {k: idle.get("end", {}).get(f"fds_{k}") for k in ("postgres", "redis")}
         checks = [abs(g["growth_pct"]) <= FLAT for g in idle_growth.values()]
         checks += [abs(growth["rss_kib"]["growth_pct"]) <= FLAT] if "rss_kib" in growth else []

@@ -42,6 +42,6 @@ class Chat:
         self.uploads = Uploads(db, media, self.rooms, config.upload_quota_bytes)
         self.messages = Messages(config, store, state, self.rooms, memberships, self.uploads, events)
         self.reactions = Reactions(ReactionStore(db.engine), self.messages, events)
-        self.search = Search(SearchIndex(db.engine), self.rooms, memberships)
+        self.search = Search(SearchIndex(db.reads), self.rooms, memberships)
         self.health = Health(db, state, uses_redis=config.redis_url is not None)
         self.limits = Limits(state, config.event_rates)

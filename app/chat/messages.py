@@ -50,12 +50,14 @@ class Messages:
         if before is not None and after is not None:
             raise invalid("give 'before' or 'after', not both")
         limit = validate.limit(args.get("limit"))
-        room = self.rooms.accessible(user, room_name)
-        if thread is not None:
-            root = self.store.live(thread)
-            if root is None or root.room_id != room.id or root.thread_id is not None:
-                raise not_found(f"no thread {thread} in {room.name!r}")
-        return self.store.page(room, before=before, after=after, limit=limit, thread=thread)
+        room = self.rooms.get(room_name)
+
+        def admit(access: Access) -> None:
+            self.rooms.check_access(room, user, access.banned, access.member)
+
+        return self.store.history(
+            room, user.id, admit, before=before, after=after, limit=limit, thread=thread
+        )
 
     @action
     def join(self, user: User, data, enter) -> tuple[Room, list[dict], bool, int, Access]:

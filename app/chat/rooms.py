@@ -15,7 +15,7 @@ class Rooms:
     def __init__(self, db: Database, memberships: Memberships):
         self.db = db
         self.memberships = memberships
-        self.room_list = RoomList(db.engine)  # keeps the public rooms' part
+        self.room_list = RoomList(db.reads)  # keeps the public rooms' part
         self._by_name: dict[str, Room] = {}  # rooms never change name, privacy or owner
 
     @action

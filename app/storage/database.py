@@ -11,7 +11,7 @@ import functools
 
 from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError, SQLAlchemyError
 
 from ..errors import Unavailable
 from ..models import Room, User, now
@@ -37,6 +37,24 @@ def translated(fn):
             raise Unavailable("the database failed; try again") from exc
 
     return wrapper
+
+
+def read_only(fn):
+    """``translated``, for a read on the read engine, which does not ping a connection
+    before using it: when the connection turns out to have died (the database restarted, a
+    failover), SQLAlchemy discards it and every older one of the pool, and the read runs
+    once more, on a fresh connection. Only for code that does nothing but read."""
+
+    @functools.wraps(fn)
+    def once_more(*args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except DBAPIError as exc:
+            if not exc.connection_invalidated:
+                raise
+        return fn(*args, **kwargs)
+
+    return translated(once_more)
 
 
 def room_query():
@@ -76,8 +94,9 @@ def rooms_from_rows(conn, rows) -> list[Room]:
 
 
 class Database:
-    def __init__(self, engine: Engine):
+    def __init__(self, engine: Engine, reads: Engine | None = None):
         self.engine = engine
+        self.reads = reads or engine  # the read engine (PostgreSQL), else the one engine
         self.dialect = engine.dialect.name
 
     # ------------------------------------------------------------------ accounts

@@ -55,12 +55,11 @@ def make_engine(url: str, pool_size: int = 10, iam_region: str | None = None) ->
     return engine
 
 
-def make_send_engine(url: str, pool_size: int = 5, iam_region: str | None = None) -> Engine:
-    """The engine of the send hot path (PostgreSQL): every statement commits by itself, so
-    no isolation level is switched per checkout, and there is no ping per checkout either.
-    Every connection prepares the send statement when it connects (storage/sendbatch.py). A
-    connection that died with the server fails one statement (answered `unavailable`), which
-    invalidates the pool's older connections, and the next send gets a fresh one."""
+def _autocommit_engine(url: str, pool_size: int, name: str, iam_region: str | None) -> Engine:
+    """A PostgreSQL engine whose statements each commit by themselves: no BEGIN and ROLLBACK
+    round trips, no isolation level switched per checkout, and no ping per checkout. A
+    connection that died with the server fails one statement, which invalidates the pool's
+    older connections, so the next checkout gets a fresh one."""
     engine = create_engine(
         url,
         isolation_level="AUTOCOMMIT",
@@ -69,9 +68,26 @@ def make_send_engine(url: str, pool_size: int = 5, iam_region: str | None = None
         pool_timeout=10,
         pool_pre_ping=False,
         pool_recycle=1800,
-        connect_args={"connect_timeout": 5, "application_name": "chat-send", "options": "-c jit=off"},
+        connect_args={"connect_timeout": 5, "application_name": name, "options": "-c jit=off"},
     )
-    event.listen(engine, "connect", lambda dbapi_conn, _record: prepare_send_batch(dbapi_conn))
     if iam_region:
         use_iam_tokens(engine, iam_region)
+    return engine
+
+
+def make_read_engine(url: str, pool_size: int = 10, iam_region: str | None = None) -> Engine:
+    """The engine of the reads on every request's path (PostgreSQL): sessions, a room's
+    standing, history pages and joins, the room list, search. A read that meets a dead
+    connection runs again once (``database.read_only``); a join's snapshot opens its own
+    transaction. SQLite reads on its one engine."""
+    return _autocommit_engine(url, pool_size, "chat-read", iam_region)
+
+
+def make_send_engine(url: str, pool_size: int = 5, iam_region: str | None = None) -> Engine:
+    """The engine of the send hot path (PostgreSQL), autocommit as the reads'. Every
+    connection prepares the send statement when it connects (storage/sendbatch.py); a send
+    that meets a dead connection is answered `unavailable` (the client retries it with its
+    client_id)."""
+    engine = _autocommit_engine(url, pool_size, "chat-send", iam_region)
+    event.listen(engine, "connect", lambda dbapi_conn, _record: prepare_send_batch(dbapi_conn))
     return engine

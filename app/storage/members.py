@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-from sqlalchemy import and_, func, select, update
+from sqlalchemy import and_, bindparam, func, select, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 
@@ -26,19 +26,24 @@ class Access(NamedTuple):
     last_read: int | None
 
 
+def _access_query():
+    mine = and_(members.c.room_id == bindparam("room"), members.c.user_id == bindparam("user"))
+    return select(
+        select(bans.c.user_id)
+        .where(bans.c.room_id == bindparam("room"), bans.c.user_id == bindparam("user"))
+        .exists()
+        .label("banned"),
+        select(members.c.user_id).where(mine).exists().label("member"),
+        select(members.c.last_read).where(mine).scalar_subquery().label("last_read"),
+    )
+
+
+ACCESS_QUERY = _access_query()  # built once: building it took longer than running it
+
+
 def access(conn, room_id: int, user_id: int) -> Access:
     """The user's ``Access`` to the room, in one statement."""
-    mine = and_(members.c.room_id == room_id, members.c.user_id == user_id)
-    row = conn.execute(
-        select(
-            select(bans.c.user_id)
-            .where(bans.c.room_id == room_id, bans.c.user_id == user_id)
-            .exists()
-            .label("banned"),
-            select(members.c.user_id).where(mine).exists().label("member"),
-            select(members.c.last_read).where(mine).scalar_subquery().label("last_read"),
-        )
-    ).one()
+    row = conn.execute(ACCESS_QUERY, {"room": room_id, "user": user_id}).one()
     return Access(bool(row.banned), bool(row.member), row.last_read)
 
 

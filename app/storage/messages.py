@@ -9,128 +9,25 @@ taken by a send that lost a race to its duplicate (burnt: published as a gap).
 
 from __future__ import annotations
 
+import functools
 from typing import Protocol
 
-from sqlalchemy import and_, func, select, update
+from sqlalchemy import and_, bindparam, func, select, true, update
 from sqlalchemy.engine import Engine
 
 from ..errors import not_found
 from ..models import Room, User, iso, now
-from .database import translated
+from .database import read_only, translated
 from .members import Access, access
+from .message_rows import decorate, message_dict, message_query, thread_fields
 from .pages import PAGE_MAX_BYTES, cut_to_bytes
-from .schema import mentions, messages, reactions, rooms, uploads, users
+from .schema import mentions, messages, rooms, uploads
 
 
 class SendPath(Protocol):
     def insert(
         self, room: Room, user: User, values: dict, mention_ids: list[int]
     ) -> tuple[int | None, int | None]: ...
-
-
-def message_query():
-    return (
-        select(
-            messages.c.id,
-            messages.c.body,
-            messages.c.created_at,
-            messages.c.edited_at,
-            messages.c.client_id,
-            messages.c.attachment_key,
-            messages.c.room_id,
-            messages.c.seq,
-            messages.c.deleted_at,
-            messages.c.thread_id,
-            messages.c.reply_count,
-            messages.c.last_reply_at,
-            users.c.username,
-            uploads.c.filename,
-            uploads.c.content_type,
-            uploads.c.size,
-        )
-        .join(users, users.c.id == messages.c.user_id)
-        .outerjoin(uploads, uploads.c.key == messages.c.attachment_key)
-    )
-
-
-def message_dict(row, room_name: str) -> dict:
-    """The contract's message object from a row of ``message_query``, without its reactions
-    and mentions (``decorate`` adds them)."""
-    attachment = None
-    if row.attachment_key:
-        attachment = {
-            "key": row.attachment_key,
-            "filename": row.filename,
-            "content_type": row.content_type,
-            "size": row.size,
-        }
-    return {
-        "id": row.id,
-        "room": room_name,
-        "user": row.username,
-        "body": row.body,
-        "created_at": iso(row.created_at),
-        "edited_at": iso(row.edited_at),
-        "client_id": row.client_id,
-        "attachment": attachment,
-        **thread_fields(row.thread_id, row.reply_count, row.last_reply_at),
-        "reactions": [],
-        "mentions": [],
-    }
-
-
-def thread_fields(thread_id: int | None, reply_count: int, last_reply_at) -> dict:
-    """A reply names its root; a top-level message counts its replies."""
-    if thread_id is not None:
-        return {"thread": thread_id}
-    return {"thread": None, "reply_count": reply_count, "last_reply_at": iso(last_reply_at)}
-
-
-def reactions_of(conn, message_ids: list[int]) -> dict[int, list[dict]]:
-    """message id -> its reactions: each emoji in the order it was first added (of those
-    someone still has), its users in the order they reacted."""
-    if not message_ids:
-        return {}
-    rows = conn.execute(
-        select(reactions.c.message_id, reactions.c.emoji, users.c.username)
-        .join(users, users.c.id == reactions.c.user_id)
-        .where(reactions.c.message_id.in_(message_ids))
-        .order_by(reactions.c.message_id, reactions.c.id)
-    ).all()
-    out: dict[int, dict[str, list[str]]] = {}
-    for mid, emoji, username in rows:
-        out.setdefault(mid, {}).setdefault(emoji, []).append(username)
-    return {
-        mid: [{"emoji": e, "count": len(names), "users": names} for e, names in by_emoji.items()]
-        for mid, by_emoji in out.items()
-    }
-
-
-def mentions_of(conn, message_ids: list[int]) -> dict[int, list[str]]:
-    """message id -> the usernames it mentions, in order of first appearance in its body."""
-    if not message_ids:
-        return {}
-    rows = conn.execute(
-        select(mentions.c.message_id, users.c.username)
-        .join(users, users.c.id == mentions.c.user_id)
-        .where(mentions.c.message_id.in_(message_ids))
-        .order_by(mentions.c.message_id, mentions.c.position)
-    ).all()
-    out: dict[int, list[str]] = {}
-    for mid, username in rows:
-        out.setdefault(mid, []).append(username)
-    return out
-
-
-def decorate(conn, msgs: list[dict]) -> list[dict]:
-    """Add reactions and mentions to message objects (two queries for a whole page)."""
-    ids = [m["id"] for m in msgs]
-    by_reactions = reactions_of(conn, ids)
-    by_mentions = mentions_of(conn, ids)
-    for m in msgs:
-        m["reactions"] = by_reactions.get(m["id"], [])
-        m["mentions"] = by_mentions.get(m["id"], [])
-    return msgs
 
 
 def after_insert(conn, values: dict, message_id: int, mention_ids: list[int]) -> None:
@@ -171,36 +68,86 @@ def attach(conn, key: str | None, message_id: int) -> None:
         conn.execute(update(uploads).where(uploads.c.key == key).values(message_id=message_id))
 
 
+@functools.cache
+def page_query(scope: str, edge: str):
+    """The statement of a history page, built once per shape (building it took longer than
+    running it): ``scope`` top-level messages of a room ("top"), all of them ("all"), or a
+    thread's replies ("thread"); ``edge`` "newest", "before" or "after" the message ``edge``.
+    Bound: room, thread, edge, limit.
+
+    The page is joined to its room's row, so that one statement reads the room's sequence
+    number (``room_seq``) in the same snapshot as the page (a join's ack holds exactly the
+    messages numbered up to it), and a page with no message is one row whose message
+    columns are NULL. A thread page also tells whether the thread's root is a live
+    top-level message of the room (``root``)."""
+    live = messages.c.deleted_at.is_(None)
+    if scope == "thread":
+        # a reply is in its root's room (sending checks it): no room condition, whose
+        # assumed selectivity made PostgreSQL read every reply of a thread and sort them
+        # rather than walk (thread_id, id) for one page (docs/benchmarks.md)
+        cond = and_(messages.c.thread_id == bindparam("thread"), live)
+    else:
+        cond = and_(messages.c.room_id == bindparam("room"), live)
+        if scope == "top":
+            cond = and_(cond, messages.c.thread_id.is_(None))
+    if edge == "after":
+        q = message_query().where(cond, messages.c.id > bindparam("edge")).order_by(messages.c.id.asc())
+    else:
+        if edge == "before":
+            cond = and_(cond, messages.c.id < bindparam("edge"))
+        q = message_query().where(cond).order_by(messages.c.id.desc())
+    page = q.limit(bindparam("limit")).subquery("page")
+    columns = [*page.c, rooms.c.last_seq.label("room_seq")]
+    if scope == "thread":
+        root = select(messages.c.id).where(
+            messages.c.id == bindparam("thread"),
+            messages.c.room_id == bindparam("room"),
+            messages.c.thread_id.is_(None),
+            live,
+        )
+        columns.append(root.exists().label("root"))
+    return (
+        select(*columns)
+        .select_from(rooms.outerjoin(page, true()))
+        .where(rooms.c.id == bindparam("room"))
+        .order_by(page.c.id.asc() if edge == "after" else page.c.id.desc())
+    )
+
+
 class MessageStore:
-    def __init__(self, engine: Engine, send_path: SendPath, page_max_bytes: int = PAGE_MAX_BYTES):
+    def __init__(
+        self,
+        engine: Engine,
+        send_path: SendPath,
+        page_max_bytes: int = PAGE_MAX_BYTES,
+        reads: Engine | None = None,
+    ):
         self.engine = engine
+        self.reads = reads or engine  # history and joins (storage/engine.py)
         self.send_path = send_path
         self.page_max_bytes = page_max_bytes
-        # the join's snapshot: the page holds exactly the messages numbered up to last_seq
-        self._snapshot = "REPEATABLE READ" if engine.dialect.name == "postgresql" else "SERIALIZABLE"
 
     def _page(
         self, conn, room: Room, *, before=None, after=None, limit=50, thread=None, replies=False
-    ) -> tuple[list[dict], bool]:
+    ) -> tuple[list[dict], bool, int]:
         """Keyset pagination over a room's live messages, ascending by id: top-level ones,
         a thread's replies (``thread``), or all (``replies``); at most ``limit`` messages and
-        about ``page_max_bytes`` of bodies (``more`` when either cut the page)."""
-        cond = and_(messages.c.room_id == room.id, messages.c.deleted_at.is_(None))
-        if thread is not None:
-            # a reply is in its root's room (sending checks it): no room condition, whose
-            # assumed selectivity made PostgreSQL read every reply of a thread and sort them
-            # rather than walk (thread_id, id) for one page (docs/benchmarks.md)
-            cond = and_(messages.c.thread_id == thread, messages.c.deleted_at.is_(None))
-        elif not replies:
-            cond = and_(cond, messages.c.thread_id.is_(None))
-        q = message_query()
-        if after is not None:
-            q = q.where(cond, messages.c.id > after).order_by(messages.c.id.asc())
-        else:
-            if before is not None:
-                cond = and_(cond, messages.c.id < before)
-            q = q.where(cond).order_by(messages.c.id.desc())
-        rows = conn.execute(q.limit(limit + 1)).all()
+        about ``page_max_bytes`` of bodies (``more`` when either cut the page); with the
+        room's sequence number read in the same statement. `not_found` for a thread whose
+        root is not a live top-level message of the room."""
+        scope = "thread" if thread is not None else "all" if replies else "top"
+        edge = "after" if after is not None else "before" if before is not None else "newest"
+        params = {"limit": limit + 1, "room": room.id, "thread": thread}
+        if edge != "newest":
+            params["edge"] = after if after is not None else before
+        rows = conn.execute(page_query(scope, edge), params).all()
+        if not rows:  # rooms are never deleted; this is for completeness
+            raise not_found(f"no room named {room.name!r}")
+        last_seq = rows[0].room_seq
+        if thread is not None and not rows[0].root:
+            raise not_found(f"no thread {thread} in {room.name!r}")
+        if rows[0].id is None:  # the room's row alone: no message in the page
+            rows = []
         more = len(rows) > limit
         # in the order of reading: the oldest first after `after`, else the newest first, so
         # a cut keeps the messages next to where the reader is and `more` points past them
@@ -208,36 +155,47 @@ class MessageStore:
         more = more or cut
         if after is None:
             rows.reverse()
-        return decorate(conn, [message_dict(r, room.name) for r in rows]), more
+        return decorate(conn, [message_dict(r, room.name) for r in rows]), more, last_seq
 
-    @translated
-    def page(self, room: Room, *, before=None, after=None, limit=50, thread=None) -> tuple[list[dict], bool]:
-        with self.engine.connect() as conn:
-            return self._page(conn, room, before=before, after=after, limit=limit, thread=thread)
+    @read_only
+    def history(
+        self, room: Room, user_id: int, admit, *, before=None, after=None, limit=50, thread=None
+    ) -> tuple[list[dict], bool]:
+        """A history page, on one connection of the read engine: the user's ``Access`` to
+        the room, handed to ``admit`` (which may raise to refuse, and must do nothing else:
+        a read that meets a dead connection runs again), then the page (which checks the
+        thread's root) and its reactions and mentions."""
+        with self.reads.connect() as conn:
+            admit(access(conn, room.id, user_id))
+            page, more, _ = self._page(conn, room, before=before, after=after, limit=limit, thread=thread)
+            return page, more
 
     @translated
     def join_snapshot(
         self, room: Room, since: int | None, history: int, catch_up: int, user_id: int, admit
     ) -> tuple[list[dict], bool, int, Access]:
-        """A join, on one connection: the user's ``Access`` to the room, read first (outside
-        the snapshot) and handed to ``admit``, which may raise to stop the join; then the
-        newest ``history`` top-level messages (or ``catch_up`` messages of any kind after
-        ``since``) and the room's sequence number they were read at, in one snapshot taken
-        after ``admit`` returned."""
-        with self.engine.connect() as conn:
-            # no transaction around one read: no BEGIN and ROLLBACK round trips
-            conn.execution_options(isolation_level="AUTOCOMMIT")
-            standing = access(conn, room.id, user_id)
-            conn.commit()  # ends SQLAlchemy's own transaction; nothing is sent in autocommit
-            admit(standing)
-            conn.execution_options(isolation_level=self._snapshot)
-            with conn.begin():
-                last_seq = conn.execute(select(rooms.c.last_seq).where(rooms.c.id == room.id)).scalar_one()
-                if since is None:
-                    page, more = self._page(conn, room, limit=history)
-                else:
-                    page, more = self._page(conn, room, after=since, limit=catch_up, replies=True)
+        """A join: the user's ``Access`` to the room, read first and handed to ``admit``,
+        which may raise to stop the join; then, in one statement that starts after ``admit``
+        returned, the newest ``history`` top-level messages (or ``catch_up`` messages of any
+        kind after ``since``) and the room's sequence number they were read at."""
+        standing = self._access(room.id, user_id)
+        admit(standing)
+        page, more, last_seq = self._snapshot(room, since, history, catch_up)
         return page, more, last_seq, standing
+
+    @read_only
+    def _access(self, room_id: int, user_id: int) -> Access:
+        with self.reads.connect() as conn:
+            return access(conn, room_id, user_id)
+
+    @read_only
+    def _snapshot(
+        self, room: Room, since: int | None, history: int, catch_up: int
+    ) -> tuple[list[dict], bool, int]:
+        with self.reads.connect() as conn:
+            if since is None:
+                return self._page(conn, room, limit=history)
+            return self._page(conn, room, after=since, limit=catch_up, replies=True)
 
     @translated
     def get(self, room: Room, message_id: int) -> dict | None:

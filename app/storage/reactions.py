@@ -7,7 +7,7 @@ from sqlalchemy.engine import Engine
 
 from ..errors import invalid, not_found
 from .database import translated
-from .messages import reactions_of
+from .message_rows import reactions_of
 from .schema import messages, reactions
 
 MAX_EMOJI = 20  # distinct emoji on one message

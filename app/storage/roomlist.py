@@ -16,7 +16,7 @@ from sqlalchemy import bindparam, case, func, select
 from sqlalchemy.engine import Engine
 
 from ..models import Room, User
-from .database import room_query, rooms_from_rows, translated
+from .database import read_only, room_query, rooms_from_rows
 from .schema import members, mentions, messages, rooms
 
 PRIVATE_KEPT = 10_000  # private rooms and DMs kept by id (immutable too) before starting over
@@ -113,7 +113,7 @@ class RoomList:
                 self._private[room.id] = room
         return {i: self._private[i] for i in ids}
 
-    @translated
+    @read_only
     def visible(self, user: User) -> list[dict]:
         """The contract's room objects of the user's room list, by name."""
         with self.engine.connect() as conn:

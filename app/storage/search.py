@@ -15,8 +15,8 @@ from sqlalchemy import and_, literal_column, select, text
 from sqlalchemy.engine import Engine
 
 from ..models import Room
-from .database import translated
-from .messages import decorate, message_dict, message_query
+from .database import read_only
+from .message_rows import decorate, message_dict, message_query
 from .schema import bans, members, messages, rooms
 
 WORD = re.compile(r"[^\W_]+")
@@ -43,7 +43,7 @@ class Search:
             text("SELECT rowid FROM messages_fts WHERE messages_fts MATCH :ftsq").bindparams(ftsq=query)
         )
 
-    @translated
+    @read_only
     def search(
         self, user_id: int, q: str, room: Room | None, before: int | None, limit: int
     ) -> tuple[list[dict], bool]:

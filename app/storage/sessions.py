@@ -10,7 +10,7 @@ import time
 
 from sqlalchemy import select
 
-from .database import translated
+from .database import read_only, translated
 from .schema import sessions
 
 CREATED = "_created"  # the session field holding its creation time (epoch seconds)
@@ -233,8 +233,9 @@ class SqlSessions(MemorySessions):
 
     USE_WRITE_INTERVAL = 60.0
 
-    def _sql_init(self, engine) -> None:
+    def _sql_init(self, engine, reads) -> None:
         self._engine = engine
+        self._reads = reads  # a session's lookup, on every request (storage/engine.py)
 
     def _write_interval(self) -> float:
         return min(self.USE_WRITE_INTERVAL, self.session_idle / 10)
@@ -274,8 +275,7 @@ class SqlSessions(MemorySessions):
     @translated
     def get_session(self, key: str, sid: str | None = None) -> dict | None:
         now = time.time()
-        with self._engine.connect() as conn:
-            row = conn.execute(select(sessions).where(sessions.c.key == key)).first()
+        row = self._session_row(key)
         if row is None:
             return None
         if self._ended(row, now):
@@ -288,6 +288,11 @@ class SqlSessions(MemorySessions):
         if sid is not None:
             self.add_session_sid(key, sid)
         return {"id": row.user_id, "username": row.username}
+
+    @read_only
+    def _session_row(self, key: str):
+        with self._reads.connect() as conn:
+            return conn.execute(select(sessions).where(sessions.c.key == key)).first()
 
     @translated
     def delete_session(self, key: str) -> list[str]:

@@ -380,16 +380,16 @@ class RedisState(RedisSessions):
 class DatabaseSessionState(SqlSessions, MemoryState):
     """MemoryState with its sessions in the database: the embedded default."""
 
-    def __init__(self, config: Config, instance_id: str, engine):
+    def __init__(self, config: Config, instance_id: str, engine, reads=None):
         MemoryState.__init__(self, config, instance_id)
-        self._sql_init(engine)
+        self._sql_init(engine, reads or engine)
 
 
-def make_state(config: Config, instance_id: str, engine=None):
+def make_state(config: Config, instance_id: str, engine=None, reads=None):
     """Redis when ``REDIS_URL`` is set; else this process's memory, with the sessions in the
     database (``engine``) so that a restart signs nobody out."""
     if config.redis_url:
         return RedisState(config, instance_id)
     if engine is not None:
-        return DatabaseSessionState(config, instance_id, engine)
+        return DatabaseSessionState(config, instance_id, engine, reads)
     return MemoryState(config, instance_id)

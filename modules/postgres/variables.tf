@@ -174,7 +174,7 @@ variable "log_retention_days" {
 }
 
 variable "max_connections" {
-  description = "max_connections of the server. Null keeps RDS's memory-based default. Size it for instances x processes x DB_POOL_SIZE plus headroom."
+  description = "max_connections of the server. Null keeps RDS's memory-based default. Size it for instances x processes x (3 x DB_POOL_SIZE + 10) plus headroom (docs/operations.md)."
   type        = number
   default     = null
 

@@ -188,3 +188,25 @@ def test_postgres_partition_answers_unavailable_within_a_bound(proxied_server):
     finally:
         proxy.thaw()
         sender.close()
+
+
+def test_reads_after_postgres_dropped_every_connection_answer_at_once(proxied_server):
+    """The reads on every request's path (history, the room list, search) use connections
+    without a ping per checkout. When PostgreSQL has dropped them all (a restart, a failover)
+    and accepts new ones, the first read meets a dead connection and must run again on a
+    fresh one: 200 at once, not a 503 the user has to retry."""
+    server, proxy = proxied_server
+    api = Api(server.url)
+    room = unique("drop-")
+    alice = api.register(unique("alice"))
+    api.create_room(alice["token"], room)
+    h = {"Authorization": f"Bearer {alice['token']}"}
+    reads = [f"/api/rooms/{room}/messages", "/api/rooms", "/api/search?q=anything"]
+    for path in reads:  # the read pool holds live connections now
+        assert requests.get(server.url + path, headers=h, timeout=10).status_code == 200, path
+    for path in reads:
+        proxy.cut()  # every connection reset
+        proxy.restore()  # new connections accepted again
+        resp = requests.get(server.url + path, headers=h, timeout=ACK_BOUND + 5)
+        assert resp.status_code == 200, (path, resp.status_code, resp.text)
+    assert server.alive()
