@@ -64,8 +64,10 @@ class MessageLimit(Extension):
         return CloseReason.MESSAGE_TOO_BIG if self.total > self.limit else self._NONE
 
 
-def _keep_open(*_args, **_kwargs) -> None:
-    """What the WSGI server's close and shutdown of a detached socket do: nothing."""
+def _nothing(*_args, **_kwargs) -> None:
+    """What the WSGI server's close and shutdown of a detached socket do, and the hub
+    listener's throwback and mark-as-closed (the reader sees a closed socket itself):
+    nothing."""
 
 
 class LoopReader:
@@ -100,10 +102,10 @@ class LoopReader:
     def detach(cls, esock, ws, sock) -> LoopReader:
         """Take the connection over from the request's green thread, which then returns."""
         reader = cls(esock, sock)
-        sock.close = sock.shutdown = _keep_open  # instance attributes GreenSocket set up
-        ws._send_closing_frame = _keep_open  # WebSocketWSGI's goodbye when the handler returns
+        sock.close = sock.shutdown = _nothing  # instance attributes GreenSocket set up
+        ws._send_closing_frame = _nothing  # WebSocketWSGI's goodbye when the handler returns
         hub = get_hub()
-        reader.listener = hub.add(hub.READ, reader.raw.fileno(), reader.readable, _ignore, _ignore)
+        reader.listener = hub.add(hub.READ, reader.raw.fileno(), reader.readable, _nothing, _nothing)
         return reader
 
     # ---------------------------------------------------------------- event loop side
@@ -245,7 +247,3 @@ class LoopReader:
             self.raw.close()
         except OSError:
             pass
-
-
-def _ignore(*_args) -> None:
-    """The listener's throwback and mark-as-closed: the reader sees a closed socket itself."""
