@@ -22,6 +22,7 @@ from ..delivery.delivery import Delivery
 from ..delivery.envelope import room_key, user_key
 from ..errors import ChatError, Unavailable
 from ..models import User
+from .turns import Turns
 
 log = logging.getLogger("chat.socket")
 # Events with a per-user limit of their own (chat/limits.py); send, edit and react count
@@ -38,6 +39,8 @@ REPLACE_JOIN_AFTER = 5.0
 # A connect (session lookup and registration) waits this long at most for its turn; the
 # client's own connect timeout (socket.io-client: 20 s) usually ends the wait first
 HANDSHAKE_QUEUE_SECONDS = 30.0
+# how long a connect waits, at most, for the joins waiting for their turns to get one
+JOINS_FIRST_SECONDS = 5.0
 # closed sockets unregistered from the shared state in one round trip, at most
 CLOSE_BATCH = 500
 
@@ -57,11 +60,12 @@ class SocketHandlers:
         self.delivery = delivery
         self.metrics = metrics
         self.sockets: dict[str, SocketState] = {}
-        # joins in progress at once: as many as the database pool holds connections (pool and
-        # overflow), so a burst of reconnects queues here, in order, instead of for the pool
-        # inside each join's 5 s deadline (where the last of a burst ran out of time after
-        # waiting and were answered `unavailable`)
-        self.join_turns = threading.BoundedSemaphore(max(1, 2 * chat.config.db_pool_size))
+        # joins in progress at once: as many as the reads' pool holds connections (pool and
+        # overflow), so a burst of reconnects queues here instead of for the pool inside each
+        # join's 5 s deadline (where the last of a burst ran out of time after waiting and were
+        # answered `unavailable`); newest first, so that a storm is answered while its clients
+        # still wait for the answers (transport/turns.py)
+        self.join_turns = Turns(max(1, 2 * chat.config.db_pool_size))
         # connects in progress at once: a quarter of the Redis pool, so that a storm of
         # reconnects queues here, in order and outside the lookup's 5 s deadline, instead of
         # thousands of lookups waiting together for the pool (and refused `unavailable`)
@@ -168,6 +172,10 @@ class SocketHandlers:
         if not self.handshake_turns.acquire(timeout=HANDSHAKE_QUEUE_SECONDS):
             raise ConnectRefused("unavailable")  # the contract's message in an overload
         try:
+            # while joins wait for their turns, a connect waits too (up to JOINS_FIRST_SECONDS):
+            # a storm is let in no faster than its joins are answered, instead of adding joins
+            # to a queue that grows past the clients' acknowledgement timeouts
+            self.join_turns.until_none_waiting(JOINS_FIRST_SECONDS)
             user = self._authenticate(sid, token)
             self.sockets[sid] = SocketState(user)
         finally:

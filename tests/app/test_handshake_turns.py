@@ -144,7 +144,7 @@ def test_a_refused_token_is_still_unauthorized_and_gives_its_turn_back():
 def test_turns_are_a_quarter_of_the_redis_pool(pool, turns):
     h, _, _ = handlers(redis_pool_size=pool)
     taken = 0
-    while h.handshake_turns.acquire(blocking=False):
+    while h.handshake_turns.acquire(timeout=0):
         taken += 1
     assert taken == turns
 
