@@ -58,10 +58,12 @@ def message_dict(row, room_name: str) -> dict:
         "user": row.username,
         "body": body,
         "created_at": iso(created_at),
-        "edited_at": iso(edited_at) if edited_at is not None else None,
+        "edited_at": iso(edited_at),
         "client_id": client_id,
         "attachment": None,
-        "thread": thread_id,
+        **thread_fields(thread_id, replies, last_reply),
+        "reactions": [],
+        "mentions": [],
     }
     if key:
         msg["attachment"] = {
@@ -70,11 +72,6 @@ def message_dict(row, room_name: str) -> dict:
             "content_type": row.content_type,
             "size": row.size,
         }
-    if thread_id is None:  # a top-level message counts its replies; a reply names its root
-        msg["reply_count"] = replies
-        msg["last_reply_at"] = iso(last_reply) if last_reply is not None else None
-    msg["reactions"] = []
-    msg["mentions"] = []
     return msg
 
 

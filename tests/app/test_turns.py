@@ -10,6 +10,7 @@ import pytest
 
 from app.transport.turns import Turns
 from tests.app.test_join_turns import connect, handlers
+from tests.support.threads import run_together
 
 
 def _waiter(turns: Turns, name: str, order: list[str], hold: float = 0.02) -> threading.Thread:
@@ -62,11 +63,7 @@ def test_never_more_than_size_at_once():
             running -= 1
         turns.release()
 
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(30)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(10)
+    run_together(run, range(30))
     assert most == 3
     assert [turns.acquire(timeout=0) for _ in range(4)] == [True, True, True, False]
 
