@@ -115,6 +115,7 @@ class Config:
     fastpath: bool = True
     ws_loop_reader: bool = True  # app/fastpath/loopreader.py: no green thread per idle WebSocket
     gc_freeze: bool = True  # app/gcpolicy.py: long-lived objects out of the collector's walk
+    admission_turns: int = 32  # app/transport/admission.py: Socket.IO handshakes in progress; 0: off
     ping_interval: int = 25
     ping_timeout: int = 20
     shutdown_grace: float = 10.0  # seconds SIGTERM waits for open connections
@@ -342,6 +343,7 @@ def load(env: dict | None = None, *, serving: bool = True) -> Config:
         fastpath=_bool(env, "FASTPATH", True),
         ws_loop_reader=_bool(env, "WS_LOOP_READER", True),
         gc_freeze=_bool(env, "GC_FREEZE", True),
+        admission_turns=_int(env, "ADMISSION_TURNS", 32, 0, 10000),
         # a client that answers no ping is cut after interval + timeout; keep both under the
         # load balancer's idle timeout (120 s on the ALB)
         ping_interval=_int(env, "PING_INTERVAL", 25, 1, 300),

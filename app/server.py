@@ -39,7 +39,7 @@ from .storage.send_pg import PostgresSendPath
 from .storage.send_sqlite import SqliteSendPath
 from .storage.state import make_state
 from .storage.unpersisted import UnpersistedSendPath
-from .transport import http_api, jsonfast, media_routes, wsgi
+from .transport import admission, http_api, jsonfast, media_routes, wsgi
 from .transport.sockets import SocketHandlers
 
 log = logging.getLogger("chat.server")
@@ -162,6 +162,8 @@ def create_service(config: Config) -> Service:
     app.wsgi_app = wsgi.ChunkedBodies(
         wsgi.OversizePolls(wsgi.NoWebSocketCompression(app.wsgi_app), socketio.server.eio, MAX_FRAME)
     )
+    if config.admission_turns:
+        app.wsgi_app = admission.Admission(app.wsgi_app, config.admission_turns)
     handlers = SocketHandlers(socketio.server, chat, delivery, metrics)
     handlers.register()
     return Service(config, app, socketio, chat, database, delivery, handlers, metrics, instance_id, fastpaths)

@@ -70,6 +70,7 @@ def sockets_plan(bench: Bench, cluster, args, storm: bool) -> dict:
         **plan,
         "server": target["server"],
         "url": target["urls"][0],
+        "urls": target["urls"],  # the idle sockets are spread over them, round robin
         "pids": target["pids"],
         "user_prefix": target["user_prefix"],
         "room_prefix": f"s{bench.tag[-6:]}-",
@@ -170,6 +171,18 @@ def main(argv: list[str] | None = None) -> int:
         help="the reconnect storm at the top count",
     )
     ap.add_argument("--servers", default="ref,svc", help="ref, svc or both (one after the other)")
+    ap.add_argument(
+        "--processes",
+        type=int,
+        default=1,
+        help="server processes of each server, the sockets spread over them round robin (production"
+        " runs one per vCPU behind nginx: modules/app-asg)",
+    )
+    ap.add_argument(
+        "--db-pool-size",
+        type=int,
+        help="the service's DB_POOL_SIZE (the benchmarks' 4 when not given; production's default is 10)",
+    )
     ap.add_argument("--users", type=int, default=100, help="users the sockets belong to")
     ap.add_argument("--idle-seconds", type=float, default=5, help="CPU window with nothing sent, per count")
     ap.add_argument("--probe-seconds", type=float, default=3, help="room-message latency window, per count")
@@ -187,6 +200,8 @@ def main(argv: list[str] | None = None) -> int:
     bench = Bench("sockets", out_dir, tag)
     results: dict = {
         "counts": args.counts,
+        "processes": args.processes,
+        "db_pool_size": args.db_pool_size,
         "fd_limit": [soft, hard],
         "loadavg_before": os.getloadavg(),
         "servers": {},
@@ -194,13 +209,15 @@ def main(argv: list[str] | None = None) -> int:
     started = time.monotonic()
     wanted = args.servers.split(",")
     try:
+        procs = "one process" if args.processes == 1 else f"{args.processes} processes"
         for kind, target in (
-            ("ref", Target("ref-1p", "ref", "Node.js reference, one process")),
-            ("svc", Target("svc-1p", "svc", "service (eventlet), one process")),
+            ("ref", Target(f"ref-{args.processes}p", "ref", f"Node.js reference, {procs}")),
+            ("svc", Target(f"svc-{args.processes}p", "svc", f"service (eventlet), {procs}")),
         ):
             if kind not in wanted:
                 continue
-            cluster = bench.start(target, 1)
+            pool = {"DB_POOL_SIZE": str(args.db_pool_size)} if kind == "svc" and args.db_pool_size else {}
+            cluster = bench.start(target, args.processes, pool)
             try:
                 results["servers"][kind] = run_sockets(
                     bench, cluster, sockets_plan(bench, cluster, args, args.storm)

@@ -147,16 +147,19 @@ function emitWithAck(socket, event, payload, timeoutMs) {
 }
 
 class Client {
-  constructor(user, room) {
+  // `url`: the server process this client keeps to (as a load balancer's stickiness by
+  // client address would); the plan's first one when not given
+  constructor(user, room, url) {
     this.user = user;
     this.room = room;
+    this.url = url;
     this.socket = null;
     this.lastId = 0;
   }
 
   // Connects and joins (with `since` when given); resolves to the join's ack or throws.
   async open(plan, since) {
-    const got = await connectOnce(plan.url, this.user.token, plan.connect_timeout_ms);
+    const got = await connectOnce(this.url || plan.url, this.user.token, plan.connect_timeout_ms);
     if (got.error) return { error: got.error };
     this.socket = got.socket;
     const payload = since === undefined ? { room: this.room } : { room: this.room, since };
@@ -231,7 +234,8 @@ async function ladder(plan, userList, idle, out) {
     const started = performance.now();
     const fresh = [];
     for (let i = idle.length; i < count; i += 1) {
-      const c = new Client(userList[i % userList.length], rooms[Math.floor(i / plan.room_size) % rooms.length]);
+      const urls = plan.urls || [plan.url];
+      const c = new Client(userList[i % userList.length], rooms[Math.floor(i / plan.room_size) % rooms.length], urls[i % urls.length]);
       idle.push(c);
       fresh.push(c);
     }
@@ -302,6 +306,7 @@ async function storm(plan, idle) {
   const backAt = new Array(idle.length).fill(null);
   let missed = 0;
   let clientsMissing = 0;
+  log(`${plan.server}: storm: ${idle.length} clients reconnect now`);
   const start = performance.now();
   const deadline = start + plan.storm_deadline_s * 1000;
   await inBatches(idle, plan.storm_concurrency, async (c, i) => {

@@ -22,6 +22,7 @@ from ..delivery.delivery import Delivery
 from ..delivery.envelope import room_key, user_key
 from ..errors import ChatError, Unavailable
 from ..models import User
+from .admission import TICKET
 from .turns import Turns
 
 log = logging.getLogger("chat.socket")
@@ -167,7 +168,19 @@ class SocketHandlers:
         return len(ended)
 
     # ------------------------------------------------------------ connection
-    def on_connect(self, sid, _environ=None, auth=None):
+    def on_connect(self, sid, environ=None, auth=None):
+        # the turn its Engine.IO handshake took (transport/admission.py) is held until this
+        # connect is answered
+        ticket = environ.get(TICKET) if isinstance(environ, dict) else None
+        if ticket is not None:
+            ticket.claim()
+        try:
+            self._connect(sid, auth)
+        finally:
+            if ticket is not None:
+                ticket.release()
+
+    def _connect(self, sid, auth) -> None:
         token = auth.get("token") if isinstance(auth, dict) else None
         if not self.handshake_turns.acquire(timeout=HANDSHAKE_QUEUE_SECONDS):
             raise ConnectRefused("unavailable")  # the contract's message in an overload
