@@ -252,6 +252,8 @@ async function ladder(plan, userList, idle, out) {
     const row = {
       sockets: idle.length,
       connected_now: idle.filter((c) => c.socket && c.socket.connected).length,
+      // the connected sockets of each server process, in the order of plan.urls
+      per_process_sockets: (plan.urls || [plan.url]).map((u) => idle.filter((c) => (c.url || plan.url) === u && c.socket && c.socket.connected).length),
       connect_s: round(connectS),
       connect_failures: failures, // attempts refused or timed out, then retried
       rss_bytes: before.rss,

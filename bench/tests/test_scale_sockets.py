@@ -60,6 +60,23 @@ def test_both_servers_climb_the_ladder_and_come_back_from_a_storm_with_nothing_m
     assert (tmp_path / "sockets.png").stat().st_size > 0
 
 
+def test_with_two_processes_the_sockets_are_spread_over_both_and_come_back(tmp_path, node_modules):
+    out = tmp_path / "sockets.json"
+    proc = run_tool(
+        "scale_sockets",
+        *("--servers", "svc", "--processes", "2", "--db-pool-size", "2", "--counts", "40", "--users", "4"),
+        *("--idle-seconds", "1", "--probe-seconds", "1", "--out", str(out)),
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    results = json.loads(out.read_text())
+    assert results["processes"] == 2 and results["db_pool_size"] == 2
+    svc = results["servers"]["svc"]
+    assert svc["label"] == "service (eventlet), 2 processes"
+    assert svc["counts"][0]["per_process_sockets"] == [20, 20]  # 40 spread round robin
+    storm = svc["storm"]
+    assert storm["rejoined"] == storm["clients"] == 40 and storm["missed_messages"] == 0
+
+
 def test_a_catch_up_that_leaves_out_the_gap_is_counted_as_missed(tmp_path, node_modules):
     """The duplicating test server answers every join with no messages: every client of the
     storm misses every message sent to its room while it was away."""
