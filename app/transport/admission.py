@@ -62,7 +62,7 @@ class Ticket:
     def release(self) -> None:
         gate, self._gate = self._gate, None
         if gate is not None:
-            gate._give_back(self)
+            gate.give_back(self)
 
 
 class Admission:
@@ -113,7 +113,8 @@ class Admission:
         query = environ.get("QUERY_STRING", "")
         return "sid=" not in query or "sid" not in parse_qs(query)
 
-    def _give_back(self, ticket: Ticket) -> None:
+    def give_back(self, ticket: Ticket) -> None:
+        """A ticket's turn back to the gate (``Ticket.release`` calls it once)."""
         self._unclaimed.pop(ticket, None)
         self.taken -= 1
         self._turns.release()
