@@ -308,7 +308,7 @@ def explain(db: Database) -> dict[str, str]:
         read = conn.execute(text("SELECT last_read FROM members WHERE room_id = 1 AND user_id = 1")).scalar()
         head = "EXPLAIN (ANALYZE, BUFFERS, COSTS OFF, TIMING OFF, SUMMARY ON) "
         plans = {}
-        page = {"room": 1, "limit": 51}
+        page = {"room": 1, "user": 1, "limit": 51}
         for name, shape, params in (
             ("newest page", ("top", "newest"), page),
             ("page before the middle", ("top", "before"), {**page, "edge": hi // 2}),

@@ -64,9 +64,11 @@ class Messages:
         """A join: the room, its history, the room's sequence number read before it, and the
         user's standing in the room (``Access``), on one database connection.
 
-        ``enter(room)`` runs once the user may read the room and before its history is read;
-        the socket's live delivery is gated on the returned number (app/delivery/ordering.py),
-        so each message reaches it exactly once: in this page or live.
+        ``enter(room)`` runs before its history is read, which is read in one statement with
+        the user's standing; the socket's live delivery is gated on the returned number
+        (app/delivery/ordering.py), so each message reaches it exactly once: in this page or
+        live. A refused join raises, and the caller leaves the room it entered (nothing was
+        delivered to the socket in between: its live messages wait for the join's number).
         """
         data = validate.payload(data)
         name = validate.room_name(data)
@@ -75,8 +77,8 @@ class Messages:
 
         def admit(access: Access) -> None:
             self.rooms.check_access(room, user, access.banned, access.member)
-            enter(room)
 
+        enter(room)
         page, more, last_seq, access = self.store.join_snapshot(
             room, since, HISTORY_ON_JOIN, CATCH_UP_ON_JOIN, user.id, admit
         )

@@ -26,9 +26,11 @@ class Access(NamedTuple):
     last_read: int | None
 
 
-def _access_query():
+def access_columns() -> tuple:
+    """The columns of a user's ``Access`` to a room (bound: room, user), for a statement of
+    their own or added to another one (a history page reads them with its messages)."""
     mine = and_(members.c.room_id == bindparam("room"), members.c.user_id == bindparam("user"))
-    return select(
+    return (
         select(bans.c.user_id)
         .where(bans.c.room_id == bindparam("room"), bans.c.user_id == bindparam("user"))
         .exists()
@@ -38,12 +40,8 @@ def _access_query():
     )
 
 
-ACCESS_QUERY = _access_query()  # built once: building it took longer than running it
-
-
-def access(conn, room_id: int, user_id: int) -> Access:
-    """The user's ``Access`` to the room, in one statement."""
-    row = conn.execute(ACCESS_QUERY, {"room": room_id, "user": user_id}).one()
+def access_of(row) -> Access:
+    """The ``Access`` in a row that has ``access_columns``."""
     return Access(bool(row.banned), bool(row.member), row.last_read)
 
 

@@ -3,14 +3,22 @@ shares, and their reactions and mentions read for a whole page in one statement.
 
 from __future__ import annotations
 
-from sqlalchemy import String, bindparam, literal_column, null, select, union_all
+from sqlalchemy import String, bindparam, exists, literal_column, null, or_, select, union_all
 
 from ..models import iso
 from .schema import mentions, messages, reactions, uploads, users
 
 
 def message_query():
-    """The columns of a message object; ``message_dict`` reads the first twelve by position."""
+    """The columns of a message object; ``message_dict`` reads the first twelve by position.
+    ``decorated``: whether the message has a reaction or a mention (two probes of their
+    indexes), so that ``decorate`` reads those only for the messages that have any: a page
+    without any (most of a chat's history, every join's catch-up in a reconnect storm) costs
+    no second statement."""
+    decorated = or_(
+        exists().where(reactions.c.message_id == messages.c.id),
+        exists().where(mentions.c.message_id == messages.c.id),
+    )
     return (
         select(
             messages.c.id,
@@ -29,6 +37,7 @@ def message_query():
             uploads.c.filename,
             uploads.c.content_type,
             uploads.c.size,
+            decorated.label("decorated"),
         )
         .join(users, users.c.id == messages.c.user_id)
         .outerjoin(uploads, uploads.c.key == messages.c.attachment_key)
@@ -145,9 +154,13 @@ def reactions_of(conn, message_ids: list[int]) -> dict[int, list[dict]]:
     return decorations_of(conn, message_ids)[0]
 
 
-def decorate(conn, msgs: list[dict]) -> list[dict]:
-    """Add reactions and mentions to message objects (one statement for a whole page)."""
-    by_reactions, by_mentions = decorations_of(conn, [m["id"] for m in msgs])
+def decorate(conn, msgs: list[dict], rows) -> list[dict]:
+    """Add reactions and mentions to message objects made from ``rows`` (of
+    ``message_query``, in the same order): one statement for those of a whole page that have
+    any, none when none has."""
+    by_reactions, by_mentions = decorations_of(
+        conn, [m["id"] for m, r in zip(msgs, rows, strict=True) if r.decorated]
+    )
     for m in msgs:
         m["reactions"] = by_reactions.get(m["id"], [])
         m["mentions"] = by_mentions.get(m["id"], [])

@@ -18,7 +18,7 @@ from sqlalchemy.engine import Engine
 from ..errors import not_found
 from ..models import Room, User, iso, now
 from .database import read_only, translated
-from .members import Access, access
+from .members import Access, access_columns, access_of
 from .message_rows import decorate, message_dict, message_query, thread_fields
 from .pages import PAGE_MAX_BYTES, cut_to_bytes
 from .schema import mentions, messages, rooms, uploads
@@ -73,7 +73,8 @@ def page_query(scope: str, edge: str):
     """The statement of a history page, built once per shape (building it took longer than
     running it): ``scope`` top-level messages of a room ("top"), all of them ("all"), or a
     thread's replies ("thread"); ``edge`` "newest", "before" or "after" the message ``edge``.
-    Bound: room, thread, edge, limit.
+    Bound: room, user, thread, edge, limit. Every row also holds the user's standing in the
+    room (``access_columns``): the page and who may read it in one round trip.
 
     The page is joined to its room's row, so that one statement reads the room's sequence
     number (``room_seq``) in the same snapshot as the page (a join's ack holds exactly the
@@ -97,7 +98,7 @@ def page_query(scope: str, edge: str):
             cond = and_(cond, messages.c.id < bindparam("edge"))
         q = message_query().where(cond).order_by(messages.c.id.desc())
     page = q.limit(bindparam("limit")).subquery("page")
-    columns = [*page.c, rooms.c.last_seq.label("room_seq")]
+    columns = [*page.c, rooms.c.last_seq.label("room_seq"), *access_columns()]
     if scope == "thread":
         root = select(messages.c.id).where(
             messages.c.id == bindparam("thread"),
@@ -128,21 +129,35 @@ class MessageStore:
         self.page_max_bytes = page_max_bytes
 
     def _page(
-        self, conn, room: Room, *, before=None, after=None, limit=50, thread=None, replies=False
-    ) -> tuple[list[dict], bool, int]:
+        self,
+        conn,
+        room: Room,
+        user_id: int,
+        admit,
+        *,
+        before=None,
+        after=None,
+        limit=50,
+        thread=None,
+        replies=False,
+    ) -> tuple[list[dict], bool, int, Access]:
         """Keyset pagination over a room's live messages, ascending by id: top-level ones,
         a thread's replies (``thread``), or all (``replies``); at most ``limit`` messages and
         about ``page_max_bytes`` of bodies (``more`` when either cut the page); with the
-        room's sequence number read in the same statement. `not_found` for a thread whose
-        root is not a live top-level message of the room."""
+        room's sequence number and the user's ``Access`` read in the same statement. The
+        access goes to ``admit`` (which may raise to refuse) before anything else is said
+        about the page: `not_found` for a thread whose root is not a live top-level message
+        of the room, to a reader who may read the room."""
         scope = "thread" if thread is not None else "all" if replies else "top"
         edge = "after" if after is not None else "before" if before is not None else "newest"
-        params = {"limit": limit + 1, "room": room.id, "thread": thread}
+        params = {"limit": limit + 1, "room": room.id, "user": user_id, "thread": thread}
         if edge != "newest":
             params["edge"] = after if after is not None else before
         rows = conn.execute(page_query(scope, edge), params).all()
         if not rows:  # rooms are never deleted; this is for completeness
             raise not_found(f"no room named {room.name!r}")
+        standing = access_of(rows[0])
+        admit(standing)
         last_seq = rows[0].room_seq
         if thread is not None and not rows[0].root:
             raise not_found(f"no thread {thread} in {room.name!r}")
@@ -155,47 +170,35 @@ class MessageStore:
         more = more or cut
         if after is None:
             rows.reverse()
-        return decorate(conn, [message_dict(r, room.name) for r in rows]), more, last_seq
+        return decorate(conn, [message_dict(r, room.name) for r in rows], rows), more, last_seq, standing
 
     @read_only
     def history(
         self, room: Room, user_id: int, admit, *, before=None, after=None, limit=50, thread=None
     ) -> tuple[list[dict], bool]:
-        """A history page, on one connection of the read engine: the user's ``Access`` to
-        the room, handed to ``admit`` (which may raise to refuse, and must do nothing else:
-        a read that meets a dead connection runs again), then the page (which checks the
-        thread's root) and its reactions and mentions."""
+        """A history page, on one connection of the read engine: the page with the user's
+        ``Access`` to the room in one statement, the access handed to ``admit`` (which may
+        raise to refuse, and must do nothing else: a read that meets a dead connection runs
+        again) before the page is looked at, then its reactions and mentions."""
         with self.reads.connect() as conn:
-            admit(access(conn, room.id, user_id))
-            page, more, _ = self._page(conn, room, before=before, after=after, limit=limit, thread=thread)
+            page, more, _, _ = self._page(
+                conn, room, user_id, admit, before=before, after=after, limit=limit, thread=thread
+            )
             return page, more
 
-    @translated
+    @read_only
     def join_snapshot(
         self, room: Room, since: int | None, history: int, catch_up: int, user_id: int, admit
     ) -> tuple[list[dict], bool, int, Access]:
-        """A join: the user's ``Access`` to the room, read first and handed to ``admit``,
-        which may raise to stop the join; then, in one statement that starts after ``admit``
-        returned, the newest ``history`` top-level messages (or ``catch_up`` messages of any
-        kind after ``since``) and the room's sequence number they were read at."""
-        standing = self._access(room.id, user_id)
-        admit(standing)
-        page, more, last_seq = self._snapshot(room, since, history, catch_up)
-        return page, more, last_seq, standing
-
-    @read_only
-    def _access(self, room_id: int, user_id: int) -> Access:
-        with self.reads.connect() as conn:
-            return access(conn, room_id, user_id)
-
-    @read_only
-    def _snapshot(
-        self, room: Room, since: int | None, history: int, catch_up: int
-    ) -> tuple[list[dict], bool, int]:
+        """A join's page: the newest ``history`` top-level messages (or ``catch_up``
+        messages of any kind after ``since``), the room's sequence number they were read at
+        and the user's ``Access`` to the room, in one statement; the access goes to
+        ``admit``, which may raise to refuse the join. The caller enters the room before
+        (app/delivery/ordering.py) and leaves it again if the join is refused."""
         with self.reads.connect() as conn:
             if since is None:
-                return self._page(conn, room, limit=history)
-            return self._page(conn, room, after=since, limit=catch_up, replies=True)
+                return self._page(conn, room, user_id, admit, limit=history)
+            return self._page(conn, room, user_id, admit, after=since, limit=catch_up, replies=True)
 
     @translated
     def get(self, room: Room, message_id: int) -> dict | None:
@@ -204,7 +207,7 @@ class MessageStore:
             row = conn.execute(
                 message_query().where(messages.c.id == message_id, messages.c.deleted_at.is_(None))
             ).first()
-            return None if row is None else decorate(conn, [message_dict(row, room.name)])[0]
+            return None if row is None else decorate(conn, [message_dict(row, room.name)], [row])[0]
 
     @translated
     def by_seq(self, room: Room, seq: int) -> dict | None:
@@ -215,7 +218,7 @@ class MessageStore:
                     messages.c.room_id == room.id, messages.c.seq == seq, messages.c.deleted_at.is_(None)
                 )
             ).first()
-            return None if row is None else decorate(conn, [message_dict(row, room.name)])[0]
+            return None if row is None else decorate(conn, [message_dict(row, room.name)], [row])[0]
 
     @translated
     def existing(self, room: Room, user: User, client_id: str) -> tuple[dict, int | None, bool] | None:
@@ -224,7 +227,11 @@ class MessageStore:
             row = existing_row(conn, room, user, client_id)
             if row is None:
                 return None
-            return decorate(conn, [message_dict(row, room.name)])[0], row.seq, row.deleted_at is not None
+            return (
+                decorate(conn, [message_dict(row, room.name)], [row])[0],
+                row.seq,
+                row.deleted_at is not None,
+            )
 
     @translated
     def live(self, message_id: int):
@@ -260,7 +267,7 @@ class MessageStore:
                     ],
                 )
             row = conn.execute(message_query().where(messages.c.id == message_id)).first()
-            msg = decorate(conn, [message_dict(row, room.name)])[0]
+            msg = decorate(conn, [message_dict(row, room.name)], [row])[0]
         return msg, set(mention_ids) - before
 
     @translated

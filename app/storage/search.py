@@ -68,4 +68,4 @@ class Search:
             rows = conn.execute(query.order_by(messages.c.id.desc()).limit(limit + 1)).all()
             more = len(rows) > limit
             found = [message_dict(r, r.room_name) for r in rows[:limit]]
-            return decorate(conn, found), more
+            return decorate(conn, found, rows[:limit]), more
