@@ -314,8 +314,10 @@ def explain(db: Database) -> dict[str, str]:
             ("page before the middle", ("top", "before"), {**page, "edge": hi // 2}),
             ("thread page", ("thread", "newest"), {**page, "thread": root}),
         ):
-            sql = str(page_query(*shape).compile(db.engine))
-            plans[name] = "\n".join(r[0] for r in conn.exec_driver_sql(head + sql, params))
+            compiled = page_query(*shape).compile(db.engine)
+            # the statement's own constants (its subqueries' limits), then the bound values
+            bound = {**compiled.params, **params}
+            plans[name] = "\n".join(r[0] for r in conn.exec_driver_sql(head + str(compiled), bound))
         # the room list's unread count of one room (app/storage/roomlist.py), on constants
         count = (
             f"SELECT count(*) FROM messages WHERE room_id = 1 AND id > {read or 0} "  # noqa: S608

@@ -3,7 +3,7 @@ shares, and their reactions and mentions read for a whole page in one statement.
 
 from __future__ import annotations
 
-from sqlalchemy import String, bindparam, exists, literal_column, null, or_, select, union_all
+from sqlalchemy import String, bindparam, literal_column, null, or_, select, union_all
 
 from ..models import iso
 from .schema import mentions, messages, reactions, uploads, users
@@ -14,11 +14,15 @@ def message_query():
     ``decorated``: whether the message has a reaction or a mention (two probes of their
     indexes), so that ``decorate`` reads those only for the messages that have any: a page
     without any (most of a chat's history, every join's catch-up in a reconnect storm) costs
-    no second statement."""
-    decorated = or_(
-        exists().where(reactions.c.message_id == messages.c.id),
-        exists().where(mentions.c.message_id == messages.c.id),
-    )
+    no second statement. Scalar subqueries with a limit, not EXISTS: PostgreSQL may run an
+    EXISTS in a select list as a hashed subplan over the whole table (every reaction read
+    for each page: 22 ms a page at 10 million messages), never a scalar subquery."""
+
+    def one_of(table):
+        probe = select(literal_column("1")).where(table.c.message_id == messages.c.id)
+        return probe.limit(1).scalar_subquery()
+
+    decorated = or_(one_of(reactions).is_not(None), one_of(mentions).is_not(None))
     return (
         select(
             messages.c.id,
