@@ -81,6 +81,7 @@ class Admission:
         self.taken = 0  # turns held now
         self._unclaimed: OrderedDict[Ticket, None] = OrderedDict()  # in order of admission
         self._sweeping = False
+        self._emptied = threading.Event()  # set when no ticket is left unclaimed: the sweep ends
         self.dropped = 0  # handshakes whose client left while they waited
         self.refused = 0  # handshakes that waited `wait` seconds without a turn
 
@@ -118,6 +119,8 @@ class Admission:
         self._unclaimed.pop(ticket, None)
         self.taken -= 1
         self._turns.release()
+        if not self._unclaimed:
+            self._emptied.set()
 
     def _sweep(self) -> None:
         """Give back the turns of tickets left unclaimed for ``hold`` seconds; runs while
@@ -127,7 +130,10 @@ class Admission:
                 ticket = next(iter(self._unclaimed))
                 due = ticket.admitted + self.hold - time.monotonic()
                 if due > 0:
-                    time.sleep(due)
+                    # woken early when every ticket was given back, so that the green thread
+                    # does not outlive the handshakes by up to `hold` seconds
+                    self._emptied.clear()
+                    self._emptied.wait(due)
                     continue
                 if ticket.claimed:
                     self._unclaimed.pop(ticket, None)

@@ -204,3 +204,17 @@ def test_a_ticket_is_given_back_once_whoever_comes_first():
     call(gate, handshake_environ())
     time.sleep(0.6)  # unclaimed: expired by the sweep
     assert gate.taken == 0
+
+
+def test_the_sweep_ends_as_soon_as_every_ticket_is_given_back():
+    """Its green thread does not outlive the handshakes by the hold (60 s here)."""
+    app = App()
+    gate = Admission(app, 2, hold=60)
+    before = threading.active_count()
+    call(gate, handshake_environ())
+    assert threading.active_count() == before + 1  # the sweep, for the unclaimed ticket
+    app.called[0]["chat.admission"].release()
+    deadline = time.monotonic() + 5
+    while threading.active_count() > before and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert threading.active_count() == before
