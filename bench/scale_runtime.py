@@ -533,7 +533,7 @@ def soak(bench: harness.Bench, target: harness.Target, args) -> dict:
                         "growth_pct": round((last / first - 1) * 100, 2),
                     }
         # the pools open connections when the load first needs them, up to their bound: the
-        # reads' DB_POOL_SIZE plus as many overflow, the main pool's half that plus as many,
+        # reads' 2 x DB_POOL_SIZE (no overflow), the main pool's half that plus as many,
         # and the send path's 5 plus 5 (app/server.py)
         size = int(harness.SERVICE_ENV.get("DB_POOL_SIZE", "10"))
         pool_bound = 2 * size + 2 * max(1, size // 2) + 10

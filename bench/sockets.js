@@ -230,11 +230,11 @@ async function probe(plan, sender, receivers) {
 
 async function ladder(plan, userList, idle, out) {
   const rooms = plan.rooms;
+  const urls = plan.urls || [plan.url]; // the server processes, the clients spread over them
   for (const count of plan.counts) {
     const started = performance.now();
     const fresh = [];
     for (let i = idle.length; i < count; i += 1) {
-      const urls = plan.urls || [plan.url];
       const c = new Client(userList[i % userList.length], rooms[Math.floor(i / plan.room_size) % rooms.length], urls[i % urls.length]);
       idle.push(c);
       fresh.push(c);
@@ -253,7 +253,7 @@ async function ladder(plan, userList, idle, out) {
       sockets: idle.length,
       connected_now: idle.filter((c) => c.socket && c.socket.connected).length,
       // the connected sockets of each server process, in the order of plan.urls
-      per_process_sockets: (plan.urls || [plan.url]).map((u) => idle.filter((c) => (c.url || plan.url) === u && c.socket && c.socket.connected).length),
+      per_process_sockets: urls.map((u) => idle.filter((c) => c.url === u && c.socket && c.socket.connected).length),
       connect_s: round(connectS),
       connect_failures: failures, // attempts refused or timed out, then retried
       rss_bytes: before.rss,

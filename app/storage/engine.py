@@ -78,8 +78,9 @@ def _autocommit_engine(url: str, pool_size: int, overflow: int, name: str, iam_r
 def make_read_engine(url: str, pool_size: int = 10, iam_region: str | None = None) -> Engine:
     """The engine of the reads on every request's path (PostgreSQL): sessions, a room's
     standing, history pages and joins, the room list, search. A read that meets a dead
-    connection runs again once (``database.read_only``); a join reads its page and the
-    room's sequence number in one statement, so it needs no transaction either. SQLite
+    connection runs again once (``database.read_only``); a page or a join reads its
+    messages, the room's sequence number and the reader's standing in one statement, so it
+    needs no transaction either. SQLite
     reads on its one engine.
 
     Up to ``2 x pool_size`` connections, all kept in the pool once opened (no overflow): a

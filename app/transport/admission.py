@@ -22,12 +22,13 @@ Green threads: ``threading`` is the green one under eventlet and gevent (app/gre
 
 from __future__ import annotations
 
-import json
 import socket
 import threading
 import time
 from collections import OrderedDict
 from urllib.parse import parse_qs
+
+from .wsgi import refuse
 
 # the environment key of a handshake's ticket, read by the Socket.IO connect handler
 TICKET = "chat.admission"
@@ -40,9 +41,6 @@ WAIT_SECONDS = 30.0
 HOLD_SECONDS = 5.0
 
 _LINUX_TCP_CLOSED = (7, 8)  # tcpi_state: TCP_CLOSE (reset), TCP_CLOSE_WAIT (the peer's FIN)
-_UNAVAILABLE = json.dumps(
-    {"error": {"code": "unavailable", "message": "too many connections in progress; try again"}}
-).encode()
 
 
 class Ticket:
@@ -157,13 +155,10 @@ def _peer_gone(environ) -> bool:
 
 
 def _unavailable(start_response):
-    start_response(
+    return refuse(
+        start_response,
         "503 Service Unavailable",
-        [
-            ("Content-Type", "application/json"),
-            ("Content-Length", str(len(_UNAVAILABLE))),
-            ("Retry-After", "1"),
-            ("Connection", "close"),
-        ],
+        "unavailable",
+        "too many connections in progress; try again",
+        [("Retry-After", "1")],
     )
-    return [_UNAVAILABLE]

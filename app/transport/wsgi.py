@@ -4,6 +4,7 @@ server, and the WSGI middleware the transports need."""
 from __future__ import annotations
 
 import contextlib
+import json
 import logging
 import socket
 from urllib.parse import parse_qs, urlparse
@@ -40,12 +41,19 @@ class ChunkedBodies:
         return self.wsgi_app(environ, start_response)
 
 
-_TOO_LARGE = b'{"error": {"code": "too_large", "message": "the frame is larger than the server accepts"}}'
-_TOO_LARGE_HEADERS = [
-    ("Content-Type", "application/json"),
-    ("Content-Length", str(len(_TOO_LARGE))),
-    ("Connection", "close"),
-]
+def refuse(start_response, status: str, code: str, message: str, headers=()) -> list[bytes]:
+    """Answer a request with the contract's error envelope, and close the connection."""
+    body = json.dumps({"error": {"code": code, "message": message}}).encode()
+    start_response(
+        status,
+        [
+            ("Content-Type", "application/json"),
+            ("Content-Length", str(len(body))),
+            *headers,
+            ("Connection", "close"),
+        ],
+    )
+    return [body]
 
 
 class OversizePolls:
@@ -67,8 +75,12 @@ class OversizePolls:
                 sid = parse_qs(environ.get("QUERY_STRING", "")).get("sid", [""])[0]
                 if sid:
                     self.eio.start_background_task(self.eio.disconnect, sid)
-                start_response("413 Content Too Large", list(_TOO_LARGE_HEADERS))
-                return [_TOO_LARGE]
+                return refuse(
+                    start_response,
+                    "413 Content Too Large",
+                    "too_large",
+                    "the frame is larger than the server accepts",
+                )
         return self.wsgi_app(environ, start_response)
 
 
