@@ -293,9 +293,10 @@ def measure(url: str, db: Database, samples: int, service_pid: int | None = None
 
 def explain(db: Database) -> dict[str, str]:
     """The plans of the service's own statements (app/storage/messages.py) behind the newest
-    page, a `before` page and a thread page of the biggest room, and the query shape of one
-    room's unread count of the room list."""
-    from app.storage.messages import page_query
+    page, a `before` page and a thread page of the biggest room, the join's two prepared
+    statements on the plan PostgreSQL keeps for them, and the query shape of one room's
+    unread count of the room list."""
+    from app.storage.messages import JOIN_STATEMENTS, page_query
 
     with db.engine.connect() as conn:
         hi = conn.execute(text("SELECT max(id) FROM messages WHERE room_id = 1")).scalar_one()
@@ -318,6 +319,25 @@ def explain(db: Database) -> dict[str, str]:
             # the statement's own constants (its subqueries' limits), then the bound values
             bound = {**compiled.params, **params}
             plans[name] = "\n".join(r[0] for r in conn.exec_driver_sql(head + str(compiled), bound))
+        # the join's statements as the service runs them: prepared on the connection, and
+        # run past PostgreSQL's five planned runs, so the plan shown is the one it keeps
+        # (app/storage/prepared.py)
+        for name, shape, params in (
+            ("newest page, prepared (the plan PostgreSQL keeps)", ("top", "newest"), page),
+            (
+                "join catch-up, prepared (the plan PostgreSQL keeps)",
+                ("all", "after"),
+                {**page, "edge": hi - 400},
+            ),
+        ):
+            statement = JOIN_STATEMENTS[shape]
+            for _ in range(6):
+                statement.run(conn, params).all()
+            values = {**statement.defaults, **params}
+            args = ", ".join(str(int(values[k])) for k in statement.order)
+            plans[name] = "\n".join(
+                r[0] for r in conn.exec_driver_sql(f"{head}EXECUTE {statement.name}({args})")
+            )
         # the room list's unread count of one room (app/storage/roomlist.py), on constants
         count = (
             f"SELECT count(*) FROM messages WHERE room_id = 1 AND id > {read or 0} "  # noqa: S608

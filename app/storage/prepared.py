@@ -12,17 +12,22 @@ grows) makes it plan again. The statements prepared this way are ones whose ever
 walk of one index, planned on an empty table too (``tests/app/test_prepared_reads.py``).
 
 What the connection has prepared is kept in its ``info``, which SQLAlchemy empties whenever
-the pool replaces the connection, so a new connection prepares again. SQLite runs the
-statement as it is.
+the pool replaces the connection, so a new connection prepares again. A statement whose
+result a migration changed under a running process is prepared again (on the reads'
+autocommit connections). SQLite runs the statement as it is.
 """
 
 from __future__ import annotations
 
 from sqlalchemy.dialects import postgresql
+from sqlalchemy.exc import DBAPIError
 
 # the names this module prepares on a connection, in the connection's ``info``
 PREPARED_KEY = "chat.prepared"
 _NUMBERED = postgresql.psycopg2.dialect(paramstyle="numeric_dollar")
+# PostgreSQL's feature_not_supported, which it answers a prepared statement whose result's
+# columns changed type since it was prepared
+STALE_RESULT = "0A000"
 
 
 class Prepared:
@@ -45,13 +50,31 @@ class Prepared:
             return conn.execute(self.statement, params)
         done = conn.info.setdefault(PREPARED_KEY, set())
         if self.name not in done:
-            # on the driver's own cursor: once per connection, not one of the statements
-            # the action runs (which SQLAlchemy's events count)
-            cursor = conn.connection.cursor()
-            try:
-                cursor.execute(self.prepare_sql)
-            finally:
-                cursor.close()
+            self._send(conn, self.prepare_sql)
             done.add(self.name)
         values = {**self.defaults, **params}
-        return conn.exec_driver_sql(self.execute_sql, tuple(values[k] for k in self.order))
+        args = tuple(values[k] for k in self.order)
+        try:
+            return conn.exec_driver_sql(self.execute_sql, args)
+        except DBAPIError as exc:
+            if (
+                getattr(exc.orig, "pgcode", None) != STALE_RESULT
+                or not conn.connection.dbapi_connection.autocommit
+            ):
+                raise
+        # a migration changed the type of a column the statement returns while this process
+        # runs (a rolling deploy), and PostgreSQL refuses the statement it holds ("cached plan
+        # must not change result type"): prepared again from its text, once
+        self._send(conn, f"DEALLOCATE {self.name}")
+        self._send(conn, self.prepare_sql)
+        return conn.exec_driver_sql(self.execute_sql, args)
+
+    @staticmethod
+    def _send(conn, sql: str) -> None:
+        # on the driver's own cursor: once per connection, not one of the statements the
+        # action runs (which SQLAlchemy's events count)
+        cursor = conn.connection.cursor()
+        try:
+            cursor.execute(sql)
+        finally:
+            cursor.close()

@@ -311,3 +311,9 @@ def test_the_history_scale_benchmark_fills_grows_and_measures_every_operation(tm
             assert figures["service_cpu_ms"] >= 0 and figures["postgres_cpu_ms"] >= 0
         assert "Index" in row["explain"]["newest page"] or "Scan" in row["explain"]["newest page"]
         assert "ix_messages_thread_id_id" in row["explain"]["thread page"]
+        # the join's prepared statements, on the plan PostgreSQL keeps: a walk of an index
+        for name in (
+            "newest page, prepared (the plan PostgreSQL keeps)",
+            "join catch-up, prepared (the plan PostgreSQL keeps)",
+        ):
+            assert "Seq Scan on messages" not in row["explain"][name], row["explain"][name]

@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import insert, text
 
-from app.storage.engine import make_engine
+from app.storage.engine import make_engine, make_read_engine
 from app.storage.messages import JOIN_STATEMENTS, page_query
 from app.storage.prepared import PREPARED_KEY
 from app.storage.schema import messages, rooms, users
@@ -120,3 +120,29 @@ def test_the_plan_cached_on_an_empty_room_walks_the_index_as_the_room_grows(db, 
 def _values(statement, args: dict) -> list:
     merged = {**statement.defaults, **args}
     return [merged[k] for k in statement.order]
+
+
+@pytest.mark.skipif(BACKEND != "postgres", reason="PostgreSQL's cached statements")
+def test_a_migration_that_changes_a_returned_column_under_a_running_process(db):
+    """A rolling deploy migrates while the old processes still run: PostgreSQL refuses a
+    prepared statement whose result's columns changed type ("cached plan must not change
+    result type"), which the statement sent as text never meets. The reads' connection
+    prepares it again and the join goes on."""
+    engine, user = db
+    room = new_room(engine, user, "migrated", 4)
+    reads = make_read_engine(engine.url.render_as_string(hide_password=False), pool_size=1)
+    statement = JOIN_STATEMENTS[("all", "after")]
+    args = params(room, user, edge=0)
+    try:
+        with reads.connect() as conn:
+            before = [tuple(r) for r in statement.run(conn, args)]
+            with engine.begin() as other:
+                other.execute(text("ALTER TABLE messages ALTER COLUMN client_id TYPE varchar(80)"))
+            after = [tuple(r) for r in statement.run(conn, args)]
+            again = [tuple(r) for r in statement.run(conn, args)]
+    finally:
+        reads.dispose()
+        with engine.begin() as other:
+            other.execute(text("ALTER TABLE messages ALTER COLUMN client_id TYPE varchar(64)"))
+    assert len(before) == 4
+    assert after == before and again == before
