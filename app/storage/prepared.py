@@ -1,7 +1,7 @@
 """Statements prepared once per PostgreSQL connection, on first use.
 
 A join's statement (its page, the room's sequence number and the reader's standing) costs
-PostgreSQL about 0.47 ms of CPU when sent as text, nearly all of it parsing and planning,
+PostgreSQL about 0.47 ms of CPU when sent as text, four fifths of it parsing and planning,
 and 0.11 ms when prepared and run on its cached plan (docs/benchmarks.md): a reconnect
 storm runs ten thousand of them. ``Prepared`` compiles a SQLAlchemy statement once with
 numbered parameters; on a PostgreSQL connection it sends ``PREPARE`` the first time the
