@@ -333,11 +333,8 @@ def explain(db: Database) -> dict[str, str]:
             statement = JOIN_STATEMENTS[shape]
             for _ in range(6):
                 statement.run(conn, params).all()
-            values = {**statement.defaults, **params}
-            args = ", ".join(str(int(values[k])) for k in statement.order)
-            plans[name] = "\n".join(
-                r[0] for r in conn.exec_driver_sql(f"{head}EXECUTE {statement.name}({args})")
-            )
+            explained = conn.exec_driver_sql(head + statement.execute_sql, statement.args(params))
+            plans[name] = "\n".join(r[0] for r in explained)
         # the room list's unread count of one room (app/storage/roomlist.py), on constants
         count = (
             f"SELECT count(*) FROM messages WHERE room_id = 1 AND id > {read or 0} "  # noqa: S608

@@ -52,8 +52,7 @@ class Prepared:
         if self.name not in done:
             self._send(conn, self.prepare_sql)
             done.add(self.name)
-        values = {**self.defaults, **params}
-        args = tuple(values[k] for k in self.order)
+        args = self.args(params)
         try:
             return conn.exec_driver_sql(self.execute_sql, args)
         except DBAPIError as exc:
@@ -68,6 +67,12 @@ class Prepared:
         self._send(conn, f"DEALLOCATE {self.name}")
         self._send(conn, self.prepare_sql)
         return conn.exec_driver_sql(self.execute_sql, args)
+
+    def args(self, params: dict) -> tuple:
+        """The values of ``execute_sql``'s placeholders: the statement's own constants (its
+        subqueries' limits), then ``params``, in the order the statement numbers them."""
+        values = {**self.defaults, **params}
+        return tuple(values[k] for k in self.order)
 
     @staticmethod
     def _send(conn, sql: str) -> None:

@@ -110,16 +110,11 @@ def test_the_plan_cached_on_an_empty_room_walks_the_index_as_the_room_grows(db, 
             {"room": room, "user": user},
         )
         conn.commit()
-        values = ", ".join(repr(v) if v is not None else "NULL" for v in _values(statement, args))
-        plan = "\n".join(conn.exec_driver_sql(f"EXPLAIN EXECUTE {statement.name}({values})").scalars())
+        explained = conn.exec_driver_sql("EXPLAIN " + statement.execute_sql, statement.args(args))
+        plan = "\n".join(explained.scalars())
         conn.rollback()
     assert "Seq Scan on messages" not in plan, plan
     assert "ix_messages_live_room_id_id on messages" in plan, plan
-
-
-def _values(statement, args: dict) -> list:
-    merged = {**statement.defaults, **args}
-    return [merged[k] for k in statement.order]
 
 
 @pytest.mark.skipif(BACKEND != "postgres", reason="PostgreSQL's cached statements")
